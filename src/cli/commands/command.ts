@@ -1,0 +1,12 @@
+/** The shape of a CLI verb. @module */
+import type { FlagSpec, ParsedFlags } from '../args.js'
+import type { CliIO } from '../context.js'
+
+/** One verb: its flags, help text and action (returns the exit code). */
+export interface Command {
+  readonly name: string
+  readonly usage: string
+  readonly description: string
+  readonly flags: readonly FlagSpec[]
+  run(input: { readonly flags: ParsedFlags; readonly args: readonly string[] }, io: CliIO): Promise<number>
+}

@@ -1,0 +1,106 @@
+/** generate-key-pair, import-key-pair and public-key. @module */
+import { readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { CountersignError } from '../../errors.js'
+import { encryptCosignPrivateKey, generateKeyPair, parsePrivateKey, publicKeyToPEM } from '../../keys/index.js'
+import { writeKeyPair } from '../../node/key-files.js'
+import { readPassword } from '../../node/password.js'
+import type { FlagSpec } from '../args.js'
+import { type CliIO, loadSigningKey } from '../context.js'
+import type { Command } from './command.js'
+
+const generateFlags: readonly FlagSpec[] = [
+  { name: 'output-key-prefix', type: 'string', default: 'cosign', help: 'name used for generated .pub and .key files' },
+  { name: 'force', short: 'f', type: 'bool', help: 'overwrite existing key files' },
+  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (same as --force for existing files)' },
+]
+
+/** `generate-key-pair`: a P-256 key, encrypted cosign-style, written to cosign.key (0600) and cosign.pub. */
+export const generateKeyPairCommand: Command = {
+  name: 'generate-key-pair',
+  usage: 'countersign generate-key-pair [--output-key-prefix cosign] [--force]',
+  description: 'Generates a key-pair for signing: <prefix>.key (encrypted, mode 0600) and <prefix>.pub.',
+  flags: generateFlags,
+  async run({ flags }, io) {
+    const prefix = String(flags['output-key-prefix'])
+    const password = await readPassword({
+      env: io.env,
+      stdin: io.stdin,
+      stderr: io.stderr as NodeJS.WriteStream,
+      confirm: true,
+    })
+    const key = await generateKeyPair()
+    await writePair(prefix, key, password, flags.force === true || flags.yes === true, io)
+    return 0
+  },
+}
+
+const importFlags: readonly FlagSpec[] = [
+  { name: 'key', short: 'k', type: 'string', help: 'import a PEM private key (PKCS#8, SEC1 EC or PKCS#1 RSA)' },
+  {
+    name: 'output-key-prefix',
+    short: 'o',
+    type: 'string',
+    default: 'import-cosign',
+    help: 'name used for the outputs',
+  },
+  { name: 'force', short: 'f', type: 'bool', help: 'overwrite existing key files' },
+  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (same as --force for existing files)' },
+]
+
+/** `import-key-pair`: convert a PEM private key to cosign's encrypted format. */
+export const importKeyPairCommand: Command = {
+  name: 'import-key-pair',
+  usage: 'countersign import-key-pair --key key.pem [--output-key-prefix import-cosign]',
+  description: "Imports a PEM private key and writes it in cosign's encrypted format with its public key.",
+  flags: importFlags,
+  async run({ flags }, io) {
+    const path = flags.key
+    if (typeof path !== 'string') throw new CountersignError('ERR_INVALID_INPUT', 'missing --key')
+    const key = parsePrivateKey(await readFile(resolve(io.cwd, path), 'utf8'))
+    const password = await readPassword({
+      env: io.env,
+      stdin: io.stdin,
+      stderr: io.stderr as NodeJS.WriteStream,
+      confirm: true,
+    })
+    await writePair(String(flags['output-key-prefix']), key, password, flags.force === true || flags.yes === true, io)
+    return 0
+  },
+}
+
+async function writePair(
+  prefix: string,
+  key: Awaited<ReturnType<typeof generateKeyPair>>,
+  password: Uint8Array,
+  force: boolean,
+  io: CliIO,
+): Promise<void> {
+  const privatePem = await encryptCosignPrivateKey(key, password)
+  const written = await writeKeyPair(prefix, privatePem, publicKeyToPEM(key.publicKey), { force, dir: io.cwd })
+  io.stderr.write(`Private key written to ${written.privateKeyPath}\nPublic key written to ${written.publicKeyPath}\n`)
+}
+
+const publicKeyFlags: readonly FlagSpec[] = [
+  { name: 'key', type: 'string', help: 'path to the private key file' },
+  { name: 'outfile', type: 'string', help: 'write the public key to this file instead of stdout' },
+]
+
+/** `public-key`: print the public key of a private key. */
+export const publicKeyCommand: Command = {
+  name: 'public-key',
+  usage: 'countersign public-key --key cosign.key [--outfile cosign.pub]',
+  description: 'Gets a public key from a private key.',
+  flags: publicKeyFlags,
+  async run({ flags }, io) {
+    if (typeof flags.key !== 'string') throw new CountersignError('ERR_INVALID_INPUT', 'missing --key')
+    const pem = publicKeyToPEM((await loadSigningKey(flags.key, io)).publicKey)
+    if (typeof flags.outfile === 'string') {
+      await writeFile(resolve(io.cwd, flags.outfile), pem, { mode: 0o644 })
+      io.stderr.write(`Public key written to ${flags.outfile}\n`)
+    } else {
+      io.stdout.write(pem)
+    }
+    return 0
+  },
+}

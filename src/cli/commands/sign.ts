@@ -1,0 +1,87 @@
+/** `sign`: sign images by key in cosign's legacy `.sig` format. @module */
+import { writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { CountersignError } from '../../errors.js'
+import { toBase64 } from '../../internal/bytes.js'
+import { referenceToString } from '../../oci/reference.js'
+import { signImage } from '../../sign.js'
+import { parseAnnotationFlags } from '../../signature/annotations.js'
+import { createKeySigner } from '../../signers/key-signer.js'
+import type { FlagSpec } from '../args.js'
+import { loadSigningKey, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'key', type: 'string', help: 'path to the private key file' },
+  { name: 'annotations', short: 'a', type: 'strings', noSplit: true, help: 'extra key=value pairs to sign' },
+  { name: 'tlog-upload', type: 'bool', default: true, help: 'upload to the transparency log (must be false for now)' },
+  {
+    name: 'new-bundle-format',
+    type: 'bool',
+    default: false,
+    help: 'store a Sigstore bundle referrer (not yet supported)',
+  },
+  { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
+  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
+  {
+    name: 'sign-container-identity',
+    type: 'string',
+    help: 'docker-reference to put in the payload instead of the image',
+  },
+  { name: 'record-creation-timestamp', type: 'bool', help: "set the signature image's creation time to now" },
+  { name: 'output-signature', type: 'string', help: 'write the base64 signature to this file' },
+  { name: 'output-payload', type: 'string', help: 'write the signed payload to this file' },
+  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  ...REGISTRY_FLAGS,
+]
+
+/** `sign`. */
+export const signCommand: Command = {
+  name: 'sign',
+  usage: 'countersign sign --key cosign.key --tlog-upload=false [-a key=value]... IMAGE...',
+  description:
+    'Sign the supplied container images. IMAGE is a registry reference or oci:DIR[:tag|@digest] for an OCI layout.',
+  flags,
+  async run({ flags: f, args }, io) {
+    if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    if (typeof f.key !== 'string') {
+      throw new CountersignError('ERR_INVALID_INPUT', 'keyless signing is not supported yet; pass --key')
+    }
+    if (f['new-bundle-format'] === true) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'the Sigstore bundle format is not supported yet; use --new-bundle-format=false',
+      )
+    }
+    const annotations = parseAnnotationFlags(f.annotations as string[])
+    const signer = createKeySigner(await loadSigningKey(f.key, io))
+    const signatures: string[] = []
+    const payloads: string[] = []
+    for (const image of args) {
+      const target = openImage(image, f, io)
+      const result = await signImage(target.ref, signer, {
+        store: target.store,
+        annotations,
+        tlogUpload: f['tlog-upload'] !== false,
+        ...(typeof f['sign-container-identity'] === 'string' ? { identity: f['sign-container-identity'] } : {}),
+        ...(f['record-creation-timestamp'] === true ? { created: new Date() } : {}),
+        ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
+        ...(signatureRepository(io) ? { signatureRepository: signatureRepository(io)! } : {}),
+        onWarning: (m) => io.stderr.write(`WARNING: ${m}\n`),
+      })
+      io.stderr.write(
+        result.deduplicated
+          ? `Signature already present at ${referenceToString(result.signatureReference)}, nothing pushed\n`
+          : `Pushing signature to: ${referenceToString(result.signatureReference)}\n`,
+      )
+      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      signatures.push(toBase64(result.signature))
+      payloads.push(new TextDecoder().decode(result.payload))
+    }
+    if (typeof f['output-signature'] === 'string')
+      await writeFile(resolve(io.cwd, f['output-signature']), signatures.join('\n'))
+    if (typeof f['output-payload'] === 'string')
+      await writeFile(resolve(io.cwd, f['output-payload']), payloads.join('\n'))
+    return 0
+  },
+}

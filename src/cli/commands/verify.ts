@@ -1,0 +1,98 @@
+/** `verify`: verify image signatures by key, with cosign's output shape. @module */
+import { CountersignError } from '../../errors.js'
+
+import { goMarshal, goObject } from '../../internal/go-json.js'
+import type { HashAlgorithm } from '../../keys/index.js'
+import { parseAnnotationFlags } from '../../signature/annotations.js'
+import { verifyImage } from '../../verify.js'
+import type { FlagSpec } from '../args.js'
+import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'key', type: 'strings', help: 'path to a public key file; repeat (or comma-separate) for several keys' },
+  {
+    name: 'annotations',
+    short: 'a',
+    type: 'strings',
+    noSplit: true,
+    help: 'key=value annotations every signature must carry',
+  },
+  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification (required for now)' },
+  { name: 'output', short: 'o', type: 'string', default: 'json', help: 'output format: json or text' },
+  {
+    name: 'signature-digest-algorithm',
+    type: 'string',
+    default: 'sha256',
+    help: 'digest algorithm: sha256, sha384 or sha512',
+  },
+  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
+  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
+  ...REGISTRY_FLAGS,
+]
+
+/** `verify`. */
+export const verifyCommand: Command = {
+  name: 'verify',
+  usage: 'countersign verify --key cosign.pub --insecure-ignore-tlog [-a key=value]... IMAGE...',
+  description: 'Verify signatures on the supplied container images (registry reference or oci:DIR[:tag|@digest]).',
+  flags,
+  async run({ flags: f, args }, io) {
+    if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    if (f['certificate-identity'] || f['certificate-oidc-issuer']) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
+    }
+    const output = String(f.output)
+    if (output !== 'json' && output !== 'text')
+      throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
+    const hash = String(f['signature-digest-algorithm'])
+    if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
+      throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
+    }
+    const keys = await loadVerificationKeys(f.key as string[], io)
+    const annotations = parseAnnotationFlags(f.annotations as string[])
+    const sigRepo = signatureRepository(io)
+    for (const image of args) {
+      const target = openImage(image, f, io)
+      const result = await verifyImage(target.ref, {
+        store: target.store,
+        keys,
+        annotations,
+        insecureIgnoreTlog: f['insecure-ignore-tlog'] === true,
+        hash: hash as HashAlgorithm,
+        ...(sigRepo ? { signatureRepository: sigRepo } : {}),
+      })
+      const lines = [
+        `\nVerification for ${image} --`,
+        'The following checks were performed on each of these signatures:',
+      ]
+      if (Object.keys(annotations).length > 0) lines.push('  - The specified annotations were verified.')
+      lines.push(
+        '  - The cosign claims were validated',
+        '  - The signatures were verified against the specified public key',
+      )
+      io.stderr.write(`${lines.join('\n')}\n`)
+      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      if (output === 'text') {
+        for (const c of result.verified) io.stdout.write(`${new TextDecoder().decode(c.payload)}\n`)
+      } else {
+        const items = result.verified.map((c) =>
+          goObject([
+            [
+              'critical',
+              goObject([
+                ['identity', goObject([['docker-reference', c.claims!.critical.identity['docker-reference']]])],
+                ['image', goObject([['docker-manifest-digest', c.claims!.critical.image['docker-manifest-digest']]])],
+                ['type', c.claims!.critical.type],
+              ]),
+            ],
+            ['optional', c.claims!.optional],
+          ]),
+        )
+        io.stdout.write(`\n${goMarshal(items)}\n`)
+      }
+    }
+    return 0
+  },
+}

@@ -1,0 +1,107 @@
+/** What every CLI command gets: streams, environment, and how to open images and keys. @module */
+import { basename, resolve } from 'node:path'
+import { CountersignError } from '../errors.js'
+import type { PrivateKey, PublicKey } from '../keys/index.js'
+import { createDockerConfigCredentials } from '../node/docker-config.js'
+import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
+import { openLayout } from '../node/layout-fs.js'
+import { readPassword } from '../node/password.js'
+import { parseReference, parseRepository } from '../oci/reference.js'
+import { createRegistryClient } from '../oci/registry.js'
+import type { OCIStore, Reference, Repository } from '../oci/types.js'
+import type { FlagSpec, ParsedFlags } from './args.js'
+
+/** I/O of one CLI run, injectable for tests. */
+export interface CliIO {
+  readonly stdout: NodeJS.WritableStream
+  readonly stderr: NodeJS.WritableStream
+  readonly stdin: NodeJS.ReadStream
+  readonly env: Record<string, string | undefined>
+  readonly cwd: string
+}
+
+/** Registry flags shared by every command that touches images. */
+export const REGISTRY_FLAGS: readonly FlagSpec[] = [
+  { name: 'allow-insecure-registry', type: 'bool', help: 'allow insecure connections to registries (e.g. plain HTTP)' },
+  { name: 'allow-http-registry', type: 'bool', help: 'use plain HTTP to talk to registries' },
+  { name: 'verbose', short: 'd', type: 'bool', help: 'log every registry request to stderr' },
+]
+
+/** An image to work on: the store holding it, and its reference there. */
+export interface ImageTarget {
+  readonly store: OCIStore
+  readonly ref: Reference
+  /** The payload identity cosign would use, overridable with --sign-container-identity. */
+  readonly layout: boolean
+  /** Count of HTTP requests made (registry stores only). */
+  readonly requests: () => number
+}
+
+/**
+ * Open `image`: `oci:DIR[:tag|@digest]` (or any path with --local-image) is an OCI layout on disk;
+ * anything else is a registry reference.
+ */
+export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?: { create?: boolean }): ImageTarget {
+  const local = flags['local-image'] === true
+  if (local || image.startsWith('oci:')) {
+    const spec = local ? image : image.slice(4)
+    const { dir, tag, digest } = splitLayoutSpec(spec)
+    const path = resolve(io.cwd, dir)
+    // A layout is one repository; it gets a stable local name for payload identities.
+    const name =
+      basename(path)
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '') || 'image'
+    const ref: Reference = {
+      registry: 'localhost',
+      repository: name,
+      ...(digest ? { digest } : { tag: tag ?? 'latest' }),
+    }
+    return { store: openLayout(path, { create: options?.create === true }), ref, layout: true, requests: () => 0 }
+  }
+  let count = 0
+  const verbose = flags.verbose === true
+  const store = createRegistryClient({
+    credentials: createDockerConfigCredentials({ env: io.env }),
+    ...(flags['allow-insecure-registry'] === true ? { insecure: true } : {}),
+    ...(flags['allow-http-registry'] === true ? { plainHTTP: true } : {}),
+    userAgent: 'countersign',
+    onRequest: (info) => {
+      count++
+      if (verbose) io.stderr.write(`${info.method} ${info.url} → ${info.status}\n`)
+    },
+  })
+  return { store, ref: parseReference(image), layout: false, requests: () => count }
+}
+
+function splitLayoutSpec(spec: string): { dir: string; tag?: string; digest?: string } {
+  const at = spec.lastIndexOf('@')
+  if (at > 0 && /^sha(256|512):[0-9a-f]+$/.test(spec.slice(at + 1)))
+    return { dir: spec.slice(0, at), digest: spec.slice(at + 1) }
+  const colon = spec.lastIndexOf(':')
+  const slash = spec.lastIndexOf('/')
+  if (colon > 0 && colon > slash && /^[\w][\w.-]{0,127}$/.test(spec.slice(colon + 1))) {
+    return { dir: spec.slice(0, colon), tag: spec.slice(colon + 1) }
+  }
+  return { dir: spec }
+}
+
+/** COSIGN_REPOSITORY, when set: signatures live in that repository instead of the image's. */
+export function signatureRepository(io: CliIO): Repository | undefined {
+  const v = io.env.COSIGN_REPOSITORY
+  return v ? parseRepository(v) : undefined
+}
+
+/** Load a private key file, asking for its password with cosign's rules (COSIGN_PASSWORD, TTY, stdin). */
+export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKey> {
+  return loadPrivateKeyFile(resolve(io.cwd, path), () =>
+    readPassword({ env: io.env, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream }),
+  )
+}
+
+/** Load one or more public keys (`--key` may repeat or hold a comma list). */
+export async function loadVerificationKeys(paths: readonly string[], io: CliIO): Promise<PublicKey[]> {
+  if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'a key reference (--key) is required')
+  return Promise.all(paths.map((p) => loadPublicKeyFile(resolve(io.cwd, p))))
+}

@@ -1,0 +1,76 @@
+/** Dispatch a command line to its verb and turn errors into cosign's exit codes. @module */
+import { type ErrorCode, isCountersignError } from '../errors.js'
+import { formatHelp, parseFlags } from './args.js'
+import type { Command } from './commands/command.js'
+import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
+import { signCommand } from './commands/sign.js'
+import { triangulateCommand } from './commands/triangulate.js'
+import { verifyCommand } from './commands/verify.js'
+import type { CliIO } from './context.js'
+
+/** Every verb, in help order. */
+export const COMMANDS: readonly Command[] = [
+  generateKeyPairCommand,
+  importKeyPairCommand,
+  publicKeyCommand,
+  signCommand,
+  verifyCommand,
+  triangulateCommand,
+]
+
+/** cosign's exit codes (cmd/cosign/errors/exit_codes.go). */
+export const EXIT_CODES = {
+  noSignatures: 10,
+  imageNotFound: 11,
+  noMatchingSignatures: 12,
+} as const
+
+const TOP_HELP = `countersign: sign and verify container images, compatible with cosign.
+
+Usage:
+  countersign <command> [flags] [args]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(20)} ${c.description.split('\n')[0]}`).join('\n')}
+
+Run 'countersign <command> --help' for a command's flags.
+`
+
+/** Run one command line; resolves to the process exit code (never throws). */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const [verb, ...rest] = argv
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    io.stdout.write(TOP_HELP)
+    return verb === undefined ? 1 : 0
+  }
+  if (verb === 'version' || verb === '--version') {
+    io.stdout.write('countersign 0.1.0\n')
+    return 0
+  }
+  const command = COMMANDS.find((c) => c.name === verb)
+  if (!command) {
+    io.stderr.write(`Error: unknown command "${verb}" for "countersign"\n\n${TOP_HELP}`)
+    return 1
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(formatHelp(command.usage, command.description, command.flags))
+    return 0
+  }
+  try {
+    return await command.run(parseFlags(rest, command.flags), io)
+  } catch (e) {
+    io.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`)
+    return exitCodeFor(e)
+  }
+}
+
+/** Map an error to cosign's exit code: 10 no signatures, 11 image/tag not found, 12 no matching signatures. */
+export function exitCodeFor(e: unknown): number {
+  if (!isCountersignError(e)) return 1
+  const byCode: Partial<Record<ErrorCode, number>> = {
+    ERR_NO_SIGNATURES: EXIT_CODES.noSignatures,
+    ERR_NO_MATCHING_SIGNATURES: EXIT_CODES.noMatchingSignatures,
+  }
+  if (e.code === 'ERR_OCI_NOT_FOUND' && e.details?.target === 'image') return EXIT_CODES.imageNotFound
+  return byCode[e.code] ?? 1
+}

@@ -1,0 +1,118 @@
+/**
+ * The one error class of countersign, with stable string codes.
+ *
+ * Exported from `countersign/errors`.
+ *
+ * @module
+ */
+
+/**
+ * Every code countersign throws. Codes are public API: adding one is a minor release, renaming or removing
+ * one is a major release.
+ *
+ * - `ERR_INVALID_INPUT`: malformed input (JSON, PEM, DER, flags, annotations).
+ * - `ERR_UNSUPPORTED_ALGORITHM`: a key type, curve, hash or size countersign does not accept.
+ * - `ERR_KEY_INVALID`: a key that parses but is not usable (wrong curve point, SEC1 inside a cosign key, …).
+ * - `ERR_KEY_DECRYPT`: an encrypted private key could not be decrypted (wrong password or corrupt ciphertext).
+ * - `ERR_PASSWORD_REQUIRED`: a password is needed and none could be obtained (no COSIGN_PASSWORD, no TTY).
+ * - `ERR_FILE_EXISTS`: refusing to overwrite a file without an explicit force option.
+ * - `ERR_OCI_REFERENCE_INVALID`: an image reference that does not parse.
+ * - `ERR_OCI_DIGEST_MISMATCH`: content whose digest differs from the one it was fetched by.
+ * - `ERR_OCI_MANIFEST_INVALID`: a manifest or index that is not valid JSON of a known media type.
+ * - `ERR_OCI_SIZE_LIMIT`: a manifest or blob larger than the configured limit.
+ * - `ERR_OCI_NOT_FOUND`: the manifest, tag, blob or repository does not exist.
+ * - `ERR_OCI_UNAUTHORIZED`: the registry refused the credentials (401/403).
+ * - `ERR_OCI_HTTP`: any other registry failure; `details.status` and `details.registryErrors` say more.
+ * - `ERR_NETWORK`: the request did not reach the server or the connection broke.
+ * - `ERR_ABORTED`: the caller's AbortSignal fired.
+ * - `ERR_SIGNATURE_INVALID`: a signature does not verify.
+ * - `ERR_CLAIMS_INVALID`: a signature verifies but its payload does not match (digest, annotations).
+ * - `ERR_NO_SIGNATURES`: the image has no signatures at all (cosign exit code 10).
+ * - `ERR_NO_MATCHING_SIGNATURES`: signatures exist but none verifies (cosign exit code 12).
+ * - `ERR_TLOG_REQUIRED`: the operation needs a transparency log, which was not configured or disabled.
+ * - `ERR_DSSE_INVALID`, `ERR_BUNDLE_INVALID`, `ERR_CERT_CHAIN_INVALID`, `ERR_CERT_EXPIRED`,
+ *   `ERR_TLOG_INCLUSION_PROOF`, `ERR_TLOG_ENTRY_MISMATCH`, `ERR_TIMESTAMP_INVALID`, `ERR_FULCIO_HTTP`,
+ *   `ERR_REKOR_HTTP`, `ERR_POLICY_DENIED`: reserved for Sigstore verification, keyless signing and policy.
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_INPUT'
+  | 'ERR_UNSUPPORTED_ALGORITHM'
+  | 'ERR_KEY_INVALID'
+  | 'ERR_KEY_DECRYPT'
+  | 'ERR_PASSWORD_REQUIRED'
+  | 'ERR_FILE_EXISTS'
+  | 'ERR_OCI_REFERENCE_INVALID'
+  | 'ERR_OCI_DIGEST_MISMATCH'
+  | 'ERR_OCI_MANIFEST_INVALID'
+  | 'ERR_OCI_SIZE_LIMIT'
+  | 'ERR_OCI_NOT_FOUND'
+  | 'ERR_OCI_UNAUTHORIZED'
+  | 'ERR_OCI_HTTP'
+  | 'ERR_NETWORK'
+  | 'ERR_ABORTED'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_CLAIMS_INVALID'
+  | 'ERR_NO_SIGNATURES'
+  | 'ERR_NO_MATCHING_SIGNATURES'
+  | 'ERR_TLOG_REQUIRED'
+  | 'ERR_DSSE_INVALID'
+  | 'ERR_BUNDLE_INVALID'
+  | 'ERR_CERT_CHAIN_INVALID'
+  | 'ERR_CERT_EXPIRED'
+  | 'ERR_TLOG_INCLUSION_PROOF'
+  | 'ERR_TLOG_ENTRY_MISMATCH'
+  | 'ERR_TIMESTAMP_INVALID'
+  | 'ERR_FULCIO_HTTP'
+  | 'ERR_REKOR_HTTP'
+  | 'ERR_POLICY_DENIED'
+
+/** Options for {@link CountersignError}. */
+export interface CountersignErrorOptions {
+  /** The underlying error, kept for debugging; never contains secrets. */
+  readonly cause?: unknown
+  /** Structured, machine-readable context (HTTP status, registry error bodies, per-signature reasons). */
+  readonly details?: Readonly<Record<string, unknown>>
+}
+
+/**
+ * The error countersign throws for every failure that is not a programming mistake.
+ *
+ * @example
+ * ```ts
+ * import { CountersignError } from 'countersign/errors'
+ * throw new CountersignError('ERR_INVALID_INPUT', 'annotation must be key=value')
+ * ```
+ *
+ * Exported from `countersign/errors`.
+ */
+export class CountersignError extends Error {
+  /** Stable code; switch on it rather than on the message. */
+  readonly code: ErrorCode
+  /** Structured context, if any. */
+  readonly details: Readonly<Record<string, unknown>> | undefined
+
+  constructor(code: ErrorCode, message: string, options?: CountersignErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'CountersignError'
+    this.code = code
+    this.details = options?.details
+  }
+}
+
+/**
+ * True when `value` is a {@link CountersignError} (optionally with the given code). Works across package
+ * copies and realms, where `instanceof` does not.
+ *
+ * @example
+ * ```ts
+ * import { isCountersignError } from 'countersign/errors'
+ * try { await verify() } catch (e) { if (isCountersignError(e, 'ERR_NO_SIGNATURES')) process.exitCode = 10 }
+ * ```
+ *
+ * Exported from `countersign/errors`.
+ */
+export function isCountersignError(value: unknown, code?: ErrorCode): value is CountersignError {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as { name?: unknown; code?: unknown }
+  return v.name === 'CountersignError' && typeof v.code === 'string' && (code === undefined || v.code === code)
+}

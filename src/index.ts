@@ -1,0 +1,32 @@
+/**
+ * countersign: sign and verify container images and artifacts, byte-compatible with cosign.
+ *
+ * The root entry re-exports the common entry points; the full API lives in subpaths
+ * (`countersign/keys`, `countersign/oci`, `countersign/signature`, `countersign/signers`, `countersign/sign`,
+ * `countersign/verify`, `countersign/errors`, and `countersign/node` for Node-only adapters).
+ *
+ * @example
+ * ```ts
+ * import { signImage, verifyImage, createKeySigner, generateKeyPair } from 'countersign'
+ * ```
+ *
+ * Exported from `countersign`.
+ * @module
+ */
+export { CountersignError, type ErrorCode, isCountersignError } from './errors.js'
+export {
+  decryptCosignPrivateKey,
+  encryptCosignPrivateKey,
+  generateKeyPair,
+  type PrivateKey,
+  type PublicKey,
+  parsePrivateKey,
+  parsePublicKey,
+  publicKeyToPEM,
+} from './keys/index.js'
+export { createLayoutStore, createMemoryFileSystem, createRegistryClient, parseReference } from './oci/index.js'
+export type { OCIStore, Reference } from './oci/types.js'
+export { type SignImageOptions, type SignImageResult, signImage } from './sign.js'
+export { createKeySigner } from './signers/key-signer.js'
+export type { KeyMaterial, Signer } from './signers/signer.js'
+export { type SignatureCheck, type VerifyImageOptions, type VerifyImageResult, verifyImage } from './verify.js'

@@ -1,0 +1,32 @@
+/**
+ * Keys: parse, generate, encrypt (cosign format), sign and verify.
+ *
+ * Exported from `countersign/keys`.
+ *
+ * @module
+ */
+export type { SigningAlgorithm } from '../signers/signer.js'
+export {
+  COSIGN_PEM_LABEL,
+  decryptCosignPrivateKey,
+  encryptCosignPrivateKey,
+  isCosignEncryptedKey,
+  LEGACY_COSIGN_PEM_LABEL,
+} from './cosign-encrypted.js'
+export { ecdsaDERToP1363, ecdsaP1363ToDER } from './ecdsa-der.js'
+export { generateKeyPair } from './generate.js'
+export { defaultSigningAlgorithm, keyHint } from './key-info.js'
+export { parsePrivateKey, parsePublicKey } from './parse.js'
+export { signData } from './sign.js'
+export { privateKeyToPEM, publicKeyToPEM } from './to-pem.js'
+export type {
+  EncryptCosignPrivateKeyOptions,
+  GenerateKeyPairOptions,
+  HashAlgorithm,
+  KeyAlgorithm,
+  PrivateKey,
+  PublicKey,
+  SignDataOptions,
+  VerifyOptions,
+} from './types.js'
+export { verifySignature } from './verify.js'

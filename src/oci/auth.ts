@@ -1,0 +1,495 @@
+/**
+ * Registry authentication: `WWW-Authenticate` parsing, Basic and Bearer token flows (distribution token
+ * spec, OAuth2 refresh-token grant for identity tokens), and a token cache with expiry.
+ *
+ * @module
+ */
+import { CountersignError } from '../errors.js'
+import { fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
+import { discardBody, readLimited, registryError } from './registry-errors.js'
+
+/**
+ * Credentials for one registry: a username and password, an identity (refresh) token exchanged through the
+ * OAuth2 refresh-token grant, or a registry token sent as-is as a Bearer token.
+ *
+ * Exported from `countersign/oci`.
+ *
+ * @example
+ * ```ts
+ * import type { Credential } from 'countersign/oci'
+ * const c: Credential = { username: 'ci', password: 'secret' }
+ * ```
+ */
+export type Credential = { username: string; password: string } | { identityToken: string } | { registryToken: string }
+
+/**
+ * Looks up credentials for a registry host (`ghcr.io`, `index.docker.io`, `localhost:5000`). Returns undefined
+ * for anonymous access.
+ *
+ * Exported from `countersign/oci`.
+ *
+ * @example
+ * ```ts
+ * import type { CredentialProvider } from 'countersign/oci'
+ * const creds: CredentialProvider = async (registry) =>
+ *   registry === 'ghcr.io' ? { username: 'me', password: 'ghp_…' } : undefined
+ * ```
+ */
+export type CredentialProvider = (registry: string) => Promise<Credential | undefined>
+
+/**
+ * One challenge from a `WWW-Authenticate` header; scheme and parameter names are lower-cased.
+ *
+ * @example
+ * ```ts
+ * const [c]: AuthChallenge[] = parseWWWAuthenticate('Basic realm="r"')
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface AuthChallenge {
+  readonly scheme: string
+  readonly params: Readonly<Record<string, string>>
+}
+
+/**
+ * The minimal fetch shape the auth code needs.
+ *
+ * @example
+ * ```ts
+ * const f: FetchLike = (url, init) => fetch(url, init)
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+
+// RFC 7230 tchar.
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
+
+/**
+ * Parse a `WWW-Authenticate` header value into challenges. Handles several challenges in one value (as
+ * `Headers.get` joins repeated headers with `, `), quoted values containing commas, and backslash escapes.
+ * Malformed input ends parsing; what was parsed so far is returned.
+ *
+ * @example
+ * ```ts
+ * import { parseWWWAuthenticate } from 'countersign/oci'
+ * parseWWWAuthenticate('Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"')
+ * // [{ scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry', scope: '…' } }]
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export function parseWWWAuthenticate(header: string): AuthChallenge[] {
+  const out: { scheme: string; params: Record<string, string> }[] = []
+  let current: { scheme: string; params: Record<string, string> } | undefined
+  let i = 0
+  const n = header.length
+  const skip = (chars: string) => {
+    while (i < n && chars.includes(header[i]!)) i++
+  }
+  const token = () => {
+    const start = i
+    while (i < n && TCHAR.test(header[i]!)) i++
+    return header.slice(start, i)
+  }
+  while (i < n) {
+    skip(' \t,')
+    if (i >= n) break
+    const name = token()
+    if (name === '') break
+    skip(' \t')
+    if (header[i] === '=' && current !== undefined) {
+      i++
+      skip(' \t')
+      let value: string
+      if (header[i] === '"') {
+        i++
+        value = ''
+        let closed = false
+        while (i < n) {
+          const c = header[i]!
+          if (c === '\\' && i + 1 < n) {
+            value += header[i + 1]
+            i += 2
+          } else if (c === '"') {
+            i++
+            closed = true
+            break
+          } else {
+            value += c
+            i++
+          }
+        }
+        if (!closed) break
+      } else {
+        value = token()
+      }
+      const key = name.toLowerCase()
+      // defineProperty keeps a "__proto__" parameter an ordinary property.
+      Object.defineProperty(current.params, key, { value, enumerable: true, writable: true, configurable: true })
+    } else if (header[i] === '=') {
+      break // a parameter with no challenge before it
+    } else {
+      current = { scheme: name.toLowerCase(), params: {} }
+      out.push(current)
+    }
+  }
+  return out
+}
+
+/**
+ * A bearer token and when it stops being used (milliseconds since the epoch).
+ *
+ * @example
+ * ```ts
+ * const { token, expiresAt }: BearerToken = await fetchBearerToken(challenge, options)
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface BearerToken {
+  readonly token: string
+  readonly expiresAt: number
+}
+
+/**
+ * Options for {@link fetchBearerToken}.
+ *
+ * @example
+ * ```ts
+ * const o: FetchBearerTokenOptions = { registry: 'ghcr.io', scopes: ['repository:org/app:pull'], fetch }
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface FetchBearerTokenOptions {
+  /** The registry host as in the reference (`ghcr.io`, `localhost:5000`), for realm validation. */
+  readonly registry: string
+  /** Token scopes, e.g. `repository:org/app:pull,push`. */
+  readonly scopes: readonly string[]
+  readonly credential?: Credential
+  readonly fetch: FetchLike
+  readonly signal?: AbortSignal
+  /** Whether the registry itself is spoken to over plain HTTP (then an `http:` realm is allowed). */
+  readonly plainHTTP?: boolean
+  readonly userAgent?: string
+  /** Clock for expiry; defaults to `Date.now`. */
+  readonly now?: () => number
+}
+
+const MAX_TOKEN_BODY_BYTES = 64 * 1024
+const DEFAULT_TOKEN_LIFETIME_S = 60
+const EXPIRY_MARGIN_MS = 5_000
+const CLIENT_ID = 'countersign'
+
+function unauthorized(message: string): CountersignError {
+  return new CountersignError('ERR_OCI_UNAUTHORIZED', message)
+}
+
+function isPrivateAddress(hostname: string): boolean {
+  const h = hostname.toLowerCase()
+  if (h === 'localhost' || h.endsWith('.localhost')) return true
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h)
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])]
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168)
+    )
+  }
+  if (h.startsWith('[')) {
+    const v6 = h.slice(1, -1)
+    return v6 === '::1' || v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith('::ffff:')
+  }
+  return false
+}
+
+function hostnameOf(registry: string): string {
+  if (registry.startsWith('[')) return registry.slice(0, registry.indexOf(']') + 1).toLowerCase()
+  const colon = registry.lastIndexOf(':')
+  return (colon >= 0 ? registry.slice(0, colon) : registry).toLowerCase()
+}
+
+/**
+ * Validate a Bearer realm before sending anything (possibly credentials) to it: it must be https (http only
+ * when the registry itself is plain HTTP) and, unless it is the registry's own host, must not point at a
+ * loopback, private or link-local address (a hostile registry could otherwise aim us at internal services).
+ */
+function checkRealm(realm: string, registry: string, plainHTTP: boolean): URL {
+  let url: URL
+  try {
+    url = new URL(realm)
+  } catch {
+    throw unauthorized('registry sent an auth challenge with an invalid realm URL')
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainHTTP)) {
+    throw unauthorized(`refusing token realm with scheme ${url.protocol} for a registry spoken to over https`)
+  }
+  if (url.username !== '' || url.password !== '') throw unauthorized('refusing token realm with embedded credentials')
+  if (url.hostname.toLowerCase() !== hostnameOf(registry) && isPrivateAddress(url.hostname)) {
+    throw unauthorized(`refusing token realm on a private or loopback address (${url.hostname})`)
+  }
+  return url
+}
+
+function basicHeader(username: string, password: string): string {
+  return `Basic ${toBase64(utf8(`${username}:${password}`))}`
+}
+
+function checkTokenValue(token: unknown): string | undefined {
+  // Visible ASCII only: the value goes into a header, and CR/LF would be header injection.
+  return typeof token === 'string' && /^[\x21-\x7e]{1,16384}$/.test(token) ? token : undefined
+}
+
+/**
+ * Obtain a Bearer token from the realm of a challenge (distribution token authentication). With a username and
+ * password it sends them as Basic auth on `GET realm?service=…&scope=…`; with an identity token it uses the
+ * OAuth2 `refresh_token` grant (`POST realm`, form-encoded) and falls back to GET when the server answers 404;
+ * without credentials it asks anonymously. Accepts `token` or `access_token`; `expires_in` defaults to 60 s.
+ *
+ * @throws {CountersignError} ERR_OCI_UNAUTHORIZED when the token server refuses or the challenge is unusable,
+ * ERR_OCI_HTTP for other token server failures.
+ * @example
+ * ```ts
+ * import { fetchBearerToken, parseWWWAuthenticate } from 'countersign/oci'
+ * const [challenge] = parseWWWAuthenticate(res.headers.get('www-authenticate') ?? '')
+ * const { token } = await fetchBearerToken(challenge, { registry: 'ghcr.io', scopes: ['repository:org/app:pull'], fetch })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export async function fetchBearerToken(
+  challenge: AuthChallenge,
+  options: FetchBearerTokenOptions,
+): Promise<BearerToken> {
+  const realm = challenge.params.realm
+  if (challenge.scheme !== 'bearer' || realm === undefined) throw unauthorized('not a Bearer challenge with a realm')
+  const url = checkRealm(realm, options.registry, options.plainHTTP === true)
+  const service = challenge.params.service
+  const cred = options.credential
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  if (options.userAgent) headers['User-Agent'] = options.userAgent
+  const what = `token request to ${url.origin}${url.pathname}`
+
+  let res: Response | undefined
+  if (cred !== undefined && 'identityToken' in cred) {
+    const form = new URLSearchParams()
+    form.set('grant_type', 'refresh_token')
+    form.set('refresh_token', cred.identityToken)
+    form.set('client_id', CLIENT_ID)
+    if (service !== undefined) form.set('service', service)
+    form.set('scope', options.scopes.join(' '))
+    res = await options.fetch(url.href, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      signal: options.signal,
+    })
+    if (res.status === 404) {
+      await discardBody(res)
+      res = undefined
+    }
+  }
+  if (res === undefined) {
+    const get = new URL(url.href)
+    if (service !== undefined) get.searchParams.set('service', service)
+    for (const s of options.scopes) get.searchParams.append('scope', s)
+    if (cred !== undefined && 'username' in cred) headers.Authorization = basicHeader(cred.username, cred.password)
+    res = await options.fetch(get.href, { method: 'GET', headers, signal: options.signal })
+  }
+  if (res.status === 401 || res.status === 403) {
+    await discardBody(res)
+    throw unauthorized(`${what} was refused (HTTP ${res.status}); check the credentials for ${options.registry}`)
+  }
+  if (!res.ok) throw await registryError(res, { what })
+  const body = await readLimited(res, MAX_TOKEN_BODY_BYTES, 'token response')
+  let doc: unknown
+  try {
+    doc = JSON.parse(fromUtf8(body))
+  } catch {
+    throw new CountersignError('ERR_OCI_HTTP', `${what} returned a body that is not JSON`, {
+      details: { status: res.status },
+    })
+  }
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>
+  const token = checkTokenValue(d.token) ?? checkTokenValue(d.access_token)
+  if (token === undefined) {
+    throw new CountersignError('ERR_OCI_HTTP', `${what} returned no usable token`, { details: { status: res.status } })
+  }
+  const expiresIn =
+    typeof d.expires_in === 'number' && Number.isFinite(d.expires_in) && d.expires_in > DEFAULT_TOKEN_LIFETIME_S
+      ? Math.min(d.expires_in, 24 * 3600)
+      : DEFAULT_TOKEN_LIFETIME_S
+  const now = (options.now ?? Date.now)()
+  return { token, expiresAt: now + expiresIn * 1000 }
+}
+
+/**
+ * What a request needs authorisation for.
+ *
+ * @example
+ * ```ts
+ * const s: AuthScope = { registry: 'ghcr.io', repository: 'org/app', actions: 'pull' }
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface AuthScope {
+  /** Registry host as in the reference (`index.docker.io`, `localhost:5000`). */
+  readonly registry: string
+  /** Repository path (`library/ubuntu`). */
+  readonly repository: string
+  /** `pull` for reads, `pull,push` for writes. */
+  readonly actions: 'pull' | 'pull,push'
+}
+
+/** True when a challenge's scope asks for nothing beyond what `scope` requests anyway. */
+function coveredBy(asked: string, scope: AuthScope): boolean {
+  const prefix = `repository:${scope.repository}:`
+  if (!asked.startsWith(prefix)) return false
+  const have = scope.actions.split(',')
+  return asked
+    .slice(prefix.length)
+    .split(',')
+    .every((a) => have.includes(a))
+}
+
+/**
+ * Options for {@link createAuthenticator}.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthenticator({ fetch, credentials })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface AuthenticatorOptions {
+  readonly fetch: FetchLike
+  readonly credentials?: CredentialProvider
+  readonly userAgent?: string
+  readonly now?: () => number
+}
+
+/**
+ * Per-client authorisation state: caches credentials and Authorization headers.
+ *
+ * @example
+ * ```ts
+ * const header = auth.cached({ registry: 'ghcr.io', repository: 'org/app', actions: 'pull' })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface Authenticator {
+  /** The Authorization header to send proactively for `scope`, if one is cached and unexpired. */
+  cached(scope: AuthScope): string | undefined
+  /**
+   * Answer a 401: parse its `WWW-Authenticate`, obtain Basic or Bearer authorisation for `scope`, cache it and
+   * return the header to retry with.
+   */
+  respond(
+    scope: AuthScope,
+    wwwAuthenticate: string | null,
+    options: { readonly signal?: AbortSignal; readonly plainHTTP: boolean },
+  ): Promise<string>
+  /** Forget cached authorisation for `scope` (after it was refused). */
+  invalidate(scope: AuthScope): void
+}
+
+/**
+ * Create the authenticator the registry client uses. Basic and registry-token authorisation is cached per
+ * registry; Bearer tokens per registry, repository and actions until they expire (a `pull,push` token also
+ * serves `pull`). Credentials are looked up once per registry.
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator } from 'countersign/oci'
+ * const auth = createAuthenticator({ fetch, credentials: async () => ({ username: 'u', password: 'p' }) })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const now = options.now ?? Date.now
+  const registryWide = new Map<string, string>()
+  const bearer = new Map<string, BearerToken>()
+  const creds = new Map<string, Promise<Credential | undefined>>()
+  const key = (s: AuthScope, actions = s.actions) => `${s.registry}\n${s.repository}\n${actions}`
+
+  const credentialFor = (registry: string): Promise<Credential | undefined> => {
+    let p = creds.get(registry)
+    if (p === undefined) {
+      p = options.credentials ? options.credentials(registry) : Promise.resolve(undefined)
+      creds.set(registry, p)
+      p.catch(() => creds.delete(registry))
+    }
+    return p
+  }
+
+  const fresh = (t: BearerToken | undefined) =>
+    t !== undefined && now() < t.expiresAt - EXPIRY_MARGIN_MS ? t : undefined
+
+  return {
+    cached(scope) {
+      const r = registryWide.get(scope.registry)
+      if (r !== undefined) return r
+      const t =
+        fresh(bearer.get(key(scope))) ??
+        (scope.actions === 'pull' ? fresh(bearer.get(key(scope, 'pull,push'))) : undefined)
+      return t === undefined ? undefined : `Bearer ${t.token}`
+    },
+    async respond(scope, wwwAuthenticate, opts) {
+      const challenges = parseWWWAuthenticate(wwwAuthenticate ?? '')
+      const bearerChallenge = challenges.find((c) => c.scheme === 'bearer' && c.params.realm !== undefined)
+      const basicChallenge = challenges.find((c) => c.scheme === 'basic')
+      const credential = await credentialFor(scope.registry)
+      if (credential !== undefined && 'registryToken' in credential) {
+        const t = checkTokenValue(credential.registryToken)
+        if (t === undefined) throw unauthorized(`the registry token for ${scope.registry} is not a valid header value`)
+        const header = `Bearer ${t}`
+        registryWide.set(scope.registry, header)
+        return header
+      }
+      if (bearerChallenge !== undefined) {
+        const wanted = `repository:${scope.repository}:${scope.actions}`
+        const scopes = [wanted]
+        const asked = bearerChallenge.params.scope
+        if (asked !== undefined && asked !== '' && !coveredBy(asked, scope)) scopes.push(asked)
+        const token = await fetchBearerToken(bearerChallenge, {
+          registry: scope.registry,
+          scopes,
+          ...(credential !== undefined ? { credential } : {}),
+          fetch: options.fetch,
+          ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+          plainHTTP: opts.plainHTTP,
+          ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+          now,
+        })
+        bearer.set(key(scope), token)
+        return `Bearer ${token.token}`
+      }
+      if (basicChallenge !== undefined) {
+        if (credential === undefined) throw unauthorized(`${scope.registry} requires credentials and none were found`)
+        if (!('username' in credential)) {
+          throw unauthorized(`${scope.registry} asks for Basic auth but only a token is configured`)
+        }
+        const header = basicHeader(credential.username, credential.password)
+        registryWide.set(scope.registry, header)
+        return header
+      }
+      throw unauthorized(`${scope.registry} answered 401 without a usable WWW-Authenticate challenge`)
+    },
+    invalidate(scope) {
+      registryWide.delete(scope.registry)
+      bearer.delete(key(scope))
+      if (scope.actions === 'pull') bearer.delete(key(scope, 'pull,push'))
+    },
+  }
+}

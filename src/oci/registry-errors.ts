@@ -1,0 +1,209 @@
+/** Map registry HTTP responses to CountersignError, parsing distribution-spec error bodies. @module */
+import { CountersignError, type ErrorCode } from '../errors.js'
+import { concat } from '../internal/bytes.js'
+
+/**
+ * One entry of a distribution-spec error body (`{"errors":[{code,message,detail}]}`).
+ *
+ * @example
+ * ```ts
+ * const entries: RegistryErrorEntry[] = parseRegistryErrors(body)
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface RegistryErrorEntry {
+  readonly code: string
+  readonly message: string
+  readonly detail?: unknown
+}
+
+/** Error bodies are read up to this many bytes; the rest is discarded. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+const MAX_ERRORS = 20
+const MAX_TEXT = 500
+
+/**
+ * Read a response body, refusing more than `max` bytes: the `Content-Length` is checked first and the stream
+ * is cancelled as soon as it passes the limit, so a hostile server cannot make us buffer without bound.
+ *
+ * @throws {CountersignError} ERR_OCI_SIZE_LIMIT past the limit (with `what` in the message).
+ * @example
+ * ```ts
+ * const bytes = await readLimited(response, 4 * 1024 * 1024, 'manifest')
+ * ```
+ *
+ * Internal to the OCI module (not re-exported from `countersign/oci`).
+ */
+export async function readLimited(res: Response, max: number, what = 'response body'): Promise<Uint8Array> {
+  const tooLarge = () => new CountersignError('ERR_OCI_SIZE_LIMIT', `${what} is larger than the limit of ${max} bytes`)
+  const cl = res.headers.get('content-length')
+  if (cl !== null && /^\d+$/.test(cl.trim()) && Number(cl.trim()) > max) {
+    await discardBody(res)
+    throw tooLarge()
+  }
+  if (res.body === null) return new Uint8Array(0)
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      let step: ReadableStreamReadResult<Uint8Array>
+      try {
+        step = await reader.read()
+      } catch (cause) {
+        // Aborts propagate as-is so the caller can tell ERR_ABORTED and timeouts apart.
+        if ((cause as { name?: unknown } | null)?.name === 'AbortError') throw cause
+        throw new CountersignError('ERR_NETWORK', `the connection broke while reading the ${what}`, { cause })
+      }
+      const { done, value } = step
+      if (done) break
+      total += value.length
+      if (total > max) {
+        await reader.cancel().catch(() => {})
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  return chunks.length === 1 ? chunks[0]! : concat(...chunks)
+}
+
+/**
+ * Drop a response body we do not need so the connection can be reused. Never throws.
+ *
+ * @example
+ * ```ts
+ * await discardBody(response)
+ * ```
+ *
+ * Internal to the OCI module (not re-exported from `countersign/oci`).
+ */
+export async function discardBody(res: Response): Promise<void> {
+  try {
+    if (res.body !== null && !res.bodyUsed) await res.body.cancel()
+  } catch {
+    // Already consumed or errored; nothing to release.
+  }
+}
+
+function clip(s: string): string {
+  // Control characters from a hostile server would garble terminals and logs.
+  const clean = s.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+  return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean
+}
+
+/**
+ * Parse a distribution-spec error body. Tolerant: anything that is not the expected JSON yields `[]`.
+ *
+ * @example
+ * ```ts
+ * import { parseRegistryErrors } from 'countersign/oci'
+ * parseRegistryErrors(new TextEncoder().encode('{"errors":[{"code":"DENIED","message":"no"}]}'))
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export function parseRegistryErrors(body: Uint8Array): RegistryErrorEntry[] {
+  let doc: unknown
+  try {
+    doc = JSON.parse(new TextDecoder().decode(body))
+  } catch {
+    return []
+  }
+  if (typeof doc !== 'object' || doc === null) return []
+  const errors = (doc as { errors?: unknown }).errors
+  if (!Array.isArray(errors)) return []
+  const out: RegistryErrorEntry[] = []
+  for (const e of errors.slice(0, MAX_ERRORS)) {
+    if (typeof e !== 'object' || e === null) continue
+    const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown }
+    out.push({
+      code: typeof code === 'string' ? clip(code) : 'UNKNOWN',
+      message: typeof message === 'string' ? clip(message) : '',
+      ...(detail !== undefined ? { detail } : {}),
+    })
+  }
+  return out
+}
+
+/**
+ * Context for {@link registryError}.
+ *
+ * @example
+ * ```ts
+ * throw await registryError(res, { what: 'GET manifest ghcr.io/org/app:v1' })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface RegistryErrorContext {
+  /** What was being done, e.g. `GET manifest ghcr.io/org/app:v1`; must not contain credentials. */
+  readonly what: string
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 404) return 'ERR_OCI_NOT_FOUND'
+  if (status === 401 || status === 403) return 'ERR_OCI_UNAUTHORIZED'
+  return 'ERR_OCI_HTTP'
+}
+
+/**
+ * Turn a failed registry response into a CountersignError: 404 → ERR_OCI_NOT_FOUND, 401/403 →
+ * ERR_OCI_UNAUTHORIZED, anything else → ERR_OCI_HTTP. `details` carries `status`, `registryErrors` (parsed from
+ * a bounded read of the body) and `temporary` (429, 5xx, or an `UNAVAILABLE`/`TOOMANYREQUESTS` code).
+ *
+ * @example
+ * ```ts
+ * import { registryError } from 'countersign/oci'
+ * if (!res.ok) throw await registryError(res, { what: 'GET manifest' })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export async function registryError(res: Response, context: RegistryErrorContext): Promise<CountersignError> {
+  let registryErrors: RegistryErrorEntry[] = []
+  try {
+    registryErrors = parseRegistryErrors(await readLimited(res, MAX_ERROR_BODY_BYTES))
+  } catch {
+    await discardBody(res)
+  }
+  return registryErrorFromParts(res.status, registryErrors, context)
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  401: ': unauthorized (authentication required or credentials rejected)',
+  403: ': denied (the credentials lack access)',
+  404: ': not found',
+  429: ': too many requests',
+}
+
+/**
+ * Build the error for a status and already-parsed registry errors (used for HEAD responses, which have no body).
+ *
+ * @example
+ * ```ts
+ * import { registryErrorFromParts } from 'countersign/oci'
+ * throw registryErrorFromParts(404, [], { what: 'HEAD manifest' })
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export function registryErrorFromParts(
+  status: number,
+  registryErrors: readonly RegistryErrorEntry[],
+  context: RegistryErrorContext,
+): CountersignError {
+  const temporary =
+    status === 429 ||
+    (status >= 500 && status <= 599) ||
+    registryErrors.some((e) => e.code === 'UNAVAILABLE' || e.code === 'TOOMANYREQUESTS')
+  const first = registryErrors[0]
+  // HEAD responses carry no body; name the status so "401" alone is not all a user sees.
+  const summary = first ? `: ${first.code}${first.message ? `: ${first.message}` : ''}` : (STATUS_TEXT[status] ?? '')
+  return new CountersignError(codeForStatus(status), `${context.what} failed with HTTP ${status}${summary}`, {
+    details: { status, registryErrors, temporary },
+  })
+}

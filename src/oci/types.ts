@@ -1,0 +1,89 @@
+/** OCI data types and the store interface shared by the registry client and the on-disk layout. @module */
+
+/** A repository: registry host (normalised, e.g. `index.docker.io`) and repository path. */
+export interface Repository {
+  readonly registry: string
+  readonly repository: string
+}
+
+/** An image reference: a repository plus a tag and/or a digest (`sha256:<hex>`). */
+export interface Reference extends Repository {
+  readonly tag?: string
+  readonly digest?: string
+}
+
+/** An OCI content descriptor. */
+export interface Descriptor {
+  readonly mediaType: string
+  readonly digest: string
+  readonly size: number
+  readonly annotations?: Readonly<Record<string, string>>
+  readonly artifactType?: string
+  readonly platform?: Readonly<Record<string, unknown>>
+  readonly urls?: readonly string[]
+}
+
+/** An image manifest (OCI or Docker schema 2), as parsed; the signed bytes are kept separately. */
+export interface ImageManifest {
+  readonly schemaVersion: 2
+  readonly mediaType?: string
+  readonly artifactType?: string
+  readonly config: Descriptor
+  readonly layers: readonly Descriptor[]
+  readonly subject?: Descriptor
+  readonly annotations?: Readonly<Record<string, string>>
+}
+
+/** An image index (OCI) or manifest list (Docker). */
+export interface ImageIndex {
+  readonly schemaVersion: 2
+  readonly mediaType?: string
+  readonly artifactType?: string
+  readonly manifests: readonly Descriptor[]
+  readonly subject?: Descriptor
+  readonly annotations?: Readonly<Record<string, string>>
+}
+
+/** A fetched manifest: the exact bytes, their descriptor, and the parsed document. */
+export interface FetchedManifest {
+  readonly descriptor: Descriptor
+  readonly bytes: Uint8Array
+  readonly manifest: ImageManifest | ImageIndex
+}
+
+/** Per-call options for store operations. */
+export interface StoreCallOptions {
+  readonly signal?: AbortSignal
+}
+
+/** Options for blob fetches. */
+export interface FetchBlobOptions extends StoreCallOptions {
+  /** Refuse blobs larger than this many bytes (ERR_OCI_SIZE_LIMIT). */
+  readonly maxSize?: number
+}
+
+/**
+ * Content storage that the signing code needs, implemented by the registry client and by the OCI image layout.
+ * Everything fetched by digest is digest-checked before it is returned.
+ */
+export interface OCIStore {
+  /** `registry` or `layout`, for messages. */
+  readonly kind: 'registry' | 'layout'
+  /** Resolve a tag or digest to the manifest's descriptor (HEAD). Missing → ERR_OCI_NOT_FOUND. */
+  resolve(ref: Reference, options?: StoreCallOptions): Promise<Descriptor>
+  /** Fetch a manifest or index by tag or digest. */
+  fetchManifest(ref: Reference, options?: StoreCallOptions): Promise<FetchedManifest>
+  /**
+   * Store manifest bytes under `ref` (its tag, or its digest when no tag). Returns the descriptor written.
+   * The media type must be the manifest's own.
+   */
+  pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, options?: StoreCallOptions): Promise<Descriptor>
+  /** Whether a blob exists. */
+  blobExists(repo: Repository, digest: string, options?: StoreCallOptions): Promise<boolean>
+  /** Fetch a whole blob, digest-checked. */
+  fetchBlob(repo: Repository, digest: string, options?: FetchBlobOptions): Promise<Uint8Array>
+  /** Upload a blob unless it already exists; returns its descriptor (mediaType as given). */
+  pushBlob(repo: Repository, bytes: Uint8Array, mediaType: string, options?: StoreCallOptions): Promise<Descriptor>
+  /** List tags of a repository. */
+  listTags(repo: Repository, options?: StoreCallOptions): Promise<string[]>
+}

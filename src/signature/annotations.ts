@@ -1,0 +1,38 @@
+/** Annotation keys and media types cosign uses on legacy signature layers (cosign.md §2.3). @module */
+import { CountersignError } from '../errors.js'
+
+/** Layer annotation holding the base64 DER signature. Exported from `countersign/signature`. */
+export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature'
+/** Layer annotation holding the PEM signing certificate. Exported from `countersign/signature`. */
+export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate'
+/** Layer annotation holding the PEM certificate chain. Exported from `countersign/signature`. */
+export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain'
+/** Layer annotation holding the Rekor bundle (SET). Exported from `countersign/signature`. */
+export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle'
+/** Layer annotation holding an RFC 3161 timestamp. Exported from `countersign/signature`. */
+export const RFC3161_TIMESTAMP_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp'
+/** Media type of a simple-signing payload layer. Exported from `countersign/signature`. */
+export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json'
+
+/**
+ * Parse cosign `-a key=value` flags into a map: split on the first `=`, later keys win, empty key rejected.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT for an entry without `=` or with an empty key.
+ *
+ * @example
+ * ```ts
+ * import { parseAnnotationFlags } from 'countersign/signature'
+ * parseAnnotationFlags(['env=prod', 'team=a=b']) // { env: 'prod', team: 'a=b' }
+ * ```
+ *
+ * Exported from `countersign/signature`.
+ */
+export function parseAnnotationFlags(flags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    if (eq <= 0) throw new CountersignError('ERR_INVALID_INPUT', `unable to parse annotation: ${flag}`)
+    out[flag.slice(0, eq)] = flag.slice(eq + 1)
+  }
+  return out
+}

@@ -1,0 +1,31 @@
+/**
+ * cosign's legacy signature format: simple-signing payloads, the `.sig` image and its annotations.
+ *
+ * Exported from `countersign/signature`.
+ * @module
+ */
+export {
+  BUNDLE_ANNOTATION,
+  CERTIFICATE_ANNOTATION,
+  CHAIN_ANNOTATION,
+  parseAnnotationFlags,
+  RFC3161_TIMESTAMP_ANNOTATION,
+  SIGNATURE_ANNOTATION,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from './annotations.js'
+export { type AttachmentKind, attachmentReference, attachmentTag } from './cosign-tags.js'
+export {
+  type BuildSignatureImageOptions,
+  buildSignatureImage,
+  type ExistingSignatureConfig,
+  MAX_SIGNATURE_LAYERS,
+  readSignatureConfig,
+  type SignatureImage,
+  signatureLayers,
+} from './signature-image.js'
+export {
+  COSIGN_SIGNATURE_TYPE,
+  createSimpleSigningPayload,
+  parseSimpleSigningPayload,
+  type SimpleSigningPayload,
+} from './simple-signing.js'

@@ -1,0 +1,40 @@
+import { defineConfig } from 'tsup'
+
+// Library entries mirror package.json "exports" (checked by scripts/check-exports.mjs).
+const library = {
+  index: 'src/index.ts',
+  errors: 'src/errors.ts',
+  'keys/index': 'src/keys/index.ts',
+  'signers/index': 'src/signers/index.ts',
+  'oci/index': 'src/oci/index.ts',
+  'signature/index': 'src/signature/index.ts',
+  sign: 'src/sign.ts',
+  verify: 'src/verify.ts',
+}
+
+export default defineConfig([
+  {
+    entry: library,
+    format: ['esm'],
+    platform: 'neutral',
+    target: 'es2022',
+    dts: { compilerOptions: { types: [] } },
+    splitting: true,
+    treeshake: true,
+    sourcemap: true,
+    clean: false,
+    outDir: 'dist',
+  },
+  {
+    entry: { 'node/index': 'src/node/index.ts', 'cli/main': 'src/cli/main.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    dts: { entry: { 'node/index': 'src/node/index.ts' }, compilerOptions: { types: ['node'] } },
+    splitting: true,
+    sourcemap: true,
+    clean: false,
+    outDir: 'dist',
+    external: ['@noble/hashes', '@noble/curves', '@noble/ciphers'],
+  },
+])
