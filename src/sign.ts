@@ -115,8 +115,10 @@ export async function signImage(ref: Reference, signer: Signer, options: SignIma
         : {}),
   })
   // Blobs first, manifest last: the manifest PUT is the only step that changes what the tag points to.
-  await store.pushBlob(sigRef, payload, SIMPLE_SIGNING_MEDIA_TYPE, call)
-  await store.pushBlob(sigRef, image.config, image.configDescriptor.mediaType, call)
+  await Promise.all([
+    store.pushBlob(sigRef, payload, SIMPLE_SIGNING_MEDIA_TYPE, call),
+    store.pushBlob(sigRef, image.config, image.configDescriptor.mediaType, call),
+  ])
   const written = await store.pushManifest(sigRef, image.manifest, image.manifestMediaType, call)
   return {
     digest,

@@ -10,7 +10,12 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { decodePEM, encodePEM, type PEMBlock } from '../internal/pem.js'
 import { parsePKCS8 } from './parse.js'
-import type { EncryptCosignPrivateKeyOptions, PrivateKey } from './types.js'
+import type {
+  DecryptCosignPrivateKeyOptions,
+  EncryptCosignPrivateKeyOptions,
+  PrivateKey,
+  ScryptFunction,
+} from './types.js'
 
 /**
  * PEM label of keys written by cosign ≥ 2.2 and by `cosign import-key-pair`.
@@ -139,8 +144,16 @@ function parseEnvelope(block: PEMBlock): Envelope {
   return { n: N, salt, nonce, ciphertext }
 }
 
-async function deriveKey(password: Uint8Array, salt: Uint8Array, n: number): Promise<Uint8Array> {
-  return scryptAsync(password, salt, { N: n, r: SCRYPT_R, p: SCRYPT_P, dkLen: KEY_LENGTH })
+async function deriveKey(
+  password: Uint8Array,
+  salt: Uint8Array,
+  n: number,
+  scrypt: ScryptFunction | undefined,
+): Promise<Uint8Array> {
+  const params = { N: n, r: SCRYPT_R, p: SCRYPT_P, dkLen: KEY_LENGTH }
+  const key = await (scrypt ?? scryptAsync)(password, salt, params)
+  if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) throw new TypeError('scrypt must return 32 bytes')
+  return key
 }
 
 /**
@@ -151,6 +164,7 @@ async function deriveKey(password: Uint8Array, salt: Uint8Array, n: number): Pro
  * @param pem - The `cosign.key` contents.
  * @param password - A string (UTF-8 encoded) or the exact bytes (e.g. stdin including a trailing newline). Empty is
  *   allowed.
+ * @param options - An optional faster scrypt (e.g. Node's native one from `countersign/node`).
  * @returns The decrypted {@link PrivateKey}.
  * @throws {CountersignError} ERR_INVALID_INPUT for bad PEM, a foreign label (`unsupported pem type: X`), malformed
  *   JSON or base64; ERR_UNSUPPORTED_ALGORITHM for another kdf/cipher or scrypt parameters; ERR_KEY_DECRYPT for a
@@ -166,6 +180,7 @@ async function deriveKey(password: Uint8Array, salt: Uint8Array, n: number): Pro
 export async function decryptCosignPrivateKey(
   pem: string | Uint8Array,
   password: string | Uint8Array,
+  options: DecryptCosignPrivateKeyOptions = {},
 ): Promise<PrivateKey> {
   const pw = passwordBytes(password)
   const block = decodePEM(pemText(pem))
@@ -173,7 +188,7 @@ export async function decryptCosignPrivateKey(
     invalid(`unsupported pem type: ${block.label}`)
   }
   const envelope = parseEnvelope(block)
-  const key = await deriveKey(pw, envelope.salt, envelope.n)
+  const key = await deriveKey(pw, envelope.salt, envelope.n, options.scrypt)
   let plaintext: Uint8Array
   try {
     plaintext = secretbox(key, envelope.nonce).open(envelope.ciphertext)
@@ -224,7 +239,7 @@ export async function encryptCosignPrivateKey(
   if (!SCRYPT_N.has(n)) throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', 'unsupported scrypt parameters')
   const salt = crypto.getRandomValues(new Uint8Array(SALT_LENGTH))
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_LENGTH))
-  const derived = await deriveKey(pw, salt, n)
+  const derived = await deriveKey(pw, salt, n, options.scrypt)
   let ciphertext: Uint8Array
   try {
     // NaCl secretbox output is the 16-byte Poly1305 tag followed by the XSalsa20 ciphertext, as Go's secretbox.Seal.

@@ -20,12 +20,14 @@ export { parsePrivateKey, parsePublicKey } from './parse.js'
 export { signData } from './sign.js'
 export { privateKeyToPEM, publicKeyToPEM } from './to-pem.js'
 export type {
+  DecryptCosignPrivateKeyOptions,
   EncryptCosignPrivateKeyOptions,
   GenerateKeyPairOptions,
   HashAlgorithm,
   KeyAlgorithm,
   PrivateKey,
   PublicKey,
+  ScryptFunction,
   SignDataOptions,
   VerifyOptions,
 } from './types.js'

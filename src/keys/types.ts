@@ -137,4 +137,41 @@ export interface GenerateKeyPairOptions {
 export interface EncryptCosignPrivateKeyOptions {
   /** scrypt cost. Default 65536 (cosign ≥ 2.2); 32768 is cosign's legacy value, 131072 the OWASP one. */
   readonly scryptN?: 32768 | 65536 | 131072
+  /** scrypt implementation; default `@noble/hashes`. */
+  readonly scrypt?: ScryptFunction
+}
+
+/**
+ * An scrypt implementation (same contract as `@noble/hashes` `scryptAsync`). The default is noble's portable one;
+ * `countersign/node` offers `nodeScrypt`, which uses Node's native scrypt and is several times faster.
+ *
+ * @example
+ * ```ts
+ * import { decryptCosignPrivateKey } from 'countersign/keys'
+ * import { nodeScrypt } from 'countersign/node'
+ * const key = await decryptCosignPrivateKey(pem, password, { scrypt: nodeScrypt })
+ * ```
+ *
+ * Exported from `countersign/keys`.
+ */
+export type ScryptFunction = (
+  password: Uint8Array,
+  salt: Uint8Array,
+  params: { readonly N: number; readonly r: number; readonly p: number; readonly dkLen: number },
+) => Promise<Uint8Array>
+
+/**
+ * Options for `decryptCosignPrivateKey`.
+ *
+ * @example
+ * ```ts
+ * import { decryptCosignPrivateKey } from 'countersign/keys'
+ * const key = await decryptCosignPrivateKey(pem, 'pw', { scrypt: myScrypt })
+ * ```
+ *
+ * Exported from `countersign/keys`.
+ */
+export interface DecryptCosignPrivateKeyOptions {
+  /** scrypt implementation; default `@noble/hashes`. */
+  readonly scrypt?: ScryptFunction
 }

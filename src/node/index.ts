@@ -20,3 +20,4 @@ export {
 } from './key-files.js'
 export { createNodeLayoutFileSystem, type OpenLayoutOptions, openLayout } from './layout-fs.js'
 export { type ReadPasswordOptions, readPassword } from './password.js'
+export { nodeScrypt } from './scrypt.js'

@@ -6,6 +6,7 @@ import { CountersignError, isCountersignError } from '../errors.js'
 import { decryptCosignPrivateKey, isCosignEncryptedKey } from '../keys/cosign-encrypted.js'
 import { parsePrivateKey, parsePublicKey } from '../keys/parse.js'
 import type { PrivateKey, PublicKey } from '../keys/types.js'
+import { nodeScrypt } from './scrypt.js'
 
 /**
  * Options for {@link writeKeyPair}.
@@ -211,7 +212,7 @@ export async function loadPrivateKeyFile(path: string, getPassword: () => Promis
   try {
     if (isCosignEncryptedKey(bytes)) {
       const password = await getPassword()
-      return await decryptCosignPrivateKey(bytes, password)
+      return await decryptCosignPrivateKey(bytes, password, { scrypt: nodeScrypt })
     }
     return parsePrivateKey(bytes)
   } catch (error) {

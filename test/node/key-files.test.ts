@@ -124,3 +124,16 @@ describe('loadPrivateKeyFile / loadPublicKeyFile', () => {
     expect((await loadPublicKeyFile(publicKeyPath)).spki).toEqual(key.publicKey.spki)
   })
 })
+
+describe('nodeScrypt', () => {
+  it('derives the same key as the portable scrypt for every N cosign accepts', async () => {
+    const { scryptAsync } = await import('@noble/hashes/scrypt.js')
+    const { nodeScrypt } = await import('../../src/node/scrypt.js')
+    const pw = new TextEncoder().encode('pw\n')
+    const salt = new Uint8Array(32).fill(7)
+    for (const N of [32768, 65536, 131072]) {
+      const params = { N, r: 8, p: 1, dkLen: 32 }
+      expect(await nodeScrypt(pw, salt, params)).toEqual(await scryptAsync(pw, salt, params))
+    }
+  })
+})

@@ -5,6 +5,7 @@ import { CountersignError } from '../../errors.js'
 import { encryptCosignPrivateKey, generateKeyPair, parsePrivateKey, publicKeyToPEM } from '../../keys/index.js'
 import { writeKeyPair } from '../../node/key-files.js'
 import { readPassword } from '../../node/password.js'
+import { nodeScrypt } from '../../node/scrypt.js'
 import type { FlagSpec } from '../args.js'
 import { type CliIO, loadSigningKey } from '../context.js'
 import type { Command } from './command.js'
@@ -76,7 +77,7 @@ async function writePair(
   force: boolean,
   io: CliIO,
 ): Promise<void> {
-  const privatePem = await encryptCosignPrivateKey(key, password)
+  const privatePem = await encryptCosignPrivateKey(key, password, { scrypt: nodeScrypt })
   const written = await writeKeyPair(prefix, privatePem, publicKeyToPEM(key.publicKey), { force, dir: io.cwd })
   io.stderr.write(`Private key written to ${written.privateKeyPath}\nPublic key written to ${written.publicKeyPath}\n`)
 }
