@@ -4,6 +4,7 @@
  */
 import { CountersignError, isCountersignError } from './errors.js'
 import { fromBase64 } from './internal/bytes.js'
+import { mapLimit } from './internal/concurrency.js'
 import { type HashAlgorithm, type PublicKey, type VerifyOptions, verifySignature } from './keys/index.js'
 import { repositoryName } from './oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
@@ -37,6 +38,8 @@ export interface VerifyImageOptions extends StoreCallOptions {
   readonly verifyOptions?: VerifyOptions
   /** Refuse payload layers larger than this (default 128 MiB). */
   readonly maxPayloadBytes?: number
+  /** Signatures checked concurrently (cosign's `--max-workers`, default 10). */
+  readonly maxWorkers?: number
 }
 
 /** The outcome for one signature layer. */
@@ -108,7 +111,10 @@ export async function verifyImage(ref: Reference, options: VerifyImageOptions): 
   }
   if (layers.length === 0) throw new CountersignError('ERR_NO_SIGNATURES', 'no signatures found')
 
-  const checks = await Promise.all(layers.map((layer) => checkLayer(layer, digest, sigRef, options, call)))
+  // Bounded like cosign's --max-workers (default 10): a .sig may hold up to 1000 layers of up to 128 MiB each.
+  const checks = await mapLimit(layers, options.maxWorkers ?? 10, (layer) =>
+    checkLayer(layer, digest, sigRef, options, call),
+  )
   const verified = checks.filter((c) => c.verified)
   if (verified.length === 0) {
     const reasons = checks.map((c) => c.reasons.join('; '))

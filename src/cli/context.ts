@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '../keys/index.js'
 import { createDockerConfigCredentials } from '../node/docker-config.js'
+import { createNodeFetch } from '../node/fetch.js'
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
@@ -22,7 +23,11 @@ export interface CliIO {
 
 /** Registry flags shared by every command that touches images. */
 export const REGISTRY_FLAGS: readonly FlagSpec[] = [
-  { name: 'allow-insecure-registry', type: 'bool', help: 'allow insecure connections to registries (e.g. plain HTTP)' },
+  {
+    name: 'allow-insecure-registry',
+    type: 'bool',
+    help: 'skip TLS verification and allow plain HTTP fallback for registries',
+  },
   { name: 'allow-http-registry', type: 'bool', help: 'use plain HTTP to talk to registries' },
   { name: 'verbose', short: 'd', type: 'bool', help: 'log every registry request to stderr' },
 ]
@@ -62,9 +67,11 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
   }
   let count = 0
   const verbose = flags.verbose === true
+  const insecure = flags['allow-insecure-registry'] === true
   const store = createRegistryClient({
+    fetch: createNodeFetch({ insecureSkipTLSVerify: insecure }),
     credentials: createDockerConfigCredentials({ env: io.env }),
-    ...(flags['allow-insecure-registry'] === true ? { insecure: true } : {}),
+    ...(insecure ? { insecure: true } : {}),
     ...(flags['allow-http-registry'] === true ? { plainHTTP: true } : {}),
     userAgent: 'countersign',
     onRequest: (info) => {

@@ -11,6 +11,7 @@ export {
   type DockerConfigCredentialsOptions,
   normalizeRegistryHost,
 } from './docker-config.js'
+export { createNodeFetch, type NodeFetchOptions } from './fetch.js'
 export {
   loadPrivateKeyFile,
   loadPublicKeyFile,

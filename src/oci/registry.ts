@@ -195,10 +195,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       if (init.signal?.aborted) throw cause // mapped to ERR_ABORTED / timeout by the operation wrapper
       throw new CountersignError(
         'ERR_NETWORK',
-        `${method} ${safeURL(url)} failed: could not connect or the connection broke`,
-        {
-          cause,
-        },
+        `${method} ${safeURL(url)} failed: could not connect or the connection broke${networkReason(cause)}`,
+        { cause },
       )
     }
     options.onRequest?.({ method, url: safeURL(url), status: res.status })
@@ -580,4 +578,17 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   return client
+}
+
+/**
+ * The low-level reason behind a failed fetch (fetch wraps it as `cause`: ECONNREFUSED, a TLS verification code …),
+ * so "self-signed certificate" reaches the user instead of just "fetch failed". Only codes and fixed messages from
+ * the runtime are used; URLs and headers never are.
+ */
+function networkReason(error: unknown): string {
+  const inner = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause
+  const code = typeof inner?.code === 'string' ? inner.code : undefined
+  const message = typeof inner?.message === 'string' ? inner.message.slice(0, 200) : undefined
+  if (code && message) return ` (${code}: ${message})`
+  return code || message ? ` (${code ?? message})` : ''
 }

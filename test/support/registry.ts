@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createNodeFetch } from '../../src/node/fetch.js'
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
@@ -16,6 +17,8 @@ export interface TestRegistry {
 }
 
 export interface StartRegistryOptions {
+  /** Serve HTTPS with a fresh self-signed certificate on this loopback address (not 127.0.0.1, which clients treat as plain HTTP). */
+  readonly tls?: { readonly address: string }
   /** Enable htpasswd basic auth with this single user. */
   readonly auth?: { readonly username: string; readonly password: string }
   /** Enable distribution token auth against this token server (see bearer.ts). */
@@ -46,6 +49,7 @@ function configYAML(
   port: number,
   htpasswd: string | undefined,
   token: StartRegistryOptions['token'],
+  tls?: { address: string; cert: string; key: string },
 ): string {
   const lines = [
     'version: 0.1',
@@ -62,9 +66,10 @@ function configYAML(
     '    uploadpurging:',
     '      enabled: false',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${tls?.address ?? '127.0.0.1'}:${port}`,
     '  secret: countersign-test-secret',
   ]
+  if (tls) lines.push('  tls:', `    certificate: ${tls.cert}`, `    key: ${tls.key}`)
   if (htpasswd !== undefined) {
     lines.push('auth:', '  htpasswd:', '    realm: countersign-test', `    path: ${htpasswd}`)
   } else if (token !== undefined) {
@@ -80,12 +85,13 @@ function configYAML(
   return `${lines.join('\n')}\n`
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string, caFile?: string): Promise<void> {
+  const probe = caFile ? createNodeFetch({ caFile }) : fetch
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr()}`)
     try {
-      const res = await fetch(`${url}/v2/`)
+      const res = await probe(`${url}/v2/`)
       await res.body?.cancel()
       if (res.status === 200 || res.status === 401) return
     } catch {
@@ -105,18 +111,46 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     const line = execFileSync('htpasswd', ['-Bbn', options.auth.username, options.auth.password], { encoding: 'utf8' })
     writeFileSync(htpasswd, line)
   }
+  let tls: { address: string; cert: string; key: string } | undefined
+  if (options.tls) {
+    tls = { address: options.tls.address, cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') }
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=countersign-test',
+        '-addext',
+        `subjectAltName=IP:${options.tls.address}`,
+        '-keyout',
+        tls.key,
+        '-out',
+        tls.cert,
+      ],
+      { stdio: 'ignore' },
+    )
+  }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort()
     const config = join(dir, 'config.yml')
-    writeFileSync(config, configYAML(dir, port, htpasswd, options.token))
+    writeFileSync(config, configYAML(dir, port, htpasswd, options.token, tls))
     const child = spawn(REGISTRY_BINARY, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''
     child.stderr?.on('data', (c: Buffer) => {
       if (err.length < 20_000) err += c.toString('utf8')
     })
-    const url = `http://127.0.0.1:${port}`
+    const host = `${tls?.address ?? '127.0.0.1'}:${port}`
+    const url = `${tls ? 'https' : 'http'}://${host}`
     try {
-      await waitUntilUp(url, child, () => err)
+      await waitUntilUp(url, child, () => err, tls?.cert)
     } catch (e) {
       child.kill('SIGKILL')
       if (attempt < 2 && /address already in use/.test(err)) continue
@@ -124,7 +158,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       throw e
     }
     return {
-      host: `127.0.0.1:${port}`,
+      host,
       url,
       dir,
       async stop() {
