@@ -24,6 +24,8 @@ fi
 
 echo "== lint (biome)"
 npx biome check src test scripts examples bench
+echo "== docs (TSDoc on every public export)"
+node scripts/check-docs.mjs
 echo "== typecheck"
 npm run --silent typecheck
 echo "== build"

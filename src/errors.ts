@@ -33,6 +33,8 @@
  * - `ERR_DSSE_INVALID`, `ERR_BUNDLE_INVALID`, `ERR_CERT_CHAIN_INVALID`, `ERR_CERT_EXPIRED`,
  *   `ERR_TLOG_INCLUSION_PROOF`, `ERR_TLOG_ENTRY_MISMATCH`, `ERR_TIMESTAMP_INVALID`, `ERR_FULCIO_HTTP`,
  *   `ERR_REKOR_HTTP`, `ERR_POLICY_DENIED`: reserved for Sigstore verification, keyless signing and policy.
+ *
+ * Exported from `countersign/errors`.
  */
 export type ErrorCode =
   | 'ERR_INVALID_INPUT'
@@ -66,7 +68,11 @@ export type ErrorCode =
   | 'ERR_REKOR_HTTP'
   | 'ERR_POLICY_DENIED'
 
-/** Options for {@link CountersignError}. */
+/**
+ * Options for {@link CountersignError}.
+ *
+ * Exported from `countersign/errors`.
+ */
 export interface CountersignErrorOptions {
   /** The underlying error, kept for debugging; never contains secrets. */
   readonly cause?: unknown

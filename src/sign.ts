@@ -16,7 +16,11 @@ import { buildSignatureImage, readSignatureConfig, signatureLayers } from './sig
 import { createSimpleSigningPayload } from './signature/simple-signing.js'
 import type { Signer, SigningAlgorithm } from './signers/signer.js'
 
-/** Options for {@link signImage}. */
+/**
+ * Options for {@link signImage}.
+ *
+ * Exported from `countersign/sign`.
+ */
 export interface SignImageOptions extends StoreCallOptions {
   /** Where the image and its signatures live: a registry client or an OCI layout. */
   readonly store: OCIStore
@@ -39,7 +43,11 @@ export interface SignImageOptions extends StoreCallOptions {
   readonly onWarning?: (message: string) => void
 }
 
-/** What {@link signImage} did. */
+/**
+ * What {@link signImage} did.
+ *
+ * Exported from `countersign/sign`.
+ */
 export interface SignImageResult {
   /** The signed manifest digest. */
   readonly digest: string

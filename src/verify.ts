@@ -17,7 +17,11 @@ import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signatur
 /** cosign's default attachment size limit (`COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Exported from `countersign/verify`. */
 export const DEFAULT_MAX_PAYLOAD_BYTES: number = 128 * 1024 * 1024
 
-/** Options for {@link verifyImage}. */
+/**
+ * Options for {@link verifyImage}.
+ *
+ * Exported from `countersign/verify`.
+ */
 export interface VerifyImageOptions extends StoreCallOptions {
   /** Where the image and its signatures live. */
   readonly store: OCIStore
@@ -42,7 +46,11 @@ export interface VerifyImageOptions extends StoreCallOptions {
   readonly maxWorkers?: number
 }
 
-/** The outcome for one signature layer. */
+/**
+ * The outcome for one signature layer.
+ *
+ * Exported from `countersign/verify`.
+ */
 export interface SignatureCheck {
   /** The layer descriptor in the `.sig` manifest. */
   readonly layer: Descriptor
@@ -58,7 +66,11 @@ export interface SignatureCheck {
   readonly reasons: readonly string[]
 }
 
-/** What {@link verifyImage} found. */
+/**
+ * What {@link verifyImage} found.
+ *
+ * Exported from `countersign/verify`.
+ */
 export interface VerifyImageResult {
   /** The image digest the signatures were checked against. */
   readonly digest: string

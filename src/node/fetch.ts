@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs'
 import { rootCertificates } from 'node:tls'
 import { Agent, fetch as undiciFetch } from 'undici'
 
-/** Options for {@link createNodeFetch}. */
+/**
+ * Options for {@link createNodeFetch}.
+ *
+ * Exported from `countersign/node`.
+ */
 export interface NodeFetchOptions {
   /** Skip TLS certificate verification (cosign's `--allow-insecure-registry`). Never the default. */
   readonly insecureSkipTLSVerify?: boolean

@@ -1,18 +1,30 @@
 /** OCI data types and the store interface shared by the registry client and the on-disk layout. @module */
 
-/** A repository: registry host (normalised, e.g. `index.docker.io`) and repository path. */
+/**
+ * A repository: registry host (normalised, e.g. `index.docker.io`) and repository path.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface Repository {
   readonly registry: string
   readonly repository: string
 }
 
-/** An image reference: a repository plus a tag and/or a digest (`sha256:<hex>`). */
+/**
+ * An image reference: a repository plus a tag and/or a digest (`sha256:<hex>`).
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface Reference extends Repository {
   readonly tag?: string
   readonly digest?: string
 }
 
-/** An OCI content descriptor. */
+/**
+ * An OCI content descriptor.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface Descriptor {
   readonly mediaType: string
   readonly digest: string
@@ -23,7 +35,11 @@ export interface Descriptor {
   readonly urls?: readonly string[]
 }
 
-/** An image manifest (OCI or Docker schema 2), as parsed; the signed bytes are kept separately. */
+/**
+ * An image manifest (OCI or Docker schema 2), as parsed; the signed bytes are kept separately.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface ImageManifest {
   readonly schemaVersion: 2
   readonly mediaType?: string
@@ -34,7 +50,11 @@ export interface ImageManifest {
   readonly annotations?: Readonly<Record<string, string>>
 }
 
-/** An image index (OCI) or manifest list (Docker). */
+/**
+ * An image index (OCI) or manifest list (Docker).
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface ImageIndex {
   readonly schemaVersion: 2
   readonly mediaType?: string
@@ -44,19 +64,31 @@ export interface ImageIndex {
   readonly annotations?: Readonly<Record<string, string>>
 }
 
-/** A fetched manifest: the exact bytes, their descriptor, and the parsed document. */
+/**
+ * A fetched manifest: the exact bytes, their descriptor, and the parsed document.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface FetchedManifest {
   readonly descriptor: Descriptor
   readonly bytes: Uint8Array
   readonly manifest: ImageManifest | ImageIndex
 }
 
-/** Per-call options for store operations. */
+/**
+ * Per-call options for store operations.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface StoreCallOptions {
   readonly signal?: AbortSignal
 }
 
-/** Options for blob fetches. */
+/**
+ * Options for blob fetches.
+ *
+ * Exported from `countersign/oci`.
+ */
 export interface FetchBlobOptions extends StoreCallOptions {
   /** Refuse blobs larger than this many bytes (ERR_OCI_SIZE_LIMIT). */
   readonly maxSize?: number
@@ -65,6 +97,8 @@ export interface FetchBlobOptions extends StoreCallOptions {
 /**
  * Content storage that the signing code needs, implemented by the registry client and by the OCI image layout.
  * Everything fetched by digest is digest-checked before it is returned.
+ *
+ * Exported from `countersign/oci`.
  */
 export interface OCIStore {
   /** `registry` or `layout`, for messages. */

@@ -19,7 +19,11 @@ const ZERO_TIME = '0001-01-01T00:00:00Z'
 /** cosign refuses to grow a signature image past this many layers (`maxLayers`). Exported from `countersign/signature`. */
 export const MAX_SIGNATURE_LAYERS = 1000
 
-/** The bytes of a signature image, ready to push. */
+/**
+ * The bytes of a signature image, ready to push.
+ *
+ * Exported from `countersign/signature`.
+ */
 export interface SignatureImage {
   readonly config: Uint8Array
   readonly configDescriptor: Descriptor
@@ -27,7 +31,11 @@ export interface SignatureImage {
   readonly manifestMediaType: string
 }
 
-/** Options for {@link buildSignatureImage}. */
+/**
+ * Options for {@link buildSignatureImage}.
+ *
+ * Exported from `countersign/signature`.
+ */
 export interface BuildSignatureImageOptions {
   /** Use Docker schema 2 media types (cosign's `COSIGN_DOCKER_MEDIA_TYPES=1`). */
   readonly dockerMediaTypes?: boolean
@@ -124,7 +132,11 @@ function marshalHistory(h: unknown) {
   ])
 }
 
-/** What an existing signature image contributes when a signature is appended. */
+/**
+ * What an existing signature image contributes when a signature is appended.
+ *
+ * Exported from `countersign/signature`.
+ */
 export interface ExistingSignatureConfig {
   readonly created?: string
   readonly history: readonly unknown[]

@@ -3,10 +3,18 @@ import { CountersignError } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { type GoJSONValue, goMarshal, goObject } from '../internal/go-json.js'
 
-/** `critical.type` of every cosign image signature payload. */
+/**
+ * `critical.type` of every cosign image signature payload.
+ *
+ * Exported from `countersign/signature`.
+ */
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature'
 
-/** The parsed payload (see cosign.md §1.1). `optional` is `null` when the signer gave no annotations. */
+/**
+ * The parsed payload (see cosign.md §1.1). `optional` is `null` when the signer gave no annotations.
+ *
+ * Exported from `countersign/signature`.
+ */
 export interface SimpleSigningPayload {
   readonly critical: {
     readonly identity: { readonly 'docker-reference': string }

@@ -1,6 +1,10 @@
 /** The Signer interface every signing path accepts (local key, KMS, keyless). @module */
 
-/** Signature algorithms a {@link Signer} may report (cosign/sigstore names). */
+/**
+ * Signature algorithms a {@link Signer} may report (cosign/sigstore names).
+ *
+ * Exported from `countersign/signers`.
+ */
 export type SigningAlgorithm =
   | 'ecdsa-p256-sha256'
   | 'ecdsa-p384-sha384'
@@ -10,7 +14,11 @@ export type SigningAlgorithm =
   | 'rsa-pkcs1v15-sha256'
   | 'rsa-pss-sha256'
 
-/** What a verifier needs to check a signature: a public key or a certificate chain. */
+/**
+ * What a verifier needs to check a signature: a public key or a certificate chain.
+ *
+ * Exported from `countersign/signers`.
+ */
 export type KeyMaterial =
   | { readonly type: 'public-key'; readonly spki: Uint8Array; readonly hint?: string }
   /** DER certificates, leaf first. */

@@ -1,0 +1,60 @@
+// Every public export (what the package.json subpaths expose) has TSDoc saying which subpath exports it
+// ("Exported from `countersign/…`", STYLE.md §2.7, in the spirit of jose's check); functions also need an @example.
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, normalize } from 'node:path'
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'))
+const entries = Object.values(pkg.exports)
+  .map((t) => (typeof t === 'string' ? t : (t.node ?? t).default))
+  .filter((p) => p.endsWith('.js'))
+  .map((p) => p.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'))
+
+const problems = []
+const checked = new Set()
+
+function check(file, name) {
+  const key = `${file}#${name}`
+  if (checked.has(key)) return
+  checked.add(key)
+  const text = readFileSync(file, 'utf8')
+  const m = new RegExp(`^export (?:declare )?(?:async )?(function|const|class|interface|type) ${name}\\b`, 'm').exec(
+    text,
+  )
+  if (!m) return problems.push(`${file}: ${name} re-exported but not declared there`)
+  const before = text.slice(0, m.index).trimEnd()
+  const doc = before.endsWith('*/') ? before.slice(before.lastIndexOf('/**')) : ''
+  const where = `${file}:${text.slice(0, m.index).split('\n').length} ${name}`
+  if (!doc) problems.push(`${where}: no TSDoc`)
+  else if (!/Exported from `countersign(\/[a-z-]+)?`/.test(doc))
+    problems.push(`${where}: TSDoc lacks "Exported from \`countersign/…\`"`)
+  else if (m[1] === 'function' && !doc.includes('@example')) problems.push(`${where}: function TSDoc lacks @example`)
+}
+
+for (const entry of entries) {
+  const text = readFileSync(entry, 'utf8')
+  for (const m of text.matchAll(/^export (?:async )?(?:function|const|class|interface|type) (\w+)/gm))
+    check(entry, m[1])
+  for (const m of text.matchAll(/^export (?:type )?\{([^}]*)\} from '([^']+)'/gm)) {
+    const target = normalize(join(dirname(entry), m[2].replace(/\.js$/, '.ts')))
+    if (target.endsWith('index.ts') || !existsSync(target)) continue // other entries are checked on their own
+    for (const spec of m[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const name = spec.replace(/^type\s+/, '').split(/\s+as\s+/)[0]
+      check(target, name)
+    }
+  }
+  for (const m of text.matchAll(/^export (?:type )?\* from '([^']+)'/gm)) {
+    const target = normalize(join(dirname(entry), m[1].replace(/\.js$/, '.ts')))
+    const body = readFileSync(target, 'utf8')
+    for (const d of body.matchAll(/^export (?:async )?(?:function|const|class|interface|type) (\w+)/gm))
+      check(target, d[1])
+  }
+}
+if (problems.length) {
+  console.error(problems.join('\n'))
+  console.error(`${problems.length} public export(s) without complete TSDoc`)
+  process.exit(1)
+}
+console.log(`TSDoc ok: ${checked.size} public exports documented with their subpath`)
