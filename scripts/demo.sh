@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s%N)
-if [ ! -d node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+if [ ! -d node_modules ]; then npm install --no-audit --no-fund --loglevel=error; fi
 if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
   npm run --silent build >/dev/null
 fi

@@ -18,8 +18,10 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "== npm install (from package-lock.json)"
+  # Not `npm ci`: npm 11 writes lock files without other platforms' optional packages (biome, rollup) and
+  # then `npm ci` refuses them as out of sync. `npm install` honours the locked versions all the same.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 echo "== lint (biome)"
