@@ -9,22 +9,12 @@ import { signImage } from '../src/sign.js'
 import { SIGNATURE_ANNOTATION } from '../src/signature/annotations.js'
 import { createKeySigner } from '../src/signers/key-signer.js'
 import { verifyImage } from '../src/verify.js'
+import { pushTinyImage } from './support/oci-image.js'
 
-const enc = new TextEncoder()
 const repo = { registry: 'localhost', repository: 'app' }
 
 async function pushImage(store: OCIStore, tag: string, text: string): Promise<string> {
-  const layer = await store.pushBlob(repo, enc.encode(text), 'application/vnd.oci.image.layer.v1.tar')
-  const config = await store.pushBlob(repo, enc.encode('{}'), 'application/vnd.oci.image.config.v1+json')
-  const manifest = enc.encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-    }),
-  )
-  return (await store.pushManifest({ ...repo, tag }, manifest, 'application/vnd.oci.image.manifest.v1+json')).digest
+  return pushTinyImage(store, { ...repo, tag }, text)
 }
 
 async function setup() {

@@ -5,25 +5,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLayout } from '../../src/node/layout-fs.js'
 import { cli } from '../support/cli.js'
+import { pushTinyImage } from '../support/oci-image.js'
 
-const enc = new TextEncoder()
 let dir: string
 const env = { COSIGN_PASSWORD: 'correct horse' }
 
 async function writeImage(layout: string, tag: string, text: string): Promise<string> {
-  const store = openLayout(layout, { create: true })
-  const repo = { registry: 'localhost', repository: 'x' }
-  const layer = await store.pushBlob(repo, enc.encode(text), 'application/vnd.oci.image.layer.v1.tar')
-  const config = await store.pushBlob(repo, enc.encode('{"os":"linux"}'), 'application/vnd.oci.image.config.v1+json')
-  const manifest = enc.encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-    }),
-  )
-  return (await store.pushManifest({ ...repo, tag }, manifest, 'application/vnd.oci.image.manifest.v1+json')).digest
+  return pushTinyImage(openLayout(layout, { create: true }), { registry: 'localhost', repository: 'x', tag }, text)
 }
 
 beforeAll(() => {

@@ -3,27 +3,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '../../src/keys/index.js'
-import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../src/oci/media-types.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { signImage } from '../../src/sign.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { cli } from '../support/cli.js'
-import { tinyImage } from '../support/oci-image.js'
+import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
 
 const env = { COSIGN_PASSWORD: 'pw' }
 
-async function pushTinyImage(host: string, repo: string, tag: string, text: string, auth?: string): Promise<string> {
-  const client = createRegistryClient(
-    auth ? { credentials: async () => ({ username: auth.split(':')[0]!, password: auth.split(':')[1]! }) } : {},
-  )
-  const ref = parseReference(`${host}/${repo}:${tag}`)
-  const img = await tinyImage(text)
-  await client.pushBlob(ref, img.layer, img.layerDescriptor.mediaType)
-  await client.pushBlob(ref, img.config, img.configDescriptor.mediaType)
-  await client.pushManifest(ref, img.manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE)
-  return img.manifestDigest
+async function pushImage(host: string, repo: string, tag: string, text: string, auth?: string): Promise<string> {
+  const [username = '', password = ''] = auth?.split(':') ?? []
+  const client = createRegistryClient(auth ? { credentials: async () => ({ username, password }) } : {})
+  return pushTinyImage(client, parseReference(`${host}/${repo}:${tag}`), text)
 }
 
 function requestCount(stderr: string): number {
@@ -52,7 +45,7 @@ describe.each([
         JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(creds).toString('base64') } } }),
       )
     }
-    digest = await pushTinyImage(reg.host, 'team/app', 'v1', 'hello', creds)
+    digest = await pushImage(reg.host, 'team/app', 'v1', 'hello', creds)
     image = `${reg.host}/team/app:v1`
     for (const prefix of ['a', 'b', 'c']) {
       const r = await cli(['generate-key-pair', '--output-key-prefix', prefix], { cwd: dir, env })
@@ -103,7 +96,7 @@ describe.each([
     const wrong = await cli(['verify', '--key', 'c.pub', '--insecure-ignore-tlog', image], { cwd: dir, env })
     expect(wrong.code).toBe(12)
     expect(wrong.stderr).toMatch(/^Error: no matching signatures: /)
-    await pushTinyImage(reg.host, 'team/app', 'unsigned', 'not signed', creds)
+    await pushImage(reg.host, 'team/app', 'unsigned', 'not signed', creds)
     const unsigned = await cli(
       ['verify', '--key', 'a.pub', '--insecure-ignore-tlog', `${reg.host}/team/app:unsigned`],
       {
@@ -173,7 +166,7 @@ describe('hostile registry responses while signing', () => {
     ['a .sig manifest whose bytes do not match its digest', 'ERR_OCI_DIGEST_MISMATCH'],
     ['a .sig manifest larger than 4 MiB', 'ERR_OCI_SIZE_LIMIT'],
   ])('rejects %s, and nothing is written', async (_, code) => {
-    const digest = await pushTinyImage(reg.host, 'hostile/app', 'v1', `x ${code}`)
+    const digest = await pushImage(reg.host, 'hostile/app', 'v1', `x ${code}`)
     const ref = parseReference(`${reg.host}/hostile/app:v1`)
     const honest = createRegistryClient()
     const key = await generateKeyPair()

@@ -4,12 +4,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parsePublicKey } from '../../src/keys/index.js'
 import { createNodeFetch } from '../../src/node/fetch.js'
-import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../src/oci/media-types.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { verifyImage } from '../../src/verify.js'
 import { cli } from '../support/cli.js'
-import { tinyImage } from '../support/oci-image.js'
+import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
 
 const env = { COSIGN_PASSWORD: 'pw' }
@@ -23,11 +22,7 @@ describe('registry over HTTPS with a self-signed certificate', () => {
     reg = await startRegistry({ tls: { address: '127.0.0.2' } })
     dir = mkdtempSync(join(tmpdir(), 'cs-tls-'))
     const client = createRegistryClient({ fetch: createNodeFetch({ caFile: join(reg.dir, 'tls.crt') }) })
-    const ref = parseReference(`${reg.host}/tls/app:v1`)
-    const img = await tinyImage('tls')
-    await client.pushBlob(ref, img.layer, img.layerDescriptor.mediaType)
-    await client.pushBlob(ref, img.config, img.configDescriptor.mediaType)
-    await client.pushManifest(ref, img.manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE)
+    await pushTinyImage(client, parseReference(`${reg.host}/tls/app:v1`), 'tls')
     image = `${reg.host}/tls/app:v1`
     expect((await cli(['generate-key-pair'], { cwd: dir, env })).code).toBe(0)
   })

@@ -6,7 +6,7 @@ import {
   OCI_IMAGE_LAYER_GZIP_MEDIA_TYPE,
   OCI_IMAGE_MANIFEST_MEDIA_TYPE,
 } from '../../src/oci/media-types.js'
-import type { Descriptor } from '../../src/oci/types.js'
+import type { Descriptor, OCIStore, Reference } from '../../src/oci/types.js'
 
 const enc = new TextEncoder()
 
@@ -74,4 +74,12 @@ export async function tinyImage(text = 'hello countersign\n'): Promise<TinyImage
     }),
   )
   return { config, configDescriptor, layer, layerDescriptor, manifest, manifestDigest: await computeDigest(manifest) }
+}
+
+/** Build {@link tinyImage} with `text` and push it (layer, config, manifest) to `ref` in `store`; returns its digest. */
+export async function pushTinyImage(store: OCIStore, ref: Reference, text?: string): Promise<string> {
+  const img = await tinyImage(text)
+  await store.pushBlob(ref, img.layer, img.layerDescriptor.mediaType)
+  await store.pushBlob(ref, img.config, img.configDescriptor.mediaType)
+  return (await store.pushManifest(ref, img.manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE)).digest
 }

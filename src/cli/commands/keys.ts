@@ -10,10 +10,15 @@ import type { FlagSpec } from '../args.js'
 import { type CliIO, loadSigningKey } from '../context.js'
 import type { Command } from './command.js'
 
-const generateFlags: readonly FlagSpec[] = [
-  { name: 'output-key-prefix', type: 'string', default: 'cosign', help: 'name used for generated .pub and .key files' },
+/** Without one of these, existing key files are never replaced. */
+const OVERWRITE_FLAGS: readonly FlagSpec[] = [
   { name: 'force', short: 'f', type: 'bool', help: 'overwrite existing key files' },
   { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (same as --force for existing files)' },
+]
+
+const generateFlags: readonly FlagSpec[] = [
+  { name: 'output-key-prefix', type: 'string', default: 'cosign', help: 'name used for generated .pub and .key files' },
+  ...OVERWRITE_FLAGS,
 ]
 
 /** `generate-key-pair`: a P-256 key, encrypted cosign-style, written to cosign.key (0600) and cosign.pub. */
@@ -45,8 +50,7 @@ const importFlags: readonly FlagSpec[] = [
     default: 'import-cosign',
     help: 'name used for the outputs',
   },
-  { name: 'force', short: 'f', type: 'bool', help: 'overwrite existing key files' },
-  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (same as --force for existing files)' },
+  ...OVERWRITE_FLAGS,
 ]
 
 /** `import-key-pair`: convert a PEM private key to cosign's encrypted format. */
