@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -180,5 +180,35 @@ describe('CLI on an OCI layout', () => {
     expect(ok.code).toBe(0)
     const bad = await cli(['public-key', '--key', 'piped.key'], { cwd: dir, stdin: 'pw' })
     expect(bad.code).toBe(1)
+  })
+
+  it('bad input writes nothing: corrupt PEM, truncated key JSON, wrong password', async () => {
+    writeFileSync(join(dir, 'corrupt.pem'), '-----BEGIN PRIVATE KEY-----\nnot base64!!\n-----END PRIVATE KEY-----\n')
+    const corrupt = await cli(['import-key-pair', '--key', 'corrupt.pem', '-o', 'corrupt'], { cwd: dir, env })
+    expect(corrupt.code).toBe(1)
+    expect(existsSync(join(dir, 'corrupt.key'))).toBe(false)
+
+    const pem = readFileSync(join(dir, 'cosign.key'), 'utf8')
+    const body = pem.split('\n').slice(1, -2).join('')
+    const json = Buffer.from(body, 'base64').toString('utf8')
+    const truncated = Buffer.from(json.slice(0, json.length - 20)).toString('base64')
+    writeFileSync(
+      join(dir, 'truncated.key'),
+      `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${truncated}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`,
+    )
+    const sigTag = { registry: 'localhost', repository: 'img', tag: `sha256-${digest.slice(7)}.sig` }
+    const before = await openLayout(join(dir, 'img')).resolve(sigTag)
+    for (const [key, password, message] of [
+      ['truncated.key', 'correct horse', /not valid JSON/],
+      ['cosign.key', 'wrong horse', /decryption failed/],
+    ] as const) {
+      const r = await cli(['sign', '--key', key, '--tlog-upload=false', 'oci:img:v1'], {
+        cwd: dir,
+        env: { COSIGN_PASSWORD: password },
+      })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(message)
+    }
+    expect((await openLayout(join(dir, 'img')).resolve(sigTag)).digest).toBe(before.digest)
   })
 })
