@@ -8,6 +8,9 @@ const library = {
   'signers/index': 'src/signers/index.ts',
   'oci/index': 'src/oci/index.ts',
   'signature/index': 'src/signature/index.ts',
+  'dsse/index': 'src/dsse/index.ts',
+  'attestation/index': 'src/attestation/index.ts',
+  'bundle/index': 'src/bundle/index.ts',
   sign: 'src/sign.ts',
   verify: 'src/verify.ts',
 }

@@ -1,20 +1,22 @@
 /**
- * Sign container images in cosign's legacy format: a simple-signing payload stored as a layer of the
- * `sha256-<hex>.sig` image next to the signed image (cosign.md §1–2).
+ * Sign container images, by key, in either storage form cosign uses: a Sigstore bundle stored as an OCI 1.1
+ * referrer (cosign v3's default) or the legacy simple-signing layer of the `sha256-<hex>.sig` image.
  * @module
  */
-import { CountersignError, isCountersignError } from './errors.js'
-import { fromBase64, toBase64 } from './internal/bytes.js'
-import { parsePublicKey, type VerifyOptions, verifySignature } from './keys/index.js'
-import { sha256Digest } from './oci/digest.js'
-import { repositoryName } from './oci/reference.js'
-import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
-import { resolveDigest } from './resolve.js'
-import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './signature/annotations.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import { buildSignatureImage, readSignatureConfig, signatureLayers } from './signature/signature-image.js'
-import { createSimpleSigningPayload } from './signature/simple-signing.js'
-import type { Signer, SigningAlgorithm } from './signers/signer.js'
+import { CountersignError } from './errors.js'
+import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
+import { resolveDescriptor, resolveDigest } from './resolve.js'
+import { signBundle } from './sign-bundle.js'
+import { signLegacy } from './sign-legacy.js'
+import type { Signer } from './signers/signer.js'
+
+/**
+ * The two storage forms of image signatures: `bundle` (cosign v3 default: Sigstore bundle v0.3 as an OCI 1.1
+ * referrer) and `legacy` (cosign v1/v2: simple-signing payload in the `.sig` tag).
+ *
+ * Exported from `countersign/sign`.
+ */
+export type SignatureFormat = 'bundle' | 'legacy'
 
 /**
  * Options for {@link signImage}.
@@ -24,20 +26,22 @@ import type { Signer, SigningAlgorithm } from './signers/signer.js'
 export interface SignImageOptions extends StoreCallOptions {
   /** Where the image and its signatures live: a registry client or an OCI layout. */
   readonly store: OCIStore
+  /** Storage form; default `bundle`, as cosign v3 (`--new-bundle-format=false` → `legacy`). */
+  readonly format?: SignatureFormat
   /** Keep signatures in another repository (cosign's `COSIGN_REPOSITORY`). */
   readonly signatureRepository?: Repository
-  /** `-a key=value` annotations, signed into the payload's `optional`. */
+  /** `-a key=value` annotations: the payload's `optional` (legacy) or the statement subject's `annotations` (bundle). */
   readonly annotations?: Readonly<Record<string, string>>
-  /** Override the payload's `docker-reference` (default: `registry/repository` of `ref`). */
+  /** Legacy form: override the payload's `docker-reference` (default: `registry/repository` of `ref`). */
   readonly identity?: string
   /**
    * Upload to a transparency log. Rekor support arrives with keyless signing; until then this must be
    * `false`, as with cosign's `--tlog-upload=false`. Default `true`.
    */
   readonly tlogUpload?: boolean
-  /** Docker schema 2 media types for the signature image (cosign's `COSIGN_DOCKER_MEDIA_TYPES=1`). */
+  /** Legacy form: Docker schema 2 media types (cosign's `COSIGN_DOCKER_MEDIA_TYPES=1`). */
   readonly dockerMediaTypes?: boolean
-  /** Record this time as the signature image's `created` (cosign's `--record-creation-timestamp`). */
+  /** Creation time: the bundle referrer's `org.opencontainers.image.created`, or the legacy image's `created`. */
   readonly created?: Date
   /** Receives warnings (e.g. signing by tag). */
   readonly onWarning?: (message: string) => void
@@ -49,26 +53,31 @@ export interface SignImageOptions extends StoreCallOptions {
  * Exported from `countersign/sign`.
  */
 export interface SignImageResult {
+  /** Which storage form was written. */
+  readonly format: SignatureFormat
   /** The signed manifest digest. */
   readonly digest: string
-  /** Where the signature image was written (`…:sha256-<hex>.sig`). */
+  /** Where the signature went: the `.sig` tag (legacy) or the referrer manifest by digest (bundle). */
   readonly signatureReference: Reference
-  /** The exact payload bytes signed. */
+  /** The exact bytes signed: the simple-signing payload (legacy) or the in-toto statement (bundle, DSSE payload). */
   readonly payload: Uint8Array
-  /** The signature (DER for ECDSA). */
+  /** The signature (DER for ECDSA); for bundles, over the DSSE PAE of `payload`. */
   readonly signature: Uint8Array
-  /** True when an equal signature by the same key already existed, so nothing was written. */
+  /** True when an equal signature by the same key already existed, so nothing was written (legacy only). */
   readonly deduplicated: boolean
-  /** Digest of the signature manifest now at the tag. */
+  /** Digest of the signature manifest now in the registry. */
   readonly signatureManifestDigest: string
+  /** The bundle JSON as stored (bundle form). */
+  readonly bundle?: Uint8Array
 }
 
 /**
- * Sign an image by key in cosign's legacy `.sig` format. Tags are resolved to a digest first (with a warning);
- * an existing `.sig` image is appended to with cosign's de-duplication rules; blobs are uploaded before the
- * manifest, so a failure never loses the signatures already there.
+ * Sign an image by key. Tags are resolved to a digest first (with a warning). The bundle form writes a new referrer
+ * manifest per signature; the legacy form appends to the `.sig` image with cosign's dedupe rules. Blobs are always
+ * uploaded before the manifest, and concurrent signers do not lose each other's signatures (see the two forms).
  *
- * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; ERR_OCI_NOT_FOUND when the image is missing.
+ * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; ERR_OCI_NOT_FOUND (`details.target`
+ *   `image`) when the image is missing.
  *
  * @example
  * ```ts
@@ -88,134 +97,10 @@ export async function signImage(ref: Reference, signer: Signer, options: SignIma
       'uploading to the transparency log is not supported yet; pass --tlog-upload=false (tlogUpload: false) to sign without it',
     )
   }
-  const { store, signal } = options
-  const call = signal ? { signal } : {}
-  const digest = await resolveDigest(ref, store, options.onWarning, call)
-  const payload = createSimpleSigningPayload(options.identity ?? repositoryName(ref), digest, options.annotations)
-  const signature = await signer.sign(payload, call)
-  const sigRef = attachmentReference(ref, digest, 'sig', options.signatureRepository)
-  const layer: Descriptor = {
-    mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
-    size: payload.length,
-    digest: await sha256Digest(payload),
-    annotations: { [SIGNATURE_ANNOTATION]: toBase64(signature) },
+  const call = options.signal ? { signal: options.signal } : {}
+  if (options.format === 'legacy') {
+    return signLegacy(ref, await resolveDigest(ref, options.store, options.onWarning, call), signer, options, call)
   }
-
-  const existing = await fetchExisting(store, sigRef, call)
-  if (existing && (await isDuplicate(existing.layers, layer, payload, signer, call))) {
-    return {
-      digest,
-      signatureReference: sigRef,
-      payload,
-      signature,
-      deduplicated: true,
-      signatureManifestDigest: existing.manifestDigest,
-    }
-  }
-  const image = await buildSignatureImage([...(existing?.layers ?? []), layer], {
-    digest: sha256Digest,
-    history: existing?.config.history ?? [],
-    ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
-    ...(options.created
-      ? { created: options.created.toISOString().replace(/\.000Z$/, 'Z') }
-      : existing?.config.created
-        ? { created: existing.config.created }
-        : {}),
-  })
-  // Blobs first, manifest last: the manifest PUT is the only step that changes what the tag points to.
-  await Promise.all([
-    store.pushBlob(sigRef, payload, SIMPLE_SIGNING_MEDIA_TYPE, call),
-    store.pushBlob(sigRef, image.config, image.configDescriptor.mediaType, call),
-  ])
-  const written = await store.pushManifest(sigRef, image.manifest, image.manifestMediaType, call)
-  return {
-    digest,
-    signatureReference: sigRef,
-    payload,
-    signature,
-    deduplicated: false,
-    signatureManifestDigest: written.digest,
-  }
-}
-
-interface Existing {
-  readonly layers: readonly Descriptor[]
-  readonly config: ReturnType<typeof readSignatureConfig>
-  readonly manifestDigest: string
-}
-
-async function fetchExisting(
-  store: OCIStore,
-  sigRef: Reference,
-  call: StoreCallOptions,
-): Promise<Existing | undefined> {
-  let fetched: Awaited<ReturnType<OCIStore['fetchManifest']>>
-  try {
-    fetched = await store.fetchManifest(sigRef, call)
-  } catch (e) {
-    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
-    throw e
-  }
-  const layers = signatureLayers(fetched.manifest)
-  const configDesc = 'config' in fetched.manifest ? fetched.manifest.config : undefined
-  // The config only carries history and `created`; if it is gone we rebuild it rather than fail the append.
-  let config: Existing['config'] = { history: [] }
-  if (configDesc) {
-    try {
-      config = readSignatureConfig(await store.fetchBlob(sigRef, configDesc.digest, { ...call, maxSize: 1 << 20 }))
-    } catch (e) {
-      if (!isCountersignError(e, 'ERR_OCI_NOT_FOUND')) throw e
-    }
-  }
-  return { layers, config, manifestDigest: fetched.descriptor.digest }
-}
-
-/**
- * cosign's dedupe (`pkg/cosign/remote` dd.Find): same payload digest and media type, every new non-signature
- * annotation present with an equal value, and the existing signature verifies under the new signer's key.
- */
-async function isDuplicate(
-  layers: readonly Descriptor[],
-  layer: Descriptor,
-  payload: Uint8Array,
-  signer: Signer,
-  call: StoreCallOptions,
-): Promise<boolean> {
-  const candidates = layers.filter((l) => l.digest === layer.digest && l.mediaType === layer.mediaType)
-  if (candidates.length === 0) return false
-  const material = await signer.keyMaterial(call)
-  if (material.type !== 'public-key') return false
-  const key = parsePublicKey(material.spki)
-  for (const c of candidates) {
-    const ann = c.annotations ?? {}
-    const sameAnnotations = Object.entries(layer.annotations ?? {}).every(
-      ([k, v]) => k === SIGNATURE_ANNOTATION || ann[k] === v,
-    )
-    const sig = ann[SIGNATURE_ANNOTATION]
-    if (!sameAnnotations || !sig) continue
-    let sigBytes: Uint8Array
-    try {
-      sigBytes = fromBase64(sig)
-    } catch {
-      continue
-    }
-    if (await verifySignature(key, payload, sigBytes, verifyOptionsFor(signer.algorithm))) return true
-  }
-  return false
-}
-
-/** How to verify what a signer of `algorithm` produced. */
-function verifyOptionsFor(algorithm: SigningAlgorithm): VerifyOptions {
-  switch (algorithm) {
-    case 'ecdsa-p384-sha384':
-      return { hash: 'sha384' }
-    case 'ecdsa-p521-sha512':
-      return { hash: 'sha512' }
-    case 'ed25519ph':
-      return { ed25519ph: true }
-    case 'rsa-pss-sha256':
-      return { hash: 'sha256', rsaPadding: 'pss' }
-    default:
-      return { hash: 'sha256' }
-  }
+  const subject = await resolveDescriptor(ref, options.store, options.onWarning, call)
+  return signBundle(ref, subject, signer, options, call)
 }

@@ -1,18 +1,19 @@
 /**
- * Verify cosign legacy (`.sig`) image signatures with one or more public keys, returning a result per signature.
+ * Verify image signatures by key in both storage forms: Sigstore bundle referrers first (cosign v3), then the
+ * legacy `.sig` tag, with a result per signature saying which form it came from.
  * @module
  */
+import type { Statement } from './attestation/statement.js'
+import type { Bundle } from './bundle/bundle.js'
 import { CountersignError, isCountersignError } from './errors.js'
-import { fromBase64 } from './internal/bytes.js'
-import { mapLimit } from './internal/concurrency.js'
-import { type HashAlgorithm, type PublicKey, type VerifyOptions, verifySignature } from './keys/index.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/index.js'
 import { repositoryName } from './oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import { resolveDigest } from './resolve.js'
-import { SIGNATURE_ANNOTATION } from './signature/annotations.js'
 import { attachmentReference } from './signature/cosign-tags.js'
-import { signatureLayers } from './signature/signature-image.js'
-import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signature/simple-signing.js'
+import type { SimpleSigningPayload } from './signature/simple-signing.js'
+import { checkBundles } from './verify-bundle.js'
+import { checkLegacySignatures } from './verify-legacy.js'
 
 /** cosign's default attachment size limit (`COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Exported from `countersign/verify`. */
 export const DEFAULT_MAX_PAYLOAD_BYTES: number = 128 * 1024 * 1024
@@ -27,9 +28,17 @@ export interface VerifyImageOptions extends StoreCallOptions {
   readonly store: OCIStore
   /** Public keys; a signature passes when any of them verifies it. */
   readonly keys: readonly PublicKey[]
+  /**
+   * Which storage forms to accept: `any` (default; bundles first, then legacy), `bundle` or `legacy` (the
+   * `signatureFormat` of a ClusterImagePolicy).
+   */
+  readonly signatureFormat?: 'any' | 'bundle' | 'legacy'
   /** Look for signatures in another repository (cosign's `COSIGN_REPOSITORY`). */
   readonly signatureRepository?: Repository
-  /** Annotations every accepted signature must carry in `optional`, with equal string values (`-a k=v`). */
+  /**
+   * Annotations every accepted signature must carry with equal string values (`-a k=v`): in the payload's
+   * `optional` (legacy) or the statement subject's `annotations` (bundle).
+   */
   readonly annotations?: Readonly<Record<string, string>>
   /**
    * Skip transparency-log checks. Rekor verification arrives with the Sigstore issue; until then this must be
@@ -40,30 +49,48 @@ export interface VerifyImageOptions extends StoreCallOptions {
   readonly hash?: HashAlgorithm
   /** Extra verification options (e.g. `ed25519ph`). */
   readonly verifyOptions?: VerifyOptions
-  /** Refuse payload layers larger than this (default 128 MiB). */
+  /** Refuse payload layers and bundles larger than this (default 128 MiB). */
   readonly maxPayloadBytes?: number
-  /** Signatures checked concurrently (cosign's `--max-workers`, default 10). */
+  /** Signatures fetched and checked concurrently (cosign's `--max-workers`, default 10). */
   readonly maxWorkers?: number
 }
 
 /**
- * The outcome for one signature layer.
+ * The outcome for one signature.
  *
  * Exported from `countersign/verify`.
  */
 export interface SignatureCheck {
-  /** The layer descriptor in the `.sig` manifest. */
+  /** Which storage form the signature came from. */
+  readonly format: 'bundle' | 'legacy'
+  /** The `.sig` layer (legacy) or the bundle blob (bundle). */
   readonly layer: Descriptor
+  /** The referrer manifest holding the bundle (bundle form). */
+  readonly referrer?: Descriptor
   /** True when the signature verified under some key and every claim held. */
   readonly verified: boolean
   /** Index into `options.keys` of the key that verified the signature. */
   readonly keyIndex?: number
-  /** The payload bytes (when they could be fetched). */
+  /** The signed bytes: the simple-signing payload (legacy) or the in-toto statement (bundle). */
   readonly payload?: Uint8Array
-  /** The parsed payload (when it parsed). */
+  /** The parsed simple-signing payload (legacy). */
   readonly claims?: SimpleSigningPayload
+  /** The parsed statement (bundle). */
+  readonly statement?: Statement
+  /** The parsed bundle (bundle). */
+  readonly bundle?: Bundle
   /** Why it failed, in cosign's words; empty when verified. */
   readonly reasons: readonly string[]
+}
+
+/**
+ * A referrer that was not a usable bundle (not a bundle manifest, unparsable, older than v0.3), skipped as cosign does.
+ *
+ * Exported from `countersign/verify`.
+ */
+export interface SkippedReferrer {
+  readonly descriptor: Descriptor
+  readonly reason: string
 }
 
 /**
@@ -74,27 +101,33 @@ export interface SignatureCheck {
 export interface VerifyImageResult {
   /** The image digest the signatures were checked against. */
   readonly digest: string
-  /** Where the signatures were read from. */
+  /** Where legacy signatures live (`…:sha256-<hex>.sig`), whether or not any were there. */
   readonly signatureReference: Reference
   /** Signatures that verified (at least one, or the call throws). */
   readonly verified: readonly SignatureCheck[]
-  /** Every signature with its outcome. */
+  /** Every signature with its outcome, bundles first. */
   readonly checks: readonly SignatureCheck[]
+  /** Referrers that were not usable bundles. */
+  readonly skipped: readonly SkippedReferrer[]
 }
 
 /**
- * Verify an image's legacy cosign signatures by key. Checks, per layer and in cosign's order: the signature over
- * the exact payload bytes, the payload's `docker-manifest-digest`, then the required annotations.
+ * Verify an image's signatures by key. Bundle referrers are read first, as cosign v3 does; the legacy `.sig` image is
+ * checked when no bundle verified. (cosign stops at bundles when any exist; countersign also accepts a valid legacy
+ * signature then, so images signed by both cosign generations verify during a migration.) Signed bytes are verified
+ * as received, never re-serialised. Legacy checks follow cosign's order: signature, `docker-manifest-digest`,
+ * annotations; bundle checks: DSSE signature, in-toto subject digest, subject annotations.
  *
- * @throws {CountersignError} ERR_OCI_NOT_FOUND (image tag missing), ERR_NO_SIGNATURES (no `.sig` or no layers),
- *   ERR_NO_MATCHING_SIGNATURES (none verified; `details.checks` has every reason), ERR_TLOG_REQUIRED.
+ * @throws {CountersignError} ERR_OCI_NOT_FOUND (image tag missing, `details.target` `image`), ERR_NO_SIGNATURES (no
+ *   bundle and no `.sig`), ERR_NO_MATCHING_SIGNATURES (none verified; `details.checks` has every reason),
+ *   ERR_TLOG_REQUIRED.
  *
  * @example
  * ```ts
  * import { verifyImage } from 'countersign/verify'
  * import { parsePublicKey } from 'countersign/keys'
  * const result = await verifyImage(ref, { store, keys: [parsePublicKey(pem)], insecureIgnoreTlog: true })
- * console.log(result.verified.length)
+ * console.log(result.verified.map((c) => c.format))
  * ```
  *
  * Exported from `countersign/verify`.
@@ -107,26 +140,32 @@ export async function verifyImage(ref: Reference, options: VerifyImageOptions): 
     )
   }
   if (options.keys.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one public key is required')
-  const { store, signal } = options
-  const call = signal ? { signal } : {}
-  const digest = await resolveDigest(ref, store, undefined, call)
-  const sigRef = attachmentReference(ref, digest, 'sig', options.signatureRepository)
+  const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
+  const digest = await resolveDigest(ref, options.store, undefined, call)
+  const format = options.signatureFormat ?? 'any'
+  const checks: SignatureCheck[] = []
+  let skipped: readonly SkippedReferrer[] = []
 
-  let layers: readonly Descriptor[]
-  try {
-    layers = signatureLayers((await store.fetchManifest(sigRef, call)).manifest)
-  } catch (e) {
-    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) {
-      throw new CountersignError('ERR_NO_SIGNATURES', 'no signatures found', { cause: e })
+  if (format !== 'legacy') {
+    try {
+      const found = await checkBundles(options.signatureRepository ?? ref, digest, options, call)
+      checks.push(...found.checks)
+      skipped = found.skipped
+    } catch (e) {
+      // cosign falls back to the legacy form when listing bundles fails; aborts and network failures still surface.
+      if (format === 'bundle' || isCountersignError(e, 'ERR_ABORTED') || isCountersignError(e, 'ERR_NETWORK')) throw e
+      skipped = [{ descriptor: { mediaType: '', digest: '', size: 0 }, reason: (e as Error).message }]
     }
-    throw e
   }
-  if (layers.length === 0) throw new CountersignError('ERR_NO_SIGNATURES', 'no signatures found')
-
-  // Bounded like cosign's --max-workers (default 10): a .sig may hold up to 1000 layers of up to 128 MiB each.
-  const checks = await mapLimit(layers, options.maxWorkers ?? 10, (layer) =>
-    checkLayer(layer, digest, sigRef, options, call),
-  )
+  let signatureReference: Reference | undefined
+  if (format !== 'bundle' && !checks.some((c) => c.verified)) {
+    const legacy = await checkLegacySignatures(ref, digest, options, call)
+    signatureReference = legacy?.sigRef
+    if (legacy) checks.push(...legacy.checks)
+  }
+  signatureReference ??= attachmentReference(ref, digest, 'sig', options.signatureRepository)
+  if (checks.length === 0)
+    throw new CountersignError('ERR_NO_SIGNATURES', 'no signatures found', { details: { digest } })
   const verified = checks.filter((c) => c.verified)
   if (verified.length === 0) {
     const reasons = checks.map((c) => c.reasons.join('; '))
@@ -134,65 +173,5 @@ export async function verifyImage(ref: Reference, options: VerifyImageOptions): 
       details: { digest, reference: repositoryName(ref), checks },
     })
   }
-  return { digest, signatureReference: sigRef, verified, checks }
-}
-
-async function checkLayer(
-  layer: Descriptor,
-  digest: string,
-  sigRef: Reference,
-  options: VerifyImageOptions,
-  call: StoreCallOptions,
-): Promise<SignatureCheck> {
-  const sigB64 = layer.annotations?.[SIGNATURE_ANNOTATION]
-  if (!sigB64) return { layer, verified: false, reasons: ['signature annotation missing'] }
-  let signature: Uint8Array
-  try {
-    signature = fromBase64(sigB64)
-  } catch {
-    return { layer, verified: false, reasons: ['signature annotation is not valid base64'] }
-  }
-  let payload: Uint8Array
-  try {
-    payload = await options.store.fetchBlob(sigRef, layer.digest, {
-      ...call,
-      maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    })
-  } catch (e) {
-    if (isCountersignError(e, 'ERR_ABORTED')) throw e
-    return { layer, verified: false, reasons: [`fetching payload: ${(e as Error).message}`] }
-  }
-  const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
-  let keyIndex = -1
-  for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
-    if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
-  }
-  if (keyIndex < 0) {
-    return { layer, payload, verified: false, reasons: ['invalid signature when validating ASN.1 encoded signature'] }
-  }
-  let claims: SimpleSigningPayload
-  try {
-    claims = parseSimpleSigningPayload(payload)
-  } catch (e) {
-    return { layer, payload, keyIndex, verified: false, reasons: [(e as Error).message] }
-  }
-  const found = claims.critical.image['docker-manifest-digest']
-  if (found !== digest) {
-    return {
-      layer,
-      payload,
-      claims,
-      keyIndex,
-      verified: false,
-      reasons: [`invalid or missing digest in claim: ${found}`],
-    }
-  }
-  for (const [k, v] of Object.entries(options.annotations ?? {})) {
-    // cosign compares annotation values as strings (fmt.Sprint of the decoded value).
-    const got = claims.optional?.[k]
-    if (got === undefined || got === null || String(got) !== v) {
-      return { layer, payload, claims, keyIndex, verified: false, reasons: ['missing or incorrect annotation'] }
-    }
-  }
-  return { layer, payload, claims, keyIndex, verified: true, reasons: [] }
+  return { digest, signatureReference, verified, checks, skipped }
 }

@@ -19,23 +19,36 @@ export type GoJSONValue =
  * HTML-safe escaping (`<`, `>`, `&` → `\u003c` …), U+2028/U+2029 escaped, lone surrogates → `\ufffd`.
  * Use {@link goObject} to keep a struct's declared key order instead of sorting.
  */
-export function goMarshal(value: unknown): string {
-  if (value === null || value === undefined) return 'null'
-  if (typeof value === 'boolean') return value ? 'true' : 'false'
-  if (typeof value === 'number') return goNumber(value)
-  if (typeof value === 'string') return goString(value)
-  if (Array.isArray(value)) return `[${value.map(goMarshal).join(',')}]`
-  if (value instanceof OrderedObject) {
-    return `{${value.entries
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${goString(k)}:${goMarshal(v)}`)
-      .join(',')}}`
+export function goMarshal(value: unknown, options?: GoMarshalOptions): string {
+  const html = options?.escapeHTML !== false
+  const enc = (v: unknown): string => {
+    if (v === null || v === undefined) return 'null'
+    if (typeof v === 'boolean') return v ? 'true' : 'false'
+    if (typeof v === 'number') return goNumber(v)
+    if (typeof v === 'string') return goString(v, html)
+    if (Array.isArray(v)) return `[${v.map(enc).join(',')}]`
+    if (v instanceof OrderedObject) {
+      return `{${v.entries
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => `${goString(k, html)}:${enc(x)}`)
+        .join(',')}}`
+    }
+    if (typeof v === 'object') {
+      const keys = Object.keys(v).sort(compareUtf8)
+      return `{${keys.map((k) => `${goString(k, html)}:${enc((v as Record<string, unknown>)[k])}`).join(',')}}`
+    }
+    throw new CountersignError('ERR_INVALID_INPUT', `cannot encode a ${typeof v} as JSON`)
   }
-  if (typeof value === 'object') {
-    const keys = Object.keys(value).sort(compareUtf8)
-    return `{${keys.map((k) => `${goString(k)}:${goMarshal((value as Record<string, unknown>)[k])}`).join(',')}}`
-  }
-  throw new CountersignError('ERR_INVALID_INPUT', `cannot encode a ${typeof value} as JSON`)
+  return enc(value)
+}
+
+/** Options for {@link goMarshal}. */
+export interface GoMarshalOptions {
+  /**
+   * Escape `<`, `>`, `&`, U+2028 and U+2029 as Go's encoding/json does (default). `false` gives protojson's
+   * output, which escapes only quotes, backslashes and control characters.
+   */
+  readonly escapeHTML?: boolean
 }
 
 /** A struct-like object whose keys are emitted in the given order (Go struct field order); undefined is omitted. */
@@ -58,7 +71,7 @@ function goNumber(n: number): string {
 
 const HEX = '0123456789abcdef'
 
-function goString(s: string): string {
+function goString(s: string, html: boolean): string {
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -104,7 +117,7 @@ function goString(s: string): string {
       case 0x26:
       case 0x2028:
       case 0x2029:
-        out += `\\u${c.toString(16).padStart(4, '0')}`
+        out += html ? `\\u${c.toString(16).padStart(4, '0')}` : s[i]
         continue
     }
     if (c < 0x20) {

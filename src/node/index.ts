@@ -21,4 +21,5 @@ export {
 } from './key-files.js'
 export { createNodeLayoutFileSystem, type OpenLayoutOptions, openLayout } from './layout-fs.js'
 export { type ReadPasswordOptions, readPassword } from './password.js'
+export { createPodmanAuthCredentials, type PodmanAuthCredentialsOptions } from './podman-auth.js'
 export { nodeScrypt } from './scrypt.js'

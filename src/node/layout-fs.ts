@@ -1,7 +1,7 @@
 /** Node file system adapter for the OCI image layout store. @module */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { type Dirent, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { CountersignError } from '../errors.js'
 import {
@@ -82,6 +82,30 @@ export function createNodeLayoutFileSystem(dir: string): LayoutFileSystem {
         if (isMissing(e)) return false
         throw e
       }
+    },
+    async listFiles(path) {
+      const base = resolveInside(dir, path)
+      let entries: Dirent[]
+      try {
+        entries = await readdir(base, { withFileTypes: true })
+      } catch (e) {
+        if (isMissing(e)) return []
+        throw e
+      }
+      const out: { name: string; size: number }[] = []
+      for (const entry of entries) {
+        // Temporary files of interrupted writes (`<name>.tmp-…`) are not blobs; only plain files count.
+        if (!entry.isFile() || entry.name.includes('.tmp-')) continue
+        try {
+          out.push({ name: entry.name, size: (await stat(join(base, entry.name))).size })
+        } catch (e) {
+          if (!isMissing(e)) throw e
+        }
+      }
+      return out
+    },
+    async removeFile(path) {
+      await rm(resolveInside(dir, path), { force: true })
     },
   }
 }

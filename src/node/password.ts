@@ -136,8 +136,9 @@ function promptHidden(stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream, p
       reject(new CountersignError('ERR_PASSWORD_REQUIRED', 'could not read password from terminal', { cause: error }))
     }
 
-    stderr.write(prompt)
+    // Echo off before the prompt appears: a password typed or pasted as soon as the prompt shows must not be echoed.
     if (typeof stdin.setRawMode === 'function') stdin.setRawMode(true)
+    stderr.write(prompt)
     stdin.on('data', onData)
     stdin.once('end', onEnd)
     stdin.once('error', onError)

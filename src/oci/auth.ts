@@ -35,7 +35,49 @@ export type Credential = { username: string; password: string } | { identityToke
  *   registry === 'ghcr.io' ? { username: 'me', password: 'ghp_…' } : undefined
  * ```
  */
-export type CredentialProvider = (registry: string) => Promise<Credential | undefined>
+export type CredentialProvider = (registry: string, context?: CredentialContext) => Promise<Credential | undefined>
+
+/**
+ * What a {@link CredentialProvider} is told besides the registry: the repository being accessed, for stores
+ * whose keys can be namespaced (podman's `auth.json` accepts `host/namespace` keys).
+ *
+ * @example
+ * ```ts
+ * const ctx: CredentialContext = { repository: 'org/app' }
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface CredentialContext {
+  readonly repository?: string
+}
+
+/**
+ * Combine credential providers: each is asked in order and the first defined answer wins (anonymous only when
+ * all of them return undefined). An error from a provider propagates; it is not skipped.
+ *
+ * @example
+ * ```ts
+ * import { chainCredentials } from 'countersign/oci'
+ * import { createDockerConfigCredentials, createPodmanAuthCredentials, createStaticCredentials } from 'countersign/node'
+ * const credentials = chainCredentials(
+ *   createStaticCredentials({ 'ghcr.io': { username: 'ci', password: token } }),
+ *   createPodmanAuthCredentials(),
+ *   createDockerConfigCredentials(),
+ * )
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export function chainCredentials(...providers: readonly CredentialProvider[]): CredentialProvider {
+  return async (registry, context) => {
+    for (const provider of providers) {
+      const c = await provider(registry, context)
+      if (c !== undefined) return c
+    }
+    return undefined
+  }
+}
 
 /**
  * One challenge from a `WWW-Authenticate` header; scheme and parameter names are lower-cased.
@@ -291,7 +333,9 @@ export async function fetchBearerToken(
       body: form.toString(),
       signal: options.signal,
     })
-    if (res.status === 404) {
+    // Not every token server implements OAuth2 (distribution token spec: fall back to GET on 404); docker
+    // also falls back when the POST is refused as a method.
+    if (res.status === 404 || res.status === 405) {
       await discardBody(res)
       res = undefined
     }
@@ -345,19 +389,36 @@ export interface AuthScope {
   readonly registry: string
   /** Repository path (`library/ubuntu`). */
   readonly repository: string
-  /** `pull` for reads, `pull,push` for writes. */
-  readonly actions: 'pull' | 'pull,push'
+  /** `pull` for reads, `pull,push` for writes, `delete` for manifest deletes. */
+  readonly actions: 'pull' | 'pull,push' | 'delete'
+  /**
+   * A repository on the same registry that a cross-repository mount reads from: the token then also asks for
+   * `repository:<mountFrom>:pull`.
+   */
+  readonly mountFrom?: string
 }
 
-/** True when a challenge's scope asks for nothing beyond what `scope` requests anyway. */
-function coveredBy(asked: string, scope: AuthScope): boolean {
-  const prefix = `repository:${scope.repository}:`
-  if (!asked.startsWith(prefix)) return false
-  const have = scope.actions.split(',')
-  return asked
-    .slice(prefix.length)
-    .split(',')
-    .every((a) => have.includes(a))
+/** The token scopes `scope` needs. */
+function scopeStrings(scope: AuthScope): string[] {
+  const out = [`repository:${scope.repository}:${scope.actions}`]
+  if (scope.mountFrom !== undefined && scope.mountFrom !== scope.repository) {
+    out.push(`repository:${scope.mountFrom}:pull`)
+  }
+  return out
+}
+
+/** True when one scope a challenge asks for is already implied by the scopes we request. */
+function coveredBy(asked: string, wanted: readonly string[]): boolean {
+  return wanted.some((w) => {
+    const colon = w.lastIndexOf(':')
+    const prefix = w.slice(0, colon + 1)
+    if (!asked.startsWith(prefix)) return false
+    const have = w.slice(colon + 1).split(',')
+    return asked
+      .slice(prefix.length)
+      .split(',')
+      .every((a) => have.includes(a))
+  })
 }
 
 /**
@@ -405,8 +466,8 @@ export interface Authenticator {
 
 /**
  * Create the authenticator the registry client uses. Basic and registry-token authorisation is cached per
- * registry; Bearer tokens per registry, repository and actions until they expire (a `pull,push` token also
- * serves `pull`). Credentials are looked up once per registry.
+ * registry and repository; Bearer tokens per registry, repository, actions and mount source until they expire
+ * (a `pull,push` token also serves `pull`). Credentials are looked up once per registry and repository.
  *
  * @example
  * ```ts
@@ -418,17 +479,21 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now
+  // Basic and registry-token headers, per registry and repository (credentials may be namespaced).
   const registryWide = new Map<string, string>()
+  const wideKey = (s: AuthScope) => `${s.registry}\n${s.repository}`
   const bearer = new Map<string, BearerToken>()
   const creds = new Map<string, Promise<Credential | undefined>>()
-  const key = (s: AuthScope, actions = s.actions) => `${s.registry}\n${s.repository}\n${actions}`
+  const key = (s: AuthScope, actions = s.actions) => `${s.registry}\n${s.repository}\n${actions}\n${s.mountFrom ?? ''}`
 
-  const credentialFor = (registry: string): Promise<Credential | undefined> => {
-    let p = creds.get(registry)
+  // Per registry and repository: a provider may answer differently per namespace (podman auth.json).
+  const credentialFor = (registry: string, repository: string): Promise<Credential | undefined> => {
+    const k = `${registry}\n${repository}`
+    let p = creds.get(k)
     if (p === undefined) {
-      p = options.credentials ? options.credentials(registry) : Promise.resolve(undefined)
-      creds.set(registry, p)
-      p.catch(() => creds.delete(registry))
+      p = options.credentials ? options.credentials(registry, { repository }) : Promise.resolve(undefined)
+      creds.set(k, p)
+      p.catch(() => creds.delete(k))
     }
     return p
   }
@@ -438,7 +503,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   return {
     cached(scope) {
-      const r = registryWide.get(scope.registry)
+      const r = registryWide.get(wideKey(scope))
       if (r !== undefined) return r
       const t =
         fresh(bearer.get(key(scope))) ??
@@ -449,19 +514,19 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const challenges = parseWWWAuthenticate(wwwAuthenticate ?? '')
       const bearerChallenge = challenges.find((c) => c.scheme === 'bearer' && c.params.realm !== undefined)
       const basicChallenge = challenges.find((c) => c.scheme === 'basic')
-      const credential = await credentialFor(scope.registry)
+      const credential = await credentialFor(scope.registry, scope.repository)
       if (credential !== undefined && 'registryToken' in credential) {
         const t = checkTokenValue(credential.registryToken)
         if (t === undefined) throw unauthorized(`the registry token for ${scope.registry} is not a valid header value`)
         const header = `Bearer ${t}`
-        registryWide.set(scope.registry, header)
+        registryWide.set(wideKey(scope), header)
         return header
       }
       if (bearerChallenge !== undefined) {
-        const wanted = `repository:${scope.repository}:${scope.actions}`
-        const scopes = [wanted]
-        const asked = bearerChallenge.params.scope
-        if (asked !== undefined && asked !== '' && !coveredBy(asked, scope)) scopes.push(asked)
+        const scopes = scopeStrings(scope)
+        for (const asked of (bearerChallenge.params.scope ?? '').split(' ')) {
+          if (asked !== '' && !coveredBy(asked, scopes) && !scopes.includes(asked)) scopes.push(asked)
+        }
         const token = await fetchBearerToken(bearerChallenge, {
           registry: scope.registry,
           scopes,
@@ -481,13 +546,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           throw unauthorized(`${scope.registry} asks for Basic auth but only a token is configured`)
         }
         const header = basicHeader(credential.username, credential.password)
-        registryWide.set(scope.registry, header)
+        registryWide.set(wideKey(scope), header)
         return header
       }
       throw unauthorized(`${scope.registry} answered 401 without a usable WWW-Authenticate challenge`)
     },
     invalidate(scope) {
-      registryWide.delete(scope.registry)
+      registryWide.delete(wideKey(scope))
       bearer.delete(key(scope))
       if (scope.actions === 'pull') bearer.delete(key(scope, 'pull,push'))
     },

@@ -12,13 +12,16 @@ export {
   type AuthScope,
   type BearerToken,
   type Credential,
+  type CredentialContext,
   type CredentialProvider,
+  chainCredentials,
   createAuthenticator,
   type FetchBearerTokenOptions,
   type FetchLike,
   fetchBearerToken,
   parseWWWAuthenticate,
 } from './auth.js'
+export type { HasherFactory, IncrementalHash } from './blob-download.js'
 export {
   computeDigest,
   type DigestAlgorithm,
@@ -57,9 +60,21 @@ export {
   withTag,
 } from './reference.js'
 export {
+  type ListReferrersOptions,
+  listReferrers,
+  type PushReferrerOptions,
+  pushReferrer,
+  type RepairReferrersIndexOptions,
+  referrersTag,
+  repairReferrersIndex,
+} from './referrers.js'
+export {
   createRegistryClient,
+  type ProgressCallback,
+  type PushBlobOptions,
   type RegistryClient,
   type RegistryClientOptions,
+  type RegistryFetchBlobOptions,
   type RegistryRequestInfo,
 } from './registry.js'
 export {
@@ -69,4 +84,5 @@ export {
   registryError,
   registryErrorFromParts,
 } from './registry-errors.js'
+export type { RetryOptions } from './transport.js'
 export type * from './types.js'

@@ -29,6 +29,13 @@ export interface LayoutFileSystem {
   writeFile(path: string, data: Uint8Array): Promise<void>
   /** Optional fast existence check; `readFile` is used when absent. */
   exists?(path: string): Promise<boolean>
+  /**
+   * Optional: the regular files directly in directory `dir` (e.g. `blobs/sha256`) with their sizes; empty when the
+   * directory is missing. With it, the layout answers {@link OCIStore.referrers} by scanning its manifest blobs.
+   */
+  listFiles?(dir: string): Promise<ReadonlyArray<{ readonly name: string; readonly size: number }>>
+  /** Optional: delete a file (missing is fine). With it, deleting a manifest by digest also removes its blob. */
+  removeFile?(path: string): Promise<void>
 }
 
 /**
@@ -181,6 +188,58 @@ interface LoadedIndex {
   readonly entries: Descriptor[]
 }
 
+const SCANNED_ALGORITHMS = [
+  ['sha256', /^[a-f0-9]{64}$/],
+  ['sha512', /^[a-f0-9]{128}$/],
+] as const
+
+/**
+ * The layout's answer to the Referrers API: every manifest blob whose `subject` is `digest`. `cosign save` keeps
+ * bundle referrers only as blobs (its index.json lists none of them, and no referrers tag), and `cosign load` finds
+ * them the same way, by reading every blob under `blobs/sha256`. Blobs larger than a manifest may be, not starting
+ * with `{`, not parsing, or not matching their name are skipped.
+ */
+async function scanReferrers(
+  fs: LayoutFileSystem,
+  listFiles: NonNullable<LayoutFileSystem['listFiles']>,
+  digest: string,
+  maxManifestBytes: number,
+): Promise<Descriptor[]> {
+  const found: Descriptor[] = []
+  for (const [algorithm, nameRE] of SCANNED_ALGORITHMS) {
+    for (const { name, size } of await listFiles(`blobs/${algorithm}`)) {
+      if (!nameRE.test(name) || size < 2 || size > maxManifestBytes) continue
+      const bytes = await fs.readFile(`blobs/${algorithm}/${name}`)
+      if (bytes === undefined || bytes.length > maxManifestBytes || !startsLikeJSONObject(bytes)) continue
+      try {
+        const m = parseManifest(bytes)
+        if (m.subject?.digest !== digest) continue
+        const blobDigest = `${algorithm}:${name}`
+        await verifyDigest(bytes, blobDigest)
+        const artifactType = m.artifactType || ('config' in m ? m.config.mediaType : undefined)
+        found.push({
+          mediaType: manifestMediaType(m),
+          digest: blobDigest,
+          size: bytes.length,
+          ...(artifactType ? { artifactType } : {}),
+          ...(m.annotations !== undefined ? { annotations: m.annotations } : {}),
+        })
+      } catch {
+        // Not a manifest, or a corrupt blob: not a referrer.
+      }
+    }
+  }
+  return found.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
+}
+
+function startsLikeJSONObject(bytes: Uint8Array): boolean {
+  for (const b of bytes) {
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue
+    return b === 0x7b
+  }
+  return false
+}
+
 function refName(d: Descriptor): string | undefined {
   return d.annotations?.[REF_NAME_ANNOTATION]
 }
@@ -199,6 +258,12 @@ function kindOf(d: Descriptor): string | undefined {
  * Manifests by digest are found in `blobs/` even when not listed in `index.json`.
  *
  * Writes put blobs first and `index.json` last, each atomically, so `index.json` never names a missing blob.
+ *
+ * Referrers: a layout has no Referrers API. When the file system can list directories (`listFiles`, as the memory
+ * and Node file systems can), `referrers()` scans the manifest blobs for a matching `subject`, which also finds the
+ * referrers `cosign save` stores as bare blobs; otherwise it resolves to `undefined`, so readers use the referrers
+ * tag. `pushReferrer` always maintains the referrers tag in a layout, for tag-schema readers.
+ * `deleteManifest` drops the tag's entry, or every entry of a digest and (with `removeFile`) its blob.
  *
  * @throws {CountersignError} from its methods: ERR_OCI_NOT_FOUND, ERR_OCI_DIGEST_MISMATCH,
  * ERR_OCI_MANIFEST_INVALID, ERR_OCI_SIZE_LIMIT.
@@ -377,6 +442,40 @@ export function createLayoutStore(fs: LayoutFileSystem, options: LayoutStoreOpti
         }
         await saveIndex(index, rawEntries)
         return descriptor
+      })
+    },
+
+    async referrers(_repo, digest, o) {
+      checkSignal(o)
+      parseDigest(digest)
+      if (fs.listFiles === undefined) return undefined
+      const all = await scanReferrers(fs, (dir) => fs.listFiles!(dir), digest, maxManifestBytes)
+      const wanted = o?.artifactType
+      return wanted === undefined ? all : all.filter((d) => d.artifactType === wanted)
+    },
+
+    async deleteManifest(ref, o) {
+      checkSignal(o)
+      return serialised(async () => {
+        const index = await loadIndex()
+        let keep: (e: Descriptor) => boolean
+        let blob: string | undefined
+        if (ref.digest !== undefined) {
+          blob = blobPath(ref.digest)
+          keep = (e) => e.digest !== ref.digest
+        } else if (ref.tag !== undefined) {
+          const tag = ref.tag
+          keep = (e) => refName(e) !== tag
+        } else {
+          throw new CountersignError('ERR_INVALID_INPUT', 'reference needs a tag or a digest')
+        }
+        const rawEntries = index.rawEntries.filter((_, i) => keep(index.entries[i]!))
+        const listed = rawEntries.length !== index.rawEntries.length
+        const blobThere = blob !== undefined && (await exists(blob))
+        if (!listed && !blobThere) throw notFound(`${ref.digest ?? JSON.stringify(ref.tag)} is not in the layout`)
+        // index.json first, so it never names a missing blob. Without removeFile the blob stays (unlisted).
+        if (listed) await saveIndex(index, rawEntries)
+        if (blobThere && fs.removeFile !== undefined) await fs.removeFile(blob!)
       })
     },
 

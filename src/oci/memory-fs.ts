@@ -41,6 +41,18 @@ export function createMemoryFileSystem(): MemoryFileSystem {
     async exists(path) {
       return files.has(path)
     },
+    async listFiles(dir) {
+      const prefix = `${dir}/`
+      const out: { name: string; size: number }[] = []
+      for (const [path, data] of files) {
+        const name = path.slice(prefix.length)
+        if (path.startsWith(prefix) && !name.includes('/')) out.push({ name, size: data.length })
+      }
+      return out.sort((a, b) => (a.name < b.name ? -1 : 1))
+    },
+    async removeFile(path) {
+      files.delete(path)
+    },
     paths() {
       return [...files.keys()].sort()
     },

@@ -5,23 +5,46 @@
  */
 import { CountersignError } from '../errors.js'
 import { type Authenticator, type AuthScope, type CredentialProvider, createAuthenticator } from './auth.js'
-import { computeDigest, isDigest, parseDigest, verifyDigest } from './digest.js'
+import {
+  checkDeclaredSize,
+  collectStream,
+  type HasherFactory,
+  nobleHasher,
+  verifiedBlobStream,
+} from './blob-download.js'
+import { type BlobSource, type UploadSend, uploadBlob } from './blob-upload.js'
+import { computeDigest, isDigest, parseDigest } from './digest.js'
 import { MAX_MANIFEST_BYTES, manifestMediaType, parseManifest } from './manifest.js'
-import { isIndexMediaType, isManifestMediaType, MANIFEST_ACCEPT_HEADER } from './media-types.js'
+import {
+  isIndexMediaType,
+  isManifestMediaType,
+  MANIFEST_ACCEPT_HEADER,
+  OCI_IMAGE_INDEX_MEDIA_TYPE,
+} from './media-types.js'
 import { repositoryName } from './reference.js'
-import { discardBody, readLimited, registryError, registryErrorFromParts } from './registry-errors.js'
+import {
+  discardBody,
+  parseRegistryErrors,
+  readLimited,
+  registryError,
+  registryErrorFromParts,
+} from './registry-errors.js'
+import { backoffDelay, createTransport, defaultSleep, type RetryOptions } from './transport.js'
+import { contentType, headerDigest, nextLink, parseLength } from './transport-headers.js'
 import type {
   Descriptor,
   FetchBlobOptions,
   FetchedManifest,
   OCIStore,
+  PushedManifest,
   Reference,
   Repository,
   StoreCallOptions,
 } from './types.js'
 
 /**
- * What the {@link RegistryClientOptions.onRequest} hook is told about each HTTP request.
+ * What the {@link RegistryClientOptions.onRequest} hook is told about each HTTP request. Every attempt counts:
+ * a request retried after a 503 is reported twice.
  *
  * @example
  * ```ts
@@ -36,6 +59,8 @@ export interface RegistryRequestInfo {
   readonly url: string
   /** HTTP status, or 0 when the request failed before a response. */
   readonly status: number
+  /** 0 for a request's first attempt, 1 for its first retry, … */
+  readonly attempt?: number
 }
 
 /**
@@ -66,18 +91,87 @@ export interface RegistryClientOptions {
   readonly maxManifestBytes?: number
   /** Default largest blob for `fetchBlob` without `maxSize`; defaults to 128 MiB (cosign's attachment limit). */
   readonly maxBlobBytes?: number
-  /** Per-operation timeout in milliseconds (covers auth round trips and the body); none by default. */
+  /** Per-operation timeout in milliseconds (covers auth round trips, retries and the body); none by default. */
   readonly timeoutMs?: number
+  /**
+   * Per-request timeout in milliseconds: how long one attempt may wait for response headers. A request that
+   * times out counts as a failed attempt and is retried when it is idempotent. None by default.
+   */
+  readonly requestTimeoutMs?: number
+  /** Retries on 429/502/503/504 and on connections reset before a response; 3 retries by default. */
+  readonly retry?: RetryOptions
+  /** The sleep used between retries (injectable for tests); defaults to an abortable `setTimeout`. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Most requests waiting for response headers at once, per host; defaults to 8. */
+  readonly maxConcurrency?: number
+  /** Blobs larger than this are uploaded in `PATCH` chunks of this size; defaults to 8 MiB. */
+  readonly chunkSize?: number
+  /** Incremental hash for blob downloads; defaults to `@noble/hashes` (pass a native one on Node for speed). */
+  readonly hasher?: HasherFactory
   /** Most `tags/list` pages followed through `Link` headers; defaults to 100. */
   readonly tagListMaxPages?: number
-  /** Called after every HTTP request (including token requests), e.g. to count them. */
+  /** Most Referrers API pages followed through `Link` headers; defaults to 100. */
+  readonly referrersMaxPages?: number
+  /** Called after every HTTP request attempt (including token requests and retries), e.g. to count them. */
   readonly onRequest?: (info: RegistryRequestInfo) => void
-  /** Clock for token expiry; defaults to `Date.now`. */
+  /** Clock for token expiry and `Retry-After` dates; defaults to `Date.now`. */
   readonly now?: () => number
 }
 
 /**
- * The registry client: an {@link OCIStore} with `kind: 'registry'`.
+ * Progress callback: bytes transferred so far and the total when known.
+ *
+ * @example
+ * ```ts
+ * const onProgress: ProgressCallback = (done, total) => console.log(`${done}/${total ?? '?'}`)
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export type ProgressCallback = (done: number, total: number | undefined) => void
+
+/**
+ * Options for {@link RegistryClient.pushBlob}.
+ *
+ * @example
+ * ```ts
+ * const o: PushBlobOptions = { mountFrom: parseRepository('ghcr.io/org/base'), onProgress: console.log }
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface PushBlobOptions extends StoreCallOptions {
+  /**
+   * The blob's digest: required for a stream; for bytes it saves hashing them. Either way the registry checks
+   * it when the upload completes (a mismatch is ERR_OCI_HTTP with `DIGEST_INVALID`).
+   */
+  readonly digest?: string
+  /** The blob's size in bytes: required for a stream (the upload fails if the stream holds more or less). */
+  readonly size?: number
+  /**
+   * Try a cross-repository mount from this repository (same registry) before uploading: a 201 ends the push
+   * without sending any bytes; a 202 continues with a normal upload.
+   */
+  readonly mountFrom?: Repository
+  readonly onProgress?: ProgressCallback
+}
+
+/**
+ * Options for {@link RegistryClient.fetchBlob} and {@link RegistryClient.fetchBlobStream}.
+ *
+ * @example
+ * ```ts
+ * const o: RegistryFetchBlobOptions = { maxSize: 512 * 1024 * 1024, onProgress: (d, t) => {} }
+ * ```
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface RegistryFetchBlobOptions extends FetchBlobOptions {
+  readonly onProgress?: ProgressCallback
+}
+
+/**
+ * The registry client: an {@link OCIStore} with `kind: 'registry'`, plus streaming blob transfer.
  *
  * @example
  * ```ts
@@ -86,70 +180,64 @@ export interface RegistryClientOptions {
  *
  * Exported from `countersign/oci`.
  */
-export type RegistryClient = OCIStore & { readonly kind: 'registry' }
+export interface RegistryClient extends OCIStore {
+  readonly kind: 'registry'
+  /**
+   * Upload a blob unless it already exists (HEAD first): bytes, or a stream with `size` and `digest` given.
+   * Blobs above `chunkSize` go up in PATCH chunks; `mountFrom` tries a cross-repository mount first. A failed
+   * session is restarted (within the retry budget) when the content can be replayed: always for bytes, for a
+   * stream only if none of it was read yet.
+   */
+  pushBlob(repo: Repository, source: BlobSource, mediaType: string, options?: PushBlobOptions): Promise<Descriptor>
+  /** Fetch a whole blob. It is returned only after its digest matched; it is never returned in part. */
+  fetchBlob(repo: Repository, digest: string, options?: RegistryFetchBlobOptions): Promise<Uint8Array>
+  /**
+   * Fetch a blob as a stream, hashed as it flows. The final chunk is held back until the digest matched: on a
+   * mismatch the stream errors with ERR_OCI_DIGEST_MISMATCH instead of closing, so a consumer that waits for
+   * the end never accepts bad content. No size limit unless `maxSize` is given. A broken connection is
+   * resumed with a `Range` request.
+   */
+  fetchBlobStream(
+    repo: Repository,
+    digest: string,
+    options?: RegistryFetchBlobOptions,
+  ): Promise<ReadableStream<Uint8Array>>
+}
 
 const DEFAULT_MAX_BLOB_BYTES = 128 * 1024 * 1024
+const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 const MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024
+/** Retries of a manifest PUT refused with DIGEST_INVALID during a concurrent blob commit (see pushManifest). */
+const MANIFEST_RACE_RETRIES = 3
+const MAX_REFERRERS_PAGE_BYTES = 4 * 1024 * 1024
 const LOOPBACK_RE = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i
+/** Answers to `GET /v2/<name>/referrers/<digest>` that mean "no Referrers API" (ggcr referrers.go, plus 405). */
+const NO_REFERRERS_API: ReadonlySet<number> = new Set([200, 400, 404, 405, 406])
 
 interface Op {
   readonly signal: AbortSignal | undefined
 }
 
 interface SendRequest {
-  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST'
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
   readonly scope: AuthScope
   /** Path below the registry origin (`/v2/…`), or an absolute URL (upload locations, pagination). */
   readonly target: string
   readonly headers?: Record<string, string>
   readonly body?: Uint8Array
-}
-
-function safeURL(u: string): string {
-  // Drop query and fragment from messages: upload URLs carry opaque state.
-  try {
-    const url = new URL(u)
-    return `${url.origin}${url.pathname}`
-  } catch {
-    return '(invalid URL)'
-  }
-}
-
-function contentType(res: Response): string | undefined {
-  const ct = res.headers.get('content-type')
-  if (ct === null) return undefined
-  return ct.split(';')[0]!.trim().toLowerCase()
-}
-
-function headerDigest(res: Response): string | undefined {
-  const h = res.headers.get('docker-content-digest')
-  return h === null ? undefined : h.trim()
-}
-
-function parseLength(res: Response): number | undefined {
-  const cl = res.headers.get('content-length')
-  if (cl === null || !/^\d{1,15}$/.test(cl.trim())) return undefined
-  return Number(cl.trim())
+  /** Whether the transport may repeat it (idempotent, replayable body); defaults to true. */
+  readonly retry?: boolean
 }
 
 function mismatch(message: string, expected: string, actual: string): CountersignError {
   return new CountersignError('ERR_OCI_DIGEST_MISMATCH', message, { details: { expected, actual } })
 }
 
-function nextLink(res: Response, current: string): string | undefined {
-  const link = res.headers.get('link')
-  if (link === null) return undefined
-  for (const part of link.split(/,(?=\s*<)/)) {
-    const m = /^\s*<([^>]*)>(.*)$/.exec(part)
-    if (m && /;\s*rel="?next"?/i.test(m[2]!)) {
-      try {
-        return new URL(m[1]!, current).href
-      } catch {
-        throw new CountersignError('ERR_OCI_HTTP', 'registry sent an invalid Link header')
-      }
-    }
-  }
-  return undefined
+/** Whether a failed upload session is worth starting again. */
+function retryableUpload(e: unknown): boolean {
+  if (!(e instanceof CountersignError)) return false
+  if (e.code === 'ERR_NETWORK') return true
+  return e.code === 'ERR_OCI_HTTP' && e.details?.temporary === true
 }
 
 /**
@@ -157,13 +245,20 @@ function nextLink(res: Response, current: string): string | undefined {
  *
  * Transport: https, except plain http for `localhost`, `127.0.0.1` and `[::1]` (any port) and for registries
  * `plainHTTP` selects; `insecure` tries https first and falls back to http when the connection fails. Docker
- * Hub (`index.docker.io`, `docker.io`) is reached at `registry-1.docker.io`.
+ * Hub (`index.docker.io`, `docker.io`) is reached at `registry-1.docker.io`. Idempotent requests are retried on
+ * 429/502/503/504 and on connection resets with full-jitter backoff, honouring `Retry-After`; at most
+ * `maxConcurrency` requests per host wait for headers at once.
  *
  * Auth: a 401 with a challenge triggers Basic or Bearer authorisation (`pull` for reads, `pull,push` for
- * writes) and one retry; the result is cached so later calls send it up front.
+ * writes, plus `repository:<source>:pull` for a cross-repository mount, `delete` for deletes) and one retry;
+ * the result is cached so later calls send it up front.
  *
- * Integrity: everything fetched by digest is digest-checked; manifests fetched by tag are returned with their
- * computed digest, and a `Docker-Content-Digest` header that disagrees is an error.
+ * Deletes: `deleteManifest` needs a digest on most registries (distribution 2.x refuses tags with 400
+ * DIGEST_INVALID, reported as ERR_OCI_HTTP saying so); resolve a tag first and delete by digest.
+ *
+ * Integrity: everything fetched by digest is digest-checked before it is returned (blobs incrementally, as
+ * they stream); manifests fetched by tag are returned with their computed digest, and a
+ * `Docker-Content-Digest` header that disagrees is an error.
  *
  * @throws {CountersignError} from its methods: ERR_OCI_NOT_FOUND, ERR_OCI_UNAUTHORIZED, ERR_OCI_HTTP,
  * ERR_OCI_DIGEST_MISMATCH, ERR_OCI_SIZE_LIMIT, ERR_OCI_MANIFEST_INVALID, ERR_NETWORK, ERR_ABORTED.
@@ -182,29 +277,27 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const maxManifestBytes = options.maxManifestBytes ?? MAX_MANIFEST_BYTES
   const maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES
   const maxPages = options.tagListMaxPages ?? 100
+  const maxReferrerPages = options.referrersMaxPages ?? 100
+  const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE)
+  const hasher = options.hasher ?? nobleHasher
+  const retryBudget = Math.max(0, Math.floor(options.retry?.attempts ?? 3))
+  const sleep = options.sleep ?? defaultSleep
   const schemes = new Map<string, 'http' | 'https'>()
 
-  // Every HTTP request goes through here: counting, and turning fetch failures into ERR_NETWORK.
-  const rawFetch = async (url: string, init: RequestInit): Promise<Response> => {
-    const method = init.method ?? 'GET'
-    let res: Response
-    try {
-      res = await baseFetch(url, init)
-    } catch (cause) {
-      options.onRequest?.({ method, url: safeURL(url), status: 0 })
-      if (init.signal?.aborted) throw cause // mapped to ERR_ABORTED / timeout by the operation wrapper
-      throw new CountersignError(
-        'ERR_NETWORK',
-        `${method} ${safeURL(url)} failed: could not connect or the connection broke${networkReason(cause)}`,
-        { cause },
-      )
-    }
-    options.onRequest?.({ method, url: safeURL(url), status: res.status })
-    return res
-  }
+  // Every HTTP request goes through here: concurrency, retries, counting, fetch failures as ERR_NETWORK.
+  const transport = createTransport({
+    fetch: baseFetch,
+    ...(options.retry !== undefined ? { retry: options.retry } : {}),
+    sleep,
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(options.onRequest !== undefined ? { onAttempt: options.onRequest } : {}),
+  })
+  const rawFetch = (url: string, init: RequestInit, retry = true) => transport(url, init, { retry })
 
   const auth: Authenticator = createAuthenticator({
-    fetch: rawFetch,
+    fetch: (url, init) => rawFetch(url, init),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     userAgent,
     ...(options.now !== undefined ? { now: options.now } : {}),
@@ -219,8 +312,15 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return typeof p === 'function' ? p(registry) : p === true
   }
 
-  /** Run one store operation with the caller's signal and the timeout, mapping aborts to error codes. */
-  const operation = async <T>(callOptions: StoreCallOptions | undefined, fn: (op: Op) => Promise<T>): Promise<T> => {
+  /**
+   * Run one store operation with the caller's signal and the timeout, mapping aborts to error codes. For a
+   * `streaming` result the caller's abort keeps reaching the body after the operation returned.
+   */
+  const operation = async <T>(
+    callOptions: StoreCallOptions | undefined,
+    fn: (op: Op) => Promise<T>,
+    streaming = false,
+  ): Promise<T> => {
     const callerSignal = callOptions?.signal
     if (callerSignal?.aborted)
       throw new CountersignError('ERR_ABORTED', 'the operation was aborted', { cause: callerSignal.reason })
@@ -228,6 +328,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     if (callerSignal === undefined && timeoutMs === undefined) return fn({ signal: undefined })
     const controller = new AbortController()
     let timedOut = false
+    let keepListening = false
     const onAbort = () => controller.abort(callerSignal?.reason)
     callerSignal?.addEventListener('abort', onAbort, { once: true })
     const timer =
@@ -238,7 +339,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
             controller.abort(new DOMException('the registry operation timed out', 'TimeoutError'))
           }, timeoutMs)
     try {
-      return await fn({ signal: controller.signal })
+      const result = await fn({ signal: controller.signal })
+      keepListening = streaming
+      return result
     } catch (e) {
       if (callerSignal?.aborted) throw new CountersignError('ERR_ABORTED', 'the operation was aborted', { cause: e })
       if (timedOut)
@@ -248,29 +351,34 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       throw e
     } finally {
       if (timer !== undefined) clearTimeout(timer)
-      callerSignal?.removeEventListener('abort', onAbort)
+      if (!keepListening) callerSignal?.removeEventListener('abort', onAbort)
     }
   }
 
   /** Base URL for a registry, probing https then http once for `insecure`. */
   const origin = (registry: string) => `${schemes.get(registry) ?? 'https'}://${apiHost(registry)}`
 
-  const fetchWithScheme = async (registry: string, path: string, init: RequestInit): Promise<[Response, string]> => {
+  const fetchWithScheme = async (
+    registry: string,
+    path: string,
+    init: RequestInit,
+    retry: boolean,
+  ): Promise<[Response, string]> => {
     if (forcedPlain(registry)) schemes.set(registry, 'http')
     const known = schemes.get(registry)
     if (known !== undefined || options.insecure !== true) {
       const url = `${origin(registry)}${path}`
-      return [await rawFetch(url, init), url]
+      return [await rawFetch(url, init, retry), url]
     }
     const httpsURL = `https://${apiHost(registry)}${path}`
     try {
-      const res = await rawFetch(httpsURL, init)
+      const res = await rawFetch(httpsURL, init, retry)
       schemes.set(registry, 'https')
       return [res, httpsURL]
     } catch (e) {
       if (!(e instanceof CountersignError && e.code === 'ERR_NETWORK')) throw e
       const httpURL = `http://${apiHost(registry)}${path}`
-      const res = await rawFetch(httpURL, init)
+      const res = await rawFetch(httpURL, init, retry)
       schemes.set(registry, 'http')
       return [res, httpURL]
     }
@@ -280,6 +388,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const send = async (op: Op, req: SendRequest): Promise<{ res: Response; url: string }> => {
     const registry = req.scope.registry
     const absolute = /^https?:\/\//i.test(req.target)
+    const retry = req.retry ?? true
     const build = (authorization: string | undefined): RequestInit => {
       const headers: Record<string, string> = { 'User-Agent': userAgent, ...req.headers }
       if (authorization !== undefined) headers.Authorization = authorization
@@ -290,12 +399,15 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     }
     const go = async (authorization: string | undefined): Promise<{ res: Response; url: string }> => {
       if (!absolute) {
-        const [res, url] = await fetchWithScheme(registry, req.target, build(authorization))
+        const [res, url] = await fetchWithScheme(registry, req.target, build(authorization), retry)
         return { res, url }
       }
       // Absolute URLs (upload locations, Link pages) only get credentials on the registry's own origin.
       const sameOrigin = new URL(req.target).origin === new URL(origin(registry)).origin
-      return { res: await rawFetch(req.target, build(sameOrigin ? authorization : undefined)), url: req.target }
+      return {
+        res: await rawFetch(req.target, build(sameOrigin ? authorization : undefined), retry),
+        url: req.target,
+      }
     }
     const cached = auth.cached(req.scope)
     const first = await go(cached)
@@ -371,6 +483,118 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return { descriptor: { mediaType: manifestMediaType(manifest, hint), digest, size: bytes.length }, bytes, manifest }
   }
 
+  const blobHead = async (op: Op, repo: Repository, digest: string, scope: AuthScope): Promise<boolean> => {
+    const { res } = await send(op, { method: 'HEAD', scope, target: v2(repo, `blobs/${digest}`) })
+    await discardBody(res)
+    if (res.status === 200) return true
+    if (res.status === 404) return false
+    throw registryErrorFromParts(res.status, [], { what: describe('HEAD', 'blob', repo, digest) })
+  }
+
+  /** GET a blob and wrap its body in a digest-verifying stream that resumes broken connections. */
+  const openBlob = async (
+    op: Op,
+    repo: Repository,
+    digest: string,
+    maxSize: number | undefined,
+    onProgress: ProgressCallback | undefined,
+  ): Promise<{ stream: ReadableStream<Uint8Array>; size: number | undefined }> => {
+    parseDigest(digest)
+    const what = describe('GET', 'blob', repo, digest)
+    const get = async (offset: number) =>
+      (
+        await send(op, {
+          method: 'GET',
+          scope: scopeOf(repo, 'pull'),
+          target: v2(repo, `blobs/${digest}`),
+          ...(offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {}),
+        })
+      ).res
+    const res = await get(0)
+    if (res.status !== 200) await fail(res, what)
+    await checkDeclaredSize(res, maxSize, what)
+    const stream = verifiedBlobStream({
+      response: res,
+      reopen: get,
+      digest,
+      ...(maxSize !== undefined ? { maxSize } : {}),
+      resumes: retryBudget,
+      hasher,
+      ...(onProgress !== undefined ? { onProgress } : {}),
+      ...(op.signal !== undefined ? { signal: op.signal } : {}),
+      what,
+    })
+    return { stream, size: parseLength(res) }
+  }
+
+  const pushBlob = (
+    repo: Repository,
+    source: BlobSource,
+    mediaType: string,
+    callOptions?: PushBlobOptions,
+  ): Promise<Descriptor> =>
+    operation(callOptions, async (op) => {
+      let digest: string
+      let size: number
+      if (source instanceof Uint8Array) {
+        // A given digest is not recomputed (hashing 256 MiB costs half a second): the registry checks it on the
+        // closing PUT and refuses a mismatch with DIGEST_INVALID.
+        digest = callOptions?.digest ?? (await computeDigest(source))
+        parseDigest(digest)
+        size = source.length
+        if (callOptions?.size !== undefined && callOptions.size !== size) {
+          throw new CountersignError('ERR_INVALID_INPUT', `blob is ${size} bytes, not ${callOptions.size}`)
+        }
+      } else {
+        if (callOptions?.digest === undefined || callOptions.size === undefined) {
+          throw new TypeError('pushBlob of a stream needs options.digest and options.size')
+        }
+        if (!Number.isSafeInteger(callOptions.size) || callOptions.size < 0) {
+          throw new TypeError('options.size must be a non-negative integer')
+        }
+        parseDigest(callOptions.digest)
+        digest = callOptions.digest
+        size = callOptions.size
+      }
+      const mountFrom = callOptions?.mountFrom
+      if (mountFrom !== undefined && mountFrom.registry !== repo.registry) {
+        throw new CountersignError('ERR_INVALID_INPUT', 'mountFrom must be a repository on the same registry')
+      }
+      const descriptor: Descriptor = { mediaType, digest, size }
+      const scope: AuthScope = {
+        ...scopeOf(repo, 'pull,push'),
+        ...(mountFrom !== undefined ? { mountFrom: mountFrom.repository } : {}),
+      }
+      const onProgress = callOptions?.onProgress
+      if (await blobHead(op, repo, digest, scope)) {
+        onProgress?.(size, size)
+        return descriptor
+      }
+      const uploadSend: UploadSend = (r) => send(op, { ...r, scope })
+      let consumed = false
+      for (let n = 0; ; n++) {
+        try {
+          await uploadBlob(uploadSend, {
+            repo,
+            digest,
+            size,
+            source,
+            chunkSize,
+            ...(mountFrom !== undefined ? { mountFrom } : {}),
+            ...(onProgress !== undefined ? { onProgress } : {}),
+            onConsumed: () => {
+              consumed = true
+            },
+          })
+          return descriptor
+        } catch (e) {
+          // A session that broke is started over from the POST; a half-read stream cannot be replayed.
+          if (!retryableUpload(e) || consumed || n >= retryBudget || op.signal?.aborted) throw e
+          await sleep(backoffDelay(n, options.retry, Math.random), op.signal)
+        }
+      }
+    })
+
   const client: RegistryClient = {
     kind: 'registry',
 
@@ -412,11 +636,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
 
     pushManifest(ref, bytes, mediaType, callOptions) {
-      return operation(callOptions, async (op) => {
+      return operation(callOptions, async (op): Promise<PushedManifest> => {
         if (bytes.length > maxManifestBytes) {
           throw new CountersignError('ERR_OCI_SIZE_LIMIT', `manifest is larger than ${maxManifestBytes} bytes`)
         }
-        parseManifest(bytes, mediaType)
+        const parsed = parseManifest(bytes, mediaType)
         const algorithm = ref.digest !== undefined ? parseDigest(ref.digest).algorithm : 'sha256'
         const digest = await computeDigest(bytes, algorithm)
         if (ref.digest !== undefined && ref.digest !== digest) {
@@ -424,97 +648,153 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         }
         const id = ref.tag ?? digest
         const what = describe('PUT', 'manifest', ref, id)
-        const { res } = await send(op, {
-          method: 'PUT',
-          scope: scopeOf(ref, 'pull,push'),
-          target: v2(ref, `manifests/${id}`),
-          headers: { 'Content-Type': mediaType },
-          body: bytes,
-        })
+        const put = () =>
+          send(op, {
+            method: 'PUT',
+            scope: scopeOf(ref, 'pull,push'),
+            target: v2(ref, `manifests/${id}`),
+            headers: { 'Content-Type': mediaType },
+            body: bytes,
+          })
+        let { res } = await put()
+        // distribution's filesystem driver answers 400 DIGEST_INVALID while another client commits one of this
+        // manifest's blobs (its link file is half written). Our digest was computed locally above, so a few
+        // delayed retries are safe; a manifest that is really wrong fails the same way each time.
+        for (let retry = 0; retry < MANIFEST_RACE_RETRIES && res.status === 400; retry++) {
+          const body = await readLimited(res, 64 * 1024)
+          if (!parseRegistryErrors(body).some((e) => e.code === 'DIGEST_INVALID')) {
+            throw registryErrorFromParts(400, parseRegistryErrors(body), { what })
+          }
+          await sleep(25 * 2 ** retry + Math.random() * 50, op.signal)
+          res = (await put()).res
+        }
         if (res.status < 200 || res.status > 299) await fail(res, what)
         await discardBody(res)
         const reported = headerDigest(res)
         if (reported !== undefined && algorithm === 'sha256' && reported !== digest) {
           throw mismatch(`${what}: registry stored digest ${reported}, expected ${digest}`, digest, reported)
         }
-        return { mediaType, digest, size: bytes.length }
+        const pushed: PushedManifest = { mediaType, digest, size: bytes.length }
+        if (parsed.subject === undefined) return pushed
+        // distribution-spec v1.1 §Pushing Manifests with Subject: a registry that processed the subject
+        // answers with OCI-Subject: <subject digest>; otherwise the client maintains the fallback tag.
+        const subjectHeader = res.headers.get('oci-subject')?.trim()
+        return { ...pushed, subjectAccepted: subjectHeader === parsed.subject.digest }
+      })
+    },
+
+    referrers(repo, digest, callOptions) {
+      return operation(callOptions, async (op) => {
+        parseDigest(digest)
+        const artifactType = callOptions?.artifactType
+        const what = describe('GET', 'referrers of', repo, digest)
+        let target = v2(repo, `referrers/${digest}`)
+        if (artifactType !== undefined) target += `?artifactType=${encodeURIComponent(artifactType)}`
+        const out: Descriptor[] = []
+        const seen = new Set<string>()
+        for (let page = 1; ; page++) {
+          const { res, url } = await send(op, {
+            method: 'GET',
+            scope: scopeOf(repo, 'pull'),
+            target,
+            headers: { Accept: OCI_IMAGE_INDEX_MEDIA_TYPE },
+          })
+          seen.add(url)
+          const isIndex = res.status === 200 && contentType(res) === OCI_IMAGE_INDEX_MEDIA_TYPE
+          if (!isIndex) {
+            // ggcr referrers.go: anything but a 200 index from the first request means "use the tag schema".
+            if (page === 1 && NO_REFERRERS_API.has(res.status)) {
+              await discardBody(res)
+              return undefined
+            }
+            if (res.status !== 200) await fail(res, what)
+            await discardBody(res)
+            throw new CountersignError('ERR_OCI_HTTP', `${what}: page ${page} is not an OCI image index`)
+          }
+          const body = await readLimited(res, MAX_REFERRERS_PAGE_BYTES, 'referrers response')
+          const index = parseManifest(body, OCI_IMAGE_INDEX_MEDIA_TYPE)
+          if (!('manifests' in index)) {
+            throw new CountersignError('ERR_OCI_MANIFEST_INVALID', `${what}: response is not an image index`)
+          }
+          const filtered = (res.headers.get('oci-filters-applied') ?? '')
+            .split(',')
+            .map((f) => f.trim())
+            .includes('artifactType')
+          for (const d of index.manifests) {
+            if (artifactType === undefined || filtered || d.artifactType === artifactType) out.push(d)
+          }
+          const next = nextLink(res, url)
+          if (next === undefined) return out
+          if (page >= maxReferrerPages) {
+            throw new CountersignError('ERR_OCI_SIZE_LIMIT', `${what}: more than ${maxReferrerPages} pages`)
+          }
+          if (new URL(next).origin !== new URL(url).origin) {
+            throw new CountersignError('ERR_OCI_HTTP', `${what}: refusing a pagination link to another origin`)
+          }
+          if (seen.has(next)) throw new CountersignError('ERR_OCI_HTTP', `${what}: pagination loops back`)
+          target = next
+        }
+      })
+    },
+
+    deleteManifest(ref, callOptions) {
+      return operation(callOptions, async (op) => {
+        const id = manifestTarget(ref)
+        const what = describe('DELETE', 'manifest', ref, id)
+        const { res } = await send(op, {
+          method: 'DELETE',
+          scope: scopeOf(ref, 'delete'),
+          target: v2(ref, `manifests/${id}`),
+        })
+        if (res.status === 202 || res.status === 200 || res.status === 204) {
+          await discardBody(res)
+          return
+        }
+        const err = await registryError(res, { what })
+        const entries = (err.details?.registryErrors ?? []) as { code: string }[]
+        if (res.status === 405 || entries.some((e) => e.code === 'UNSUPPORTED')) {
+          throw new CountersignError(
+            'ERR_OCI_HTTP',
+            `${what}: the registry does not allow deleting manifests (HTTP ${res.status}; deletes may be disabled)`,
+            { details: err.details ?? {}, cause: err },
+          )
+        }
+        // distribution 2.x parses the reference as a digest and answers 400 DIGEST_INVALID for a tag.
+        if (ref.digest === undefined && res.status === 400 && entries.some((e) => e.code === 'DIGEST_INVALID')) {
+          throw new CountersignError(
+            'ERR_OCI_HTTP',
+            `${what}: the registry does not delete manifests by tag; resolve the tag and delete by digest`,
+            { details: err.details ?? {}, cause: err },
+          )
+        }
+        throw err
       })
     },
 
     blobExists(repo, digest, callOptions) {
       return operation(callOptions, async (op) => {
         parseDigest(digest)
-        return blobHead(op, repo, digest, 'pull')
+        return blobHead(op, repo, digest, scopeOf(repo, 'pull'))
       })
     },
 
-    fetchBlob(repo, digest, callOptions?: FetchBlobOptions) {
+    fetchBlob(repo, digest, callOptions?: RegistryFetchBlobOptions) {
       return operation(callOptions, async (op) => {
-        parseDigest(digest)
         const max = callOptions?.maxSize ?? maxBlobBytes
-        const what = describe('GET', 'blob', repo, digest)
-        const { res } = await send(op, {
-          method: 'GET',
-          scope: scopeOf(repo, 'pull'),
-          target: v2(repo, `blobs/${digest}`),
-        })
-        if (res.status !== 200) await fail(res, what)
-        const bytes = await readLimited(res, max, 'blob')
-        await verifyDigest(bytes, digest)
-        return bytes
+        const { stream, size } = await openBlob(op, repo, digest, max, callOptions?.onProgress)
+        return collectStream(stream, size)
       })
     },
 
-    pushBlob(repo, bytes, mediaType, callOptions) {
-      return operation(callOptions, async (op) => {
-        const digest = await computeDigest(bytes)
-        const descriptor: Descriptor = { mediaType, digest, size: bytes.length }
-        if (await blobHead(op, repo, digest, 'pull,push')) return descriptor
-        const scope = scopeOf(repo, 'pull,push')
-        const start = await send(op, {
-          method: 'POST',
-          scope,
-          target: v2(repo, 'blobs/uploads/'),
-          // An explicit empty body makes fetch send Content-Length: 0 (the header itself is forbidden in browsers).
-          body: new Uint8Array(0),
-        })
-        const what = describe('POST', 'blob upload', repo)
-        if (start.res.status !== 202) await fail(start.res, what)
-        await discardBody(start.res)
-        const location = start.res.headers.get('location')
-        if (location === null) throw new CountersignError('ERR_OCI_HTTP', `${what}: registry sent no Location header`)
-        let upload: URL
-        try {
-          upload = new URL(location, start.url)
-        } catch {
-          throw new CountersignError('ERR_OCI_HTTP', `${what}: registry sent an invalid Location header`)
-        }
-        if (upload.protocol !== 'https:' && upload.protocol !== 'http:') {
-          throw new CountersignError('ERR_OCI_HTTP', `${what}: upload location has scheme ${upload.protocol}`)
-        }
-        if (upload.protocol === 'http:' && new URL(start.url).protocol === 'https:') {
-          throw new CountersignError('ERR_OCI_HTTP', `${what}: refusing an upload location that downgrades to http`)
-        }
-        upload.hash = ''
-        const put = `${upload.href}${upload.search === '' ? '?' : '&'}digest=${encodeURIComponent(digest)}`
-        const done = await send(op, {
-          method: 'PUT',
-          scope,
-          target: put,
-          headers: { 'Content-Type': 'application/octet-stream' },
-          body: bytes,
-        })
-        if (done.res.status !== 201 && done.res.status !== 204 && done.res.status !== 200) {
-          await fail(done.res, describe('PUT', 'blob', repo, digest))
-        }
-        await discardBody(done.res)
-        const reported = headerDigest(done.res)
-        if (reported !== undefined && reported !== digest) {
-          throw mismatch(`registry stored blob digest ${reported}, expected ${digest}`, digest, reported)
-        }
-        return descriptor
-      })
+    fetchBlobStream(repo, digest, callOptions?: RegistryFetchBlobOptions) {
+      return operation(
+        callOptions,
+        async (op) => (await openBlob(op, repo, digest, callOptions?.maxSize, callOptions?.onProgress)).stream,
+        true,
+      )
     },
+
+    pushBlob,
 
     listTags(repo, callOptions) {
       return operation(callOptions, async (op) => {
@@ -560,35 +840,5 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
   }
 
-  const blobHead = async (
-    op: Op,
-    repo: Repository,
-    digest: string,
-    actions: AuthScope['actions'],
-  ): Promise<boolean> => {
-    const { res } = await send(op, {
-      method: 'HEAD',
-      scope: scopeOf(repo, actions),
-      target: v2(repo, `blobs/${digest}`),
-    })
-    await discardBody(res)
-    if (res.status === 200) return true
-    if (res.status === 404) return false
-    throw registryErrorFromParts(res.status, [], { what: describe('HEAD', 'blob', repo, digest) })
-  }
-
   return client
-}
-
-/**
- * The low-level reason behind a failed fetch (fetch wraps it as `cause`: ECONNREFUSED, a TLS verification code …),
- * so "self-signed certificate" reaches the user instead of just "fetch failed". Only codes and fixed messages from
- * the runtime are used; URLs and headers never are.
- */
-function networkReason(error: unknown): string {
-  const inner = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause
-  const code = typeof inner?.code === 'string' ? inner.code : undefined
-  const message = typeof inner?.message === 'string' ? inner.message.slice(0, 200) : undefined
-  if (code && message) return ` (${code}: ${message})`
-  return code || message ? ` (${code ?? message})` : ''
 }

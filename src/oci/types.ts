@@ -95,6 +95,27 @@ export interface FetchBlobOptions extends StoreCallOptions {
 }
 
 /**
+ * Options for {@link OCIStore.referrers}.
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface ReferrersOptions extends StoreCallOptions {
+  /** Only referrers with this `artifactType` (server-side filter where supported, else applied locally). */
+  readonly artifactType?: string
+}
+
+/**
+ * The result of {@link OCIStore.pushManifest}: the descriptor written, and whether the registry acknowledged the
+ * manifest's `subject` (the `OCI-Subject` response header of distribution-spec v1.1). When a manifest with a subject
+ * is pushed and this is not `true`, the caller maintains the referrers tag-schema fallback index itself.
+ *
+ * Exported from `countersign/oci`.
+ */
+export interface PushedManifest extends Descriptor {
+  readonly subjectAccepted?: boolean
+}
+
+/**
  * Content storage that the signing code needs, implemented by the registry client and by the OCI image layout.
  * Everything fetched by digest is digest-checked before it is returned.
  *
@@ -111,7 +132,20 @@ export interface OCIStore {
    * Store manifest bytes under `ref` (its tag, or its digest when no tag). Returns the descriptor written.
    * The media type must be the manifest's own.
    */
-  pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, options?: StoreCallOptions): Promise<Descriptor>
+  pushManifest(
+    ref: Reference,
+    bytes: Uint8Array,
+    mediaType: string,
+    options?: StoreCallOptions,
+  ): Promise<PushedManifest>
+  /**
+   * OCI 1.1 Referrers API (`GET /v2/<name>/referrers/<digest>`): descriptors of the manifests whose `subject` is
+   * `digest`. Resolves to `undefined` when the store has no Referrers API, so callers fall back to the tag schema
+   * (an index at tag `sha256-<hex>`).
+   */
+  referrers(repo: Repository, digest: string, options?: ReferrersOptions): Promise<readonly Descriptor[] | undefined>
+  /** Delete a manifest by digest, or a tag where the store allows it. Missing → ERR_OCI_NOT_FOUND. */
+  deleteManifest(ref: Reference, options?: StoreCallOptions): Promise<void>
   /** Whether a blob exists. */
   blobExists(repo: Repository, digest: string, options?: StoreCallOptions): Promise<boolean>
   /** Fetch a whole blob, digest-checked. */

@@ -13,6 +13,16 @@ export {
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from './annotations.js'
+export {
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  type BundleReferrerInput,
+  buildBundleReferrerManifest,
+  bundleLayer,
+  bundleReferrerAnnotations,
+  CREATED_ANNOTATION,
+  EMPTY_JSON_BLOB,
+} from './bundle-referrer.js'
 export { type AttachmentKind, attachmentReference, attachmentTag } from './cosign-tags.js'
 export {
   type BuildSignatureImageOptions,

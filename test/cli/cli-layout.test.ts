@@ -53,10 +53,13 @@ describe('CLI on an OCI layout', () => {
     const refused = await cli(['sign', '--key', 'cosign.key', 'oci:img:v1'], { cwd: dir, env })
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/--tlog-upload=false/)
-    const r = await cli(['sign', '--key', 'cosign.key', '--tlog-upload=false', '-a', 'env=ci', 'oci:img:v1'], {
-      cwd: dir,
-      env,
-    })
+    const r = await cli(
+      ['sign', '--key', 'cosign.key', '--tlog-upload=false', '--new-bundle-format=false', '-a', 'env=ci', 'oci:img:v1'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
     expect(r.stderr).toContain(`Pushing signature to: localhost/img:sha256-${digest.slice(7)}.sig`)
     expect(r.code).toBe(0)
   })

@@ -25,10 +25,15 @@ function requestCount(stderr: string): number {
   return Number(m[1])
 }
 
+const basic = { username: 'alice', password: 's3cret-pw' }
 describe.each([
-  { name: 'anonymous', auth: undefined },
-  { name: 'htpasswd basic auth', auth: { username: 'alice', password: 's3cret-pw' } },
-])('CLI sign/verify against a real docker-registry ($name)', ({ auth }) => {
+  { name: 'anonymous, bundle form', auth: undefined, format: 'bundle' },
+  { name: 'htpasswd basic auth, bundle form', auth: basic, format: 'bundle' },
+  { name: 'anonymous, legacy .sig', auth: undefined, format: 'legacy' },
+  { name: 'htpasswd basic auth, legacy .sig', auth: basic, format: 'legacy' },
+])('CLI sign/verify against a real docker-registry ($name)', ({ auth, format }) => {
+  const formatFlag = `--new-bundle-format=${format === 'bundle'}`
+  const label = `[${format}, ${auth ? 'basic' : 'anonymous'}]`
   let reg: TestRegistry
   let dir: string
   let digest: string
@@ -58,16 +63,26 @@ describe.each([
   })
 
   it('signs, appends a second signature, and verifies with each key', async () => {
-    const first = await cli(['sign', '-d', '--key', 'a.key', '--tlog-upload=false', '-a', 'env=prod', image], {
+    const first = await cli(
+      ['sign', '-d', '--key', 'a.key', '--tlog-upload=false', formatFlag, '-a', 'env=prod', image],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stderr).toContain(
+      format === 'legacy'
+        ? `Pushing signature to: ${reg.host}/team/app:sha256-${digest.slice(7)}.sig`
+        : `Pushing signature to: ${reg.host}/team/app@sha256:`,
+    )
+    const second = await cli(['sign', '-d', '--key', 'b.key', '--tlog-upload=false', formatFlag, image], {
       cwd: dir,
       env,
     })
-    expect(first.code, first.stderr).toBe(0)
-    expect(first.stderr).toContain(`Pushing signature to: ${reg.host}/team/app:sha256-${digest.slice(7)}.sig`)
-    const second = await cli(['sign', '-d', '--key', 'b.key', '--tlog-upload=false', image], { cwd: dir, env })
     expect(second.code, second.stderr).toBe(0)
     console.log(
-      `[${auth ? 'basic' : 'anonymous'}] HTTP requests: first sign ${requestCount(first.stderr)}, appending sign ${requestCount(second.stderr)}`,
+      `${label} HTTP requests: first sign ${requestCount(first.stderr)}, second sign ${requestCount(second.stderr)}`,
     )
 
     for (const key of ['a.pub', 'b.pub']) {
@@ -75,21 +90,28 @@ describe.each([
       expect(r.code, r.stderr).toBe(0)
       const out = JSON.parse(r.stdout)
       expect(out).toHaveLength(1)
-      expect(out[0].critical.identity['docker-reference']).toBe(`${reg.host}/team/app`)
+      expect(out[0].critical.identity['docker-reference']).toBe(
+        format === 'legacy' ? `${reg.host}/team/app` : `${reg.host}/team/app:v1`,
+      )
+      expect(out[0].critical.type).toBe(
+        format === 'legacy' ? 'cosign container image signature' : 'https://sigstore.dev/cosign/sign/v1',
+      )
       expect(out[0].critical.image['docker-manifest-digest']).toBe(digest)
-      if (key === 'a.pub')
-        console.log(`[${auth ? 'basic' : 'anonymous'}] HTTP requests: verify ${requestCount(r.stderr)}`)
+      if (key === 'a.pub') console.log(`${label} HTTP requests: verify ${requestCount(r.stderr)}`)
     }
     const both = await cli(['verify', '--key', 'a.pub,b.pub', '--insecure-ignore-tlog', image], { cwd: dir, env })
     expect(JSON.parse(both.stdout)).toHaveLength(2)
   })
 
-  it('signing again with the same key and annotations adds nothing (cosign dedupe)', async () => {
-    const r = await cli(['sign', '--key', 'a.key', '--tlog-upload=false', '-a', 'env=prod', image], { cwd: dir, env })
+  it('signing again with the same key and annotations: legacy dedupes, bundle adds a referrer', async () => {
+    const r = await cli(['sign', '--key', 'a.key', '--tlog-upload=false', formatFlag, '-a', 'env=prod', image], {
+      cwd: dir,
+      env,
+    })
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain('Signature already present')
+    if (format === 'legacy') expect(r.stderr).toContain('Signature already present')
     const v = await cli(['verify', '--key', 'a.pub,b.pub', '--insecure-ignore-tlog', image], { cwd: dir, env })
-    expect(JSON.parse(v.stdout)).toHaveLength(2)
+    expect(JSON.parse(v.stdout)).toHaveLength(format === 'legacy' ? 2 : 3)
   })
 
   it('exit 12 for a wrong key, 10 for an unsigned image, 11 for a missing tag, 12 for a missing annotation', async () => {
@@ -126,9 +148,12 @@ describe.each([
 
   it('COSIGN_REPOSITORY keeps signatures in another repository', async () => {
     const withRepo = { ...env, COSIGN_REPOSITORY: `${reg.host}/sigs/store` }
-    const s = await cli(['sign', '--key', 'c.key', '--tlog-upload=false', image], { cwd: dir, env: withRepo })
+    const s = await cli(['sign', '--key', 'c.key', '--tlog-upload=false', formatFlag, image], {
+      cwd: dir,
+      env: withRepo,
+    })
     expect(s.code, s.stderr).toBe(0)
-    expect(s.stderr).toContain(`${reg.host}/sigs/store:sha256-`)
+    expect(s.stderr).toContain(`${reg.host}/sigs/store${format === 'legacy' ? ':sha256-' : '@sha256:'}`)
     expect(
       (await cli(['verify', '--key', 'c.pub', '--insecure-ignore-tlog', image], { cwd: dir, env: withRepo })).code,
     ).toBe(0)
@@ -170,7 +195,7 @@ describe('hostile registry responses while signing', () => {
     const ref = parseReference(`${reg.host}/hostile/app:v1`)
     const honest = createRegistryClient()
     const key = await generateKeyPair()
-    const first = await signImage(ref, createKeySigner(key), { store: honest, tlogUpload: false })
+    const first = await signImage(ref, createKeySigner(key), { store: honest, tlogUpload: false, format: 'legacy' })
     // A man in the middle rewrites the .sig manifest response.
     const hostileFetch: typeof fetch = async (input, init) => {
       const res = await fetch(input, init)
@@ -187,7 +212,7 @@ describe('hostile registry responses while signing', () => {
     }
     const hostile = createRegistryClient({ fetch: hostileFetch })
     await expect(
-      signImage(ref, createKeySigner(await generateKeyPair()), { store: hostile, tlogUpload: false }),
+      signImage(ref, createKeySigner(await generateKeyPair()), { store: hostile, tlogUpload: false, format: 'legacy' }),
     ).rejects.toMatchObject({ code })
     const after = await honest.resolve({ ...ref, tag: `sha256-${digest.slice(7)}.sig` })
     expect(after.digest).toBe(first.signatureManifestDigest)

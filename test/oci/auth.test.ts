@@ -183,22 +183,27 @@ describe('createAuthenticator', () => {
     expect(auth.cached(push)).toBeUndefined()
     expect(s.calls).toHaveLength(1)
   })
-  test('basic is cached registry-wide and credentials are looked up once', async () => {
+  test('basic is cached per repository (credentials may be namespaced) and looked up once per repository', async () => {
     let lookups = 0
+    const asked: unknown[] = []
     const auth = createAuthenticator({
       fetch: async () => {
         throw new Error('no token server expected')
       },
-      credentials: async (r) => {
+      credentials: async (r, context) => {
         lookups++
+        asked.push(context)
         return r === 'reg.example' ? { username: 'u', password: 'p' } : undefined
       },
     })
     const scope = { registry: 'reg.example', repository: 'a', actions: 'pull' as const }
     expect(await auth.respond(scope, 'Basic realm="x"', { plainHTTP: false })).toBe(`Basic ${btoa('u:p')}`)
-    expect(auth.cached({ ...scope, repository: 'b' })).toBe(`Basic ${btoa('u:p')}`)
+    expect(auth.cached(scope)).toBe(`Basic ${btoa('u:p')}`)
+    expect(auth.cached({ ...scope, actions: 'pull,push' })).toBe(`Basic ${btoa('u:p')}`)
+    expect(auth.cached({ ...scope, repository: 'b' })).toBeUndefined()
     await auth.respond(scope, 'Basic realm="x"', { plainHTTP: false })
     expect(lookups).toBe(1)
+    expect(asked).toEqual([{ repository: 'a' }])
     await expect(
       auth.respond({ ...scope, registry: 'other' }, 'Basic realm="x"', { plainHTTP: false }),
     ).rejects.toMatchObject({

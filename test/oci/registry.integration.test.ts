@@ -152,6 +152,26 @@ describe('registry client against docker-registry with htpasswd basic auth', () 
     expect(reader.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 401', 'HEAD 200', 'GET 200'])
   })
 
+  test('chunked upload, download and a cross-repository mount with Basic auth', async () => {
+    const blob = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31) & 0xff)
+    const src = parseReference(`${reg.host}/secure/chunks`)
+    const { client, requests } = counting({ credentials: async () => user, chunkSize: 1024 * 1024 })
+    const desc = await client.pushBlob(src, blob, 'application/octet-stream')
+    expect(requests.map((r) => `${r.method} ${r.status}`)).toEqual([
+      'HEAD 401',
+      'HEAD 404',
+      'POST 202',
+      'PATCH 202',
+      'PATCH 202',
+      'PATCH 202',
+      'PUT 201',
+    ])
+    expect(await client.fetchBlob(src, desc.digest)).toEqual(blob)
+    requests.length = 0
+    await client.pushBlob(parseReference(`${reg.host}/secure/mounted`), blob, 'x', { mountFrom: src })
+    expect(requests.map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 401', 'HEAD 404', 'POST 201'])
+  })
+
   test('wrong password and no credentials are ERR_OCI_UNAUTHORIZED', async () => {
     const ref = parseReference(`${reg.host}/secure/app:v1`)
     const wrong = createRegistryClient({ credentials: async () => ({ username: 'alice', password: 'wrong' }) })

@@ -435,7 +435,7 @@ describe('registry client (fake registry)', () => {
     ).rejects.toMatchObject({
       code: 'ERR_NETWORK',
     })
-    expect(infos).toEqual([{ method: 'GET', url: 'https://reg.example/v2/org/app/tags/list', status: 0 }])
+    expect(infos).toEqual([{ method: 'GET', url: 'https://reg.example/v2/org/app/tags/list', status: 0, attempt: 0 }])
   })
 
   test('push validates input and checks a reference digest', async () => {

@@ -26,6 +26,12 @@ export interface TokenServerOptions {
   /** Accepted refresh token for the OAuth2 POST flow. */
   readonly refreshToken?: string
   readonly expiresIn?: number
+  /** Actions granted per repository; repositories not listed get what they ask for. */
+  readonly grants?: Readonly<Record<string, readonly string[]>>
+  /** Answer every POST with this status (a token server without the OAuth2 endpoint), e.g. 404 or 405. */
+  readonly postStatus?: number
+  /** GET without credentials gets a token limited to `pull`. */
+  readonly anonymousPull?: boolean
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url')
@@ -60,10 +66,15 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const issuer = 'countersign-test-issuer'
   const requests: TokenServer['requests'] = []
 
-  const mint = (scopes: string[]) => {
+  const mint = (scopes: string[], pullOnly: boolean) => {
     const access = scopes.flatMap((s) => {
       const m = /^repository:(.+):([a-z,*]+)$/.exec(s)
-      return m ? [{ type: 'repository', name: m[1], actions: m[2]!.split(',') }] : []
+      if (!m) return []
+      const allowed = options.grants?.[m[1]!]
+      const actions = m[2]!
+        .split(',')
+        .filter((a) => (allowed === undefined || allowed.includes(a)) && (!pullOnly || a === 'pull'))
+      return [{ type: 'repository', name: m[1], actions }]
     })
     const now = Math.floor(Date.now() / 1000)
     const header = { alg: 'ES256', typ: 'JWT', x5c: [certDER.toString('base64')] }
@@ -92,6 +103,14 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       let scopes = url.searchParams.getAll('scope')
       let grant: string | undefined
       let ok = basicOK
+      if (req.method === 'POST' && options.postStatus !== undefined) {
+        requests.push({ method: 'POST', scopes: [], basic: false })
+        res.writeHead(options.postStatus, { 'Content-Type': 'application/json' })
+        res.end('{}')
+        return
+      }
+      const anonymous = req.method === 'GET' && auth === '' && options.anonymousPull === true
+      if (anonymous) ok = true
       if (req.method === 'POST') {
         const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
         grant = form.get('grant_type') ?? undefined
@@ -107,7 +126,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
         res.end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
         return
       }
-      const token = mint(scopes)
+      const token = mint(scopes, anonymous)
       res.writeHead(200, { 'Content-Type': 'application/json' })
       res.end(
         JSON.stringify({

@@ -47,12 +47,6 @@ export const signCommand: Command = {
     if (typeof f.key !== 'string') {
       throw new CountersignError('ERR_INVALID_INPUT', 'keyless signing is not supported yet; pass --key')
     }
-    if (f['new-bundle-format'] === true) {
-      throw new CountersignError(
-        'ERR_INVALID_INPUT',
-        'the Sigstore bundle format is not supported yet; use --new-bundle-format=false',
-      )
-    }
     const annotations = parseAnnotationFlags(f.annotations as string[])
     const signer = createKeySigner(await loadSigningKey(f.key, io))
     const signatures: string[] = []
@@ -61,6 +55,7 @@ export const signCommand: Command = {
       const target = openImage(image, f, io)
       const result = await signImage(target.ref, signer, {
         store: target.store,
+        format: f['new-bundle-format'] === false ? 'legacy' : 'bundle',
         annotations,
         tlogUpload: f['tlog-upload'] !== false,
         ...(typeof f['sign-container-identity'] === 'string' ? { identity: f['sign-container-identity'] } : {}),

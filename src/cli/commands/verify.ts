@@ -3,8 +3,10 @@ import { CountersignError } from '../../errors.js'
 
 import { goMarshal, goObject } from '../../internal/go-json.js'
 import type { HashAlgorithm } from '../../keys/index.js'
+import { referenceToString } from '../../oci/reference.js'
+import type { Reference } from '../../oci/types.js'
 import { parseAnnotationFlags } from '../../signature/annotations.js'
-import { verifyImage } from '../../verify.js'
+import { type SignatureCheck, verifyImage } from '../../verify.js'
 import type { FlagSpec } from '../args.js'
 import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
 import type { Command } from './command.js'
@@ -77,22 +79,35 @@ export const verifyCommand: Command = {
       if (output === 'text') {
         for (const c of result.verified) io.stdout.write(`${new TextDecoder().decode(c.payload)}\n`)
       } else {
-        const items = result.verified.map((c) =>
-          goObject([
-            [
-              'critical',
-              goObject([
-                ['identity', goObject([['docker-reference', c.claims!.critical.identity['docker-reference']]])],
-                ['image', goObject([['docker-manifest-digest', c.claims!.critical.image['docker-manifest-digest']]])],
-                ['type', c.claims!.critical.type],
-              ]),
-            ],
-            ['optional', c.claims!.optional],
-          ]),
-        )
+        const items = result.verified.map((c) => verificationOutput(c, target.ref, result.digest))
         io.stdout.write(`\n${goMarshal(items)}\n`)
       }
     }
     return 0
   },
+}
+
+/**
+ * One element of cosign's JSON output. Legacy signatures print their signed payload's fields; for bundles cosign
+ * synthesises the same shape from the reference, the digest, the statement's predicate type and its annotations.
+ */
+function verificationOutput(c: SignatureCheck, ref: Reference, digest: string) {
+  const critical = (identity: string, type: string) =>
+    goObject([
+      ['identity', goObject([['docker-reference', identity]])],
+      ['image', goObject([['docker-manifest-digest', digest]])],
+      ['type', type],
+    ])
+  if (c.format === 'bundle') {
+    const hex = digest.slice(digest.indexOf(':') + 1)
+    const subject = c.statement?.subject.find((s) => Object.values(s.digest ?? {}).includes(hex))
+    return goObject([
+      ['critical', critical(referenceToString(ref), c.statement?.predicateType ?? '')],
+      ['optional', subject?.annotations ?? {}],
+    ])
+  }
+  return goObject([
+    ['critical', critical(c.claims!.critical.identity['docker-reference'], c.claims!.critical.type)],
+    ['optional', c.claims!.optional],
+  ])
 }

@@ -31,6 +31,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
     const signed = await signImage(ref, createKeySigner(key), {
       store,
       tlogUpload: false,
+      format: 'legacy',
       annotations: { env: 'prod' },
       onWarning: (m) => warnings.push(m),
     })
@@ -54,10 +55,10 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
   it('appends a second signature, dedupes a repeat by the same key, and verifies with each key', async () => {
     const { store, ref, digest } = await setup()
     const [a, b] = [await generateKeyPair(), await generateKeyPair({ algorithm: 'ecdsa-p384' })]
-    await signImage(ref, createKeySigner(a), { store, tlogUpload: false })
-    const second = await signImage(ref, createKeySigner(b), { store, tlogUpload: false })
+    await signImage(ref, createKeySigner(a), { store, tlogUpload: false, format: 'legacy' })
+    const second = await signImage(ref, createKeySigner(b), { store, tlogUpload: false, format: 'legacy' })
     expect(second.deduplicated).toBe(false)
-    const again = await signImage(ref, createKeySigner(a), { store, tlogUpload: false })
+    const again = await signImage(ref, createKeySigner(a), { store, tlogUpload: false, format: 'legacy' })
     expect(again.deduplicated).toBe(true)
     expect(again.signatureManifestDigest).toBe(second.signatureManifestDigest)
 
@@ -84,7 +85,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
 
   it('fails with ERR_NO_MATCHING_SIGNATURES for a wrong key, listing every reason', async () => {
     const { store, ref } = await setup()
-    await signImage(ref, createKeySigner(await generateKeyPair()), { store, tlogUpload: false })
+    await signImage(ref, createKeySigner(await generateKeyPair()), { store, tlogUpload: false, format: 'legacy' })
     const other = await generateKeyPair()
     const err = await verifyImage(ref, { store, keys: [other.publicKey], insecureIgnoreTlog: true }).catch((e) => e)
     expect(err).toMatchObject({ code: 'ERR_NO_MATCHING_SIGNATURES' })
@@ -107,7 +108,12 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
   it('rejects a signature whose required annotation is missing or different', async () => {
     const { store, ref } = await setup()
     const key = await generateKeyPair()
-    await signImage(ref, createKeySigner(key), { store, tlogUpload: false, annotations: { env: 'dev' } })
+    await signImage(ref, createKeySigner(key), {
+      store,
+      tlogUpload: false,
+      format: 'legacy',
+      annotations: { env: 'dev' },
+    })
     for (const annotations of [{ env: 'prod' }, { team: 'x' }] as Record<string, string>[]) {
       const err = await verifyImage(ref, { store, keys: [key.publicKey], insecureIgnoreTlog: true, annotations }).catch(
         (e) => e,
@@ -120,7 +126,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
   it('rejects a valid signature whose payload claims another digest (signature copied to another image)', async () => {
     const { store, ref } = await setup()
     const key = await generateKeyPair()
-    const signed = await signImage(ref, createKeySigner(key), { store, tlogUpload: false })
+    const signed = await signImage(ref, createKeySigner(key), { store, tlogUpload: false, format: 'legacy' })
     // Re-home the .sig image under the tag of a different image: the signature still verifies, the claim does not.
     const otherDigest = await pushImage(store, 'v2', 'other')
     const sig = await store.fetchManifest(signed.signatureReference)
@@ -153,6 +159,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
     const signed = await signImage(ref, createKeySigner(key), {
       store,
       tlogUpload: false,
+      format: 'legacy',
       signatureRepository: sigRepo,
     })
     expect(signed.signatureReference.repository).toBe('sigs')
@@ -163,6 +170,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
       signImage(ref, createKeySigner(await generateKeyPair()), {
         store: failing,
         tlogUpload: false,
+        format: 'legacy',
         signatureRepository: sigRepo,
       }),
     ).rejects.toThrow('boom')

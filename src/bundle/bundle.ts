@@ -1,0 +1,216 @@
+/** Sigstore bundles (protobuf-specs `dev.sigstore.bundle.v1.Bundle`, JSON form): parse and serialise. @module */
+import { type DSSEEnvelope, dsseEnvelopeJSON, parseDSSEEnvelope } from '../dsse/envelope.js'
+import { CountersignError } from '../errors.js'
+import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
+import { goMarshal, goObject } from '../internal/go-json.js'
+
+/** Media type of bundle v0.3, the version cosign v3 writes. Exported from `countersign/bundle`. */
+export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
+
+const MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
+  'application/vnd.dev.sigstore.bundle+json;version=0.1': '0.1',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2': '0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3': '0.3',
+  [BUNDLE_V03_MEDIA_TYPE]: '0.3',
+}
+
+/** Bundle versions countersign reads. Exported from `countersign/bundle`. */
+export type BundleVersion = '0.1' | '0.2' | '0.3'
+
+/**
+ * Key or certificate material of a bundle.
+ *
+ * Exported from `countersign/bundle`.
+ */
+export type BundleVerificationMaterial =
+  | { readonly type: 'publicKey'; readonly hint: string }
+  | { readonly type: 'certificate'; readonly certificate: Uint8Array }
+  | { readonly type: 'x509CertificateChain'; readonly certificates: readonly Uint8Array[] }
+
+/**
+ * What a bundle signs: a DSSE envelope or a message signature.
+ *
+ * Exported from `countersign/bundle`.
+ */
+export type BundleContent =
+  | { readonly type: 'dsseEnvelope'; readonly envelope: DSSEEnvelope }
+  | {
+      readonly type: 'messageSignature'
+      readonly signature: Uint8Array
+      readonly messageDigest?: { readonly algorithm: string; readonly digest: Uint8Array }
+    }
+
+/**
+ * A parsed bundle. Transparency-log entries and timestamps are kept as received JSON for the Sigstore verifier.
+ *
+ * Exported from `countersign/bundle`.
+ */
+export interface Bundle {
+  readonly mediaType: string
+  readonly version: BundleVersion
+  readonly verificationMaterial: BundleVerificationMaterial
+  readonly tlogEntries: readonly unknown[]
+  readonly timestampVerificationData?: unknown
+  readonly content: BundleContent
+}
+
+/**
+ * Parse a bundle from JSON bytes (or an already parsed object). Signed bytes inside (DSSE payload, signatures) are
+ * kept exactly as received.
+ *
+ * @throws {CountersignError} ERR_BUNDLE_INVALID for malformed JSON, an unknown media type/version, or missing parts.
+ * @example
+ * ```ts
+ * import { parseBundle } from 'countersign/bundle'
+ * const bundle = parseBundle(bytes)
+ * ```
+ *
+ * Exported from `countersign/bundle`.
+ */
+export function parseBundle(input: Uint8Array | unknown): Bundle {
+  let doc = input
+  if (input instanceof Uint8Array) {
+    try {
+      doc = JSON.parse(fromUtf8(input, 'bundle'))
+    } catch (cause) {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not valid JSON', { cause })
+    }
+  }
+  if (!isObject(doc)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
+  const mediaType = doc.mediaType
+  const version = typeof mediaType === 'string' ? MEDIA_TYPES[mediaType] : undefined
+  if (!version) throw new CountersignError('ERR_BUNDLE_INVALID', `unsupported bundle media type: ${String(mediaType)}`)
+  const vm = doc.verificationMaterial
+  if (!isObject(vm)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no verificationMaterial')
+  const tlogEntries = vm.tlogEntries === undefined ? [] : vm.tlogEntries
+  if (!Array.isArray(tlogEntries)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle tlogEntries is not a list')
+  return {
+    mediaType: mediaType as string,
+    version,
+    verificationMaterial: parseMaterial(vm),
+    tlogEntries,
+    ...(vm.timestampVerificationData !== undefined ? { timestampVerificationData: vm.timestampVerificationData } : {}),
+    content: parseContent(doc),
+  }
+}
+
+function parseMaterial(vm: Record<string, unknown>): BundleVerificationMaterial {
+  try {
+    if (isObject(vm.publicKey)) {
+      return { type: 'publicKey', hint: typeof vm.publicKey.hint === 'string' ? vm.publicKey.hint : '' }
+    }
+    if (isObject(vm.certificate) && typeof vm.certificate.rawBytes === 'string') {
+      return { type: 'certificate', certificate: fromBase64(vm.certificate.rawBytes) }
+    }
+    const chain = isObject(vm.x509CertificateChain) ? vm.x509CertificateChain.certificates : undefined
+    if (Array.isArray(chain) && chain.length > 0) {
+      return {
+        type: 'x509CertificateChain',
+        certificates: chain.map((c) => {
+          if (!isObject(c) || typeof c.rawBytes !== 'string') throw new Error('certificate without rawBytes')
+          return fromBase64(c.rawBytes)
+        }),
+      }
+    }
+  } catch (cause) {
+    throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle verification material is malformed', { cause })
+  }
+  throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no public key, certificate or certificate chain')
+}
+
+function parseContent(doc: Record<string, unknown>): BundleContent {
+  if (doc.dsseEnvelope !== undefined) {
+    let envelope: DSSEEnvelope
+    try {
+      envelope = parseDSSEEnvelope(doc.dsseEnvelope)
+    } catch (cause) {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle DSSE envelope is malformed', { cause })
+    }
+    if (envelope.signatures.length !== 1) {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle DSSE envelope must have exactly one signature')
+    }
+    return { type: 'dsseEnvelope', envelope }
+  }
+  const ms = doc.messageSignature
+  if (isObject(ms) && typeof ms.signature === 'string') {
+    try {
+      const md = isObject(ms.messageDigest) ? ms.messageDigest : undefined
+      return {
+        type: 'messageSignature',
+        signature: fromBase64(ms.signature),
+        ...(md && typeof md.algorithm === 'string' && typeof md.digest === 'string'
+          ? { messageDigest: { algorithm: md.algorithm, digest: fromBase64(md.digest) } }
+          : {}),
+      }
+    } catch (cause) {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle message signature is malformed', { cause })
+    }
+  }
+  throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has neither dsseEnvelope nor messageSignature')
+}
+
+/**
+ * Serialise a bundle v0.3 in protojson field order (`mediaType, verificationMaterial{publicKey|certificate|
+ * x509CertificateChain, tlogEntries, timestampVerificationData}, dsseEnvelope|messageSignature`), omitting empty
+ * fields as protojson does. Log entries and timestamps are written back as given.
+ *
+ * @example
+ * ```ts
+ * import { serializeBundle } from 'countersign/bundle'
+ * const bytes = serializeBundle(bundle)
+ * ```
+ *
+ * Exported from `countersign/bundle`.
+ */
+export function serializeBundle(bundle: Omit<Bundle, 'version'>): Uint8Array {
+  const vm = bundle.verificationMaterial
+  const material =
+    vm.type === 'publicKey'
+      ? ['publicKey', goObject([['hint', vm.hint || undefined]])]
+      : vm.type === 'certificate'
+        ? ['certificate', goObject([['rawBytes', toBase64(vm.certificate)]])]
+        : [
+            'x509CertificateChain',
+            goObject([['certificates', vm.certificates.map((c) => goObject([['rawBytes', toBase64(c)]]))]]),
+          ]
+  const c = bundle.content
+  const content =
+    c.type === 'dsseEnvelope'
+      ? ['dsseEnvelope', dsseEnvelopeJSON(c.envelope)]
+      : [
+          'messageSignature',
+          goObject([
+            [
+              'messageDigest',
+              c.messageDigest
+                ? goObject([
+                    ['algorithm', c.messageDigest.algorithm],
+                    ['digest', toBase64(c.messageDigest.digest)],
+                  ])
+                : undefined,
+            ],
+            ['signature', toBase64(c.signature)],
+          ]),
+        ]
+  return utf8(
+    goMarshal(
+      goObject([
+        ['mediaType', bundle.mediaType],
+        [
+          'verificationMaterial',
+          goObject([
+            material as [string, unknown],
+            ['tlogEntries', bundle.tlogEntries.length > 0 ? bundle.tlogEntries : undefined],
+            ['timestampVerificationData', bundle.timestampVerificationData],
+          ]),
+        ],
+        content as [string, unknown],
+      ]),
+      { escapeHTML: false },
+    ),
+  )
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

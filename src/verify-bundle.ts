@@ -1,0 +1,107 @@
+/**
+ * Bundle-form verification (cosign v3): list the image's referrers, read each Sigstore bundle as received, and
+ * check it with the given keys (cosign.md §2.6 "Reader", §5.1 "Bundle-format checks").
+ * @module
+ */
+import { parseStatement, type Statement, statementHasSubjectDigest } from './attestation/statement.js'
+import { type Bundle, parseBundle } from './bundle/bundle.js'
+import { IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
+import { verifyDSSE } from './dsse/verify.js'
+import { isCountersignError } from './errors.js'
+import { mapLimit } from './internal/concurrency.js'
+import { listReferrers } from './oci/referrers.js'
+import type { Descriptor, Repository, StoreCallOptions } from './oci/types.js'
+import { bundleLayer } from './signature/bundle-referrer.js'
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type SignatureCheck,
+  type SkippedReferrer,
+  type VerifyImageOptions,
+} from './verify.js'
+
+/** Find the bundles attached to `digest` and check each; referrers that are not valid bundles are skipped. */
+export async function checkBundles(
+  repo: Repository,
+  digest: string,
+  options: VerifyImageOptions,
+  call: StoreCallOptions,
+): Promise<{ readonly checks: readonly SignatureCheck[]; readonly skipped: readonly SkippedReferrer[] }> {
+  // No artifactType filter: cosign counts any valid bundle ≥ v0.3, whatever its artifact type.
+  const referrers = await listReferrers(options.store, repo, digest, call)
+  const found = await mapLimit(referrers, options.maxWorkers ?? 10, (d) => readBundle(repo, d, options, call))
+  const checks: SignatureCheck[] = []
+  const skipped: SkippedReferrer[] = []
+  for (let i = 0; i < found.length; i++) {
+    const f = found[i]!
+    if ('reason' in f) skipped.push({ descriptor: referrers[i]!, reason: f.reason })
+    else checks.push(await checkBundle(f.bundle, f.layer, referrers[i]!, digest, options))
+  }
+  return { checks, skipped }
+}
+
+async function readBundle(
+  repo: Repository,
+  referrer: Descriptor,
+  options: VerifyImageOptions,
+  call: StoreCallOptions,
+): Promise<{ bundle: Bundle; layer: Descriptor } | { reason: string }> {
+  try {
+    const { manifest } = await options.store.fetchManifest({ ...repo, digest: referrer.digest }, call)
+    const layer = bundleLayer(manifest)
+    if (!layer) return { reason: 'not a Sigstore bundle referrer' }
+    const bytes = await options.store.fetchBlob(repo, layer.digest, {
+      ...call,
+      maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    })
+    const bundle = parseBundle(bytes)
+    if (bundle.version !== '0.3') return { reason: `bundle v${bundle.version} is older than v0.3` }
+    return { bundle, layer }
+  } catch (e) {
+    if (isCountersignError(e, 'ERR_ABORTED')) throw e
+    return { reason: e instanceof Error ? e.message : String(e) }
+  }
+}
+
+async function checkBundle(
+  bundle: Bundle,
+  layer: Descriptor,
+  referrer: Descriptor,
+  digest: string,
+  options: VerifyImageOptions,
+): Promise<SignatureCheck> {
+  const base = { format: 'bundle' as const, layer, referrer, bundle }
+  const fail = (reason: string, extra?: Partial<SignatureCheck>): SignatureCheck => ({
+    ...base,
+    ...extra,
+    verified: false,
+    reasons: [reason],
+  })
+  if (bundle.content.type !== 'dsseEnvelope') return fail('bundle holds a message signature, not an image signature')
+  const envelope = bundle.content.envelope
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    return fail(`invalid payloadType ${envelope.payloadType} on envelope. Expected ${IN_TOTO_PAYLOAD_TYPE}`)
+  }
+  const payload = envelope.payload
+  const keyIndex = await verifyDSSE(envelope, options.keys, {
+    hash: options.hash ?? 'sha256',
+    ...options.verifyOptions,
+  })
+  if (keyIndex < 0) return fail('failed to verify signature', { payload })
+  let statement: Statement
+  try {
+    statement = parseStatement(payload)
+  } catch (e) {
+    return fail((e as Error).message, { payload, keyIndex })
+  }
+  const found = { payload, keyIndex, statement }
+  if (!statementHasSubjectDigest(statement, digest)) {
+    return fail('provided artifact digests do not match digests in statement', found)
+  }
+  const hex = digest.slice(digest.indexOf(':') + 1)
+  const subject = statement.subject.find((s) => Object.values(s.digest ?? {}).includes(hex))
+  for (const [k, v] of Object.entries(options.annotations ?? {})) {
+    const got = subject?.annotations?.[k]
+    if (got === undefined || got === null || String(got) !== v) return fail('missing or incorrect annotation', found)
+  }
+  return { ...base, ...found, verified: true, reasons: [] }
+}

@@ -1,0 +1,108 @@
+/** Legacy (`.sig` tag) verification, cosign.md §5.1 "Legacy-format checks". @module */
+import { isCountersignError } from './errors.js'
+import { fromBase64 } from './internal/bytes.js'
+import { mapLimit } from './internal/concurrency.js'
+import { type VerifyOptions, verifySignature } from './keys/index.js'
+import type { Descriptor, Reference, StoreCallOptions } from './oci/types.js'
+import { SIGNATURE_ANNOTATION } from './signature/annotations.js'
+import { attachmentReference } from './signature/cosign-tags.js'
+import { signatureLayers } from './signature/signature-image.js'
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signature/simple-signing.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from './verify.js'
+
+/** Check every layer of the `.sig` image of `digest`; `undefined` when there is no `.sig` tag. */
+export async function checkLegacySignatures(
+  ref: Reference,
+  digest: string,
+  options: VerifyImageOptions,
+  call: StoreCallOptions,
+): Promise<{ readonly sigRef: Reference; readonly checks: readonly SignatureCheck[] } | undefined> {
+  const sigRef = attachmentReference(ref, digest, 'sig', options.signatureRepository)
+  let layers: readonly Descriptor[]
+  try {
+    layers = signatureLayers((await options.store.fetchManifest(sigRef, call)).manifest)
+  } catch (e) {
+    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
+    throw e
+  }
+  // Bounded like cosign's --max-workers (default 10): a .sig may hold up to 1000 layers of up to 128 MiB each.
+  const checks = await mapLimit(layers, options.maxWorkers ?? 10, (layer) =>
+    checkLayer(layer, digest, sigRef, options, call),
+  )
+  return { sigRef, checks }
+}
+
+async function checkLayer(
+  layer: Descriptor,
+  digest: string,
+  sigRef: Reference,
+  options: VerifyImageOptions,
+  call: StoreCallOptions,
+): Promise<SignatureCheck> {
+  const sigB64 = layer.annotations?.[SIGNATURE_ANNOTATION]
+  if (!sigB64) return { format: 'legacy', layer, verified: false, reasons: ['signature annotation missing'] }
+  let signature: Uint8Array
+  try {
+    signature = fromBase64(sigB64)
+  } catch {
+    return { format: 'legacy', layer, verified: false, reasons: ['signature annotation is not valid base64'] }
+  }
+  let payload: Uint8Array
+  try {
+    payload = await options.store.fetchBlob(sigRef, layer.digest, {
+      ...call,
+      maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    })
+  } catch (e) {
+    if (isCountersignError(e, 'ERR_ABORTED')) throw e
+    return { format: 'legacy', layer, verified: false, reasons: [`fetching payload: ${(e as Error).message}`] }
+  }
+  const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
+  let keyIndex = -1
+  for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
+    if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
+  }
+  if (keyIndex < 0) {
+    return {
+      format: 'legacy',
+      layer,
+      payload,
+      verified: false,
+      reasons: ['invalid signature when validating ASN.1 encoded signature'],
+    }
+  }
+  let claims: SimpleSigningPayload
+  try {
+    claims = parseSimpleSigningPayload(payload)
+  } catch (e) {
+    return { format: 'legacy', layer, payload, keyIndex, verified: false, reasons: [(e as Error).message] }
+  }
+  const found = claims.critical.image['docker-manifest-digest']
+  if (found !== digest) {
+    return {
+      format: 'legacy',
+      layer,
+      payload,
+      claims,
+      keyIndex,
+      verified: false,
+      reasons: [`invalid or missing digest in claim: ${found}`],
+    }
+  }
+  for (const [k, v] of Object.entries(options.annotations ?? {})) {
+    // cosign compares annotation values as strings (fmt.Sprint of the decoded value).
+    const got = claims.optional?.[k]
+    if (got === undefined || got === null || String(got) !== v) {
+      return {
+        format: 'legacy',
+        layer,
+        payload,
+        claims,
+        keyIndex,
+        verified: false,
+        reasons: ['missing or incorrect annotation'],
+      }
+    }
+  }
+  return { format: 'legacy', layer, payload, claims, keyIndex, verified: true, reasons: [] }
+}
