@@ -4,9 +4,12 @@ import { CountersignError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '../keys/index.js'
 import { createDockerConfigCredentials } from '../node/docker-config.js'
 import { createNodeFetch } from '../node/fetch.js'
+import { nodeHasher } from '../node/hasher.js'
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
+import { createPodmanAuthCredentials } from '../node/podman-auth.js'
+import { type Credential, chainCredentials } from '../oci/auth.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
 import { createRegistryClient } from '../oci/registry.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
@@ -23,6 +26,16 @@ export interface CliIO {
 
 /** Registry flags shared by every command that touches images. */
 export const REGISTRY_FLAGS: readonly FlagSpec[] = [
+  { name: 'registry-username', type: 'string', help: 'registry user name (with --registry-password)' },
+  { name: 'registry-password', type: 'string', help: 'registry password' },
+  { name: 'registry-token', type: 'string', help: 'registry bearer token (sent as is)' },
+  { name: 'registry-cacert', type: 'string', help: 'PEM file of extra CA certificates for registries' },
+  {
+    name: 'registry-client-cert',
+    type: 'string',
+    help: 'PEM client certificate for mTLS (with --registry-client-key)',
+  },
+  { name: 'registry-client-key', type: 'string', help: 'PEM client key for mTLS' },
   {
     name: 'allow-insecure-registry',
     type: 'bool',
@@ -65,12 +78,39 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
     }
     return { store: openLayout(path, { create: options?.create === true }), ref, layout: true, requests: () => 0 }
   }
+  const insecure = flags['allow-insecure-registry'] === true
+  const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
+  const [user, password, token] = [str('registry-username'), str('registry-password'), str('registry-token')]
+  if ((user === undefined) !== (password === undefined)) {
+    throw new CountersignError('ERR_INVALID_INPUT', '--registry-username and --registry-password go together')
+  }
+  const ref = parseReference(image)
+  // Explicit flags first (for the image's registry only), then Docker's config, then podman's auth.json.
+  const explicit: Credential | undefined =
+    token !== undefined
+      ? { registryToken: token }
+      : user !== undefined
+        ? { username: user, password: password! }
+        : undefined
+  const credentials = chainCredentials(
+    async (registry) => (explicit && registry === ref.registry ? explicit : undefined),
+    createDockerConfigCredentials({ env: io.env }),
+    createPodmanAuthCredentials({ env: io.env }),
+  )
+  const resolvePath = (p: string | undefined) => (p === undefined ? undefined : resolve(io.cwd, p))
+  const fetch = createNodeFetch({
+    insecureSkipTLSVerify: insecure,
+    env: io.env,
+    ...(str('registry-cacert') ? { caFile: resolvePath(str('registry-cacert'))! } : {}),
+    ...(str('registry-client-cert') ? { certFile: resolvePath(str('registry-client-cert'))! } : {}),
+    ...(str('registry-client-key') ? { keyFile: resolvePath(str('registry-client-key'))! } : {}),
+  })
   let count = 0
   const verbose = flags.verbose === true
-  const insecure = flags['allow-insecure-registry'] === true
   const store = createRegistryClient({
-    fetch: createNodeFetch({ insecureSkipTLSVerify: insecure }),
-    credentials: createDockerConfigCredentials({ env: io.env }),
+    fetch,
+    credentials,
+    hasher: nodeHasher,
     ...(insecure ? { insecure: true } : {}),
     ...(flags['allow-http-registry'] === true ? { plainHTTP: true } : {}),
     userAgent: 'countersign',
@@ -79,7 +119,7 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
       if (verbose) io.stderr.write(`${info.method} ${info.url} → ${info.status}\n`)
     },
   })
-  return { store, ref: parseReference(image), layout: false, requests: () => count }
+  return { store, ref, layout: false, requests: () => count }
 }
 
 function splitLayoutSpec(spec: string): { dir: string; tag?: string; digest?: string } {

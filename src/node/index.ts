@@ -12,6 +12,7 @@ export {
   normalizeRegistryHost,
 } from './docker-config.js'
 export { createNodeFetch, type NodeFetchOptions } from './fetch.js'
+export { nodeHasher } from './hasher.js'
 export {
   loadPrivateKeyFile,
   loadPublicKeyFile,

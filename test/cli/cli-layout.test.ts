@@ -214,4 +214,32 @@ describe('CLI on an OCI layout', () => {
     }
     expect((await openLayout(join(dir, 'img')).resolve(sigTag)).digest).toBe(before.digest)
   })
+
+  it('signs in the bundle form by default (cosign v3) and verify reports it in cosign v3 output shape', async () => {
+    const bundled = await writeImage(join(dir, 'img'), 'bundled', 'bundle default')
+    const r = await cli(['sign', '--key', 'cosign.key', '--tlog-upload=false', '-a', 'team=x', 'oci:img:bundled'], {
+      cwd: dir,
+      env,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain('Pushing signature to: localhost/img@sha256:')
+    const v = await cli(
+      ['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '-a', 'team=x', 'oci:img:bundled'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    expect(v.code, v.stderr).toBe(0)
+    expect(JSON.parse(v.stdout)).toEqual([
+      {
+        critical: {
+          identity: { 'docker-reference': 'localhost/img:bundled' },
+          image: { 'docker-manifest-digest': bundled },
+          type: 'https://sigstore.dev/cosign/sign/v1',
+        },
+        optional: { team: 'x' },
+      },
+    ])
+  })
 })

@@ -162,6 +162,21 @@ describe.each([
   })
 
   if (auth) {
+    it('--registry-username/--registry-password authenticate without any config file', async () => {
+      const bare = mkdtempSync(join(tmpdir(), 'cs-cli-flags-'))
+      const args = ['verify', '--key', join(dir, 'a.pub'), '--insecure-ignore-tlog', image]
+      const without = await cli(args, { cwd: bare, env })
+      expect(without.code).toBe(1)
+      const withFlags = await cli(
+        [...args, '--registry-username', auth.username, '--registry-password', auth.password],
+        { cwd: bare, env },
+      )
+      expect(withFlags.code, withFlags.stderr).toBe(0)
+      const half = await cli([...args, '--registry-username', auth.username], { cwd: bare, env })
+      expect(half.stderr).toContain('--registry-username and --registry-password go together')
+      rmSync(bare, { recursive: true, force: true })
+    })
+
     it('fails with a clear error and without leaking the password when credentials are wrong', async () => {
       const bad = mkdtempSync(join(tmpdir(), 'cs-cli-bad-'))
       mkdirSync(join(bad, '.docker'))

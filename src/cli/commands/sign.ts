@@ -18,8 +18,8 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'new-bundle-format',
     type: 'bool',
-    default: false,
-    help: 'store a Sigstore bundle referrer (not yet supported)',
+    default: true,
+    help: 'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .sig tag)',
   },
   { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
   { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
