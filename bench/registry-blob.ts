@@ -3,15 +3,15 @@
 // size (OCI layout → registry → OCI layout), in the same run. Also peak RSS per phase.
 // Run: npx tsx bench/registry-blob.ts   (BLOB_MIB=64 for a quicker run)
 import { execFileSync } from 'node:child_process'
-import { createHash, randomFillSync } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeFetch } from '../src/node/fetch.js'
+import { nodeHasher } from '../src/node/hasher.js'
 import { openLayout } from '../src/node/layout-fs.js'
 import { computeDigest } from '../src/oci/digest.js'
-import type { HasherFactory } from '../src/oci/index.js'
 import {
   OCI_IMAGE_CONFIG_MEDIA_TYPE,
   OCI_IMAGE_LAYER_MEDIA_TYPE,
@@ -64,11 +64,6 @@ async function streamToFile(stream: ReadableStream<Uint8Array>, path: string): P
   } finally {
     await file.close()
   }
-}
-
-const nodeHasher: HasherFactory = (algorithm) => {
-  const h = createHash(algorithm)
-  return { update: (c) => h.update(c), digest: () => new Uint8Array(h.digest()) }
 }
 
 const work = mkdtempSync(join(tmpdir(), 'countersign-bench-'))
