@@ -11,6 +11,7 @@ import { isCountersignError } from './errors.js'
 import { mapLimit } from './internal/concurrency.js'
 import { listReferrers } from './oci/referrers.js'
 import type { Descriptor, Repository, StoreCallOptions } from './oci/types.js'
+import { hasAnnotations } from './signature/annotations.js'
 import { bundleLayer } from './signature/bundle-referrer.js'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -99,9 +100,6 @@ async function checkBundle(
   }
   const hex = digest.slice(digest.indexOf(':') + 1)
   const subject = statement.subject.find((s) => Object.values(s.digest ?? {}).includes(hex))
-  for (const [k, v] of Object.entries(options.annotations ?? {})) {
-    const got = subject?.annotations?.[k]
-    if (got === undefined || got === null || String(got) !== v) return fail('missing or incorrect annotation', found)
-  }
+  if (!hasAnnotations(subject?.annotations, options.annotations)) return fail('missing or incorrect annotation', found)
   return { ...base, ...found, verified: true, reasons: [] }
 }

@@ -4,7 +4,7 @@ import { fromBase64 } from './internal/bytes.js'
 import { mapLimit } from './internal/concurrency.js'
 import { type VerifyOptions, verifySignature } from './keys/index.js'
 import type { Descriptor, Reference, StoreCallOptions } from './oci/types.js'
-import { SIGNATURE_ANNOTATION } from './signature/annotations.js'
+import { hasAnnotations, SIGNATURE_ANNOTATION } from './signature/annotations.js'
 import { attachmentReference } from './signature/cosign-tags.js'
 import { signatureLayers } from './signature/signature-image.js'
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signature/simple-signing.js'
@@ -39,13 +39,20 @@ async function checkLayer(
   options: VerifyImageOptions,
   call: StoreCallOptions,
 ): Promise<SignatureCheck> {
+  const fail = (reason: string, found?: Partial<SignatureCheck>): SignatureCheck => ({
+    format: 'legacy',
+    layer,
+    ...found,
+    verified: false,
+    reasons: [reason],
+  })
   const sigB64 = layer.annotations?.[SIGNATURE_ANNOTATION]
-  if (!sigB64) return { format: 'legacy', layer, verified: false, reasons: ['signature annotation missing'] }
+  if (!sigB64) return fail('signature annotation missing')
   let signature: Uint8Array
   try {
     signature = fromBase64(sigB64)
   } catch {
-    return { format: 'legacy', layer, verified: false, reasons: ['signature annotation is not valid base64'] }
+    return fail('signature annotation is not valid base64')
   }
   let payload: Uint8Array
   try {
@@ -55,54 +62,23 @@ async function checkLayer(
     })
   } catch (e) {
     if (isCountersignError(e, 'ERR_ABORTED')) throw e
-    return { format: 'legacy', layer, verified: false, reasons: [`fetching payload: ${(e as Error).message}`] }
+    return fail(`fetching payload: ${(e as Error).message}`)
   }
   const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
   let keyIndex = -1
   for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
     if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
   }
-  if (keyIndex < 0) {
-    return {
-      format: 'legacy',
-      layer,
-      payload,
-      verified: false,
-      reasons: ['invalid signature when validating ASN.1 encoded signature'],
-    }
-  }
+  if (keyIndex < 0) return fail('invalid signature when validating ASN.1 encoded signature', { payload })
   let claims: SimpleSigningPayload
   try {
     claims = parseSimpleSigningPayload(payload)
   } catch (e) {
-    return { format: 'legacy', layer, payload, keyIndex, verified: false, reasons: [(e as Error).message] }
+    return fail((e as Error).message, { payload, keyIndex })
   }
-  const found = claims.critical.image['docker-manifest-digest']
-  if (found !== digest) {
-    return {
-      format: 'legacy',
-      layer,
-      payload,
-      claims,
-      keyIndex,
-      verified: false,
-      reasons: [`invalid or missing digest in claim: ${found}`],
-    }
-  }
-  for (const [k, v] of Object.entries(options.annotations ?? {})) {
-    // cosign compares annotation values as strings (fmt.Sprint of the decoded value).
-    const got = claims.optional?.[k]
-    if (got === undefined || got === null || String(got) !== v) {
-      return {
-        format: 'legacy',
-        layer,
-        payload,
-        claims,
-        keyIndex,
-        verified: false,
-        reasons: ['missing or incorrect annotation'],
-      }
-    }
-  }
-  return { format: 'legacy', layer, payload, claims, keyIndex, verified: true, reasons: [] }
+  const found = { payload, claims, keyIndex }
+  const claimed = claims.critical.image['docker-manifest-digest']
+  if (claimed !== digest) return fail(`invalid or missing digest in claim: ${claimed}`, found)
+  if (!hasAnnotations(claims.optional, options.annotations)) return fail('missing or incorrect annotation', found)
+  return { format: 'legacy', layer, ...found, verified: true, reasons: [] }
 }

@@ -2,6 +2,7 @@
 import { CountersignError } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { type GoJSONValue, goMarshal, goObject } from '../internal/go-json.js'
+import { isJSONObject } from '../internal/json.js'
 
 /** `_type` of in-toto Statement v1. Exported from `countersign/attestation`. */
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1'
@@ -108,7 +109,7 @@ export function parseStatement(bytes: Uint8Array): Statement {
       throw new CountersignError('ERR_INVALID_INPUT', 'invalid statement subject')
     const r = s as Record<string, unknown>
     const digest = isStringMap(r.digest) ? r.digest : undefined
-    const annotations = isObject(r.annotations) ? (r.annotations as Record<string, GoJSONValue>) : undefined
+    const annotations = isJSONObject(r.annotations) ? (r.annotations as Record<string, GoJSONValue>) : undefined
     return {
       ...(typeof r.name === 'string' ? { name: r.name } : {}),
       ...(typeof r.uri === 'string' ? { uri: r.uri } : {}),
@@ -120,7 +121,7 @@ export function parseStatement(bytes: Uint8Array): Statement {
     _type: d._type,
     subject,
     predicateType: d.predicateType,
-    predicate: isObject(d.predicate) ? d.predicate : {},
+    predicate: isJSONObject(d.predicate) ? d.predicate : {},
   }
 }
 
@@ -143,10 +144,6 @@ export function statementHasSubjectDigest(statement: Statement, digest: string):
   return statement.subject.some((s) => s.digest?.[alg] === hex)
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 function isStringMap(v: unknown): v is Record<string, string> {
-  return isObject(v) && Object.values(v).every((x) => typeof x === 'string')
+  return isJSONObject(v) && Object.values(v).every((x) => typeof x === 'string')
 }

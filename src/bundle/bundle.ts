@@ -3,6 +3,7 @@ import { type DSSEEnvelope, dsseEnvelopeJSON, parseDSSEEnvelope } from '../dsse/
 import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
+import { isJSONObject } from '../internal/json.js'
 
 /** Media type of bundle v0.3, the version cosign v3 writes. Exported from `countersign/bundle`. */
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
@@ -76,12 +77,12 @@ export function parseBundle(input: Uint8Array | unknown): Bundle {
       throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not valid JSON', { cause })
     }
   }
-  if (!isObject(doc)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
+  if (!isJSONObject(doc)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
   const mediaType = doc.mediaType
   const version = typeof mediaType === 'string' ? MEDIA_TYPES[mediaType] : undefined
   if (!version) throw new CountersignError('ERR_BUNDLE_INVALID', `unsupported bundle media type: ${String(mediaType)}`)
   const vm = doc.verificationMaterial
-  if (!isObject(vm)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no verificationMaterial')
+  if (!isJSONObject(vm)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no verificationMaterial')
   const tlogEntries = vm.tlogEntries === undefined ? [] : vm.tlogEntries
   if (!Array.isArray(tlogEntries)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle tlogEntries is not a list')
   return {
@@ -96,18 +97,18 @@ export function parseBundle(input: Uint8Array | unknown): Bundle {
 
 function parseMaterial(vm: Record<string, unknown>): BundleVerificationMaterial {
   try {
-    if (isObject(vm.publicKey)) {
+    if (isJSONObject(vm.publicKey)) {
       return { type: 'publicKey', hint: typeof vm.publicKey.hint === 'string' ? vm.publicKey.hint : '' }
     }
-    if (isObject(vm.certificate) && typeof vm.certificate.rawBytes === 'string') {
+    if (isJSONObject(vm.certificate) && typeof vm.certificate.rawBytes === 'string') {
       return { type: 'certificate', certificate: fromBase64(vm.certificate.rawBytes) }
     }
-    const chain = isObject(vm.x509CertificateChain) ? vm.x509CertificateChain.certificates : undefined
+    const chain = isJSONObject(vm.x509CertificateChain) ? vm.x509CertificateChain.certificates : undefined
     if (Array.isArray(chain) && chain.length > 0) {
       return {
         type: 'x509CertificateChain',
         certificates: chain.map((c) => {
-          if (!isObject(c) || typeof c.rawBytes !== 'string') throw new Error('certificate without rawBytes')
+          if (!isJSONObject(c) || typeof c.rawBytes !== 'string') throw new Error('certificate without rawBytes')
           return fromBase64(c.rawBytes)
         }),
       }
@@ -132,9 +133,9 @@ function parseContent(doc: Record<string, unknown>): BundleContent {
     return { type: 'dsseEnvelope', envelope }
   }
   const ms = doc.messageSignature
-  if (isObject(ms) && typeof ms.signature === 'string') {
+  if (isJSONObject(ms) && typeof ms.signature === 'string') {
     try {
-      const md = isObject(ms.messageDigest) ? ms.messageDigest : undefined
+      const md = isJSONObject(ms.messageDigest) ? ms.messageDigest : undefined
       return {
         type: 'messageSignature',
         signature: fromBase64(ms.signature),
@@ -209,8 +210,4 @@ export function serializeBundle(bundle: Omit<Bundle, 'version'>): Uint8Array {
       { escapeHTML: false },
     ),
   )
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

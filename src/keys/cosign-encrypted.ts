@@ -8,6 +8,7 @@ import { secretbox } from '@noble/ciphers/salsa.js'
 import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
 import { decodePEM, encodePEM, type PEMBlock } from '../internal/pem.js'
 import { parsePKCS8 } from './parse.js'
 import type {
@@ -97,10 +98,6 @@ function decodeB64Field(value: unknown, name: string): Uint8Array {
   return fromBase64(value)
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 interface Envelope {
   readonly n: number
   readonly salt: Uint8Array
@@ -116,7 +113,8 @@ function parseEnvelope(block: PEMBlock): Envelope {
   } catch (cause) {
     invalid('encrypted key is not valid JSON', cause)
   }
-  if (!isObject(doc) || !isObject(doc.kdf) || !isObject(doc.cipher)) invalid('encrypted key: missing kdf or cipher')
+  if (!isJSONObject(doc) || !isJSONObject(doc.kdf) || !isJSONObject(doc.cipher))
+    invalid('encrypted key: missing kdf or cipher')
   const { kdf, cipher } = doc
   if (kdf.name !== 'scrypt') {
     throw new CountersignError(
@@ -130,7 +128,7 @@ function parseEnvelope(block: PEMBlock): Envelope {
       `encrypted key: unknown cipher name ${JSON.stringify(cipher.name)}`,
     )
   }
-  const params = isObject(kdf.params) ? kdf.params : invalid('encrypted key: missing scrypt params')
+  const params = isJSONObject(kdf.params) ? kdf.params : invalid('encrypted key: missing scrypt params')
   const { N, r, p } = params
   if (typeof N !== 'number' || !SCRYPT_N.has(N) || r !== SCRYPT_R || p !== SCRYPT_P) {
     throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', 'unsupported scrypt parameters')

@@ -5,6 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8 } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
 import type { Credential, CredentialProvider } from '../oci/auth.js'
 
 /**
@@ -59,17 +60,13 @@ function invalidConfig(message: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', message)
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined
 }
 
 /** Decode one `auths` entry; the key is named in errors, the secret never. */
 function credentialFromEntry(entry: unknown, key: string): Credential | undefined {
-  if (!isObject(entry)) return undefined
+  if (!isJSONObject(entry)) return undefined
   const registryToken = str(entry.registrytoken)
   if (registryToken !== undefined) return { registryToken }
   const identityToken = str(entry.identitytoken)
@@ -167,7 +164,8 @@ function runHelper(
         } catch {
           return reject(invalidConfig(`credential helper ${program} returned output that is not JSON`))
         }
-        if (!isObject(doc)) return reject(invalidConfig(`credential helper ${program} returned an unexpected answer`))
+        if (!isJSONObject(doc))
+          return reject(invalidConfig(`credential helper ${program} returned an unexpected answer`))
         const username = typeof doc.Username === 'string' ? doc.Username : ''
         const secret = typeof doc.Secret === 'string' ? doc.Secret : ''
         if (secret === '') return resolve(undefined)
@@ -226,13 +224,13 @@ export function createDockerConfigCredentials(options: DockerConfigCredentialsOp
     } catch {
       throw invalidConfig(`docker config ${path} is not valid JSON`)
     }
-    if (!isObject(config)) throw invalidConfig(`docker config ${path} must be a JSON object`)
+    if (!isJSONObject(config)) throw invalidConfig(`docker config ${path} must be a JSON object`)
     const registry = normalizeRegistryHost(registryInput)
-    const auths = isObject(config.auths) ? config.auths : {}
+    const auths = isJSONObject(config.auths) ? config.auths : {}
     const authKeys = matchingKeys(auths, registry)
     const serverURL = registry === DOCKER_HUB ? DOCKER_HUB_SERVER_URL : (authKeys[0] ?? registry)
 
-    const helpers = isObject(config.credHelpers) ? config.credHelpers : {}
+    const helpers = isJSONObject(config.credHelpers) ? config.credHelpers : {}
     const helperKey = matchingKeys(helpers, registry)[0]
     if (helperKey !== undefined) {
       const helper = str(helpers[helperKey])

@@ -4,6 +4,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8 } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
 import type { Credential, CredentialProvider } from '../oci/auth.js'
 import { normalizeRegistryHost } from './docker-config.js'
 
@@ -28,10 +29,6 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024
 
 function invalid(message: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', message)
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** The files podman consults, in order (containers-auth.json(5)); Docker's config is a separate provider. */
@@ -82,7 +79,7 @@ export function matchPodmanKey(keys: Iterable<string>, registry: string, reposit
 }
 
 function credentialFrom(entry: unknown, key: string, file: string): Credential | undefined {
-  if (!isObject(entry)) return undefined
+  if (!isJSONObject(entry)) return undefined
   if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
     return { identityToken: entry.identitytoken }
   }
@@ -114,8 +111,8 @@ async function readAuths(file: string): Promise<Record<string, unknown> | undefi
   } catch {
     throw invalid(`${file} is not valid JSON`)
   }
-  if (!isObject(doc)) throw invalid(`${file} must be a JSON object`)
-  return isObject(doc.auths) ? doc.auths : {}
+  if (!isJSONObject(doc)) throw invalid(`${file} must be a JSON object`)
+  return isJSONObject(doc.auths) ? doc.auths : {}
 }
 
 /**

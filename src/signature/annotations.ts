@@ -36,3 +36,26 @@ export function parseAnnotationFlags(flags: readonly string[]): Record<string, s
   }
   return out
 }
+
+/**
+ * cosign's annotation claim: every required key is present in `actual` with an equal value, compared as strings
+ * (cosign formats decoded JSON values with `fmt.Sprint`). Used for the legacy payload's `optional` and the bundle
+ * statement subject's `annotations`.
+ *
+ * @example
+ * ```ts
+ * import { hasAnnotations } from 'countersign/signature'
+ * hasAnnotations({ env: 'prod', n: 1 }, { env: 'prod', n: '1' }) // true
+ * ```
+ *
+ * Exported from `countersign/signature`.
+ */
+export function hasAnnotations(
+  actual: Readonly<Record<string, unknown>> | null | undefined,
+  required: Readonly<Record<string, string>> | undefined,
+): boolean {
+  return Object.entries(required ?? {}).every(([k, v]) => {
+    const got = actual?.[k]
+    return got !== undefined && got !== null && String(got) === v
+  })
+}

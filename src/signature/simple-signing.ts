@@ -2,6 +2,7 @@
 import { CountersignError } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { type GoJSONValue, goMarshal, goObject } from '../internal/go-json.js'
+import { isJSONObject } from '../internal/json.js'
 
 /**
  * `critical.type` of every cosign image signature payload.
@@ -86,13 +87,13 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
   } catch (cause) {
     throw new CountersignError('ERR_INVALID_INPUT', 'signature payload is not valid JSON', { cause })
   }
-  const critical = isObject(doc) ? doc.critical : undefined
-  const image = isObject(critical) ? critical.image : undefined
-  const digest = isObject(image) ? image['docker-manifest-digest'] : undefined
-  if (!isObject(doc) || !isObject(critical) || typeof digest !== 'string') {
+  const critical = isJSONObject(doc) ? doc.critical : undefined
+  const image = isJSONObject(critical) ? critical.image : undefined
+  const digest = isJSONObject(image) ? image['docker-manifest-digest'] : undefined
+  if (!isJSONObject(doc) || !isJSONObject(critical) || typeof digest !== 'string') {
     throw new CountersignError('ERR_INVALID_INPUT', 'signature payload has no critical.image.docker-manifest-digest')
   }
-  const identity = isObject(critical.identity) ? critical.identity['docker-reference'] : undefined
+  const identity = isJSONObject(critical.identity) ? critical.identity['docker-reference'] : undefined
   const optional = doc.optional
   return {
     critical: {
@@ -100,10 +101,6 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
       image: { 'docker-manifest-digest': digest },
       type: typeof critical.type === 'string' ? critical.type : '',
     },
-    optional: isObject(optional) ? optional : null,
+    optional: isJSONObject(optional) ? optional : null,
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
