@@ -11,8 +11,14 @@ const library = {
   'dsse/index': 'src/dsse/index.ts',
   'attestation/index': 'src/attestation/index.ts',
   'bundle/index': 'src/bundle/index.ts',
+  'trust/index': 'src/trust/index.ts',
+  'rekor/index': 'src/rekor/index.ts',
+  'blob/index': 'src/blob/index.ts',
+  'artifacts/index': 'src/artifacts/index.ts',
   sign: 'src/sign.ts',
   verify: 'src/verify.ts',
+  attest: 'src/attest.ts',
+  'verify-attestation': 'src/verify-attestation.ts',
 }
 
 export default defineConfig([

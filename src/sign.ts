@@ -3,7 +3,10 @@
  * referrer (cosign v3's default) or the legacy simple-signing layer of the `sha256-<hex>.sig` image.
  * @module
  */
+import { type AuditListener, auditSigning } from './audit.js'
 import { CountersignError } from './errors.js'
+import { isImageIndex } from './oci/manifest.js'
+import { isIndexMediaType, isManifestMediaType } from './oci/media-types.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import { resolveDescriptor, resolveDigest } from './resolve.js'
 import { signBundle } from './sign-bundle.js'
@@ -45,6 +48,13 @@ export interface SignImageOptions extends StoreCallOptions {
   readonly created?: Date
   /** Receives warnings (e.g. signing by tag). */
   readonly onWarning?: (message: string) => void
+  /** Receives one audit event when the call settles (one per call, also with `recursive`). */
+  readonly onAudit?: AuditListener
+  /**
+   * For an image index, also sign every platform manifest it lists (and, for nested indexes, theirs), as cosign's
+   * `sign --recursive`; the index itself is always signed, first. Default false: only the given digest.
+   */
+  readonly recursive?: boolean
 }
 
 /**
@@ -69,6 +79,8 @@ export interface SignImageResult {
   readonly signatureManifestDigest: string
   /** The bundle JSON as stored (bundle form). */
   readonly bundle?: Uint8Array
+  /** With `recursive`: the results for every manifest below the index, parents before their children. */
+  readonly children?: readonly SignImageResult[]
 }
 
 /**
@@ -91,6 +103,10 @@ export interface SignImageResult {
  * Exported from `countersign/sign`.
  */
 export async function signImage(ref: Reference, signer: Signer, options: SignImageOptions): Promise<SignImageResult> {
+  return auditSigning(options.onAudit, 'sign', ref, signer, () => signUnaudited(ref, signer, options))
+}
+
+async function signUnaudited(ref: Reference, signer: Signer, options: SignImageOptions): Promise<SignImageResult> {
   if (options.tlogUpload !== false) {
     throw new CountersignError(
       'ERR_TLOG_REQUIRED',
@@ -98,9 +114,48 @@ export async function signImage(ref: Reference, signer: Signer, options: SignIma
     )
   }
   const call = options.signal ? { signal: options.signal } : {}
+  if (options.recursive === true) return signTree(ref, signer, options, call, 0)
   if (options.format === 'legacy') {
     return signLegacy(ref, await resolveDigest(ref, options.store, options.onWarning, call), signer, options, call)
   }
   const subject = await resolveDescriptor(ref, options.store, options.onWarning, call)
   return signBundle(ref, subject, signer, options, call)
 }
+
+/** Indexes nested deeper than this are refused under `recursive` (a registry could serve an endless chain). */
+const MAX_INDEX_DEPTH = 8
+
+/** `recursive` signing: this manifest first, then (for an index) each child manifest by digest, depth first. */
+async function signTree(
+  ref: Reference,
+  signer: Signer,
+  options: SignImageOptions,
+  call: StoreCallOptions,
+  depth: number,
+): Promise<SignImageResult> {
+  const subject = await resolveDescriptor(ref, options.store, depth === 0 ? options.onWarning : undefined, call)
+  const own =
+    options.format === 'legacy'
+      ? await signLegacy(ref, subject.digest, signer, options, call)
+      : await signBundle(ref, subject, signer, options, call)
+  if (!isIndexMediaType(subject.mediaType)) return own
+  if (depth >= MAX_INDEX_DEPTH) {
+    throw new CountersignError('ERR_OCI_MANIFEST_INVALID', `image indexes nested deeper than ${MAX_INDEX_DEPTH}`)
+  }
+  const { manifest } = await options.store.fetchManifest({ ...repoOf(ref), digest: subject.digest }, call)
+  const children: SignImageResult[] = []
+  if (isImageIndex(manifest)) {
+    for (const child of manifest.manifests) {
+      if (!isManifestMediaType(child.mediaType) && !isIndexMediaType(child.mediaType)) continue
+      const result = await signTree({ ...repoOf(ref), digest: child.digest }, signer, options, call, depth + 1)
+      children.push(result, ...(result.children ?? []))
+    }
+  }
+  return { ...own, children }
+}
+
+function repoOf(ref: Reference): Repository {
+  return { registry: ref.registry, repository: ref.repository }
+}
+
+export type { AuditEvent, AuditListener } from './audit.js'

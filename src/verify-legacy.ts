@@ -50,7 +50,8 @@ async function checkLayer(
   if (!sigB64) return fail('signature annotation missing')
   let signature: Uint8Array
   try {
-    signature = fromBase64(sigB64)
+    // Go's base64 decoder skips \r and \n, so cosign accepts an annotation that kept a file's trailing newline.
+    signature = fromBase64(sigB64.replace(/[\r\n]/g, ''))
   } catch {
     return fail('signature annotation is not valid base64')
   }

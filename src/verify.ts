@@ -4,11 +4,11 @@
  * @module
  */
 import type { Statement } from './attestation/statement.js'
-import { type AuditListener, emitAudit, errorReason } from './audit.js'
+import { type AuditListener, auditVerification } from './audit.js'
 import type { Bundle } from './bundle/bundle.js'
 import { CountersignError, isCountersignError } from './errors.js'
-import { type HashAlgorithm, keyHint, type PublicKey, type VerifyOptions } from './keys/index.js'
-import { referenceToString, repositoryName } from './oci/reference.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/index.js'
+import { repositoryName } from './oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import { resolveDigest } from './resolve.js'
 import { attachmentReference } from './signature/cosign-tags.js'
@@ -136,42 +136,7 @@ export interface VerifyImageResult {
  * Exported from `countersign/verify`.
  */
 export async function verifyImage(ref: Reference, options: VerifyImageOptions): Promise<VerifyImageResult> {
-  if (!options.onAudit) return verifyUnaudited(ref, options)
-  const base = { type: 'verify' as const, reference: referenceToString(ref) }
-  try {
-    const result = await verifyUnaudited(ref, options)
-    emitAudit(options.onAudit, {
-      ...base,
-      time: new Date(),
-      digest: result.digest,
-      keys: verifiedKeyHints(result.verified, options.keys),
-      outcome: 'verified',
-      signatures: result.checks.length,
-      verified: result.verified.length,
-      reasons: result.checks.flatMap((c) => c.reasons),
-    })
-    return result
-  } catch (e) {
-    const checks = ((e as { details?: { checks?: unknown } }).details?.checks ?? []) as readonly SignatureCheck[]
-    const digest = (e as { details?: { digest?: unknown } }).details?.digest
-    emitAudit(options.onAudit, {
-      ...base,
-      time: new Date(),
-      ...(typeof digest === 'string' ? { digest } : {}),
-      keys: [],
-      outcome: 'rejected',
-      signatures: checks.length,
-      verified: 0,
-      reasons: checks.length > 0 ? checks.flatMap((c) => c.reasons) : [errorReason(e)],
-    })
-    throw e
-  }
-}
-
-/** Key hints of the keys that verified the given checks. */
-function verifiedKeyHints(verified: readonly SignatureCheck[], keys: readonly PublicKey[]): string[] {
-  const indexes = new Set(verified.map((c) => c.keyIndex).filter((i): i is number => i !== undefined))
-  return [...indexes].map((i) => keyHint(keys[i]!))
+  return auditVerification(options.onAudit, 'verify', ref, options.keys, () => verifyUnaudited(ref, options))
 }
 
 async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Promise<VerifyImageResult> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { attestImage } from '../src/attest.js'
 import type { AuditEvent } from '../src/audit.js'
 import { generateKeyPair, keyHint } from '../src/keys/index.js'
 import { createLayoutStore } from '../src/oci/layout.js'
@@ -7,6 +8,7 @@ import type { Reference } from '../src/oci/types.js'
 import { signImage } from '../src/sign.js'
 import { createKeySigner } from '../src/signers/key-signer.js'
 import { verifyImage } from '../src/verify.js'
+import { verifyImageAttestations } from '../src/verify-attestation.js'
 import { pushTinyImage } from './support/oci-image.js'
 
 const repo = { registry: 'localhost', repository: 'audit' }
@@ -77,6 +79,65 @@ describe('audit events from verifyImage', () => {
       verifyImage(ref, { store, keys: [other.publicKey], insecureIgnoreTlog: true, onAudit }),
     ).rejects.toMatchObject({
       code: 'ERR_NO_MATCHING_SIGNATURES',
+    })
+  })
+})
+
+describe('audit events from attestImage / verifyImageAttestations', () => {
+  it('reports the attestation with its predicate type and key, then its verification', async () => {
+    const { store, ref, digest } = await setup()
+    const key = await generateKeyPair()
+    const events: AuditEvent[] = []
+    const onAudit = (e: AuditEvent) => events.push(e)
+    await attestImage(ref, createKeySigner(key), {
+      store,
+      tlogUpload: false,
+      predicateType: 'slsaprovenance1',
+      predicate: { buildDefinition: { buildType: 'x', externalParameters: {} }, runDetails: { builder: { id: 'y' } } },
+      onAudit,
+    })
+    expect(events[0]).toMatchObject({
+      type: 'attest',
+      digest,
+      format: 'bundle',
+      predicateType: 'https://slsa.dev/provenance/v1',
+      keys: [keyHint(key.publicKey)],
+      outcome: 'success',
+    })
+    await verifyImageAttestations(ref, { store, keys: [key.publicKey], insecureIgnoreTlog: true, onAudit })
+    expect(events[1]).toMatchObject({ type: 'verify-attestation', outcome: 'verified', verified: 1 })
+    await expect(
+      attestImage(ref, createKeySigner(key), { store, tlogUpload: true, predicate: {}, onAudit }),
+    ).rejects.toMatchObject({ code: 'ERR_TLOG_REQUIRED' })
+    expect(events[2]).toMatchObject({
+      type: 'attest',
+      outcome: 'failure',
+      reasons: [expect.stringMatching(/^ERR_TLOG_REQUIRED/)],
+    })
+  })
+})
+
+describe('audit events from signImage', () => {
+  it('reports success with format, digest and key hint, and failures with the error code', async () => {
+    const { store, ref, digest } = await setup()
+    const key = await generateKeyPair()
+    const events: AuditEvent[] = []
+    const onAudit = (e: AuditEvent) => events.push(e)
+    await signImage(ref, createKeySigner(key), { store, tlogUpload: false, format: 'legacy', onAudit })
+    expect(events[0]).toMatchObject({
+      type: 'sign',
+      digest,
+      format: 'legacy',
+      keys: [keyHint(key.publicKey)],
+      outcome: 'success',
+    })
+    await expect(
+      signImage({ ...repo, tag: 'missing' }, createKeySigner(key), { store, tlogUpload: false, onAudit }),
+    ).rejects.toThrow()
+    expect(events[1]).toMatchObject({
+      type: 'sign',
+      outcome: 'failure',
+      reasons: [expect.stringMatching(/^ERR_OCI_NOT_FOUND: image tag not found/)],
     })
   })
 })

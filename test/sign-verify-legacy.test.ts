@@ -7,6 +7,7 @@ import { createMemoryFileSystem } from '../src/oci/memory-fs.js'
 import type { OCIStore, Reference } from '../src/oci/types.js'
 import { signImage } from '../src/sign.js'
 import { SIGNATURE_ANNOTATION } from '../src/signature/annotations.js'
+import { buildSignatureImage } from '../src/signature/signature-image.js'
 import { createKeySigner } from '../src/signers/key-signer.js'
 import { verifyImage } from '../src/verify.js'
 import { pushTinyImage } from './support/oci-image.js'
@@ -179,5 +180,27 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
     const layer = 'layers' in after.manifest ? after.manifest.layers[0]! : undefined
     expect(fromBase64(layer!.annotations![SIGNATURE_ANNOTATION]!)).toEqual(signed.signature)
     expect(layer!.digest).toBe(await sha256Digest(signed.payload))
+  })
+
+  it('accepts a signature annotation with a trailing newline, as Go base64 decoding does (cosign attach signature)', async () => {
+    const { store, ref, digest } = await setup()
+    const key = await generateKeyPair()
+    const signed = await signImage(ref, createKeySigner(key), { store, tlogUpload: false, format: 'legacy' })
+    const payloadDigest = await sha256Digest(signed.payload)
+    const image = await buildSignatureImage(
+      [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          size: signed.payload.length,
+          digest: payloadDigest,
+          annotations: { [SIGNATURE_ANNOTATION]: `${Buffer.from(signed.signature).toString('base64')}\n` },
+        },
+      ],
+      { digest: sha256Digest },
+    )
+    await store.pushBlob(repo, image.config, image.configDescriptor.mediaType)
+    await store.pushManifest({ ...repo, tag: `sha256-${digest.slice(7)}.sig` }, image.manifest, image.manifestMediaType)
+    const r = await verifyImage(ref, { store, keys: [key.publicKey], insecureIgnoreTlog: true })
+    expect(r.verified).toHaveLength(1)
   })
 })

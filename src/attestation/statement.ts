@@ -36,6 +36,19 @@ export interface Statement {
 }
 
 /**
+ * Options for {@link createStatement}.
+ *
+ * Exported from `countersign/attestation`.
+ */
+export interface CreateStatementOptions {
+  /**
+   * The `_type`; default {@link IN_TOTO_STATEMENT_V1}. `cosign attest` (v2 and v3 alike) still writes
+   * {@link IN_TOTO_STATEMENT_V01}.
+   */
+  readonly type?: string
+}
+
+/**
  * Serialise a Statement v1 the way cosign v3 does (protojson of the in-toto proto): fields in declaration order
  * `_type, subject, predicateType, predicate`; ResourceDescriptor `name, uri, digest, …, annotations`; map and
  * Struct keys sorted; no HTML escaping. cosign's image signatures use `predicate: {}` and always carry
@@ -53,6 +66,7 @@ export function createStatement(
   subject: readonly ResourceDescriptor[],
   predicateType: string,
   predicate: Readonly<Record<string, GoJSONValue>>,
+  options?: CreateStatementOptions,
 ): Uint8Array {
   const subjects = subject.map((s) =>
     goObject([
@@ -65,7 +79,7 @@ export function createStatement(
   return utf8(
     goMarshal(
       goObject([
-        ['_type', IN_TOTO_STATEMENT_V1],
+        ['_type', options?.type ?? IN_TOTO_STATEMENT_V1],
         ['subject', subjects],
         ['predicateType', predicateType],
         ['predicate', predicate],

@@ -1,11 +1,21 @@
 /** Dispatch a command line to its verb and turn errors into cosign's exit codes. @module */
 import { type ErrorCode, isCountersignError } from '../errors.js'
 import { formatHelp, parseFlags } from './args.js'
+import { attachCommand } from './commands/attach.js'
+import { attestCommand } from './commands/attest.js'
+import { cleanCommand } from './commands/clean.js'
 import type { Command } from './commands/command.js'
+import { downloadCommand } from './commands/download.js'
 import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
+import { loadCommand } from './commands/load.js'
+import { saveCommand } from './commands/save.js'
 import { signCommand } from './commands/sign.js'
+import { signBlobCommand } from './commands/sign-blob.js'
+import { treeCommand } from './commands/tree.js'
 import { triangulateCommand } from './commands/triangulate.js'
 import { verifyCommand } from './commands/verify.js'
+import { verifyAttestationCommand } from './commands/verify-attestation.js'
+import { verifyBlobCommand } from './commands/verify-blob.js'
 import type { CliIO } from './context.js'
 
 /** Every verb, in help order. */
@@ -15,6 +25,16 @@ export const COMMANDS: readonly Command[] = [
   publicKeyCommand,
   signCommand,
   verifyCommand,
+  attestCommand,
+  verifyAttestationCommand,
+  signBlobCommand,
+  verifyBlobCommand,
+  attachCommand,
+  downloadCommand,
+  treeCommand,
+  cleanCommand,
+  saveCommand,
+  loadCommand,
   triangulateCommand,
 ]
 

@@ -23,6 +23,7 @@ const flags: readonly FlagSpec[] = [
   },
   { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
   { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
+  { name: 'recursive', short: 'r', type: 'bool', help: 'if IMAGE is an index, also sign every manifest in it' },
   {
     name: 'sign-container-identity',
     type: 'string',
@@ -56,6 +57,7 @@ export const signCommand: Command = {
       const result = await signImage(target.ref, signer, {
         store: target.store,
         format: f['new-bundle-format'] === false ? 'legacy' : 'bundle',
+        ...(f.recursive === true ? { recursive: true } : {}),
         annotations,
         tlogUpload: f['tlog-upload'] !== false,
         ...(typeof f['sign-container-identity'] === 'string' ? { identity: f['sign-container-identity'] } : {}),

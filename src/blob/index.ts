@@ -1,0 +1,20 @@
+/**
+ * Blobs: sign and verify arbitrary bytes by key, as `cosign sign-blob` / `verify-blob` do, with Sigstore bundles
+ * and cosign's older blob bundle format.
+ *
+ * Exported from `countersign/blob`.
+ * @module
+ */
+export {
+  type LegacyBlobBundle,
+  parseLegacyBlobBundle,
+  serializeLegacyBlobBundle,
+} from './legacy-blob-bundle.js'
+export type { MessageDigestAlgorithm } from './message-digest.js'
+export { blobSigningAlgorithm, type SignBlobOptions, type SignBlobResult, signBlob } from './sign-blob.js'
+export {
+  decodeBlobSignature,
+  type VerifyBlobOptions,
+  type VerifyBlobResult,
+  verifyBlob,
+} from './verify-blob.js'

@@ -1,0 +1,134 @@
+/**
+ * Sign blobs (arbitrary bytes) by key, as `cosign sign-blob --key` does: a raw signature over the bytes, and a
+ * Sigstore bundle v0.3 with a `messageSignature`.
+ * @module
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from '../bundle/bundle.js'
+import { CountersignError } from '../errors.js'
+import { toBase64 } from '../internal/bytes.js'
+import { defaultSigningAlgorithm } from '../keys/key-info.js'
+import type { PublicKey } from '../keys/types.js'
+import type { KeyMaterial, Signer, SigningAlgorithm } from '../signers/signer.js'
+import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHash } from './message-digest.js'
+
+/**
+ * Options for {@link signBlob}.
+ *
+ * Exported from `countersign/blob`.
+ */
+export interface SignBlobOptions {
+  /**
+   * Upload to a transparency log. Rekor support arrives with keyless signing; until then this must be `false`, as
+   * with cosign's `--tlog-upload=false`. Default `true`.
+   */
+  readonly tlogUpload?: boolean
+  /** Cancels signing (passed to the signer). */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * What {@link signBlob} produced.
+ *
+ * Exported from `countersign/blob`.
+ */
+export interface SignBlobResult {
+  /** The signature over the blob bytes: DER for ECDSA, raw for RSA and Ed25519 (what `sign-blob` prints, base64). */
+  readonly signature: Uint8Array
+  /** The digest recorded in the bundle: the hash the signing scheme applies (SHA-256 for pure Ed25519). */
+  readonly messageDigest: { readonly algorithm: MessageDigestAlgorithm; readonly digest: Uint8Array }
+  /** Sigstore bundle v0.3 JSON (protojson field order) with the key hint (or certificate) and the message signature. */
+  readonly bundle: Uint8Array
+}
+
+/**
+ * The signature scheme `cosign sign-blob --key` uses for a key: {@link defaultSigningAlgorithm}, except that
+ * Ed25519 keys sign pure Ed25519 when nothing goes to the transparency log (cosign's `sign_blob.go` clears the
+ * Ed25519ph load option then "to maintain backwards compatibility with older cosign versions").
+ *
+ * @param key - The signing key's public half.
+ * @param options - `tlogUpload` as passed to {@link signBlob} (default `true`).
+ * @returns The scheme to give `createKeySigner`.
+ * @example
+ * ```ts
+ * import { blobSigningAlgorithm, signBlob } from 'countersign/blob'
+ * import { createKeySigner } from 'countersign/signers'
+ * const signer = createKeySigner(key, { algorithm: blobSigningAlgorithm(key.publicKey, { tlogUpload: false }) })
+ * ```
+ *
+ * Exported from `countersign/blob`.
+ */
+export function blobSigningAlgorithm(
+  key: PublicKey,
+  options: { readonly tlogUpload?: boolean } = {},
+): SigningAlgorithm {
+  if (key?.algorithm === 'ed25519' && options.tlogUpload === false) return 'ed25519'
+  return defaultSigningAlgorithm(key)
+}
+
+/** Throw cosign's "no transparency log yet" refusal unless upload was explicitly turned off. Internal. */
+export function requireNoTlogUpload(tlogUpload: boolean | undefined): void {
+  if (tlogUpload !== false) {
+    throw new CountersignError(
+      'ERR_TLOG_REQUIRED',
+      'uploading to the transparency log is not supported yet; pass --tlog-upload=false (tlogUpload: false) to sign without it',
+    )
+  }
+}
+
+function bundleMaterial(material: KeyMaterial): BundleVerificationMaterial {
+  if (material.type === 'public-key') {
+    // Same hint cosign writes: base64(SHA-256(PKIX DER)), recomputed when the signer does not supply one.
+    return { type: 'publicKey', hint: material.hint ?? toBase64(sha256(material.spki)) }
+  }
+  const leaf = material.chain[0]
+  if (!leaf) throw new CountersignError('ERR_KEY_INVALID', 'signer reported an empty certificate chain')
+  // sigstore-go writes only the leaf certificate into v0.3 bundles.
+  return { type: 'certificate', certificate: leaf }
+}
+
+/**
+ * Sign a blob as `cosign sign-blob --key … --tlog-upload=false` does: the signer signs the raw bytes with its scheme
+ * (see {@link blobSigningAlgorithm} for cosign's choice), and the result carries the signature plus the Sigstore bundle
+ * v0.3 cosign v3 writes with `--bundle`: `verificationMaterial.publicKey.hint` and `messageSignature { messageDigest,
+ * signature }`. For cosign's older `{"base64Signature": …}` file see {@link serializeLegacyBlobBundle}.
+ *
+ * @param data - The blob.
+ * @param signer - Any {@link Signer}; its `algorithm` decides the hash recorded in `messageDigest`.
+ * @param options - `tlogUpload: false` is required for now.
+ * @returns Signature, message digest and bundle bytes.
+ * @throws {TypeError} when `data` is not a Uint8Array.
+ * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; whatever the signer throws.
+ * @example
+ * ```ts
+ * import { blobSigningAlgorithm, signBlob } from 'countersign/blob'
+ * import { createKeySigner } from 'countersign/signers'
+ * const signer = createKeySigner(key, { algorithm: blobSigningAlgorithm(key.publicKey, { tlogUpload: false }) })
+ * const { signature, bundle } = await signBlob(bytes, signer, { tlogUpload: false })
+ * ```
+ *
+ * Exported from `countersign/blob`.
+ */
+export async function signBlob(
+  data: Uint8Array,
+  signer: Signer,
+  options: SignBlobOptions = {},
+): Promise<SignBlobResult> {
+  if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
+  if (typeof signer?.sign !== 'function' || typeof signer.keyMaterial !== 'function') {
+    throw new TypeError('signer must be a Signer')
+  }
+  requireNoTlogUpload(options.tlogUpload)
+  const call = options.signal ? { signal: options.signal } : {}
+  const material = bundleMaterial(await signer.keyMaterial(call))
+  const hash = messageDigestHash(signer.algorithm)
+  const [signature, digest] = await Promise.all([signer.sign(data, call), hashBytes(hash, data)])
+  const messageDigest = { algorithm: digestNameFor(hash), digest }
+  const bundle = serializeBundle({
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: material,
+    tlogEntries: [],
+    content: { type: 'messageSignature', signature, messageDigest },
+  })
+  return { signature, messageDigest, bundle }
+}

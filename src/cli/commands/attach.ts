@@ -1,0 +1,204 @@
+/** `attach sbom|signature|attestation`: attach artifacts made elsewhere to an image, as cosign does. @module */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename, resolve } from 'node:path'
+import { attachSBOM, sbomMediaType } from '../../artifacts/attach-sbom.js'
+import { attachAttestations, attachBundle, attachSignature } from '../../artifacts/attach-signature.js'
+import { maxAttachmentSize } from '../../artifacts/size-limit.js'
+import { CountersignError } from '../../errors.js'
+import { referenceToString } from '../../oci/reference.js'
+import type { FlagSpec, ParsedFlags } from '../args.js'
+import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { createProgressBar } from '../progress.js'
+import type { Command } from './command.js'
+
+/** cosign's deprecation notice for SBOM attachments (`options.SBOMAttachmentDeprecation`). */
+export const SBOM_DEPRECATION =
+  'WARNING: SBOM attachments are deprecated and support will be removed in a Cosign release soon after 2024-02-22 ' +
+  '(see https://github.com/sigstore/cosign/issues/2755). Instead, please use SBOM attestations.'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'sbom', type: 'string', help: 'sbom: path to the SBOM, or - for stdin' },
+  { name: 'type', type: 'string', default: 'spdx', help: 'sbom: type of SBOM (spdx|cyclonedx|syft)' },
+  { name: 'input-format', type: 'string', help: 'sbom: SBOM input format (json|xml|text)' },
+  {
+    name: 'registry-referrers-mode',
+    type: 'string',
+    help: 'sbom: legacy (.sbom tag) or oci-1-1 (OCI 1.1 referrer; needs COSIGN_EXPERIMENTAL=1)',
+  },
+  { name: 'signature', type: 'string', help: 'signature: base64 signature file, - for stdin, or the value itself' },
+  { name: 'payload', type: 'string', help: 'signature: path to the signed payload, or to a Sigstore bundle' },
+  { name: 'bundle', type: 'string', help: 'signature: path to a Sigstore bundle (alias for --payload)' },
+  { name: 'certificate', type: 'string', help: 'signature: PEM signing certificate to include' },
+  { name: 'certificate-chain', type: 'string', help: 'signature: PEM certificate chain (parent first) to include' },
+  { name: 'tsr', type: 'string', help: 'signature: RFC 3161 timestamp response file' },
+  { name: 'rekor-response', type: 'string', help: 'signature: file holding the Rekor bundle (rekorBundle)' },
+  {
+    name: 'attestation',
+    type: 'strings',
+    noSplit: true,
+    help: 'attestation: path to DSSE envelope(s) or a Sigstore bundle; repeat for several',
+  },
+  ...REGISTRY_FLAGS,
+]
+
+/** Read `path` (relative to the CLI's cwd), or all of stdin for `-`. */
+export async function readInput(path: string, io: CliIO): Promise<Uint8Array> {
+  if (path === '-') {
+    const chunks: Uint8Array[] = []
+    for await (const c of io.stdin as AsyncIterable<Uint8Array | string>) {
+      chunks.push(typeof c === 'string' ? new TextEncoder().encode(c) : c)
+    }
+    return new Uint8Array(Buffer.concat(chunks))
+  }
+  return new Uint8Array(await readFile(resolve(io.cwd, path)))
+}
+
+/** `COSIGN_MAX_ATTACHMENT_SIZE`, with a warning when it does not parse (cosign ignores it silently). */
+export function attachmentLimit(io: CliIO): number {
+  return maxAttachmentSize(io.env.COSIGN_MAX_ATTACHMENT_SIZE, (m) => io.stderr.write(`WARNING: ${m}\n`))
+}
+
+/** cosign's `--registry-referrers-mode` check: `oci-1-1` needs `COSIGN_EXPERIMENTAL=1`. */
+export function referrersMode(f: ParsedFlags, io: CliIO): 'legacy' | 'oci-1-1' {
+  const mode = f['registry-referrers-mode']
+  if (mode === undefined || mode === 'legacy') return 'legacy'
+  if (mode !== 'oci-1-1') throw new CountersignError('ERR_INVALID_INPUT', 'must be one of "legacy", "oci-1-1"')
+  const exp = io.env.COSIGN_EXPERIMENTAL
+  if (exp !== '1' && exp?.toLowerCase() !== 'true') {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `in order to use  mode "${mode}", you must set COSIGN_EXPERIMENTAL=1`,
+    )
+  }
+  return 'oci-1-1'
+}
+
+function str(f: ParsedFlags, name: string): string | undefined {
+  const v = f[name]
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+/** Looks like a Sigstore bundle (what cosign's `bundle.LoadJSONFromPath` would accept). */
+function isBundleJSON(bytes: Uint8Array): boolean {
+  try {
+    const doc = JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: unknown }
+    return typeof doc.mediaType === 'string' && doc.mediaType.startsWith('application/vnd.dev.sigstore.bundle')
+  } catch {
+    return false
+  }
+}
+
+/** `attach`: one verb whose first argument picks `sbom`, `signature` or `attestation`. */
+export const attachCommand: Command = {
+  name: 'attach',
+  usage:
+    'countersign attach sbom --sbom FILE [--type spdx|cyclonedx|syft] IMAGE\n' +
+    '  countersign attach signature --signature SIG [--payload FILE | --bundle FILE] IMAGE\n' +
+    '  countersign attach attestation --attestation FILE... IMAGE',
+  description: 'Provides utilities for attaching artifacts to other artifacts in a registry',
+  flags,
+  async run({ flags: f, args }, io) {
+    const [sub, image, ...extra] = args
+    if (sub !== 'sbom' && sub !== 'signature' && sub !== 'attestation') {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `attach: unknown subcommand ${JSON.stringify(sub ?? '')}; want sbom, signature or attestation`,
+      )
+    }
+    if (image === undefined || extra.length > 0) {
+      throw new CountersignError('ERR_INVALID_INPUT', `attach ${sub}: exactly one image is required`)
+    }
+    const target = openImage(image, f, io)
+    const sigRepo = signatureRepository(io)
+    const maxSize = attachmentLimit(io)
+    const common = {
+      store: target.store,
+      maxSize,
+      ...(sigRepo ? { signatureRepository: sigRepo } : {}),
+      ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
+      onWarning: (m: string) => io.stderr.write(`WARNING: ${m}\n`),
+    }
+
+    if (sub === 'sbom') {
+      io.stderr.write(`${SBOM_DEPRECATION}\n`)
+      const path = str(f, 'sbom')
+      if (path === undefined) throw new CountersignError('ERR_INVALID_INPUT', 'attach sbom: --sbom is required')
+      const mode = referrersMode(f, io)
+      const mediaType = sbomMediaType(String(f.type), {
+        ...(str(f, 'input-format') ? { inputFormat: str(f, 'input-format')! } : {}),
+        fileName: basename(path),
+      })
+      io.stderr.write(
+        `WARNING: Attaching SBOMs this way does not sign them. To sign them, use 'cosign attest --predicate ${path} --key <key path>'.\n`,
+      )
+      const sbom = await readInput(path, io)
+      const bar = createProgressBar(io.stderr, 'Uploading SBOM')
+      let result: Awaited<ReturnType<typeof attachSBOM>>
+      try {
+        result = await attachSBOM(target.ref, sbom, {
+          ...common,
+          mediaType,
+          mode: mode === 'oci-1-1' ? 'referrer' : 'legacy',
+          onProgress: bar.update,
+        })
+      } finally {
+        bar.finish()
+      }
+      const from = referenceToString(target.ref)
+      io.stderr.write(
+        mode === 'oci-1-1'
+          ? `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with config.mediaType [application/vnd.dev.cosign.artifact.sbom.v1+json] layers[0].mediaType [${mediaType}].\n`
+          : `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with mediaType [${mediaType}].\n`,
+      )
+      return 0
+    }
+
+    if (sub === 'signature') {
+      const payloadPath = str(f, 'bundle') ?? str(f, 'payload')
+      const payload = payloadPath === undefined ? undefined : await readInput(payloadPath, io)
+      if (payload !== undefined && isBundleJSON(payload)) {
+        const r = await attachBundle(target.ref, payload, common)
+        io.stderr.write(`Attached bundle to ${referenceToString(r.reference)}\n`)
+        return 0
+      }
+      const sigArg = str(f, 'signature')
+      if (sigArg === undefined)
+        throw new CountersignError('ERR_INVALID_INPUT', 'attach signature: --signature is required')
+      // cosign reads a file (or stdin for -); a value that is no file is taken as the base64 signature itself.
+      const isFile = sigArg === '-' || existsSync(resolve(io.cwd, sigArg))
+      if (!isFile && !/^[A-Za-z0-9+/=_-]+$/.test(sigArg)) {
+        throw new CountersignError(
+          'ERR_INVALID_INPUT',
+          `--signature ${sigArg}: no such file, and not a base64 signature`,
+        )
+      }
+      const signature = isFile ? new TextDecoder().decode(await readInput(sigArg, io)) : sigArg
+      const file = async (name: string) => (str(f, name) ? readInput(str(f, name)!, io) : undefined)
+      const cert = await file('certificate')
+      const chain = await file('certificate-chain')
+      const tsr = await file('tsr')
+      const rekor = await file('rekor-response')
+      const r = await attachSignature(target.ref, signature, {
+        ...common,
+        ...(payload !== undefined ? { payload } : {}),
+        ...(cert !== undefined ? { certificate: new TextDecoder().decode(cert) } : {}),
+        ...(chain !== undefined ? { certificateChain: new TextDecoder().decode(chain) } : {}),
+        ...(tsr !== undefined ? { rfc3161Timestamp: tsr } : {}),
+        ...(rekor !== undefined ? { rekorResponse: rekor } : {}),
+      })
+      io.stderr.write(`Attached signature to ${referenceToString(r.reference)}\n`)
+      return 0
+    }
+
+    const files = f.attestation as string[]
+    if (files.length === 0)
+      throw new CountersignError('ERR_INVALID_INPUT', 'attach attestation: --attestation is required')
+    for (const path of files) {
+      io.stderr.write(`Using payload from: ${path}`)
+      const r = await attachAttestations(target.ref, await readInput(path, io), common)
+      io.stderr.write(`\nAttached attestation to ${referenceToString(r.reference)}\n`)
+    }
+    return 0
+  },
+}

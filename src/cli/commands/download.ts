@@ -1,0 +1,91 @@
+/** `download signature|sbom|attestation`: print what is attached to an image, as cosign does. @module */
+import { writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import {
+  downloadAttestations,
+  downloadSBOM,
+  downloadSignatures,
+  formatDownloadedAttestations,
+  formatDownloadedSignatures,
+} from '../../artifacts/download.js'
+import { CountersignError } from '../../errors.js'
+import type { FlagSpec } from '../args.js'
+import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { createProgressBar } from '../progress.js'
+import { attachmentLimit, SBOM_DEPRECATION } from './attach.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'predicate-type', type: 'string', help: 'attestation: only this predicate type (URI or cosign short name)' },
+  {
+    name: 'platform',
+    type: 'string',
+    help: 'sbom/attestation: the image of this platform (os/arch[/variant]) of an index',
+  },
+  { name: 'output-file', type: 'string', help: 'write the output to this file instead of stdout' },
+  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  ...REGISTRY_FLAGS,
+]
+
+/** `download`: one verb whose first argument picks `signature`, `sbom` or `attestation`. */
+export const downloadCommand: Command = {
+  name: 'download',
+  usage:
+    'countersign download signature IMAGE\n' +
+    '  countersign download sbom [--platform os/arch] IMAGE\n' +
+    '  countersign download attestation [--predicate-type TYPE] [--platform os/arch] IMAGE',
+  description: 'Provides utilities for downloading artifacts and attached artifacts in a registry',
+  flags,
+  async run({ flags: f, args }, io) {
+    const [sub, image, ...extra] = args
+    if (sub !== 'signature' && sub !== 'sbom' && sub !== 'attestation') {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `download: unknown subcommand ${JSON.stringify(sub ?? '')}; want signature, sbom or attestation`,
+      )
+    }
+    if (image === undefined || extra.length > 0) {
+      throw new CountersignError('ERR_INVALID_INPUT', `download ${sub}: exactly one image is required`)
+    }
+    const target = openImage(image, f, io)
+    const sigRepo = signatureRepository(io)
+    const platform = typeof f.platform === 'string' && f.platform !== '' ? f.platform : undefined
+    const options = {
+      store: target.store,
+      maxSize: attachmentLimit(io),
+      ...(sigRepo ? { signatureRepository: sigRepo } : {}),
+      ...(platform !== undefined && sub !== 'signature' ? { platform } : {}),
+    }
+    const chunks: Uint8Array[] = []
+    const out = (s: string | Uint8Array) => chunks.push(typeof s === 'string' ? new TextEncoder().encode(s) : s)
+
+    if (sub === 'signature') {
+      for (const line of formatDownloadedSignatures(await downloadSignatures(target.ref, options))) out(`${line}\n`)
+    } else if (sub === 'attestation') {
+      const predicateType = typeof f['predicate-type'] === 'string' ? f['predicate-type'] : undefined
+      const found = await downloadAttestations(target.ref, { ...options, ...(predicateType ? { predicateType } : {}) })
+      for (const line of formatDownloadedAttestations(found)) out(`${line}\n`)
+    } else {
+      io.stderr.write(`${SBOM_DEPRECATION}\n`)
+      io.stderr.write(
+        "WARNING: Downloading SBOMs this way does not ensure its authenticity. If you want to ensure a tamper-proof SBOM, download it using 'cosign download attestation <image uri>'.\n",
+      )
+      const bar = createProgressBar(io.stderr, 'Downloading SBOM')
+      let sbom: Awaited<ReturnType<typeof downloadSBOM>>
+      try {
+        sbom = await downloadSBOM(target.ref, { ...options, onProgress: bar.update })
+      } finally {
+        bar.finish()
+      }
+      io.stderr.write(`Found SBOM of media type: ${sbom.mediaType}\n`)
+      out(sbom.data)
+    }
+    const data = Buffer.concat(chunks)
+    if (typeof f['output-file'] === 'string' && f['output-file'] !== '') {
+      await writeFile(resolve(io.cwd, f['output-file']), data)
+    } else {
+      io.stdout.write(data)
+    }
+    return 0
+  },
+}

@@ -1,0 +1,116 @@
+/** `sign-blob`: sign files by key, with cosign v3's outputs (Sigstore bundle, or the older bundle and signature). @module */
+import { readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { serializeLegacyBlobBundle } from '../../blob/legacy-blob-bundle.js'
+import { blobSigningAlgorithm, requireNoTlogUpload, signBlob } from '../../blob/sign-blob.js'
+import { CountersignError } from '../../errors.js'
+import { toBase64, utf8 } from '../../internal/bytes.js'
+import { publicKeyToPEM } from '../../keys/to-pem.js'
+import { createKeySigner } from '../../signers/key-signer.js'
+import type { FlagSpec } from '../args.js'
+import { type CliIO, loadSigningKey } from '../context.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'key', type: 'string', help: 'path to the private key file' },
+  { name: 'bundle', type: 'string', help: 'write everything required to verify the blob to a FILE' },
+  {
+    name: 'new-bundle-format',
+    type: 'bool',
+    default: true,
+    help: 'write a Sigstore bundle to --bundle (cosign v3 default; false: the older bundle plus a printed signature)',
+  },
+  { name: 'output-signature', type: 'string', help: 'write the signature to FILE (not with --new-bundle-format)' },
+  { name: 'output', type: 'string', help: 'deprecated alias of --output-signature' },
+  { name: 'b64', type: 'bool', default: true, help: 'base64-encode the printed or written signature' },
+  { name: 'tlog-upload', type: 'bool', default: true, help: 'upload to the transparency log (must be false for now)' },
+  { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
+  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
+]
+
+/** Read an input file; a missing or unreadable file is a coded error naming it. */
+export async function readInputFile(path: string, io: CliIO): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(resolve(io.cwd, path)))
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message
+    throw new CountersignError('ERR_INVALID_INPUT', `reading ${path}: ${reason}`, { cause, details: { path } })
+  }
+}
+
+/** Read a blob argument: a file, or `-` for standard input. */
+export async function readBlob(path: string, io: CliIO): Promise<Uint8Array> {
+  if (path !== '-') return readInputFile(path, io)
+  const chunks: Uint8Array[] = []
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? utf8(chunk) : new Uint8Array(chunk))
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+/** `sign-blob`. */
+export const signBlobCommand: Command = {
+  name: 'sign-blob',
+  usage: 'countersign sign-blob --key cosign.key --tlog-upload=false --bundle FILE BLOB...',
+  description: 'Sign the supplied blob (a file, or - for stdin), writing a Sigstore bundle or printing the signature.',
+  flags,
+  async run({ flags: f, args }, io) {
+    if (args.length === 0) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'requires at least 1 arg(s), only received 0')
+    }
+    if (typeof f.key !== 'string') {
+      throw new CountersignError('ERR_INVALID_INPUT', 'keyless signing is not supported yet; pass --key')
+    }
+    const newBundle = f['new-bundle-format'] !== false
+    const bundlePath = typeof f.bundle === 'string' ? f.bundle : undefined
+    if (newBundle && bundlePath === undefined) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'must specify --bundle with --new-bundle-format')
+    }
+    requireNoTlogUpload(f['tlog-upload'] !== false)
+    const warn = (m: string) => io.stderr.write(`WARNING: ${m}\n`)
+    const output = typeof f.output === 'string' ? f.output : undefined
+    let outputSignature = typeof f['output-signature'] === 'string' ? f['output-signature'] : undefined
+    if (newBundle && outputSignature !== undefined) {
+      warn('--output-signature is deprecated when using --new-bundle-format and will be ignored')
+    }
+    if (newBundle && output !== undefined)
+      warn('--output is deprecated when using --new-bundle-format and will be ignored')
+    if (output !== undefined) {
+      io.stderr.write(
+        "WARNING: the '--output' flag is deprecated and will be removed in the future. Use '--output-signature'\n",
+      )
+      outputSignature = output
+    }
+    // cosign rewrites the same output files for every blob; refuse instead of keeping only the last one.
+    if (args.length > 1 && (bundlePath !== undefined || (!newBundle && outputSignature !== undefined))) {
+      throw new CountersignError('ERR_INVALID_INPUT', '--bundle and --output-signature take one blob at a time')
+    }
+    const key = await loadSigningKey(f.key, io)
+    const signer = createKeySigner(key, { algorithm: blobSigningAlgorithm(key.publicKey, { tlogUpload: false }) })
+    const b64 = f.b64 !== false
+    for (const blob of args) {
+      if (blob !== '-') io.stderr.write(`Using payload from: ${blob}\n`)
+      const result = await signBlob(await readBlob(blob, io), signer, { tlogUpload: false })
+      if (newBundle) {
+        await writeFile(resolve(io.cwd, bundlePath!), result.bundle, { mode: 0o600 })
+        io.stderr.write(`Wrote bundle to file ${bundlePath}\n`)
+        continue
+      }
+      if (bundlePath !== undefined) {
+        // cosign v3 (--new-bundle-format=false) puts the public key PEM into `cert` when there is no certificate.
+        const legacy = serializeLegacyBlobBundle({
+          base64Signature: toBase64(result.signature),
+          cert: toBase64(utf8(publicKeyToPEM(key.publicKey))),
+        })
+        await writeFile(resolve(io.cwd, bundlePath), legacy, { mode: 0o600 })
+        io.stderr.write(`Wrote bundle to file ${bundlePath}\n`)
+      }
+      const sig = b64 ? utf8(toBase64(result.signature)) : result.signature
+      if (outputSignature !== undefined) {
+        await writeFile(resolve(io.cwd, outputSignature), sig, { mode: 0o600 })
+        io.stderr.write(`Wrote signature to file ${outputSignature}\n`)
+      } else {
+        io.stdout.write(b64 ? `${toBase64(result.signature)}\n` : sig)
+      }
+    }
+    return 0
+  },
+}

@@ -1,0 +1,93 @@
+/** `verify-attestation`: verify image attestations by key, with cosign's output. @module */
+import { CountersignError, isCountersignError } from '../../errors.js'
+import type { HashAlgorithm } from '../../keys/index.js'
+import { verifyImageAttestations } from '../../verify-attestation.js'
+import type { FlagSpec } from '../args.js'
+import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'key', type: 'strings', help: 'path to a public key file; repeat (or comma-separate) for several keys' },
+  {
+    name: 'type',
+    type: 'string',
+    default: 'custom',
+    help: 'predicate type to accept (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or a URI',
+  },
+  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification (required for now)' },
+  { name: 'check-claims', type: 'bool', default: true, help: 'check that a statement subject is the image digest' },
+  {
+    name: 'output',
+    short: 'o',
+    type: 'string',
+    default: 'json',
+    help: 'output format: json or text (attestations are always printed as their envelope JSON, as cosign does)',
+  },
+  {
+    name: 'signature-digest-algorithm',
+    type: 'string',
+    default: 'sha256',
+    help: 'digest algorithm: sha256, sha384 or sha512',
+  },
+  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
+  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
+  ...REGISTRY_FLAGS,
+]
+
+/** Failures cosign reports with exit code 1 (its ErrNoMatchingAttestations has no exit code of its own). */
+const EXIT_1 = ['ERR_NO_SIGNATURES', 'ERR_NO_MATCHING_SIGNATURES', 'ERR_CLAIMS_INVALID'] as const
+
+/** `verify-attestation`. */
+export const verifyAttestationCommand: Command = {
+  name: 'verify-attestation',
+  usage: 'countersign verify-attestation --key cosign.pub --insecure-ignore-tlog [--type TYPE] IMAGE...',
+  description:
+    'Verify the attestations on the supplied container images (registry reference or oci:DIR[:tag|@digest]).',
+  flags,
+  async run({ flags: f, args }, io) {
+    if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    if (f['certificate-identity'] || f['certificate-oidc-issuer']) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
+    }
+    const output = String(f.output)
+    if (output !== 'json' && output !== 'text')
+      throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
+    const hash = String(f['signature-digest-algorithm'])
+    if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
+      throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
+    }
+    const keys = await loadVerificationKeys(f.key as string[], io)
+    const sigRepo = signatureRepository(io)
+    for (const image of args) {
+      const target = openImage(image, f, io)
+      let result: Awaited<ReturnType<typeof verifyImageAttestations>>
+      try {
+        result = await verifyImageAttestations(target.ref, {
+          store: target.store,
+          keys,
+          predicateType: String(f.type),
+          insecureIgnoreTlog: f['insecure-ignore-tlog'] === true,
+          checkClaims: f['check-claims'] !== false,
+          hash: hash as HashAlgorithm,
+          ...(sigRepo ? { signatureRepository: sigRepo } : {}),
+        })
+      } catch (e) {
+        if (!EXIT_1.some((code) => isCountersignError(e, code))) throw e
+        io.stderr.write(`Error: ${(e as Error).message}\n`)
+        return 1
+      }
+      const lines = [
+        `\nVerification for ${image} --`,
+        'The following checks were performed on each of these signatures:',
+      ]
+      if (f['check-claims'] !== false) lines.push('  - The cosign claims were validated')
+      lines.push('  - The signatures were verified against the specified public key')
+      io.stderr.write(`${lines.join('\n')}\n`)
+      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      // cosign prints each attestation's envelope JSON on its own line, whatever --output says.
+      for (const c of result.verified) io.stdout.write(`${new TextDecoder().decode(c.envelopeJSON)}\n`)
+    }
+    return 0
+  },
+}

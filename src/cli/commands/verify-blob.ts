@@ -1,0 +1,110 @@
+/** `verify-blob`: verify a blob's signature or bundle by key, with cosign's messages. @module */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { decodeBlobSignature, verifyBlob } from '../../blob/verify-blob.js'
+import { CountersignError } from '../../errors.js'
+import { utf8 } from '../../internal/bytes.js'
+import type { HashAlgorithm } from '../../keys/types.js'
+import type { FlagSpec } from '../args.js'
+import { type CliIO, loadVerificationKeys } from '../context.js'
+import type { Command } from './command.js'
+import { readBlob, readInputFile } from './sign-blob.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'key', type: 'string', help: 'path to the public key file' },
+  { name: 'signature', type: 'string', help: 'signature content or path' },
+  { name: 'bundle', type: 'string', help: 'path to bundle FILE' },
+  {
+    name: 'insecure-ignore-tlog',
+    type: 'bool',
+    help: 'ignore transparency log verification (required for now)',
+  },
+  { name: 'private-infrastructure', type: 'bool', help: 'deprecated alias of --insecure-ignore-tlog' },
+  {
+    name: 'new-bundle-format',
+    type: 'bool',
+    default: true,
+    help: 'expect a Sigstore bundle in --bundle (false: only the older base64Signature bundle)',
+  },
+  {
+    name: 'signature-digest-algorithm',
+    type: 'string',
+    help: 'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
+  },
+  { name: 'offline', type: 'bool', help: 'accepted for cosign compatibility (verification is offline)' },
+  { name: 'certificate', type: 'string', help: 'keyless: certificate (not yet supported)' },
+  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
+  { name: 'certificate-identity-regexp', type: 'string', help: 'keyless identity (not yet supported)' },
+  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
+  { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'keyless issuer (not yet supported)' },
+  { name: 'trusted-root', type: 'string', help: 'Sigstore trusted root (not yet supported)' },
+]
+
+/** A `--signature` value is a file path when such a file exists, else the signature itself (cosign's rule). */
+async function readSignature(value: string, io: CliIO): Promise<Uint8Array> {
+  let content: Uint8Array
+  try {
+    content = new Uint8Array(await readFile(resolve(io.cwd, value)))
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    // A long base64 value can be an invalid file name (ENAMETOOLONG); either way it is the signature itself.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENAMETOOLONG') return readInputFile(value, io)
+    content = utf8(value)
+  }
+  return decodeBlobSignature(content)
+}
+
+/** `verify-blob`. */
+export const verifyBlobCommand: Command = {
+  name: 'verify-blob',
+  usage: 'countersign verify-blob --key cosign.pub --insecure-ignore-tlog (--bundle FILE | --signature SIG) BLOB',
+  description: 'Verify a signature on the supplied blob (a file, or - for stdin).',
+  flags,
+  async run({ flags: f, args }, io) {
+    if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', `accepts 1 arg(s), received ${args.length}`)
+    const str = (name: string) => (typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined)
+    const key = str('key')
+    if (key === undefined && str('certificate') === undefined && str('bundle') === undefined) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle',
+      )
+    }
+    if (key !== undefined && (str('certificate-identity') || str('certificate-identity-regexp'))) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'exactly one of: key reference (--key) or certificate identity (--certificate-identity or --certificate-identity-regexp), must be provided',
+      )
+    }
+    if (key === undefined || str('certificate') !== undefined) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
+    }
+    if (str('trusted-root') !== undefined) {
+      throw new CountersignError('ERR_INVALID_INPUT', '--trusted-root is not supported yet')
+    }
+    const hashFlag = str('signature-digest-algorithm')
+    if (hashFlag !== undefined && hashFlag !== 'sha256' && hashFlag !== 'sha384' && hashFlag !== 'sha512') {
+      throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hashFlag}`)
+    }
+    const privateInfra = f['private-infrastructure'] === true
+    const ignoreTlog = f['insecure-ignore-tlog'] === true || privateInfra
+    if (ignoreTlog && !privateInfra) {
+      io.stderr.write(
+        'WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.\n',
+      )
+    }
+    const keys = await loadVerificationKeys([key], io)
+    const signature = str('signature')
+    const bundle = str('bundle')
+    await verifyBlob(await readBlob(args[0]!, io), {
+      keys,
+      insecureIgnoreTlog: ignoreTlog,
+      ...(signature !== undefined ? { signature: await readSignature(signature, io) } : {}),
+      ...(bundle !== undefined ? { bundle: await readInputFile(bundle, io) } : {}),
+      bundleFormat: f['new-bundle-format'] === false ? 'legacy' : 'auto',
+      ...(hashFlag !== undefined ? { hash: hashFlag as HashAlgorithm } : {}),
+    })
+    io.stderr.write('Verified OK\n')
+    return 0
+  },
+}

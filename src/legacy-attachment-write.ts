@@ -1,0 +1,152 @@
+/**
+ * Read-modify-write of a legacy attachment image (`sha256-<hex>.sig` / `.att`), safe against concurrent writers
+ * as far as a registry without conditional writes allows. This is the protection `sign-legacy.ts` uses, as a
+ * reusable helper: the tag has no locking in the registry (cosign issue #2432), so after writing we re-read it: if
+ * another writer replaced it without our layer we merge again, and a second, later check catches a writer that read
+ * the tag before our write landed.
+ * @module
+ */
+import { CountersignError, isCountersignError } from './errors.js'
+import { sha256Digest } from './oci/digest.js'
+import type { Descriptor, OCIStore, Reference, StoreCallOptions } from './oci/types.js'
+import {
+  buildSignatureImage,
+  type ExistingSignatureConfig,
+  readSignatureConfig,
+  signatureLayers,
+} from './signature/signature-image.js'
+
+/** Rounds of read-merge-write before giving up on a tag that keeps changing under us. */
+const MAX_WRITE_ROUNDS = 12
+
+/** What the attachment tag holds now. */
+export interface AttachmentSnapshot {
+  readonly layers: readonly Descriptor[]
+  readonly config: ExistingSignatureConfig
+  readonly manifestDigest: string
+}
+
+/** The image to write: its layers, their config history and the config's `created`. */
+export interface AttachmentPlan {
+  readonly layers: readonly Descriptor[]
+  readonly history: readonly unknown[]
+  readonly created?: string
+}
+
+/** Options for {@link writeAttachmentImage}. */
+export interface WriteAttachmentOptions extends StoreCallOptions {
+  /** Docker schema 2 media types (cosign's `COSIGN_DOCKER_MEDIA_TYPES=1`). */
+  readonly dockerMediaTypes?: boolean
+  /**
+   * The new image from what the tag holds now (`undefined`: no tag yet). Called once per round. Resolving to
+   * `undefined` means there is nothing to write (e.g. an equal signature is already there): the current manifest's
+   * digest is returned.
+   */
+  plan(existing: AttachmentSnapshot | undefined): Promise<AttachmentPlan | undefined>
+  /** True when `layers` hold what this write adds (so an earlier round, merged by another writer, landed). */
+  written(layers: readonly Descriptor[]): boolean
+}
+
+/**
+ * Write the attachment image at `ref` (a tag) as `options.plan` says, merging again while concurrent writers move
+ * the tag. Layer blobs must already be in the repository; the config blob is pushed here.
+ *
+ * @returns The digest of the manifest now holding our layer.
+ * @throws {CountersignError} ERR_OCI_HTTP when the tag kept changing for 12 rounds; store errors.
+ */
+export async function writeAttachmentImage(
+  store: OCIStore,
+  ref: Reference,
+  options: WriteAttachmentOptions,
+): Promise<string> {
+  const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
+  for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
+    // Contending writers back off with full jitter so that one of them gets a quiet window.
+    if (round > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** round))
+    const existing = await readAttachmentImage(store, ref, call)
+    if (existing && options.written(existing.layers)) return existing.manifestDigest
+    const plan = await options.plan(existing)
+    if (plan === undefined) {
+      if (existing === undefined) throw new TypeError('plan() may skip the write only when the tag exists')
+      return existing.manifestDigest
+    }
+    const image = await buildSignatureImage(plan.layers, {
+      digest: sha256Digest,
+      history: plan.history,
+      ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
+      ...(plan.created ? { created: plan.created } : {}),
+    })
+    // Blobs first, manifest last: the manifest PUT is the only step that changes what the tag points to.
+    await store.pushBlob(ref, image.config, image.configDescriptor.mediaType, call)
+    // Shrink the read-modify-write window to one round trip: if the tag moved since we read it, merge again.
+    const started = Date.now()
+    if ((await currentDigest(store, ref, call)) !== existing?.manifestDigest) continue
+    const written = await store.pushManifest(ref, image.manifest, image.manifestMediaType, call)
+    if (await stillOurs(store, ref, written.digest, options.written, call, Date.now() - started)) return written.digest
+  }
+  throw new CountersignError(
+    'ERR_OCI_HTTP',
+    `the attachment tag ${ref.tag} kept changing under concurrent writers; gave up after ${MAX_WRITE_ROUNDS} rounds`,
+  )
+}
+
+/** The attachment image at `ref`, or `undefined` when the tag does not exist. */
+export async function readAttachmentImage(
+  store: OCIStore,
+  ref: Reference,
+  call: StoreCallOptions,
+): Promise<AttachmentSnapshot | undefined> {
+  let fetched: Awaited<ReturnType<OCIStore['fetchManifest']>>
+  try {
+    fetched = await store.fetchManifest(ref, call)
+  } catch (e) {
+    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
+    throw e
+  }
+  const layers = signatureLayers(fetched.manifest)
+  const configDesc = 'config' in fetched.manifest ? fetched.manifest.config : undefined
+  // The config only carries history and `created`; if it is gone we rebuild it rather than fail the append.
+  let config: ExistingSignatureConfig = { history: [] }
+  if (configDesc) {
+    try {
+      config = readSignatureConfig(await store.fetchBlob(ref, configDesc.digest, { ...call, maxSize: 1 << 20 }))
+    } catch (e) {
+      if (!isCountersignError(e, 'ERR_OCI_NOT_FOUND')) throw e
+    }
+  }
+  return { layers, config, manifestDigest: fetched.descriptor.digest }
+}
+
+/** True when the tag still points at our manifest (or at one that kept our layer), now and a little later. */
+async function stillOurs(
+  store: OCIStore,
+  ref: Reference,
+  ourDigest: string,
+  written: (layers: readonly Descriptor[]) => boolean,
+  call: StoreCallOptions,
+  writeMs: number,
+): Promise<boolean> {
+  // A writer that checked the tag just before our PUT landed can still overwrite it one round trip later: look
+  // again after several of our own round trips.
+  for (const wait of [0, Math.min(2000, Math.max(50, 4 * writeMs))]) {
+    if (wait > 0) await sleep(wait + Math.random() * wait)
+    const now = await store.resolve(ref, call)
+    if (now.digest === ourDigest) continue
+    const current = await readAttachmentImage(store, ref, call)
+    if (!current || !written(current.layers)) return false
+  }
+  return true
+}
+
+async function currentDigest(store: OCIStore, ref: Reference, call: StoreCallOptions): Promise<string | undefined> {
+  try {
+    return (await store.resolve(ref, call)).digest
+  } catch (e) {
+    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
+    throw e
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,22 @@
+/**
+ * Sigstore trusted roots: parse `trusted_root.json`, select log keys and authorities by ID and time, and the
+ * public-good root shipped as data.
+ *
+ * Exported from `countersign/trust`.
+ * @module
+ */
+export { PUBLIC_GOOD_TRUSTED_ROOT_JSON, publicGoodTrustedRoot } from './public-good.js'
+export {
+  type CertificateAuthority,
+  isValidAt,
+  type LogKey,
+  parseTrustedRoot,
+  selectCertificateAuthorities,
+  selectTransparencyLogs,
+  TRUSTED_ROOT_MEDIA_TYPE_V01,
+  TRUSTED_ROOT_MEDIA_TYPE_V02,
+  type TransparencyLog,
+  type TrustedRoot,
+  transparencyLogKey,
+  type ValidityPeriod,
+} from './trusted-root.js'
