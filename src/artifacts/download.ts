@@ -4,6 +4,7 @@
  * attestations as `{payloadType,payload,signatures}` lines, SBOMs as their raw bytes.
  * @module
  */
+import { resolvePredicateType } from '../attestation/predicates.js'
 import { parseStatement } from '../attestation/statement.js'
 import { type Bundle, parseBundle } from '../bundle/bundle.js'
 import { CountersignError, isCountersignError } from '../errors.js'
@@ -240,39 +241,6 @@ export interface DownloadAttestationsOptions extends DownloadOptions {
   readonly predicateType?: string
 }
 
-const PREDICATE_TYPES: Readonly<Record<string, string>> = {
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  link: 'https://in-toto.io/Link/v1',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  openvex: 'https://openvex.dev/ns',
-}
-
-/**
- * cosign's `ParsePredicateType`: a short name to its URI, or a URI as given.
- *
- * @throws {CountersignError} ERR_INVALID_INPUT when it is neither.
- * @example
- * ```ts
- * import { predicateTypeURI } from 'countersign/artifacts'
- * predicateTypeURI('slsaprovenance') // 'https://slsa.dev/provenance/v0.2'
- * ```
- *
- * Exported from `countersign/artifacts`.
- */
-export function predicateTypeURI(name: string): string {
-  const known = PREDICATE_TYPES[name]
-  if (known !== undefined) return known
-  // Go's url.ParseRequestURI: an absolute URI (scheme:...) or an absolute path.
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/.test(name) || /^\/\S*$/.test(name)) return name
-  throw new CountersignError('ERR_INVALID_INPUT', `invalid predicate type: ${JSON.stringify(name)}`)
-}
-
 /**
  * Read an image's attestations as cosign's `download attestation`: bundle referrers, then the `.att` layers, each
  * filtered by predicate type when one is given.
@@ -294,7 +262,7 @@ export async function downloadAttestations(
   options: DownloadAttestationsOptions,
 ): Promise<DownloadedAttestations> {
   const call = callOf(options)
-  const wanted = options.predicateType ? predicateTypeURI(options.predicateType) : undefined
+  const wanted = options.predicateType ? resolvePredicateType(options.predicateType) : undefined
   const digest = await digestOf(ref, options, call)
   const all = await readBundles(options.store, options.signatureRepository ?? ref, digest, options, call)
   const bundles = all.filter((b) => {

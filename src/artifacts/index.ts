@@ -50,7 +50,6 @@ export {
   formatDownloadedAttestations,
   formatDownloadedSignatures,
   type LegacySignature,
-  predicateTypeURI,
 } from './download.js'
 export { type LayoutTransferOptions, type LayoutTransferResult, loadImage, saveImage } from './save-load.js'
 export { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE, maxAttachmentSize, parseByteSize } from './size-limit.js'

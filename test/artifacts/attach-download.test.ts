@@ -6,7 +6,6 @@ import {
   downloadSignatures,
   formatDownloadedAttestations,
   formatDownloadedSignatures,
-  predicateTypeURI,
 } from '../../src/artifacts/download.js'
 import { getAttachmentTree } from '../../src/artifacts/tree.js'
 import { createStatement } from '../../src/attestation/statement.js'
@@ -216,12 +215,6 @@ describe('attach attestation (legacy .att) and download attestation', () => {
     await expect(attachAttestations(ref, enc.encode(env), { store, maxSize: 100 })).rejects.toMatchObject({
       code: 'ERR_OCI_SIZE_LIMIT',
     })
-  })
-
-  it('predicate type names map as cosign maps them', () => {
-    expect(predicateTypeURI('custom')).toBe('https://cosign.sigstore.dev/attestation/v1')
-    expect(predicateTypeURI('https://x.example/y')).toBe('https://x.example/y')
-    expect(() => predicateTypeURI('not a uri')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_INPUT' }))
   })
 })
 
