@@ -270,5 +270,5 @@ async function appendLegacy(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
   })
-  return { digest, format: 'legacy', reference: tagRef, manifestDigest: written.digest }
+  return { digest, format: 'legacy', reference: tagRef, manifestDigest: written }
 }

@@ -3,12 +3,12 @@
  * payloads, config and manifest exactly as cosign's go-containerregistry code builds them. Never exported.
  * @module
  */
-import { CountersignError, isCountersignError } from '../errors.js'
+import { writeAttachmentImage } from '../legacy-attachment-write.js'
 import { sha256Digest } from '../oci/digest.js'
 import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, PushedManifest, Reference, StoreCallOptions } from '../oci/types.js'
 import { SIGNATURE_ANNOTATION } from '../signature/annotations.js'
-import { buildSignatureImage, readSignatureConfig, signatureLayers } from '../signature/signature-image.js'
+import { buildSignatureImage } from '../signature/signature-image.js'
 
 /** A payload to store as a layer, with its descriptor (annotations included). */
 export interface AttachmentLayer {
@@ -21,9 +21,6 @@ export interface AttachmentWriteOptions extends StoreCallOptions {
   readonly dockerMediaTypes?: boolean
   readonly onProgress?: ProgressCallback
 }
-
-/** Rounds of read-merge-write before giving up on a tag that keeps changing under us. */
-const MAX_ROUNDS = 6
 
 /** Build a layer descriptor for `bytes`. */
 export async function attachmentLayer(
@@ -80,84 +77,32 @@ export async function writeSingleLayerImage(
 
 /**
  * Append layers to the image at `tagRef` (`.sig` or `.att`), as cosign's `AttachSignatureToEntity` +
- * `WriteSignatures` do (no dedupe). The tag is read-modify-write with no registry locking, so after writing it is
- * read again and the merge repeated (bounded) when a concurrent writer replaced it without our layers.
+ * `WriteSignatures` do (no dedupe), through the shared read-modify-write protection for attachment tags.
+ *
+ * @returns The digest of the manifest now holding the layers.
  */
 export async function appendAttachmentLayers(
   store: OCIStore,
   tagRef: Reference,
   layers: readonly AttachmentLayer[],
   options: AttachmentWriteOptions,
-): Promise<PushedManifest> {
+): Promise<string> {
   const call = options.signal ? { signal: options.signal } : {}
   for (const l of layers) await pushBlobWithProgress(store, tagRef, l.bytes, l.descriptor.mediaType, options)
   const ours = layers.map((l) => l.descriptor)
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** round))
-    const existing = await readExisting(store, tagRef, call)
-    const image = await buildSignatureImage([...(existing?.layers ?? []), ...ours], {
-      digest: sha256Digest,
-      history: existing?.history ?? [],
-      ...(existing?.created !== undefined ? { created: existing.created } : {}),
-      ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
-    })
-    await store.pushBlob(tagRef, image.config, image.configDescriptor.mediaType, call)
-    if ((await currentDigest(store, tagRef, call)) !== existing?.digest) continue
-    const written = await store.pushManifest(tagRef, image.manifest, image.manifestMediaType, call)
-    const after = await readExisting(store, tagRef, call)
-    if (after !== undefined && ours.every((d) => hasLayer(after.layers, d))) return written
-  }
-  throw new CountersignError(
-    'ERR_OCI_HTTP',
-    `the attachment tag ${tagRef.tag} kept changing under concurrent writers; gave up after ${MAX_ROUNDS} rounds`,
-  )
+  return writeAttachmentImage(store, tagRef, {
+    ...call,
+    ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
+    written: (have) => ours.every((d) => hasLayer(have, d)),
+    plan: async (existing) => ({
+      layers: [...(existing?.layers ?? []), ...ours],
+      history: existing?.config.history ?? [],
+      ...(existing?.config.created !== undefined ? { created: existing.config.created } : {}),
+    }),
+  })
 }
 
 function hasLayer(layers: readonly Descriptor[], d: Descriptor): boolean {
   const sig = d.annotations?.[SIGNATURE_ANNOTATION]
   return layers.some((l) => l.digest === d.digest && l.annotations?.[SIGNATURE_ANNOTATION] === sig)
-}
-
-async function currentDigest(store: OCIStore, ref: Reference, call: StoreCallOptions): Promise<string | undefined> {
-  try {
-    return (await store.resolve(ref, call)).digest
-  } catch (e) {
-    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
-    throw e
-  }
-}
-
-interface Existing {
-  readonly digest: string
-  readonly layers: readonly Descriptor[]
-  readonly history: readonly unknown[]
-  readonly created?: string
-}
-
-async function readExisting(store: OCIStore, tagRef: Reference, call: StoreCallOptions): Promise<Existing | undefined> {
-  let fetched: Awaited<ReturnType<OCIStore['fetchManifest']>>
-  try {
-    fetched = await store.fetchManifest(tagRef, call)
-  } catch (e) {
-    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
-    throw e
-  }
-  const layers = signatureLayers(fetched.manifest)
-  let config: ReturnType<typeof readSignatureConfig> = { history: [] }
-  if ('config' in fetched.manifest) {
-    try {
-      config = readSignatureConfig(
-        await store.fetchBlob(tagRef, fetched.manifest.config.digest, { ...call, maxSize: 1 << 20 }),
-      )
-    } catch (e) {
-      // A missing config only carried history; rebuild it rather than fail the append.
-      if (!isCountersignError(e, 'ERR_OCI_NOT_FOUND')) throw e
-    }
-  }
-  return {
-    digest: fetched.descriptor.digest,
-    layers,
-    history: config.history,
-    ...(config.created !== undefined ? { created: config.created } : {}),
-  }
 }
