@@ -13,6 +13,8 @@ const library = {
   'bundle/index': 'src/bundle/index.ts',
   'trust/index': 'src/trust/index.ts',
   'rekor/index': 'src/rekor/index.ts',
+  'x509/index': 'src/x509/index.ts',
+  'timestamp/index': 'src/timestamp/index.ts',
   'blob/index': 'src/blob/index.ts',
   'artifacts/index': 'src/artifacts/index.ts',
   sign: 'src/sign.ts',

@@ -184,3 +184,11 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
 }
 
 export type { AuditEvent, AuditListener } from './audit.js'
+export type { ArtifactInput } from './verifier/signature.js'
+export {
+  type BundlePolicy,
+  type BundleVerificationResult,
+  type BundleVerifierOptions,
+  type VerifyBundleOptions,
+  verifyBundle,
+} from './verifier/verify-bundle.js'

@@ -1,10 +1,19 @@
 /**
- * Transparency-log verification: RFC 6962 Merkle proofs, signed checkpoints (C2SP signed notes) and Rekor v1 signed
- * entry timestamps. Pure functions; no network.
+ * Transparency-log verification: RFC 6962 Merkle proofs, signed checkpoints (C2SP signed notes), Rekor v1 signed
+ * entry timestamps, Rekor entry bodies and whole bundle log entries. Pure functions; no network.
  *
  * Exported from `countersign/rekor`.
  * @module
  */
+export {
+  type EntryBodyExpectation,
+  type RekorBodySignature,
+  type RekorDigest,
+  type RekorDigestAlgorithm,
+  type RekorEntryBody,
+  readEntryBody,
+  verifyEntryBody,
+} from './body.js'
 export {
   type Checkpoint,
   checkpointVerifierForLog,
@@ -22,6 +31,12 @@ export {
   verifySignedNote,
 } from './checkpoint.js'
 export {
+  isRekorV2Entry,
+  parseTransparencyLogEntry,
+  type TransparencyLogEntry,
+  type TransparencyLogInclusionProof,
+} from './entry.js'
+export {
   type ConsistencyProofInput,
   type InclusionProofInput,
   merkleLeafHash,
@@ -31,3 +46,9 @@ export {
   verifyInclusionProof,
 } from './merkle.js'
 export { type SignedEntryTimestampInput, signedEntryTimestampPayload, verifySignedEntryTimestamp } from './set.js'
+export {
+  type TransparencyLogEvidence,
+  type VerifiedTransparencyLogEntry,
+  type VerifyTransparencyLogEntryOptions,
+  verifyTransparencyLogEntry,
+} from './verify-entry.js'

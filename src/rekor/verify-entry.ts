@@ -1,0 +1,219 @@
+/**
+ * Verify one transparency-log entry of a bundle: the log is trusted, the entry is in it (signed entry timestamp and/or
+ * inclusion proof under a signed checkpoint), and its body logs this bundle.
+ *
+ * @module
+ */
+import type { BundleVersion } from '../bundle/bundle.js'
+import { CountersignError, isCountersignError } from '../errors.js'
+import { selectTransparencyLogs, type TransparencyLog } from '../trust/trusted-root.js'
+import { type EntryBodyExpectation, type RekorEntryBody, verifyEntryBody } from './body.js'
+import { type Checkpoint, checkpointVerifierForLog, verifyCheckpoint } from './checkpoint.js'
+import {
+  isParsedTransparencyLogEntry,
+  isRekorV2Entry,
+  parseTransparencyLogEntry,
+  type TransparencyLogEntry,
+} from './entry.js'
+import { merkleLeafHash, verifyInclusionProof } from './merkle.js'
+import { verifySignedEntryTimestamp } from './set.js'
+
+/** Default tolerance for a verifier clock behind the log's: a minute. */
+const DEFAULT_CLOCK_SKEW_SECONDS = 60
+
+/**
+ * What an entry was proven with: `set` (Rekor v1 inclusion promise), `proof` (inclusion proof under a signed
+ * checkpoint).
+ *
+ * Exported from `countersign/rekor`.
+ */
+export type TransparencyLogEvidence = 'set' | 'proof'
+
+/**
+ * Options of {@link verifyTransparencyLogEntry}: the trusted logs, the bundle's version, and what the body must match.
+ *
+ * Exported from `countersign/rekor`.
+ */
+export interface VerifyTransparencyLogEntryOptions extends EntryBodyExpectation {
+  /** `trustedRoot.tlogs`. */
+  readonly tlogs: readonly TransparencyLog[]
+  /** `bundle.version`: v0.1 entries need an inclusion promise; later versions an inclusion proof with checkpoint. */
+  readonly bundleVersion: BundleVersion
+  /** The current time, for the integrated-time check (default: now). */
+  readonly now?: Date
+  /** How far an integrated time may lie ahead of `now` (default 60 s, for clock skew). */
+  readonly clockSkewSeconds?: number
+}
+
+/**
+ * A verified entry.
+ *
+ * Exported from `countersign/rekor`.
+ */
+export interface VerifiedTransparencyLogEntry {
+  readonly entry: TransparencyLogEntry
+  /** The trusted-root log that vouched for the entry. */
+  readonly log: TransparencyLog
+  /** The integrated time, only when a verified SET signs it (without one it is unauthenticated; Rekor v2 has none). */
+  readonly integratedTime?: Date
+  readonly verifiedBy: readonly TransparencyLogEvidence[]
+  /** The verified checkpoint, when the entry had an inclusion proof. */
+  readonly checkpoint?: Checkpoint
+  readonly body: RekorEntryBody
+}
+
+function tlogError(check: string, reason: string, cause?: unknown): never {
+  throw new CountersignError('ERR_TLOG_INCLUSION_PROOF', `transparency log entry: ${reason}`, {
+    details: { check, reason },
+    ...(cause === undefined ? {} : { cause }),
+  })
+}
+
+/** Bundle version rules (sigstore-js validate.ts; sigstore-go rejects a proof without checkpoint in any version). */
+function checkShape(entry: TransparencyLogEntry, version: BundleVersion): void {
+  const { inclusionPromise, inclusionProof } = entry
+  if (inclusionProof !== undefined && inclusionProof.checkpoint === undefined) {
+    tlogError('checkpoint', 'the inclusion proof has no checkpoint')
+  }
+  if (version === '0.1' && inclusionPromise === undefined) {
+    tlogError('set', 'a v0.1 bundle entry needs an inclusion promise')
+  }
+  if (version !== '0.1' && inclusionProof === undefined) {
+    tlogError('proof', `a v${version} bundle entry needs an inclusion proof`)
+  }
+  if (isRekorV2Entry(entry) && inclusionProof === undefined)
+    tlogError('proof', 'a Rekor v2 entry needs an inclusion proof')
+  if (inclusionPromise === undefined && inclusionProof === undefined) {
+    tlogError('proof', 'the entry has neither an inclusion promise nor an inclusion proof')
+  }
+}
+
+async function verifyProof(
+  entry: TransparencyLogEntry,
+  logs: readonly TransparencyLog[],
+): Promise<{ log: TransparencyLog; checkpoint: Checkpoint }> {
+  const proof = entry.inclusionProof!
+  let firstError: unknown
+  for (const log of logs) {
+    let checkpoint: Checkpoint
+    try {
+      const verifier = checkpointVerifierForLog(log)
+      // Rekor v2 (C2SP) checkpoints name their log in the origin line; Rekor v1 origins carry a tree ID instead.
+      checkpoint = await verifyCheckpoint(proof.checkpoint!, [verifier], {
+        ...(verifier.name === undefined ? {} : { origin: verifier.name }),
+        rootHash: proof.rootHash,
+        treeSize: proof.treeSize,
+      })
+    } catch (cause) {
+      firstError ??= cause
+      continue
+    }
+    try {
+      // Root and size come from the verified checkpoint (equal to the proof's, which verifyCheckpoint checked).
+      verifyInclusionProof({
+        index: proof.logIndex,
+        treeSize: checkpoint.treeSize,
+        leafHash: merkleLeafHash(entry.canonicalizedBody),
+        proof: proof.hashes,
+        rootHash: checkpoint.rootHash,
+      })
+    } catch (cause) {
+      const reason = isCountersignError(cause) ? String(cause.details?.reason ?? cause.message) : 'invalid proof'
+      tlogError('proof', `inclusion proof: ${reason}`, cause)
+    }
+    return { log, checkpoint }
+  }
+  if (isCountersignError(firstError, 'ERR_TLOG_INCLUSION_PROOF')) throw firstError
+  tlogError('checkpoint', 'no usable checkpoint key for this log', firstError)
+}
+
+/**
+ * Verify one entry of `bundle.tlogEntries` for a bundle, offline:
+ *
+ * 1. shape and bundle-version rules: v0.1 needs an inclusion promise, v0.2+ an inclusion proof; a proof always needs
+ *    its checkpoint; Rekor v2 entries need a proof;
+ * 2. the log: a trusted-root tlog with the entry's log ID;
+ * 3. the body logs this bundle ({@link verifyEntryBody});
+ * 4. the inclusion promise (SET) with a log key valid at the integrated time, when present;
+ * 5. the inclusion proof against a checkpoint signed by that log (Rekor v1: key hint; Rekor v2: name and key, origin =
+ *    log host), when present;
+ * 6. the integrated time is not after `now` (plus `clockSkewSeconds`; checked before 4 and 5).
+ *
+ * Thresholds, duplicate entries and checking the certificate against the integrated time are the caller's.
+ *
+ * @param entry - A raw `tlogEntries` element or a {@link parseTransparencyLogEntry} result.
+ * @param options - Trusted logs, bundle version, content, verifier and artifact.
+ * @returns The entry, its log, the evidence that verified and the SET-backed integrated time.
+ * @throws {CountersignError} ERR_BUNDLE_INVALID for a malformed entry; ERR_TLOG_ENTRY_MISMATCH when the body logs
+ *   something else; ERR_TLOG_INCLUSION_PROOF with `details.check` `log` (no trusted log), `set`, `proof`,
+ *   `checkpoint` or `integratedTime` (in the future).
+ * @example
+ * ```ts
+ * import { parseBundle } from 'countersign/bundle'
+ * import { verifyTransparencyLogEntry } from 'countersign/rekor'
+ * import { parseTrustedRoot } from 'countersign/trust'
+ * const bundle = parseBundle(bundleBytes)
+ * const result = await verifyTransparencyLogEntry(bundle.tlogEntries[0], {
+ *   tlogs: parseTrustedRoot(rootBytes).tlogs,
+ *   bundleVersion: bundle.version,
+ *   content: bundle.content,
+ *   verifier: { certificate: leafDER },
+ *   artifact: artifactBytes,
+ * })
+ * console.log(result.verifiedBy, result.integratedTime)
+ * ```
+ *
+ * Exported from `countersign/rekor`.
+ */
+export async function verifyTransparencyLogEntry(
+  entry: unknown,
+  options: VerifyTransparencyLogEntryOptions,
+): Promise<VerifiedTransparencyLogEntry> {
+  const e = isParsedTransparencyLogEntry(entry) ? entry : parseTransparencyLogEntry(entry)
+  checkShape(e, options.bundleVersion)
+  const candidates = selectTransparencyLogs(options.tlogs, e.logId)
+  if (candidates.length === 0) tlogError('log', 'no trusted transparency log has this log ID')
+  const body = verifyEntryBody(e, options)
+  // Checked before any signature work: a future time fails whether or not a SET signs it.
+  if (e.integratedTime > 0n) {
+    const now = (options.now ?? new Date()).getTime()
+    const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS
+    if (Number.isNaN(now) || Number(e.integratedTime) * 1000 > now + skew * 1000) {
+      tlogError('integratedTime', 'the integrated time is in the future')
+    }
+  }
+
+  const verifiedBy: TransparencyLogEvidence[] = []
+  let log: TransparencyLog | undefined
+  let integratedTime: Date | undefined
+  if (e.inclusionPromise !== undefined) {
+    log = await verifySignedEntryTimestamp(
+      {
+        canonicalizedBody: e.canonicalizedBody,
+        integratedTime: e.integratedTime,
+        logId: e.logId,
+        logIndex: e.logIndex,
+        signedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
+      },
+      candidates,
+    )
+    integratedTime = new Date(Number(e.integratedTime) * 1000)
+    verifiedBy.push('set')
+  }
+  let checkpoint: Checkpoint | undefined
+  if (e.inclusionProof !== undefined) {
+    // With a verified SET the checkpoint must come from the same log key; without one, any key of this log ID.
+    const result = await verifyProof(e, log === undefined ? candidates : [log])
+    log ??= result.log
+    checkpoint = result.checkpoint
+    verifiedBy.push('proof')
+  }
+  return Object.freeze({
+    entry: e,
+    log: log!,
+    ...(integratedTime === undefined ? {} : { integratedTime }),
+    verifiedBy: Object.freeze(verifiedBy),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    body,
+  })
+}

@@ -1,0 +1,17 @@
+/**
+ * RFC 3161 timestamps as Sigstore uses them: parse a TimeStampResp or TimeStampToken, verify it against the
+ * timestamped data (the signature bytes) and the timestamp authorities of a trusted root, and enforce a threshold.
+ *
+ * Exported from `countersign/timestamp`.
+ * @module
+ */
+export type { TimestampFailureReason } from './algorithms.js'
+export { parseTimestamp, type TimestampAttribute, type TimestampSigner, type TimestampToken } from './parse.js'
+export {
+  MAX_TIMESTAMPS,
+  type TimestampFailure,
+  type VerifyTimestampsOptions,
+  type VerifyTimestampsResult,
+  verifyTimestamps,
+} from './thresholds.js'
+export { type VerifiedTimestamp, type VerifyTimestampOptions, verifyTimestamp } from './verify.js'

@@ -1,0 +1,126 @@
+/** The artifact checks of bundle verification: the signature over the artifact (or DSSE PAE) and the subject. @module */
+import { p256, p384, p521 } from '@noble/curves/nist.js'
+import { parseStatement, statementHasSubjectDigest } from '../attestation/statement.js'
+import type { Bundle } from '../bundle/bundle.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
+import { verifyDSSE } from '../dsse/verify.js'
+import { CountersignError } from '../errors.js'
+import { equalBytes, fromHex, toHex } from '../internal/bytes.js'
+import { type HashAlgorithm, type PublicKey, type VerifyOptions, verifySignature } from '../keys/index.js'
+import { rawPublicKey } from '../keys/parse.js'
+
+/**
+ * The artifact: its bytes, or only its digest (`sha256:<hex>` / `sha512:<hex>`).
+ *
+ * Exported from `countersign/verify`.
+ */
+export type ArtifactInput = Uint8Array | { readonly digest: string }
+
+const SIG_FAILED = () =>
+  new CountersignError('ERR_SIGNATURE_INVALID', 'signature verification failed', { details: { check: 'signature' } })
+
+/** Verify the bundle's signature with `key` against the artifact; `undefined` artifact = no artifact policy. */
+export async function checkArtifactSignature(
+  bundle: Bundle,
+  key: PublicKey,
+  artifact: ArtifactInput | undefined,
+): Promise<void> {
+  const c = bundle.content
+  if (c.type === 'dsseEnvelope') {
+    if ((await verifyDSSE(c.envelope, [key], verifyOptionsFor(key))) < 0) throw SIG_FAILED()
+    if (artifact === undefined) return
+    if (c.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+      throw new CountersignError('ERR_DSSE_INVALID', `unsupported DSSE payload type ${c.envelope.payloadType}`)
+    }
+    const statement = parseStatement(c.envelope.payload)
+    const digests = await artifactDigests(artifact)
+    if (!digests.some((d) => statementHasSubjectDigest(statement, d))) {
+      throw new CountersignError(
+        'ERR_CLAIMS_INVALID',
+        'provided artifact digest does not match any digest in statement',
+        {
+          details: { check: 'artifact' },
+        },
+      )
+    }
+    return
+  }
+  if (artifact === undefined) {
+    throw new CountersignError('ERR_INVALID_INPUT', 'a message-signature bundle needs the artifact or its digest')
+  }
+  const md = c.messageDigest
+  if (artifact instanceof Uint8Array) {
+    if (md && md.digest.length > 0) {
+      const alg = hashOf(md.algorithm)
+      if (alg && !equalBytes(await hash(alg, artifact), md.digest)) {
+        throw new CountersignError('ERR_CLAIMS_INVALID', 'message digest does not match the artifact', {
+          details: { check: 'artifact' },
+        })
+      }
+    }
+    const options = { ...verifyOptionsFor(key), ...(md && hashOf(md.algorithm) ? { hash: hashOf(md.algorithm)! } : {}) }
+    if (!(await verifySignature(key, artifact, c.signature, options))) throw SIG_FAILED()
+    return
+  }
+  // Only the digest: verify the signature over the prehash (ECDSA; Web Crypto cannot take a prehash).
+  const [, hex] = splitDigest(artifact.digest)
+  const digest = fromHex(hex)
+  if (md && md.digest.length > 0 && !equalBytes(md.digest, digest)) {
+    throw new CountersignError('ERR_CLAIMS_INVALID', 'message digest does not match the artifact digest', {
+      details: { check: 'artifact' },
+    })
+  }
+  const curve =
+    key.algorithm === 'ecdsa-p256'
+      ? p256
+      : key.algorithm === 'ecdsa-p384'
+        ? p384
+        : key.algorithm === 'ecdsa-p521'
+          ? p521
+          : undefined
+  if (!curve) {
+    throw new CountersignError(
+      'ERR_UNSUPPORTED_ALGORITHM',
+      `verifying a ${key.algorithm} signature from a digest alone`,
+    )
+  }
+  let ok = false
+  try {
+    ok = curve.verify(c.signature, digest, rawPublicKey(key), { prehash: false, format: 'der', lowS: false })
+  } catch {
+    ok = false
+  }
+  if (!ok) throw SIG_FAILED()
+}
+
+function verifyOptionsFor(key: PublicKey): VerifyOptions {
+  switch (key.algorithm) {
+    case 'ecdsa-p384':
+      return { hash: 'sha384' }
+    case 'ecdsa-p521':
+      return { hash: 'sha512' }
+    default:
+      return { hash: 'sha256' }
+  }
+}
+
+function hashOf(algorithm: string): HashAlgorithm | undefined {
+  return ({ SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' } as const)[algorithm as 'SHA2_256']
+}
+
+function splitDigest(d: string): [HashAlgorithm | undefined, string] {
+  const m = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(d)
+  if (!m) throw new CountersignError('ERR_INVALID_INPUT', `invalid artifact digest: ${d}`)
+  return [m[1] as HashAlgorithm, m[2]!]
+}
+
+async function hash(alg: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+  const name = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' }[alg]
+  return new Uint8Array(await crypto.subtle.digest(name, new Uint8Array(data)))
+}
+
+/** The digests an in-toto subject may carry for this artifact. */
+async function artifactDigests(artifact: ArtifactInput): Promise<string[]> {
+  if (!(artifact instanceof Uint8Array)) return [artifact.digest]
+  return [`sha256:${toHex(await hash('sha256', artifact))}`, `sha512:${toHex(await hash('sha512', artifact))}`]
+}

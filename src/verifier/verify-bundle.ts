@@ -1,0 +1,290 @@
+/**
+ * Offline Sigstore bundle verification: transparency-log entries, RFC 3161 timestamps, the certificate chain at every
+ * verified time, SCTs, the identity policy (or a managed key), and the signature over the artifact. No network.
+ * @module
+ */
+import { type Bundle, parseBundle } from '../bundle/bundle.js'
+import { CountersignError } from '../errors.js'
+import { equalBytes, fromBase64, fromHex } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
+import { keyHint, type PublicKey, parsePublicKey } from '../keys/index.js'
+import { isRekorV2Entry, parseTransparencyLogEntry } from '../rekor/entry.js'
+import { type VerifiedTransparencyLogEntry, verifyTransparencyLogEntry } from '../rekor/verify-entry.js'
+import { verifyTimestamps } from '../timestamp/thresholds.js'
+import type { VerifiedTimestamp } from '../timestamp/verify.js'
+import { isValidAt, type TrustedRoot } from '../trust/trusted-root.js'
+import { type Certificate, parseCertificate } from '../x509/certificate.js'
+import { verifyCertificateChain } from '../x509/chain.js'
+import { type CertificateIdentity, checkIdentity, type IdentityPolicy } from '../x509/identity.js'
+import { verifyEmbeddedSCTs } from '../x509/sct.js'
+import { type ArtifactInput, checkArtifactSignature } from './signature.js'
+
+/**
+ * Who must have signed: a certificate identity (keyless) or a managed public key.
+ *
+ * Exported from `countersign/verify`.
+ */
+export interface BundlePolicy {
+  /** Certificate identity policy (SAN / issuer, exact or RE2-style regexp, GitHub claims). */
+  readonly identity?: IdentityPolicy
+  /** A managed key, or a lookup by the bundle's key hint. */
+  readonly key?: PublicKey | ((hint: string) => PublicKey | undefined)
+  /** When the managed key was valid (each verified time must fall inside, ends inclusive). */
+  readonly keyValidFor?: { readonly start?: Date; readonly end?: Date }
+}
+
+/**
+ * Thresholds and clock for {@link verifyBundle} (sigstore-go's verifier options).
+ *
+ * Exported from `countersign/verify`.
+ */
+export interface BundleVerifierOptions {
+  /** Verified transparency-log entries required (default 1; 0 with `insecureIgnoreTlog` semantics). */
+  readonly tlogThreshold?: number
+  /** Verified SCTs required for certificates (default 1). */
+  readonly ctlogThreshold?: number
+  /** Verified RFC 3161 timestamps required (default 0). */
+  readonly signedTimestampThreshold?: number
+  /** Verified integrated times (SET-backed) required (default 0). */
+  readonly integratedTimestampThreshold?: number
+  /** Verified times of either kind required (default 1). */
+  readonly observerTimestampThreshold?: number
+  /** The clock for "integrated time in the future" (default now). */
+  readonly now?: Date
+}
+
+/**
+ * Options for {@link verifyBundle}.
+ *
+ * Exported from `countersign/verify`.
+ */
+export interface VerifyBundleOptions extends BundleVerifierOptions {
+  readonly trustedRoot: TrustedRoot
+  readonly policy: BundlePolicy
+}
+
+/**
+ * What a verified bundle proved.
+ *
+ * Exported from `countersign/verify`.
+ */
+export interface BundleVerificationResult {
+  readonly bundle: Bundle
+  /** The signer: certificate identity (keyless) or key hint (managed key). */
+  readonly signer:
+    | { readonly type: 'certificate'; readonly identity?: CertificateIdentity; readonly certificate: Certificate }
+    | {
+        readonly type: 'key'
+        readonly hint: string
+      }
+  readonly tlogEntries: readonly VerifiedTransparencyLogEntry[]
+  readonly timestamps: readonly VerifiedTimestamp[]
+  /** Every verified time (integrated times and RFC 3161 times). */
+  readonly verifiedTimes: readonly Date[]
+}
+
+/**
+ * Verify a Sigstore bundle (v0.1–v0.3) offline against a trusted root, in sigstore-go's order: log entries and
+ * timestamps, the certificate chain at every verified time with SCTs and identity (or a managed key and its
+ * validity), then the signature over the artifact (message signature, or DSSE with the in-toto subject). RFC 3161
+ * timestamps that do not verify are dropped and the rest counted; every log entry must verify.
+ *
+ * @param input - Bundle JSON bytes, a parsed JSON object, or a parsed {@link Bundle}.
+ * @param artifact - The artifact bytes, `{ digest: 'sha256:…' }`, or `undefined` to skip the artifact check
+ *   (DSSE only; unsafe — the caller checks the statement).
+ * @throws {CountersignError} with the failing check's code: ERR_BUNDLE_INVALID, ERR_TLOG_INCLUSION_PROOF,
+ *   ERR_TLOG_ENTRY_MISMATCH, ERR_TIMESTAMP_INVALID, ERR_CERT_CHAIN_INVALID, ERR_CERT_EXPIRED, ERR_POLICY_DENIED,
+ *   ERR_SIGNATURE_INVALID, ERR_CLAIMS_INVALID.
+ * @example
+ * ```ts
+ * import { verifyBundle } from 'countersign/verify'
+ * import { publicGoodTrustedRoot } from 'countersign/trust'
+ * await verifyBundle(bundleBytes, artifactBytes, {
+ *   trustedRoot: publicGoodTrustedRoot(),
+ *   policy: { identity: { subject: 'me@example.com', issuer: 'https://github.com/login/oauth' } },
+ * })
+ * ```
+ *
+ * Exported from `countersign/verify`.
+ */
+export async function verifyBundle(
+  input: Uint8Array | unknown,
+  artifact: ArtifactInput | undefined,
+  options: VerifyBundleOptions,
+): Promise<BundleVerificationResult> {
+  const bundle = isParsedBundle(input) ? input : parseBundle(input)
+  const root = options.trustedRoot
+  const vm = bundle.verificationMaterial
+  const signatureBytes =
+    bundle.content.type === 'dsseEnvelope' ? bundle.content.envelope.signatures[0]!.sig : bundle.content.signature
+
+  // Signer material.
+  let leaf: Certificate | undefined
+  let intermediates: Certificate[] = []
+  let key: PublicKey
+  let hint = ''
+  if (vm.type === 'publicKey') {
+    hint = vm.hint
+    const k = typeof options.policy.key === 'function' ? options.policy.key(vm.hint) : options.policy.key
+    if (!k)
+      throw new CountersignError('ERR_POLICY_DENIED', 'bundle is signed by a key and no key was provided', {
+        details: { check: 'key' },
+      })
+    key = k
+  } else {
+    const ders = vm.type === 'certificate' ? [vm.certificate] : vm.certificates
+    try {
+      leaf = parseCertificate(ders[0]!)
+      intermediates = ders.slice(1).map((d) => parseCertificate(d))
+    } catch (cause) {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle certificate does not parse', { cause })
+    }
+    key = parsePublicKey(leaf.spki)
+    // A bundle may carry its CA chain, but a self-signed certificate in it must be one of the trusted roots: a
+    // foreign root in the bundle is refused before anything else (conformance bundle-with-root-cert).
+    const anchors = root.certificateAuthorities.flatMap((ca) => ca.certChain)
+    for (const c of intermediates) {
+      if (equalBytes(c.subject.raw, c.issuer.raw) && !anchors.some((a) => equalBytes(a, c.raw))) {
+        throw new CountersignError('ERR_CERT_CHAIN_INVALID', 'bundle certificate chain contains an untrusted root', {
+          details: { check: 'chain', reason: 'untrusted-root-in-bundle' },
+        })
+      }
+    }
+  }
+
+  // Transparency log: every entry must verify; duplicates count once (and are refused).
+  const tlogEntries: VerifiedTransparencyLogEntry[] = []
+  const seen: string[] = []
+  for (const raw of bundle.tlogEntries) {
+    const entry = parseTransparencyLogEntry(raw)
+    const id = `${Array.from(entry.logId).join(',')}#${entry.logIndex}`
+    if (seen.includes(id)) throw new CountersignError('ERR_BUNDLE_INVALID', 'duplicate transparency log entry')
+    seen.push(id)
+    tlogEntries.push(
+      await verifyTransparencyLogEntry(entry, {
+        tlogs: root.tlogs,
+        bundleVersion: bundle.version,
+        content: bundle.content,
+        verifier: leaf ? { certificate: leaf.raw } : { publicKey: key },
+        ...(artifact !== undefined
+          ? { artifact: artifact instanceof Uint8Array ? artifact : digestOf(artifact.digest) }
+          : {}),
+        ...(options.now ? { now: options.now } : {}),
+      }),
+    )
+  }
+  const tlogThreshold = options.tlogThreshold ?? 1
+  if (tlogEntries.length < tlogThreshold) {
+    throw new CountersignError(
+      'ERR_TLOG_INCLUSION_PROOF',
+      `${tlogEntries.length} transparency log entries, ${tlogThreshold} required`,
+      {
+        details: { check: 'tlog-threshold' },
+      },
+    )
+  }
+
+  // RFC 3161: unverifiable tokens are dropped (shared/README verdict policy) but a root without TSAs fails them all.
+  const tokens = rfc3161Tokens(bundle)
+  let timestamps: readonly VerifiedTimestamp[] = []
+  if (tokens.length > 0) {
+    if (root.timestampAuthorities.length === 0) {
+      throw new CountersignError(
+        'ERR_TIMESTAMP_INVALID',
+        'bundle has RFC 3161 timestamps but the trusted root has no TSA',
+        {
+          details: { check: 'timestamp', reason: 'no-tsa' },
+        },
+      )
+    }
+    timestamps = (await verifyTimestamps(tokens, signatureBytes, { trustedRoot: root, threshold: 0 })).verified
+  }
+  const integrated = tlogEntries.flatMap((e) => (e.integratedTime ? [e.integratedTime] : []))
+  const tsaTimes = timestamps.map((t) => t.time)
+  const verifiedTimes = [...integrated, ...tsaTimes]
+  threshold('signedTimestampThreshold', tsaTimes.length, options.signedTimestampThreshold ?? 0)
+  threshold('integratedTimestampThreshold', integrated.length, options.integratedTimestampThreshold ?? 0)
+  threshold('observerTimestampThreshold', verifiedTimes.length, options.observerTimestampThreshold ?? 1)
+  // Rekor v2 entries carry no integrated time: their log key must have been valid at a TSA time.
+  for (const e of tlogEntries) {
+    if (isRekorV2Entry(e.entry) && !tsaTimes.some((t) => isValidAt(e.log.publicKey.validFor, t))) {
+      throw new CountersignError(
+        'ERR_TLOG_INCLUSION_PROOF',
+        'no verified timestamp falls within the log key validity',
+        {
+          details: { check: 'log', reason: 'key-validity' },
+        },
+      )
+    }
+  }
+
+  // Signer at every verified time.
+  let signer: BundleVerificationResult['signer']
+  if (leaf) {
+    let issuer: Certificate | undefined
+    for (const time of verifiedTimes) {
+      const chain = await verifyCertificateChain(leaf, root.certificateAuthorities, { time, intermediates })
+      issuer = chain.path[1]
+    }
+    if (!issuer)
+      throw new CountersignError('ERR_CERT_CHAIN_INVALID', 'no verified time to check the certificate at', {
+        details: { check: 'chain' },
+      })
+    await verifyEmbeddedSCTs(leaf, issuer, root.ctlogs, { threshold: options.ctlogThreshold ?? 1 })
+    const identity = options.policy.identity ? checkIdentity(leaf, options.policy.identity) : undefined
+    signer = { type: 'certificate', certificate: leaf, ...(identity ? { identity } : {}) }
+  } else {
+    const validity = options.policy.keyValidFor
+    if (validity) {
+      for (const t of verifiedTimes) {
+        if ((validity.start && t < validity.start) || (validity.end && t > validity.end)) {
+          throw new CountersignError('ERR_CERT_EXPIRED', 'the key was not valid at a verified time', {
+            details: { check: 'key' },
+          })
+        }
+      }
+    }
+    signer = { type: 'key', hint: hint || keyHint(key) }
+  }
+
+  await checkArtifactSignature(bundle, key, artifact)
+  return { bundle, signer, tlogEntries, timestamps, verifiedTimes }
+}
+
+function threshold(name: string, have: number, need: number): void {
+  if (have < need) {
+    throw new CountersignError('ERR_TIMESTAMP_INVALID', `${have} verified timestamps, ${need} required (${name})`, {
+      details: { check: 'timestamp', reason: 'threshold', threshold: name },
+    })
+  }
+}
+
+function rfc3161Tokens(bundle: Bundle): Uint8Array[] {
+  const tvd = bundle.timestampVerificationData
+  const list = isJSONObject(tvd) ? tvd.rfc3161Timestamps : undefined
+  if (list === undefined) return []
+  if (!Array.isArray(list)) throw new CountersignError('ERR_BUNDLE_INVALID', 'rfc3161Timestamps is not a list')
+  return list.map((t) => {
+    if (!isJSONObject(t) || typeof t.signedTimestamp !== 'string') {
+      throw new CountersignError('ERR_BUNDLE_INVALID', 'RFC 3161 timestamp without signedTimestamp')
+    }
+    // Go's base64 decoder skips line breaks; some clients wrap the token at 76 columns.
+    return fromBase64(t.signedTimestamp, { allowWhitespace: true })
+  })
+}
+
+function digestOf(d: string): { algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array } {
+  const m = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(d)
+  if (!m) throw new CountersignError('ERR_INVALID_INPUT', `invalid artifact digest: ${d}`)
+  return { algorithm: m[1] as 'sha256', digest: fromHex(m[2]!) }
+}
+
+function isParsedBundle(v: unknown): v is Bundle {
+  return (
+    isJSONObject(v) &&
+    typeof v.version === 'string' &&
+    isJSONObject(v.content) &&
+    isJSONObject(v.verificationMaterial) &&
+    'type' in (v.verificationMaterial as object)
+  )
+}

@@ -1,0 +1,297 @@
+/**
+ * Certificate path validation for Sigstore: from a leaf to a certificate authority of the trusted root, at one
+ * observer time (the verified signing time, not "now"). The only trust anchors are the trusted root's CA chains,
+ * compared byte-for-byte; certificates a bundle carries are never trusted on their own.
+ *
+ * @module
+ */
+import { CountersignError } from '../errors.js'
+import { equalBytes } from '../internal/bytes.js'
+import type { CertificateAuthority } from '../trust/trusted-root.js'
+import { selectCertificateAuthorities } from '../trust/trusted-root.js'
+import {
+  type Certificate,
+  isCertificateValidAt,
+  OID_AUTHORITY_KEY_IDENTIFIER,
+  OID_BASIC_CONSTRAINTS,
+  OID_EKU_CODE_SIGNING,
+  OID_EXTENDED_KEY_USAGE,
+  OID_KEY_USAGE,
+  OID_SUBJECT_ALT_NAME,
+  OID_SUBJECT_KEY_IDENTIFIER,
+  parseCertificate,
+} from './certificate.js'
+import { isSignedBy } from './signature.js'
+
+const OID_ANY_EKU = '2.5.29.37.0'
+const OID_CERTIFICATE_POLICIES = '2.5.29.32'
+
+// Critical extensions path validation understands. Anything else critical (name constraints, the CT poison of a
+// precertificate, private extensions) makes the certificate unusable, as in Go's x509.Verify.
+const HANDLED_CRITICAL: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  OID_KEY_USAGE,
+  OID_BASIC_CONSTRAINTS,
+  OID_SUBJECT_ALT_NAME,
+  OID_EXTENDED_KEY_USAGE,
+  OID_SUBJECT_KEY_IDENTIFIER,
+  OID_AUTHORITY_KEY_IDENTIFIER,
+  OID_CERTIFICATE_POLICIES,
+])
+
+/**
+ * Options for {@link verifyCertificateChain}.
+ *
+ * Exported from `countersign/x509`.
+ */
+export interface VerifyCertificateChainOptions {
+  /** The observer time every certificate (and the CA's `validFor`) must cover. */
+  readonly time: Date
+  /**
+   * Certificates the bundle carried after the leaf (v0.1/v0.2 `x509CertificateChain`). They add no trust: each
+   * must be a certificate of the verified path (so a bundle may repeat the trusted intermediate and root, but a
+   * foreign root or intermediate fails).
+   */
+  readonly intermediates?: readonly Certificate[]
+}
+
+/**
+ * A verified path.
+ *
+ * Exported from `countersign/x509`.
+ */
+export interface VerifiedChain {
+  /** Leaf first, trust anchor (the CA chain's last certificate) last. */
+  readonly path: readonly Certificate[]
+  /** The trusted-root CA the path ends in. */
+  readonly authority: CertificateAuthority
+}
+
+type Reason =
+  | 'leaf-profile'
+  | 'ca-profile'
+  | 'issuer-mismatch'
+  | 'signature'
+  | 'path-length'
+  | 'no-authority-valid-at-time'
+  | 'untrusted-issuer'
+  | 'bundle-chain-mismatch'
+  | 'unsupported-algorithm'
+  | 'not-valid-at-time'
+
+function chainError(reason: Reason, message: string, extra?: Record<string, unknown>): CountersignError {
+  return new CountersignError('ERR_CERT_CHAIN_INVALID', message, { details: { check: 'chain', reason, ...extra } })
+}
+
+function expiredError(cert: Certificate, role: string, time: Date): CountersignError {
+  return new CountersignError(
+    'ERR_CERT_EXPIRED',
+    `${role} certificate is not valid at ${time.toISOString()} (valid ${cert.notBefore.toISOString()} – ${cert.notAfter.toISOString()})`,
+    {
+      details: {
+        check: 'chain',
+        reason: 'not-valid-at-time',
+        certificate: role,
+        time: time.toISOString(),
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+      },
+    },
+  )
+}
+
+function unhandledCritical(cert: Certificate): string | undefined {
+  return cert.extensions.find((e) => e.critical && !HANDLED_CRITICAL.has(e.oid))?.oid
+}
+
+/** Leaf requirements: a v3 end-entity certificate for code signing. */
+function checkLeafProfile(leaf: Certificate): void {
+  if (leaf.version !== 3) throw chainError('leaf-profile', 'leaf certificate is not X.509 v3')
+  if (leaf.basicConstraints?.ca === true) throw chainError('leaf-profile', 'leaf certificate is a CA certificate')
+  if (!leaf.extendedKeyUsage?.includes(OID_EKU_CODE_SIGNING)) {
+    throw chainError('leaf-profile', 'leaf certificate lacks the codeSigning extended key usage')
+  }
+  if (leaf.keyUsage !== undefined && !leaf.keyUsage.digitalSignature) {
+    throw chainError('leaf-profile', 'leaf certificate key usage lacks digitalSignature')
+  }
+  const critical = unhandledCritical(leaf)
+  if (critical !== undefined)
+    throw chainError('leaf-profile', `leaf certificate has unhandled critical extension ${critical}`)
+}
+
+/** CA requirements: v3, critical-or-not BasicConstraints cA, keyCertSign, an EKU (if any) allowing code signing. */
+function checkCAProfile(ca: Certificate, below: number): void {
+  const name = ca.subject.text || '(empty subject)'
+  if (ca.version !== 3 || ca.basicConstraints?.ca !== true) {
+    throw chainError('ca-profile', `issuing certificate ${name} is not a CA certificate`)
+  }
+  if (ca.keyUsage === undefined || !ca.keyUsage.keyCertSign) {
+    throw chainError('ca-profile', `issuing certificate ${name} may not sign certificates (keyCertSign)`)
+  }
+  const eku = ca.extendedKeyUsage
+  if (eku !== undefined && !eku.includes(OID_EKU_CODE_SIGNING) && !eku.includes(OID_ANY_EKU)) {
+    throw chainError('ca-profile', `issuing certificate ${name} does not allow code signing`)
+  }
+  const pathLen = ca.basicConstraints.pathLenConstraint
+  if (pathLen !== undefined && below > pathLen) {
+    throw chainError(
+      'path-length',
+      `issuing certificate ${name} allows ${pathLen} intermediates below it, found ${below}`,
+    )
+  }
+  const critical = unhandledCritical(ca)
+  if (critical !== undefined)
+    throw chainError('ca-profile', `issuing certificate ${name} has unhandled critical extension ${critical}`)
+}
+
+function namesChain(child: Certificate, parent: Certificate): boolean {
+  if (!equalBytes(child.issuer.raw, parent.subject.raw)) return false
+  // When both identifiers are present they must agree (RFC 5280 §4.2.1.1); this also picks the right key when a CA
+  // was re-keyed under the same name.
+  if (child.authorityKeyId !== undefined && parent.subjectKeyId !== undefined) {
+    return equalBytes(child.authorityKeyId, parent.subjectKeyId)
+  }
+  return true
+}
+
+const authorityCache = new WeakMap<CertificateAuthority, readonly Certificate[] | CountersignError>()
+
+function authorityCertificates(ca: CertificateAuthority): readonly Certificate[] {
+  let certs = authorityCache.get(ca)
+  if (certs === undefined) {
+    try {
+      certs = Object.freeze(ca.certChain.map((der) => parseCertificate(der)))
+    } catch (cause) {
+      certs = new CountersignError('ERR_INVALID_INPUT', `trusted root CA ${ca.uri} has a malformed certificate`, {
+        cause,
+      })
+    }
+    authorityCache.set(ca, certs)
+  }
+  if (certs instanceof CountersignError) throw certs
+  return certs
+}
+
+const signatureCache = new WeakMap<Certificate, WeakMap<Certificate, Promise<boolean>>>()
+
+function signedBy(child: Certificate, parent: Certificate): Promise<boolean> {
+  let perParent = signatureCache.get(child)
+  if (!perParent) {
+    perParent = new WeakMap()
+    signatureCache.set(child, perParent)
+  }
+  let result = perParent.get(parent)
+  if (!result) {
+    result = isSignedBy(child, parent)
+    // A rejected promise (unsupported algorithm) is not cached, so a transient failure is not remembered.
+    result.catch(() => perParent.delete(parent))
+    perParent.set(parent, result)
+  }
+  return result
+}
+
+async function verifyLink(child: Certificate, parent: Certificate, childRole: string): Promise<void> {
+  let ok: boolean
+  try {
+    ok = await signedBy(child, parent)
+  } catch (cause) {
+    if (cause instanceof CountersignError && cause.code !== 'ERR_INVALID_INPUT') {
+      throw new CountersignError('ERR_CERT_CHAIN_INVALID', `${childRole} certificate signature cannot be checked`, {
+        cause,
+        details: { check: 'chain', reason: 'unsupported-algorithm' },
+      })
+    }
+    throw cause
+  }
+  if (!ok) throw chainError('signature', `${childRole} certificate signature does not verify with its issuer's key`)
+}
+
+/** Try one CA: the leaf must be issued by some certificate of its chain, and the chain continue to the anchor. */
+async function pathThrough(leaf: Certificate, ca: CertificateAuthority, time: Date): Promise<Certificate[]> {
+  const certs = authorityCertificates(ca)
+  const start = certs.findIndex((c) => namesChain(leaf, c))
+  if (start === -1) throw chainError('untrusted-issuer', `leaf certificate was not issued by CA ${ca.uri}`)
+  const path = [leaf, ...certs.slice(start)]
+  for (let k = 1; k < path.length; k++) {
+    const cert = path[k]!
+    const role = k === path.length - 1 ? 'root' : 'intermediate'
+    checkCAProfile(cert, k - 1)
+    if (!isCertificateValidAt(cert, time)) throw expiredError(cert, role, time)
+    if (k < path.length - 1 && !namesChain(cert, path[k + 1]!)) {
+      throw chainError('issuer-mismatch', `trusted root CA ${ca.uri} chain is out of order`)
+    }
+  }
+  // Cheapest first: the CA-internal links are cached across calls, so usually only the leaf link costs a verify.
+  for (let k = path.length - 2; k >= 0; k--) {
+    await verifyLink(path[k]!, path[k + 1]!, k === 0 ? 'leaf' : 'intermediate')
+  }
+  return path
+}
+
+/**
+ * Verify a leaf certificate's chain to a CA of the trusted root at `options.time`.
+ *
+ * Checks: the leaf is a v3 non-CA with EKU codeSigning (and digitalSignature when KeyUsage is present), no
+ * unhandled critical extension; the CA's `validFor` covers the time; every certificate of the path is valid at the
+ * time; issuer/subject names match byte-for-byte and AKI/SKI agree; every issuer is a CA with keyCertSign, within
+ * its pathLenConstraint and (if it has an EKU) allowed to issue code-signing certificates; every signature
+ * verifies. The anchor is the CA chain's last certificate, trusted because it is in the root, not because it is
+ * self-signed. Bundle-supplied `intermediates` must each be a certificate of the verified path.
+ *
+ * @param leaf - The signing certificate.
+ * @param authorities - `trustedRoot.certificateAuthorities`.
+ * @param options - Observer time and bundle-supplied certificates.
+ * @returns The verified path (leaf first) and its authority.
+ * @throws {CountersignError} ERR_CERT_EXPIRED when the leaf (or a CA certificate) is outside its validity at the
+ *   time; ERR_CERT_CHAIN_INVALID otherwise (`details.check` = `chain`, `details.reason` says which rule).
+ * @example
+ * ```ts
+ * import { parseCertificate, verifyCertificateChain } from 'countersign/x509'
+ * const leaf = parseCertificate(bundleCertDer)
+ * const { path } = await verifyCertificateChain(leaf, root.certificateAuthorities, { time: signedTime })
+ * ```
+ *
+ * Exported from `countersign/x509`.
+ */
+export async function verifyCertificateChain(
+  leaf: Certificate,
+  authorities: readonly CertificateAuthority[],
+  options: VerifyCertificateChainOptions,
+): Promise<VerifiedChain> {
+  const time = options?.time
+  if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new TypeError('options.time must be a valid Date')
+  checkLeafProfile(leaf)
+  if (!isCertificateValidAt(leaf, time)) throw expiredError(leaf, 'leaf', time)
+
+  const candidates = selectCertificateAuthorities(authorities, time)
+  if (candidates.length === 0) {
+    throw chainError(
+      'no-authority-valid-at-time',
+      `no certificate authority of the trusted root is valid at ${time.toISOString()}`,
+    )
+  }
+  let best: unknown
+  for (const ca of candidates) {
+    let path: Certificate[]
+    try {
+      path = await pathThrough(leaf, ca, time)
+    } catch (error) {
+      // Keep the most specific failure: any error from a CA that did issue the leaf beats "not issued by this CA".
+      const reason = (error as CountersignError).details?.reason
+      if (best === undefined || reason !== 'untrusted-issuer') best = error
+      continue
+    }
+    for (const extra of options.intermediates ?? []) {
+      if (!path.slice(1).some((c) => equalBytes(c.raw, extra.raw))) {
+        const selfIssued = equalBytes(extra.issuer.raw, extra.subject.raw)
+        throw chainError(
+          'bundle-chain-mismatch',
+          selfIssued
+            ? `bundle certificate chain contains a root certificate (${extra.subject.text}) that is not the trusted root's`
+            : `bundle certificate chain contains ${extra.subject.text || 'a certificate'}, which is not in the trusted root's chain`,
+        )
+      }
+    }
+    return Object.freeze({ path: Object.freeze(path), authority: ca })
+  }
+  throw best
+}
