@@ -185,6 +185,7 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
 
 export type { AuditEvent, AuditListener } from './audit.js'
 export type { ArtifactInput } from './verifier/signature.js'
+export { type BundleVerifier, createVerifier } from './verifier/verifier.js'
 export {
   type BundlePolicy,
   type BundleVerificationResult,

@@ -16,6 +16,7 @@ import { triangulateCommand } from './commands/triangulate.js'
 import { verifyCommand } from './commands/verify.js'
 import { verifyAttestationCommand } from './commands/verify-attestation.js'
 import { verifyBlobCommand } from './commands/verify-blob.js'
+import { verifyBundleCommand } from './commands/verify-bundle.js'
 import type { CliIO } from './context.js'
 
 /** Every verb, in help order. */
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   verifyAttestationCommand,
   signBlobCommand,
   verifyBlobCommand,
+  verifyBundleCommand,
   attachCommand,
   downloadCommand,
   treeCommand,

@@ -1,0 +1,92 @@
+/**
+ * `verify-bundle`: verify one Sigstore bundle offline, speaking the sigstore-conformance client protocol so the
+ * conformance suite (and any script) can drive countersign. Exit 0 when verified, 1 otherwise.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { CountersignError } from '../../errors.js'
+import { parsePublicKey } from '../../keys/index.js'
+import { publicGoodTrustedRoot } from '../../trust/public-good.js'
+import { parseTrustedRoot } from '../../trust/trusted-root.js'
+import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../../verifier/verify-bundle.js'
+import type { FlagSpec } from '../args.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'bundle', type: 'string', help: 'the Sigstore bundle (JSON file)' },
+  { name: 'key', type: 'string', help: 'public key (PEM) for managed-key bundles' },
+  { name: 'certificate-identity', type: 'string', help: 'expected certificate SAN (exact)' },
+  { name: 'certificate-identity-regexp', type: 'string', help: 'expected certificate SAN (RE2 regexp, unanchored)' },
+  { name: 'certificate-oidc-issuer', type: 'string', help: 'expected OIDC issuer (exact)' },
+  { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'expected OIDC issuer (regexp)' },
+  { name: 'trusted-root', type: 'string', help: 'trusted_root.json (default: the embedded Sigstore public-good root)' },
+  { name: 'tlog-threshold', type: 'string', help: 'verified transparency-log entries required (default 1)' },
+  { name: 'ctlog-threshold', type: 'string', help: 'verified SCTs required (default 1)' },
+  { name: 'signed-timestamp-threshold', type: 'string', help: 'verified RFC 3161 timestamps required (default 0)' },
+  { name: 'observer-timestamp-threshold', type: 'string', help: 'verified times of either kind required (default 1)' },
+]
+
+const THRESHOLDS: readonly [string, keyof BundleVerifierOptions][] = [
+  ['tlog-threshold', 'tlogThreshold'],
+  ['ctlog-threshold', 'ctlogThreshold'],
+  ['signed-timestamp-threshold', 'signedTimestampThreshold'],
+  ['observer-timestamp-threshold', 'observerTimestampThreshold'],
+]
+
+/** `verify-bundle`. */
+export const verifyBundleCommand: Command = {
+  name: 'verify-bundle',
+  usage:
+    'countersign verify-bundle --bundle FILE [--key PUB | --certificate-identity[-regexp] X --certificate-oidc-issuer[-regexp] Y] [--trusted-root FILE] ARTIFACT_PATH | sha256:HEX | sha512:HEX',
+  description: 'Verify a Sigstore bundle offline (sigstore-conformance client protocol).',
+  flags,
+  async run({ flags: f, args }, io) {
+    const str = (n: string) => (typeof f[n] === 'string' ? (f[n] as string) : undefined)
+    const bundlePath = str('bundle')
+    if (!bundlePath || args.length !== 1) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'usage: verify-bundle --bundle FILE ARTIFACT_PATH|sha256:HEX|sha512:HEX',
+      )
+    }
+    const read = (p: string) => readFile(resolve(io.cwd, p))
+    const target = args[0]!
+    const artifact = /^sha(256|512):[0-9a-f]+$/.test(target) ? { digest: target } : new Uint8Array(await read(target))
+    const trustedRoot = str('trusted-root')
+      ? parseTrustedRoot(await read(str('trusted-root')!))
+      : publicGoodTrustedRoot()
+    const subject = str('certificate-identity')
+    const subjectRegExp = str('certificate-identity-regexp')
+    const issuer = str('certificate-oidc-issuer')
+    const issuerRegExp = str('certificate-oidc-issuer-regexp')
+    const keyPath = str('key')
+    if (!keyPath && !subject && !subjectRegExp) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'one of --key, --certificate-identity or --certificate-identity-regexp is required',
+      )
+    }
+    const policy: BundlePolicy = keyPath
+      ? { key: parsePublicKey((await read(keyPath)).toString('utf8')) }
+      : {
+          identity: {
+            ...(subject ? { subject } : {}),
+            ...(subjectRegExp ? { subjectRegExp } : {}),
+            ...(issuer ? { issuer } : {}),
+            ...(issuerRegExp ? { issuerRegExp } : {}),
+            ...(!issuer && !issuerRegExp ? { allowAnyIssuer: true } : {}),
+          },
+        }
+    const options: Record<string, number> = {}
+    for (const [flag, option] of THRESHOLDS) {
+      const v = str(flag)
+      if (v === undefined) continue
+      if (!/^\d+$/.test(v)) throw new CountersignError('ERR_INVALID_INPUT', `--${flag} must be a non-negative integer`)
+      options[option] = Number(v)
+    }
+    await verifyBundle(new Uint8Array(await read(bundlePath)), artifact, { trustedRoot, policy, ...options })
+    io.stderr.write('Verified OK\n')
+    return 0
+  },
+}
