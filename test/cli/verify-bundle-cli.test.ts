@@ -16,7 +16,7 @@ const FLAGS: Record<string, string> = {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: case.json is free-form
-function protocolArgs(name: string, c: any): string[] | undefined {
+function protocolArgs(c: any): string[] | undefined {
   if (c.keyValidFor || c.checkSubject === false || typeof c.artifactPolicy === 'string') return undefined
   if (Object.keys(c.verifierOptions ?? {}).some((k) => !(k in FLAGS))) return undefined
   const args = ['verify-bundle', '--bundle', 'bundle.sigstore.json', '--trusted-root', 'trusted_root.json']
@@ -36,7 +36,7 @@ describe('verify-bundle (conformance client protocol)', () => {
   let driven = 0
   for (const name of names) {
     const c = JSON.parse(readFileSync(`${dir}${name}/case.json`, 'utf8'))
-    const args = protocolArgs(name, c)
+    const args = protocolArgs(c)
     if (!args || c.optional) continue
     driven++
     it(`${name} → exit ${c.expect === 'pass' ? 0 : 1}`, async () => {
