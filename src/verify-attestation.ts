@@ -26,27 +26,25 @@ import { attachmentReference } from './signature/cosign-tags.js'
 import { signatureLayers } from './signature/signature-image.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
 import { checkBundles } from './verify-bundle.js'
+import { type SigstoreVerificationOptions, verificationMode } from './verify-keyless.js'
+import type { Certificate } from './x509/certificate.js'
+import type { CertificateIdentity } from './x509/identity.js'
 
 /**
  * Options for {@link verifyImageAttestations}.
  *
  * Exported from `countersign/verify-attestation`.
  */
-export interface VerifyImageAttestationsOptions extends StoreCallOptions {
+export interface VerifyImageAttestationsOptions extends StoreCallOptions, SigstoreVerificationOptions {
   /** Where the image and its attestations live. */
   readonly store: OCIStore
-  /** Public keys; an attestation passes when any of them verifies its DSSE signature. */
+  /** Public keys; an attestation passes when any of them verifies its DSSE signature. Empty for keyless. */
   readonly keys: readonly PublicKey[]
   /**
    * Keep only attestations of this predicate type (cosign's `--type`: an alias such as `custom` or
    * `slsaprovenance1`, or a URI used verbatim). Default: no filter (the CLI defaults to `custom`, as cosign).
    */
   readonly predicateType?: string
-  /**
-   * Skip transparency-log checks. Rekor verification arrives with the Sigstore issue; until then this must be
-   * `true`, as with cosign's `--insecure-ignore-tlog`.
-   */
-  readonly insecureIgnoreTlog?: boolean
   /** Look for attestations in another repository (cosign's `COSIGN_REPOSITORY`). */
   readonly signatureRepository?: Repository
   /** Which storage forms to read: `any` (default: bundles, then the `.att` tag), `bundle` or `legacy`. */
@@ -84,6 +82,10 @@ export interface AttestationCheck {
   readonly verified: boolean
   /** Index into `options.keys` of the key that verified it. */
   readonly keyIndex?: number
+  /** The signing certificate (keyless). */
+  readonly certificate?: Certificate
+  /** The identity the certificate was issued to (keyless). */
+  readonly identity?: CertificateIdentity
   /** The envelope, its payload decoded. */
   readonly envelope?: DSSEEnvelope
   /**
@@ -128,12 +130,13 @@ export interface VerifyImageAttestationsResult {
  * the payload type must be `application/vnd.in-toto+json`, the DSSE signature over the PAE of the exact payload
  * must verify with a key, and a statement subject must carry the image's sha256 digest. Then `predicateType`
  * filters what verified. Both envelope key orders and Statement v0.1 and v1 are read; nothing is re-serialised
- * before verification.
+ * before verification. Keyless (`identity` + `trustedRoot`) and key-with-log verification check bundles with the
+ * Sigstore verifier (as `verifyImage` does); legacy `.att` layers are then refused (not implemented yet).
  *
  * @throws {CountersignError} ERR_OCI_NOT_FOUND (image missing, `details.target` `image`); ERR_NO_SIGNATURES (`no
  *   matching attestations: no attestations found`); ERR_NO_MATCHING_SIGNATURES (`no matching attestations: …`, none
  *   verified; `details.checks`); ERR_CLAIMS_INVALID (`none of the attestations matched the predicate type: <t>,
- *   found: <types>`); ERR_TLOG_REQUIRED; ERR_INVALID_INPUT (no keys).
+ *   found: <types>`); ERR_TLOG_REQUIRED; ERR_INVALID_INPUT (no keys and no identity, or both).
  *
  * @example
  * ```ts
@@ -160,13 +163,7 @@ async function verifyUnaudited(
   ref: Reference,
   options: VerifyImageAttestationsOptions,
 ): Promise<VerifyImageAttestationsResult> {
-  if (options.insecureIgnoreTlog !== true) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'transparency log verification is not supported yet; pass --insecure-ignore-tlog (insecureIgnoreTlog: true)',
-    )
-  }
-  if (options.keys.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one public key is required')
+  verificationMode(options)
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
   const digest = await resolveDigest(ref, options.store, undefined, call)
   const format = options.signatureFormat ?? 'any'
@@ -226,6 +223,8 @@ function fromBundleCheck(c: SignatureCheck, envelope: DSSEEnvelope): Attestation
     ...(c.referrer ? { referrer: c.referrer } : {}),
     verified: c.verified,
     ...(c.keyIndex !== undefined ? { keyIndex: c.keyIndex } : {}),
+    ...(c.certificate ? { certificate: c.certificate } : {}),
+    ...(c.identity ? { identity: c.identity } : {}),
     envelope,
     envelopeJSON: serializeDSSEEnvelopeBytes(envelope, 'v3'),
     ...(c.payload ? { payload: c.payload } : {}),
@@ -289,6 +288,14 @@ async function checkLayer(
     })
   }
   const payload = envelope.payload
+  // Keyless and key-with-log checks of `.att` layers (their Rekor dsse/intoto entries) are not implemented: fail closed.
+  if (verificationMode(options) !== 'key-offline') {
+    return fail('legacy .att attestations can only be verified by key with --insecure-ignore-tlog for now', {
+      envelopeJSON,
+      envelope,
+      payload,
+    })
+  }
   const keyIndex = await verifyDSSE(envelope, options.keys, {
     hash: options.hash ?? 'sha256',
     ...options.verifyOptions,

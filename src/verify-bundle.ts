@@ -1,13 +1,14 @@
 /**
  * Bundle-form verification (cosign v3): list the image's referrers, read each Sigstore bundle as received, and
- * check it with the given keys (cosign.md §2.6 "Reader", §5.1 "Bundle-format checks").
+ * check it with the given keys, or with the Sigstore verifier (keyless, or a key with the transparency log)
+ * (cosign.md §2.6 "Reader", §5.1 "Bundle-format checks").
  * @module
  */
 import { parseStatement, type Statement, statementHasSubjectDigest } from './attestation/statement.js'
 import { type Bundle, parseBundle } from './bundle/bundle.js'
 import { IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
 import { verifyDSSE } from './dsse/verify.js'
-import { isCountersignError } from './errors.js'
+import { CountersignError, isCountersignError } from './errors.js'
 import { mapLimit } from './internal/concurrency.js'
 import { listReferrers } from './oci/referrers.js'
 import type { Descriptor, Repository, StoreCallOptions } from './oci/types.js'
@@ -19,6 +20,7 @@ import {
   type SkippedReferrer,
   type VerifyImageOptions,
 } from './verify.js'
+import { verificationMode, verifySigstoreBundle } from './verify-keyless.js'
 
 /** Find the bundles attached to `digest` and check each; referrers that are not valid bundles are skipped. */
 export async function checkBundles(
@@ -83,18 +85,37 @@ async function checkBundle(
     return fail(`invalid payloadType ${envelope.payloadType} on envelope. Expected ${IN_TOTO_PAYLOAD_TYPE}`)
   }
   const payload = envelope.payload
-  const keyIndex = await verifyDSSE(envelope, options.keys, {
-    hash: options.hash ?? 'sha256',
-    ...options.verifyOptions,
-  })
-  if (keyIndex < 0) return fail('failed to verify signature', { payload })
+  const mode = verificationMode(options)
+  let signer: Partial<SignatureCheck>
+  if (mode === 'key-offline') {
+    const keyIndex = await verifyDSSE(envelope, options.keys, {
+      hash: options.hash ?? 'sha256',
+      ...options.verifyOptions,
+    })
+    if (keyIndex < 0) return fail('failed to verify signature', { payload })
+    signer = { keyIndex }
+  } else {
+    // The image digest is the artifact: verifyBundle checks the in-toto subject as cosign's WithArtifactDigest does.
+    try {
+      const r = await verifySigstoreBundle(bundle, { digest }, options, mode)
+      signer = {
+        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
+        ...(r.certificate ? { certificate: r.certificate } : {}),
+        ...(r.identity ? { identity: r.identity } : {}),
+      }
+    } catch (e) {
+      if (!(e instanceof CountersignError)) throw e
+      return fail(e.message, { payload })
+    }
+  }
+  const keyIndex = signer.keyIndex
   let statement: Statement
   try {
     statement = parseStatement(payload)
   } catch (e) {
-    return fail((e as Error).message, { payload, keyIndex })
+    return fail((e as Error).message, { payload, ...signer })
   }
-  const found = { payload, keyIndex, statement }
+  const found = { payload, ...(keyIndex !== undefined ? { keyIndex } : {}), ...signer, statement }
   if (!statementHasSubjectDigest(statement, digest)) {
     return fail('provided artifact digests do not match digests in statement', found)
   }

@@ -1,5 +1,9 @@
-/** Legacy (`.sig` tag) verification, cosign.md §5.1 "Legacy-format checks". @module */
-import { isCountersignError } from './errors.js'
+/**
+ * Legacy (`.sig` tag) verification, cosign.md §5.1 "Legacy-format checks": by key, or with the Sigstore annotations
+ * (SET, certificate, chain, RFC 3161) for keyless and key-with-log verification.
+ * @module
+ */
+import { CountersignError, isCountersignError } from './errors.js'
 import { fromBase64 } from './internal/bytes.js'
 import { mapLimit } from './internal/concurrency.js'
 import { type VerifyOptions, verifySignature } from './keys/index.js'
@@ -9,6 +13,8 @@ import { attachmentReference } from './signature/cosign-tags.js'
 import { signatureLayers } from './signature/signature-image.js'
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signature/simple-signing.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from './verify.js'
+import { verificationMode } from './verify-keyless.js'
+import { checkLegacySigstore } from './verify-keyless-legacy.js'
 
 /** Check every layer of the `.sig` image of `digest`; `undefined` when there is no `.sig` tag. */
 export async function checkLegacySignatures(
@@ -65,19 +71,36 @@ async function checkLayer(
     if (isCountersignError(e, 'ERR_ABORTED')) throw e
     return fail(`fetching payload: ${(e as Error).message}`)
   }
-  const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
-  let keyIndex = -1
-  for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
-    if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
+  const mode = verificationMode(options)
+  let signer: Partial<SignatureCheck>
+  if (mode === 'key-offline') {
+    const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
+    let keyIndex = -1
+    for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
+      if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
+    }
+    if (keyIndex < 0) return fail('invalid signature when validating ASN.1 encoded signature', { payload })
+    signer = { keyIndex }
+  } else {
+    try {
+      const r = await checkLegacySigstore(layer.annotations, payload, signature, options, mode)
+      signer = {
+        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
+        ...(r.certificate ? { certificate: r.certificate } : {}),
+        ...(r.identity ? { identity: r.identity } : {}),
+      }
+    } catch (e) {
+      if (!(e instanceof CountersignError)) throw e
+      return fail(e.message, { payload })
+    }
   }
-  if (keyIndex < 0) return fail('invalid signature when validating ASN.1 encoded signature', { payload })
   let claims: SimpleSigningPayload
   try {
     claims = parseSimpleSigningPayload(payload)
   } catch (e) {
-    return fail((e as Error).message, { payload, keyIndex })
+    return fail((e as Error).message, { payload, ...signer })
   }
-  const found = { payload, claims, keyIndex }
+  const found = { payload, claims, ...signer }
   const claimed = claims.critical.image['docker-manifest-digest']
   if (claimed !== digest) return fail(`invalid or missing digest in claim: ${claimed}`, found)
   if (!hasAnnotations(claims.optional, options.annotations)) return fail('missing or incorrect annotation', found)

@@ -14,7 +14,10 @@ import { resolveDigest } from './resolve.js'
 import { attachmentReference } from './signature/cosign-tags.js'
 import type { SimpleSigningPayload } from './signature/simple-signing.js'
 import { checkBundles } from './verify-bundle.js'
+import { type SigstoreVerificationOptions, verificationMode } from './verify-keyless.js'
 import { checkLegacySignatures } from './verify-legacy.js'
+import type { Certificate } from './x509/certificate.js'
+import type { CertificateIdentity } from './x509/identity.js'
 
 /** cosign's default attachment size limit (`COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Exported from `countersign/verify`. */
 export const DEFAULT_MAX_PAYLOAD_BYTES: number = 128 * 1024 * 1024
@@ -24,10 +27,10 @@ export const DEFAULT_MAX_PAYLOAD_BYTES: number = 128 * 1024 * 1024
  *
  * Exported from `countersign/verify`.
  */
-export interface VerifyImageOptions extends StoreCallOptions {
+export interface VerifyImageOptions extends StoreCallOptions, SigstoreVerificationOptions {
   /** Where the image and its signatures live. */
   readonly store: OCIStore
-  /** Public keys; a signature passes when any of them verifies it. */
+  /** Public keys; a signature passes when any of them verifies it. Empty for keyless (`identity`). */
   readonly keys: readonly PublicKey[]
   /**
    * Which storage forms to accept: `any` (default; bundles first, then legacy), `bundle` or `legacy` (the
@@ -41,11 +44,6 @@ export interface VerifyImageOptions extends StoreCallOptions {
    * `optional` (legacy) or the statement subject's `annotations` (bundle).
    */
   readonly annotations?: Readonly<Record<string, string>>
-  /**
-   * Skip transparency-log checks. Rekor verification arrives with the Sigstore issue; until then this must be
-   * `true`, as with cosign's `--insecure-ignore-tlog`.
-   */
-  readonly insecureIgnoreTlog?: boolean
   /** Hash for ECDSA/RSA verification (cosign's `--signature-digest-algorithm`); default sha256. */
   readonly hash?: HashAlgorithm
   /** Extra verification options (e.g. `ed25519ph`). */
@@ -74,6 +72,10 @@ export interface SignatureCheck {
   readonly verified: boolean
   /** Index into `options.keys` of the key that verified the signature. */
   readonly keyIndex?: number
+  /** The signing certificate (keyless). */
+  readonly certificate?: Certificate
+  /** The identity the certificate was issued to (keyless; legacy signatures take the issuer from extension .1.1). */
+  readonly identity?: CertificateIdentity
   /** The signed bytes: the simple-signing payload (legacy) or the in-toto statement (bundle). */
   readonly payload?: Uint8Array
   /** The parsed simple-signing payload (legacy). */
@@ -115,15 +117,21 @@ export interface VerifyImageResult {
 }
 
 /**
- * Verify an image's signatures by key. Bundle referrers are read first, as cosign v3 does; the legacy `.sig` image is
- * checked when no bundle verified. (cosign stops at bundles when any exist; countersign also accepts a valid legacy
- * signature then, so images signed by both cosign generations verify during a migration.) Signed bytes are verified
- * as received, never re-serialised. Legacy checks follow cosign's order: signature, `docker-manifest-digest`,
- * annotations; bundle checks: DSSE signature, in-toto subject digest, subject annotations.
+ * Verify an image's signatures by key or by certificate identity (keyless). Bundle referrers are read first, as cosign
+ * v3 does; the legacy `.sig` image is checked when no bundle verified. (cosign stops at bundles when any exist;
+ * countersign also accepts a valid legacy signature then, so images signed by both cosign generations verify during
+ * a migration.) Signed bytes are verified as received, never re-serialised.
+ *
+ * Modes (cosign.md §5.1): a key with `insecureIgnoreTlog` checks signatures only (legacy: signature,
+ * `docker-manifest-digest`, annotations; bundle: DSSE signature, in-toto subject digest, subject annotations). A key
+ * without it, or an `identity` (keyless), needs `trustedRoot`: bundles go through {@link verifyBundle} with the
+ * image digest as the artifact, legacy layers through their `bundle` (SET), `certificate`, `chain` and
+ * `rfc3161timestamp` annotations; then the same claims are checked.
  *
  * @throws {CountersignError} ERR_OCI_NOT_FOUND (image tag missing, `details.target` `image`), ERR_NO_SIGNATURES (no
  *   bundle and no `.sig`), ERR_NO_MATCHING_SIGNATURES (none verified; `details.checks` has every reason),
- *   ERR_TLOG_REQUIRED.
+ *   ERR_TLOG_REQUIRED (a key, no `insecureIgnoreTlog`, no `trustedRoot`), ERR_INVALID_INPUT (key and identity,
+ *   neither, or an incomplete keyless policy).
  *
  * @example
  * ```ts
@@ -140,13 +148,7 @@ export async function verifyImage(ref: Reference, options: VerifyImageOptions): 
 }
 
 async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Promise<VerifyImageResult> {
-  if (options.insecureIgnoreTlog !== true) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'transparency log verification is not supported yet; pass --insecure-ignore-tlog (insecureIgnoreTlog: true)',
-    )
-  }
-  if (options.keys.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one public key is required')
+  verificationMode(options)
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
   const digest = await resolveDigest(ref, options.store, undefined, call)
   const format = options.signatureFormat ?? 'any'
@@ -193,3 +195,4 @@ export {
   type VerifyBundleOptions,
   verifyBundle,
 } from './verifier/verify-bundle.js'
+export type { SigstoreVerificationOptions } from './verify-keyless.js'

@@ -12,6 +12,13 @@ import { decodePEM } from '../internal/pem.js'
 import { parsePublicKey } from '../keys/parse.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
 import { assertPublicKey, verifySignature } from '../keys/verify.js'
+import type { BundleVerificationResult } from '../verifier/verify-bundle.js'
+import {
+  type SigstoreVerificationOptions,
+  verifySigstoreBundle as sigstoreCheck,
+  verificationMode,
+} from '../verify-keyless.js'
+import type { CertificateIdentity } from '../x509/identity.js'
 import { type LegacyBlobBundle, parseLegacyBlobBundle } from './legacy-blob-bundle.js'
 import { defaultHashForKey, hashBytes, hashForDigestName } from './message-digest.js'
 
@@ -21,8 +28,8 @@ import { defaultHashForKey, hashBytes, hashForDigestName } from './message-diges
  *
  * Exported from `countersign/blob`.
  */
-export interface VerifyBlobOptions {
-  /** Public keys; the blob verifies when any of them verifies the signature. Keyless is not supported yet. */
+export interface VerifyBlobOptions extends SigstoreVerificationOptions {
+  /** Public keys; the blob verifies when any of them verifies the signature. Empty for keyless (`identity`). */
   readonly keys: readonly PublicKey[]
   /** The signature: raw bytes, or standard base64 text (line breaks allowed, as Go's decoder allows them). */
   readonly signature?: Uint8Array | string
@@ -33,11 +40,6 @@ export interface VerifyBlobOptions {
    * `sigstore`, or `legacy` (cosign's `--new-bundle-format=false`).
    */
   readonly bundleFormat?: 'auto' | 'sigstore' | 'legacy'
-  /**
-   * Skip transparency-log checks. Rekor verification arrives with the Sigstore issue; until then this must be
-   * `true`, as with cosign's `--insecure-ignore-tlog`.
-   */
-  readonly insecureIgnoreTlog?: boolean
   /**
    * Hash for ECDSA/RSA (cosign's `--signature-digest-algorithm`). Default: the bundle's `messageDigest` algorithm,
    * then the key's own hash (SHA-384 for P-384, SHA-512 for P-521, else SHA-256), then SHA-256 (signatures older
@@ -54,8 +56,12 @@ export interface VerifyBlobOptions {
 export interface VerifyBlobResult {
   /** Where the signature came from. */
   readonly source: 'signature' | 'bundle' | 'legacy-bundle'
-  /** Index into `options.keys` of the key that verified it. */
+  /** Index into `options.keys` of the key that verified it; -1 for keyless. */
   readonly keyIndex: number
+  /** What the Sigstore verifier proved (keyless, or a key with the transparency log). */
+  readonly verification?: BundleVerificationResult
+  /** The signer's certificate identity (keyless). */
+  readonly identity?: CertificateIdentity
   /** The verified signature bytes. */
   readonly signature: Uint8Array
   /** The parsed Sigstore bundle (`source: 'bundle'`). */
@@ -299,6 +305,44 @@ async function verifyLegacyBundle(
   return { source: 'legacy-bundle', keyIndex, signature, legacyBundle: legacy }
 }
 
+/** Keyless, or a key with the transparency log: a Sigstore bundle checked with the Sigstore verifier. */
+async function verifyWithSigstore(
+  data: Uint8Array,
+  options: VerifyBlobOptions,
+  mode: 'key-tlog' | 'keyless',
+): Promise<VerifyBlobResult> {
+  const doc = options.bundle === undefined ? undefined : parseJSONBundle(options.bundle)
+  if (doc === undefined || options.bundleFormat === 'legacy' || doc.mediaType === undefined) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      'verification with a certificate identity or the transparency log needs a Sigstore bundle (--bundle)',
+    )
+  }
+  if (options.signature !== undefined) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      'unsupported: signature may not be provided using --signature when using --new-bundle-format',
+    )
+  }
+  const bundle = parseBundle(doc)
+  if (bundle.content.type === 'dsseEnvelope') {
+    throw new CountersignError(
+      'ERR_BUNDLE_INVALID',
+      'bundle holds a DSSE envelope (an attestation), not a message signature; verify it with verify-blob-attestation',
+      { details: { content: 'dsseEnvelope' } },
+    )
+  }
+  const r = await sigstoreCheck(bundle, data, options, mode)
+  return {
+    source: 'bundle',
+    keyIndex: r.keyIndex ?? -1,
+    signature: bundle.content.signature,
+    bundle,
+    ...(r.result ? { verification: r.result } : {}),
+    ...(r.identity ? { identity: r.identity } : {}),
+  }
+}
+
 /**
  * Verify a blob signature by key, with `cosign verify-blob --key … --insecure-ignore-tlog` semantics:
  *
@@ -312,10 +356,14 @@ async function verifyLegacyBundle(
  * - Ed25519 signatures are pure Ed25519 (what `sign-blob` makes without a transparency log).
  *
  * @param data - The blob.
- * @param options - Keys, the signature or bundle, and `insecureIgnoreTlog: true` (required for now).
+ * With `identity` (keyless) or a key without `insecureIgnoreTlog`, a Sigstore bundle is required and verified with
+ * the Sigstore verifier against `trustedRoot` (certificate chain, SCTs, identity, transparency log, timestamps).
+ *
+ * @param options - Keys or an identity with a trusted root, the signature or bundle, and the tlog/SCT options.
  * @returns Which key verified what.
  * @throws {TypeError} when arguments have the wrong type.
- * @throws {CountersignError} ERR_TLOG_REQUIRED without `insecureIgnoreTlog`; ERR_INVALID_INPUT without keys or
+ * @throws {CountersignError} ERR_TLOG_REQUIRED for a key without `insecureIgnoreTlog` or `trustedRoot`; the Sigstore
+ *   verifier's codes (ERR_POLICY_DENIED, ERR_CERT_CHAIN_INVALID, …) in keyless mode; ERR_INVALID_INPUT without keys or
  *   without a signature/bundle; ERR_BUNDLE_INVALID for malformed bundles and DSSE bundles; ERR_SIGNATURE_INVALID
  *   when no key verifies; ERR_CLAIMS_INVALID when the signature verifies but `messageDigest` is not the blob's;
  *   ERR_UNSUPPORTED_ALGORITHM for a `messageDigest` algorithm other than SHA2_256/384/512.
@@ -334,18 +382,8 @@ export async function verifyBlob(data: Uint8Array, options: VerifyBlobOptions): 
     throw new TypeError('options.keys must be an array of PublicKey')
   }
   for (const key of options.keys) assertPublicKey(key)
-  if (options.insecureIgnoreTlog !== true) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'transparency log verification is not supported yet; pass --insecure-ignore-tlog (insecureIgnoreTlog: true)',
-    )
-  }
-  if (options.keys.length === 0) {
-    throw new CountersignError(
-      'ERR_INVALID_INPUT',
-      'keyless verification is not supported yet; pass a public key (--key)',
-    )
-  }
+  const mode = verificationMode(options)
+  if (mode !== 'key-offline') return verifyWithSigstore(data, options, mode)
   if (options.bundle === undefined) {
     if (options.signature === undefined) {
       throw new CountersignError('ERR_INVALID_INPUT', "missing flag '--signature': give a signature or a bundle")

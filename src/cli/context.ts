@@ -1,4 +1,5 @@
 /** What every CLI command gets: streams, environment, and how to open images and keys. @module */
+import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '../keys/index.js'
@@ -13,6 +14,8 @@ import { type Credential, chainCredentials } from '../oci/auth.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
 import { createRegistryClient } from '../oci/registry.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
+import { publicGoodTrustedRoot } from '../trust/public-good.js'
+import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
 import type { FlagSpec, ParsedFlags } from './args.js'
 
 /** I/O of one CLI run, injectable for tests. */
@@ -151,4 +154,21 @@ export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKe
 export async function loadVerificationKeys(paths: readonly string[], io: CliIO): Promise<PublicKey[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'a key reference (--key) is required')
   return Promise.all(paths.map((p) => loadPublicKeyFile(resolve(io.cwd, p))))
+}
+
+/**
+ * The trusted root of `--trusted-root FILE`, or the embedded Sigstore public-good root when no file is given (cosign
+ * would fetch it through TUF; countersign ships a snapshot and makes no network call).
+ */
+export async function loadTrustedRoot(path: string | undefined, io: CliIO): Promise<TrustedRoot> {
+  if (path === undefined || path === '') return publicGoodTrustedRoot()
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(await readFile(resolve(io.cwd, path)))
+  } catch (cause) {
+    throw new CountersignError('ERR_INVALID_INPUT', `reading trusted root ${path}: ${(cause as Error).message}`, {
+      cause,
+    })
+  }
+  return parseTrustedRoot(bytes)
 }

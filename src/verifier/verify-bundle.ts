@@ -49,8 +49,13 @@ export interface BundleVerifierOptions {
   readonly integratedTimestampThreshold?: number
   /** Verified times of either kind required (default 1). */
   readonly observerTimestampThreshold?: number
-  /** The clock for "integrated time in the future" (default now). */
+  /** The clock for "integrated time in the future" and for `useCurrentTime` (default now). */
   readonly now?: Date
+  /**
+   * Count the current time as a verified time (sigstore-go `WithCurrentTime`): certificates are then also checked
+   * at `now`. For callers that skip the log and timestamps on purpose (cosign `--insecure-ignore-tlog`).
+   */
+  readonly useCurrentTime?: boolean
 }
 
 /**
@@ -72,7 +77,7 @@ export interface BundleVerificationResult {
   readonly bundle: Bundle
   /** The signer: certificate identity (keyless) or key hint (managed key). */
   readonly signer:
-    | { readonly type: 'certificate'; readonly identity?: CertificateIdentity; readonly certificate: Certificate }
+    | { readonly type: 'certificate'; readonly identity: CertificateIdentity; readonly certificate: Certificate }
     | {
         readonly type: 'key'
         readonly hint: string
@@ -132,6 +137,16 @@ export async function verifyBundle(
       })
     key = k
   } else {
+    // A key policy must not turn into "any certificate will do", and neither may a missing identity policy.
+    if (!options.policy.identity) {
+      throw new CountersignError(
+        'ERR_POLICY_DENIED',
+        options.policy.key
+          ? 'bundle is signed with a certificate, not the given key'
+          : 'an identity policy is required to verify a certificate-signed bundle',
+        { details: { check: 'identity' } },
+      )
+    }
     const ders = vm.type === 'certificate' ? [vm.certificate] : vm.certificates
     try {
       leaf = parseCertificate(ders[0]!)
@@ -201,7 +216,7 @@ export async function verifyBundle(
   }
   const integrated = tlogEntries.flatMap((e) => (e.integratedTime ? [e.integratedTime] : []))
   const tsaTimes = timestamps.map((t) => t.time)
-  const verifiedTimes = [...integrated, ...tsaTimes]
+  const verifiedTimes = [...integrated, ...tsaTimes, ...(options.useCurrentTime ? [options.now ?? new Date()] : [])]
   threshold('signedTimestampThreshold', tsaTimes.length, options.signedTimestampThreshold ?? 0)
   threshold('integratedTimestampThreshold', integrated.length, options.integratedTimestampThreshold ?? 0)
   threshold('observerTimestampThreshold', verifiedTimes.length, options.observerTimestampThreshold ?? 1)
@@ -231,8 +246,7 @@ export async function verifyBundle(
         details: { check: 'chain' },
       })
     await verifyEmbeddedSCTs(leaf, issuer, root.ctlogs, { threshold: options.ctlogThreshold ?? 1 })
-    const identity = options.policy.identity ? checkIdentity(leaf, options.policy.identity) : undefined
-    signer = { type: 'certificate', certificate: leaf, ...(identity ? { identity } : {}) }
+    signer = { type: 'certificate', certificate: leaf, identity: checkIdentity(leaf, options.policy.identity!) }
   } else {
     const validity = options.policy.keyValidFor
     if (validity) {

@@ -229,14 +229,16 @@ describe('verify-blob refusals', () => {
     expect(p.stderr).toBe('Verified OK\n')
   })
 
-  it('needs a key (keyless is not supported yet) and exactly one blob', async () => {
+  it('needs a key or keyless identity flags, and exactly one blob', async () => {
     const none = await verifyBlob(['--insecure-ignore-tlog', 'blob.txt'])
     expect(none.stderr).toBe(
       'Error: provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle\n',
     )
     const keyless = await verifyBlob(['--bundle', 'blob.sigstore.json', '--insecure-ignore-tlog', 'blob.txt'])
     expect(keyless.code).toBe(1)
-    expect(keyless.stderr).toMatch(/keyless verification is not supported yet/)
+    expect(keyless.stderr).toMatch(
+      /--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode/,
+    )
     const two = await verifyBlob([
       '--key',
       'cosign.pub',

@@ -145,9 +145,9 @@ describe('CLI on an OCI layout', () => {
     expect(both.code).toBe(0)
   })
 
-  it('verify requires --insecure-ignore-tlog for now', async () => {
+  it('verify without --insecure-ignore-tlog checks the log: a signature never logged does not match (exit 12)', async () => {
     const r = await cli(['verify', '--key', 'cosign.pub', 'oci:img:v1'], { cwd: dir, env })
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(12)
     expect(r.stderr).toContain('--insecure-ignore-tlog')
   })
 

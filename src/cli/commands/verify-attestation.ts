@@ -1,9 +1,10 @@
-/** `verify-attestation`: verify image attestations by key, with cosign's output. @module */
+/** `verify-attestation`: verify image attestations by key or certificate identity, with cosign's output. @module */
 import { CountersignError, isCountersignError } from '../../errors.js'
 import type { HashAlgorithm } from '../../keys/index.js'
 import { verifyImageAttestations } from '../../verify-attestation.js'
 import type { FlagSpec } from '../args.js'
 import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { checkedLines, KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -14,7 +15,7 @@ const flags: readonly FlagSpec[] = [
     default: 'custom',
     help: 'predicate type to accept (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or a URI',
   },
-  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification (required for now)' },
+  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification' },
   { name: 'check-claims', type: 'bool', default: true, help: 'check that a statement subject is the image digest' },
   {
     name: 'output',
@@ -30,8 +31,7 @@ const flags: readonly FlagSpec[] = [
     help: 'digest algorithm: sha256, sha384 or sha512',
   },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
-  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
-  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
+  ...KEYLESS_FLAGS,
   ...REGISTRY_FLAGS,
 ]
 
@@ -41,15 +41,13 @@ const EXIT_1 = ['ERR_NO_SIGNATURES', 'ERR_NO_MATCHING_SIGNATURES', 'ERR_CLAIMS_I
 /** `verify-attestation`. */
 export const verifyAttestationCommand: Command = {
   name: 'verify-attestation',
-  usage: 'countersign verify-attestation --key cosign.pub --insecure-ignore-tlog [--type TYPE] IMAGE...',
+  usage:
+    'countersign verify-attestation (--key cosign.pub | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL) [--trusted-root FILE] [--insecure-ignore-tlog] [--type TYPE] IMAGE...',
   description:
     'Verify the attestations on the supplied container images (registry reference or oci:DIR[:tag|@digest]).',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
-    if (f['certificate-identity'] || f['certificate-oidc-issuer']) {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
-    }
     const output = String(f.output)
     if (output !== 'json' && output !== 'text')
       throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
@@ -57,7 +55,10 @@ export const verifyAttestationCommand: Command = {
     if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
       throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
     }
-    const keys = await loadVerificationKeys(f.key as string[], io)
+    const keyFlags = f.key as string[]
+    const hasKey = keyFlags.length > 0
+    const sigstore = await sigstoreOptionsFromFlags(f, io, hasKey, f['insecure-ignore-tlog'] === true)
+    const keys = hasKey ? await loadVerificationKeys(keyFlags, io) : []
     const sigRepo = signatureRepository(io)
     for (const image of args) {
       const target = openImage(image, f, io)
@@ -67,7 +68,7 @@ export const verifyAttestationCommand: Command = {
           store: target.store,
           keys,
           predicateType: String(f.type),
-          insecureIgnoreTlog: f['insecure-ignore-tlog'] === true,
+          ...sigstore,
           checkClaims: f['check-claims'] !== false,
           hash: hash as HashAlgorithm,
           ...(sigRepo ? { signatureRepository: sigRepo } : {}),
@@ -82,7 +83,7 @@ export const verifyAttestationCommand: Command = {
         'The following checks were performed on each of these signatures:',
       ]
       if (f['check-claims'] !== false) lines.push('  - The cosign claims were validated')
-      lines.push('  - The signatures were verified against the specified public key')
+      lines.push(...checkedLines(sigstore, hasKey))
       io.stderr.write(`${lines.join('\n')}\n`)
       if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
       // cosign prints each attestation's envelope JSON on its own line, whatever --output says.

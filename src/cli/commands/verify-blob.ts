@@ -1,4 +1,4 @@
-/** `verify-blob`: verify a blob's signature or bundle by key, with cosign's messages. @module */
+/** `verify-blob`: verify a blob's signature or bundle by key or certificate identity, with cosign's messages. @module */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { decodeBlobSignature, verifyBlob } from '../../blob/verify-blob.js'
@@ -7,6 +7,7 @@ import { utf8 } from '../../internal/bytes.js'
 import type { HashAlgorithm } from '../../keys/types.js'
 import type { FlagSpec } from '../args.js'
 import { type CliIO, loadVerificationKeys } from '../context.js'
+import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
@@ -17,7 +18,7 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'insecure-ignore-tlog',
     type: 'bool',
-    help: 'ignore transparency log verification (required for now)',
+    help: 'ignore transparency log verification',
   },
   { name: 'private-infrastructure', type: 'bool', help: 'deprecated alias of --insecure-ignore-tlog' },
   {
@@ -32,12 +33,8 @@ const flags: readonly FlagSpec[] = [
     help: 'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
   },
   { name: 'offline', type: 'bool', help: 'accepted for cosign compatibility (verification is offline)' },
-  { name: 'certificate', type: 'string', help: 'keyless: certificate (not yet supported)' },
-  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
-  { name: 'certificate-identity-regexp', type: 'string', help: 'keyless identity (not yet supported)' },
-  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
-  { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'keyless issuer (not yet supported)' },
-  { name: 'trusted-root', type: 'string', help: 'Sigstore trusted root (not yet supported)' },
+  { name: 'certificate', type: 'string', help: 'keyless: a detached certificate (not supported; use --bundle)' },
+  ...KEYLESS_FLAGS,
 ]
 
 /** A `--signature` value is a file path when such a file exists, else the signature itself (cosign's rule). */
@@ -57,7 +54,8 @@ async function readSignature(value: string, io: CliIO): Promise<Uint8Array> {
 /** `verify-blob`. */
 export const verifyBlobCommand: Command = {
   name: 'verify-blob',
-  usage: 'countersign verify-blob --key cosign.pub --insecure-ignore-tlog (--bundle FILE | --signature SIG) BLOB',
+  usage:
+    'countersign verify-blob (--key cosign.pub [--insecure-ignore-tlog] (--bundle FILE | --signature SIG) | --bundle FILE --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL [--trusted-root FILE]) BLOB',
   description: 'Verify a signature on the supplied blob (a file, or - for stdin).',
   flags,
   async run({ flags: f, args }, io) {
@@ -76,11 +74,11 @@ export const verifyBlobCommand: Command = {
         'exactly one of: key reference (--key) or certificate identity (--certificate-identity or --certificate-identity-regexp), must be provided',
       )
     }
-    if (key === undefined || str('certificate') !== undefined) {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
-    }
-    if (str('trusted-root') !== undefined) {
-      throw new CountersignError('ERR_INVALID_INPUT', '--trusted-root is not supported yet')
+    if (str('certificate') !== undefined) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        'verification with a detached --certificate is not supported; give a Sigstore bundle with --bundle',
+      )
     }
     const hashFlag = str('signature-digest-algorithm')
     if (hashFlag !== undefined && hashFlag !== 'sha256' && hashFlag !== 'sha384' && hashFlag !== 'sha512') {
@@ -93,12 +91,13 @@ export const verifyBlobCommand: Command = {
         'WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.\n',
       )
     }
-    const keys = await loadVerificationKeys([key], io)
+    const sigstore = await sigstoreOptionsFromFlags(f, io, key !== undefined, ignoreTlog)
+    const keys = key !== undefined ? await loadVerificationKeys([key], io) : []
     const signature = str('signature')
     const bundle = str('bundle')
     await verifyBlob(await readBlob(args[0]!, io), {
       keys,
-      insecureIgnoreTlog: ignoreTlog,
+      ...sigstore,
       ...(signature !== undefined ? { signature: await readSignature(signature, io) } : {}),
       ...(bundle !== undefined ? { bundle: await readInputFile(bundle, io) } : {}),
       bundleFormat: f['new-bundle-format'] === false ? 'legacy' : 'auto',

@@ -1,4 +1,4 @@
-/** `verify`: verify image signatures by key, with cosign's output shape. @module */
+/** `verify`: verify image signatures by key or certificate identity, with cosign's output shape. @module */
 import { CountersignError } from '../../errors.js'
 
 import { goMarshal, goObject } from '../../internal/go-json.js'
@@ -9,6 +9,7 @@ import { parseAnnotationFlags } from '../../signature/annotations.js'
 import { type SignatureCheck, verifyImage } from '../../verify.js'
 import type { FlagSpec } from '../args.js'
 import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { checkedLines, KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -20,7 +21,7 @@ const flags: readonly FlagSpec[] = [
     noSplit: true,
     help: 'key=value annotations every signature must carry',
   },
-  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification (required for now)' },
+  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification' },
   { name: 'output', short: 'o', type: 'string', default: 'json', help: 'output format: json or text' },
   {
     name: 'signature-digest-algorithm',
@@ -29,22 +30,19 @@ const flags: readonly FlagSpec[] = [
     help: 'digest algorithm: sha256, sha384 or sha512',
   },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
-  { name: 'certificate-identity', type: 'string', help: 'keyless identity (not yet supported)' },
-  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless issuer (not yet supported)' },
+  ...KEYLESS_FLAGS,
   ...REGISTRY_FLAGS,
 ]
 
 /** `verify`. */
 export const verifyCommand: Command = {
   name: 'verify',
-  usage: 'countersign verify --key cosign.pub --insecure-ignore-tlog [-a key=value]... IMAGE...',
+  usage:
+    'countersign verify (--key cosign.pub | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL) [--trusted-root FILE] [--insecure-ignore-tlog] [-a key=value]... IMAGE...',
   description: 'Verify signatures on the supplied container images (registry reference or oci:DIR[:tag|@digest]).',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
-    if (f['certificate-identity'] || f['certificate-oidc-issuer']) {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless verification is not supported yet; pass --key')
-    }
     const output = String(f.output)
     if (output !== 'json' && output !== 'text')
       throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
@@ -52,7 +50,11 @@ export const verifyCommand: Command = {
     if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
       throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
     }
-    const keys = await loadVerificationKeys(f.key as string[], io)
+    const keyFlags = f.key as string[]
+    const hasKey = keyFlags.length > 0
+    const ignoreTlog = f['insecure-ignore-tlog'] === true
+    const sigstore = await sigstoreOptionsFromFlags(f, io, hasKey, ignoreTlog)
+    const keys = hasKey ? await loadVerificationKeys(keyFlags, io) : []
     const annotations = parseAnnotationFlags(f.annotations as string[])
     const sigRepo = signatureRepository(io)
     for (const image of args) {
@@ -61,7 +63,7 @@ export const verifyCommand: Command = {
         store: target.store,
         keys,
         annotations,
-        insecureIgnoreTlog: f['insecure-ignore-tlog'] === true,
+        ...sigstore,
         hash: hash as HashAlgorithm,
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
       })
@@ -70,10 +72,7 @@ export const verifyCommand: Command = {
         'The following checks were performed on each of these signatures:',
       ]
       if (Object.keys(annotations).length > 0) lines.push('  - The specified annotations were verified.')
-      lines.push(
-        '  - The cosign claims were validated',
-        '  - The signatures were verified against the specified public key',
-      )
+      lines.push('  - The cosign claims were validated', ...checkedLines(sigstore, hasKey))
       io.stderr.write(`${lines.join('\n')}\n`)
       if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
       if (output === 'text') {
@@ -106,8 +105,17 @@ function verificationOutput(c: SignatureCheck, ref: Reference, digest: string) {
       ['optional', subject?.annotations ?? {}],
     ])
   }
+  // cosign adds the certificate's subject and issuer to a legacy keyless signature's `optional`.
+  const optional = c.identity
+    ? {
+        ...(c.claims!.optional ?? {}),
+        Subject: c.identity.subject,
+        Issuer: c.identity.issuer ?? '',
+        '1.3.6.1.4.1.57264.1.1': c.identity.issuer ?? '',
+      }
+    : c.claims!.optional
   return goObject([
     ['critical', critical(c.claims!.critical.identity['docker-reference'], c.claims!.critical.type)],
-    ['optional', c.claims!.optional],
+    ['optional', optional],
   ])
 }

@@ -1,0 +1,93 @@
+/**
+ * cosign's keyless and Sigstore flags, shared by `verify`, `verify-attestation` and `verify-blob`, and how they map
+ * onto {@link SigstoreVerificationOptions} (cosign.md §5.1 "Mode selection").
+ * @module
+ */
+import type { SigstoreVerificationOptions } from '../verify-keyless.js'
+import type { IdentityPolicy } from '../x509/identity.js'
+import type { FlagSpec, ParsedFlags } from './args.js'
+import { type CliIO, loadTrustedRoot } from './context.js'
+
+/** The flags (without `--insecure-ignore-tlog`, which each verb already declares). */
+export const KEYLESS_FLAGS: readonly FlagSpec[] = [
+  { name: 'certificate-identity', type: 'string', help: 'keyless: the identity (SAN) expected in the certificate' },
+  {
+    name: 'certificate-identity-regexp',
+    type: 'string',
+    help: 'keyless: RE2 pattern the certificate identity matches',
+  },
+  { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless: the OIDC issuer expected in the certificate' },
+  { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'keyless: RE2 pattern the OIDC issuer matches' },
+  { name: 'certificate-github-workflow-trigger', type: 'string', help: 'keyless: expected GitHub workflow trigger' },
+  { name: 'certificate-github-workflow-sha', type: 'string', help: 'keyless: expected GitHub workflow commit SHA' },
+  { name: 'certificate-github-workflow-name', type: 'string', help: 'keyless: expected GitHub workflow name' },
+  {
+    name: 'certificate-github-workflow-repository',
+    type: 'string',
+    help: 'keyless: expected GitHub workflow repository',
+  },
+  { name: 'certificate-github-workflow-ref', type: 'string', help: 'keyless: expected GitHub workflow ref' },
+  {
+    name: 'trusted-root',
+    type: 'string',
+    help: 'Sigstore trusted_root.json (default: the embedded public-good root)',
+  },
+  { name: 'insecure-ignore-sct', type: 'bool', help: 'do not require an embedded SCT in the certificate' },
+  { name: 'use-signed-timestamps', type: 'bool', help: 'require a verified RFC 3161 timestamp' },
+]
+
+const str = (f: ParsedFlags, name: string) =>
+  typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined
+
+/**
+ * The Sigstore options of a verb: an identity policy when no key is given (the library reports cosign's errors
+ * for a missing identity or issuer, or for a key together with an identity), and the trusted root whenever it is
+ * needed (keyless, or a key without `--insecure-ignore-tlog`).
+ */
+export async function sigstoreOptionsFromFlags(
+  f: ParsedFlags,
+  io: CliIO,
+  hasKey: boolean,
+  insecureIgnoreTlog: boolean,
+): Promise<SigstoreVerificationOptions> {
+  const subject = str(f, 'certificate-identity')
+  const subjectRegExp = str(f, 'certificate-identity-regexp')
+  const claims = {
+    githubWorkflowTrigger: str(f, 'certificate-github-workflow-trigger'),
+    githubWorkflowSha: str(f, 'certificate-github-workflow-sha'),
+    githubWorkflowName: str(f, 'certificate-github-workflow-name'),
+    githubWorkflowRepository: str(f, 'certificate-github-workflow-repository'),
+    githubWorkflowRef: str(f, 'certificate-github-workflow-ref'),
+  }
+  const policy: Record<string, string> = {}
+  for (const [k, v] of Object.entries({
+    subject,
+    subjectRegExp,
+    issuer: str(f, 'certificate-oidc-issuer'),
+    issuerRegExp: str(f, 'certificate-oidc-issuer-regexp'),
+    ...claims,
+  })) {
+    if (v !== undefined) policy[k] = v
+  }
+  // With a key, only identity flags make it a (refused) mixed mode; issuer or workflow flags alone are ignored.
+  const keyless = !hasKey || subject !== undefined || subjectRegExp !== undefined
+  const needsRoot = keyless || !insecureIgnoreTlog
+  return {
+    ...(keyless ? { identity: policy as IdentityPolicy } : {}),
+    ...(needsRoot ? { trustedRoot: await loadTrustedRoot(str(f, 'trusted-root'), io) } : {}),
+    insecureIgnoreTlog,
+    insecureIgnoreSct: f['insecure-ignore-sct'] === true,
+    useSignedTimestamps: f['use-signed-timestamps'] === true,
+  }
+}
+
+/** cosign's header lines for what was checked (`cmd/cosign/cli/verify/common.go PrintVerificationHeader`). */
+export function checkedLines(options: SigstoreVerificationOptions, hasKey: boolean): string[] {
+  const lines: string[] = []
+  if (options.insecureIgnoreTlog !== true) {
+    lines.push('  - Existence of the claims in the transparency log was verified offline')
+  }
+  if (hasKey) lines.push('  - The signatures were verified against the specified public key')
+  else lines.push('  - The code-signing certificate was verified using trusted certificate authority certificates')
+  return lines
+}
