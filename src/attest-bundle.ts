@@ -5,7 +5,8 @@
  */
 import type { AttestImageOptions, AttestImageResult, SignedAttestation } from './attest.js'
 import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from './bundle/bundle.js'
-import { keyHint, parsePublicKey } from './keys/index.js'
+import { keyHint } from './keys/key-info.js'
+import { parsePublicKey } from './keys/parse-public.js'
 import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from './oci/media-types.js'
 import { pushReferrer } from './oci/referrers.js'
 import type { Descriptor, Reference, Repository, StoreCallOptions } from './oci/types.js'

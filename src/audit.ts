@@ -3,7 +3,9 @@
  * log or count signatures made and verification failures without parsing errors.
  * @module
  */
-import { keyHint, type PublicKey, parsePublicKey } from './keys/index.js'
+import { keyHint } from './keys/key-info.js'
+import { parsePublicKey } from './keys/parse-public.js'
+import type { PublicKey } from './keys/types.js'
 import { referenceToString } from './oci/reference.js'
 import type { Reference } from './oci/types.js'
 import type { Signer } from './signers/signer.js'

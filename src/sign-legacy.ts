@@ -4,7 +4,9 @@
  * @module
  */
 import { fromBase64, toBase64 } from './internal/bytes.js'
-import { parsePublicKey, type VerifyOptions, verifySignature } from './keys/index.js'
+import { parsePublicKey } from './keys/parse-public.js'
+import type { VerifyOptions } from './keys/types.js'
+import { verifySignature } from './keys/verify.js'
 import { writeAttachmentImage } from './legacy-attachment-write.js'
 import { sha256Digest } from './oci/digest.js'
 import { repositoryName } from './oci/reference.js'

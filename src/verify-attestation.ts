@@ -18,7 +18,7 @@ import {
 import { verifyDSSE } from './dsse/verify.js'
 import { CountersignError, isCountersignError } from './errors.js'
 import { mapLimit } from './internal/concurrency.js'
-import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/index.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/types.js'
 import { repositoryName } from './oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import { resolveDigest } from './resolve.js'

@@ -8,7 +8,7 @@
 import { CountersignError } from './errors.js'
 import { fromBase64, fromHex } from './internal/bytes.js'
 import { isJSONObject } from './internal/json.js'
-import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/index.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/types.js'
 import { verifySignature } from './keys/verify.js'
 import { verifyEntryBody } from './rekor/body.js'
 import type { TransparencyLogEntry } from './rekor/entry.js'

@@ -1,5 +1,6 @@
 /** Verify DSSE envelopes with public keys. @module */
-import { type PublicKey, type VerifyOptions, verifySignature } from '../keys/index.js'
+import type { PublicKey, VerifyOptions } from '../keys/types.js'
+import { verifySignature } from '../keys/verify.js'
 import type { DSSEEnvelope } from './envelope.js'
 import { dssePAE } from './pae.js'
 

@@ -10,7 +10,7 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
 import { decodePEM, encodePEM, type PEMBlock } from '../internal/pem.js'
-import { parsePKCS8 } from './parse.js'
+import { parsePKCS8 } from './parse-private.js'
 import type {
   DecryptCosignPrivateKeyOptions,
   EncryptCosignPrivateKeyOptions,

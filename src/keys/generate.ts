@@ -1,8 +1,7 @@
 /** Generate new key pairs with Web Crypto. @module */
-import { ed25519 } from '@noble/curves/ed25519.js'
 import { CountersignError } from '../errors.js'
 import { curveForAlgorithm } from './algorithms.js'
-import { ed25519PrivateKey, parsePKCS8 } from './parse.js'
+import { ed25519PrivateKey, parsePKCS8 } from './parse-private.js'
 import type { GenerateKeyPairOptions, PrivateKey } from './types.js'
 import { getSubtle, isNotSupported } from './webcrypto.js'
 
@@ -65,6 +64,8 @@ export async function generateKeyPair(options: GenerateKeyPairOptions = {}): Pro
     } catch (error) {
       if (!isNotSupported(error)) throw error
     }
+    // Only runtimes without Web Crypto Ed25519 get here; load noble on demand.
+    const { ed25519 } = await import('@noble/curves/ed25519.js')
     const seed = ed25519.utils.randomSecretKey()
     try {
       return ed25519PrivateKey(seed, undefined)

@@ -16,7 +16,8 @@ export {
 export { ecdsaDERToP1363, ecdsaP1363ToDER } from './ecdsa-der.js'
 export { generateKeyPair } from './generate.js'
 export { defaultSigningAlgorithm, keyHint } from './key-info.js'
-export { parsePrivateKey, parsePublicKey } from './parse.js'
+export { parsePrivateKey } from './parse-private.js'
+export { parsePublicKey } from './parse-public.js'
 export { signData } from './sign.js'
 export { privateKeyToPEM, publicKeyToPEM } from './to-pem.js'
 export type {

@@ -1,12 +1,11 @@
 /** Sign data with a private key, producing what cosign would (DER for ECDSA). @module */
-import { ed25519, ed25519ph } from '@noble/curves/ed25519.js'
 import { CountersignError } from '../errors.js'
 import { toArrayBufferView } from '../internal/bytes.js'
 import type { SigningAlgorithm } from '../signers/signer.js'
 import { curveForAlgorithm } from './algorithms.js'
 import { ecdsaP1363ToDER } from './ecdsa-der.js'
 import { defaultSigningAlgorithm, signingAlgorithmsFor } from './key-info.js'
-import { ed25519Seed } from './parse.js'
+import { ed25519Seed } from './parse-private.js'
 import type { PrivateKey, SignDataOptions } from './types.js'
 import { getSubtle, importPrivateKey, isNotSupported } from './webcrypto.js'
 
@@ -93,12 +92,16 @@ export function createSignFunction(key: PrivateKey, algorithm: SigningAlgorithm)
       return async (data) => {
         const ck = await cryptoKey()
         if (ck) return new Uint8Array(await getSubtle().sign({ name: 'Ed25519' }, ck, toArrayBufferView(data)))
+        const { ed25519 } = await import('@noble/curves/ed25519.js')
         return ed25519.sign(data, ed25519Seed(key))
       }
     }
     case 'ed25519ph':
-      // Web Crypto has no Ed25519ph; RFC 8032 §5.1 with the SHA-512 prehash, via noble.
-      return async (data) => ed25519ph.sign(data, ed25519Seed(key))
+      // Web Crypto has no Ed25519ph; RFC 8032 §5.1 with the SHA-512 prehash, via noble (loaded on first use).
+      return async (data) => {
+        const { ed25519ph } = await import('@noble/curves/ed25519.js')
+        return ed25519ph.sign(data, ed25519Seed(key))
+      }
     default:
       throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported signing algorithm ${String(algorithm)}`)
   }

@@ -1,10 +1,9 @@
 /** Verify a signature with a public key, the way cosign's `verify --key` does. @module */
-import { ed25519, ed25519ph } from '@noble/curves/ed25519.js'
 import { CountersignError } from '../errors.js'
 import { toArrayBufferView } from '../internal/bytes.js'
 import { bytesToBigInt, curveForAlgorithm, HASH_SIZE, WEBCRYPTO_HASH } from './algorithms.js'
 import { ecdsaDERToP1363 } from './ecdsa-der.js'
-import { rawPublicKey } from './parse.js'
+import { rawPublicKey } from './parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from './types.js'
 import { getSubtle, importPublicKey, isNotSupported } from './webcrypto.js'
 
@@ -93,7 +92,9 @@ async function verifyEd25519(
   if (signature.length !== 64) return false
   const pub = rawPublicKey(key)
   if (prehash) {
-    // Ed25519ph (RFC 8032 §5.1, SHA-512 prehash) has no Web Crypto equivalent.
+    // Ed25519ph (RFC 8032 §5.1, SHA-512 prehash) has no Web Crypto equivalent. noble is loaded only here and in the
+    // fallback below, keeping it (and its import-time tables) off the common verification path.
+    const { ed25519ph } = await import('@noble/curves/ed25519.js')
     try {
       return ed25519ph.verify(signature, data, pub, { zip215: false })
     } catch {
@@ -112,6 +113,7 @@ async function verifyEd25519(
     if (!isNotSupported(error)) throw error
   }
   // Runtime without Web Crypto Ed25519: strict RFC 8032 verification like Go's crypto/ed25519.
+  const { ed25519 } = await import('@noble/curves/ed25519.js')
   try {
     return ed25519.verify(signature, data, pub, { zip215: false })
   } catch {

@@ -4,7 +4,8 @@ import { type FileHandle, open, readFile, rename, rm, stat } from 'node:fs/promi
 import { basename, dirname, resolve } from 'node:path'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { decryptCosignPrivateKey, isCosignEncryptedKey } from '../keys/cosign-encrypted.js'
-import { parsePrivateKey, parsePublicKey } from '../keys/parse.js'
+import { parsePrivateKey } from '../keys/parse-private.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { PrivateKey, PublicKey } from '../keys/types.js'
 import { nodeScrypt } from './scrypt.js'
 

@@ -17,7 +17,7 @@ import { equalBytes, fromBase64, fromHex, fromUtf8 } from '../internal/bytes.js'
 import { contextTag, parseDER, readSequence } from '../internal/der.js'
 import { isJSONObject } from '../internal/json.js'
 import { decodePEM } from '../internal/pem.js'
-import { parsePublicKey } from '../keys/parse.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey } from '../keys/types.js'
 import type { TransparencyLogEntry } from './entry.js'
 

@@ -12,7 +12,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../errors.js'
 import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from '../internal/bytes.js'
-import { parsePublicKey } from '../keys/parse.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey, VerifyOptions } from '../keys/types.js'
 import { verifySignature } from '../keys/verify.js'
 import { type TransparencyLog, transparencyLogKey } from '../trust/trusted-root.js'

@@ -8,7 +8,7 @@
 
 import { equalBytes } from '../internal/bytes.js'
 import { type DERNode, parseDER, readChildren, TAG } from '../internal/der.js'
-import { parsePublicKey } from '../keys/parse.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey } from '../keys/types.js'
 import { verifySignature } from '../keys/verify.js'
 import { parseCertificate } from '../x509/certificate.js'

@@ -7,7 +7,7 @@
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromBase64, fromUtf8, toBase64 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
-import { parsePublicKey } from '../keys/parse.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { KeyAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 
 /**

@@ -1,13 +1,13 @@
 /** The artifact checks of bundle verification: the signature over the artifact (or DSSE PAE) and the subject. @module */
-import { p256, p384, p521 } from '@noble/curves/nist.js'
 import { parseStatement, statementHasSubjectDigest } from '../attestation/statement.js'
 import type { Bundle } from '../bundle/bundle.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
 import { verifyDSSE } from '../dsse/verify.js'
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromHex, toHex } from '../internal/bytes.js'
-import { type HashAlgorithm, type PublicKey, type VerifyOptions, verifySignature } from '../keys/index.js'
-import { rawPublicKey } from '../keys/parse.js'
+import { rawPublicKey } from '../keys/parse-public.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
+import { verifySignature } from '../keys/verify.js'
 
 /**
  * The artifact: its bytes, or only its digest (`sha256:<hex>` / `sha512:<hex>`).
@@ -70,20 +70,15 @@ export async function checkArtifactSignature(
       details: { check: 'artifact' },
     })
   }
-  const curve =
-    key.algorithm === 'ecdsa-p256'
-      ? p256
-      : key.algorithm === 'ecdsa-p384'
-        ? p384
-        : key.algorithm === 'ecdsa-p521'
-          ? p521
-          : undefined
-  if (!curve) {
+  if (key.algorithm !== 'ecdsa-p256' && key.algorithm !== 'ecdsa-p384' && key.algorithm !== 'ecdsa-p521') {
     throw new CountersignError(
       'ERR_UNSUPPORTED_ALGORITHM',
       `verifying a ${key.algorithm} signature from a digest alone`,
     )
   }
+  // Loaded on demand: noble's nist module precomputes tables at import, a cost only this rare path should pay.
+  const { p256, p384, p521 } = await import('@noble/curves/nist.js')
+  const curve = key.algorithm === 'ecdsa-p256' ? p256 : key.algorithm === 'ecdsa-p384' ? p384 : p521
   let ok = false
   try {
     ok = curve.verify(c.signature, digest, rawPublicKey(key), { prehash: false, format: 'der', lowS: false })

@@ -6,7 +6,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { type DERNode, parseDER, readChildren, readOID, readSequence } from '../internal/der.js'
-import { parsePublicKey } from '../keys/parse.js'
+import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { verifySignature } from '../keys/verify.js'
 import type { Certificate } from './certificate.js'

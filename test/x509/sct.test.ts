@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { concat, fromBase64 } from '../../src/internal/bytes.js'
-import { parsePublicKey } from '../../src/keys/parse.js'
+import { parsePublicKey } from '../../src/keys/parse-public.js'
 import type { TransparencyLog } from '../../src/trust/trusted-root.js'
 import {
   checkSCTThreshold,

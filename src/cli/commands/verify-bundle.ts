@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { CountersignError } from '../../errors.js'
-import { parsePublicKey } from '../../keys/index.js'
+import { parsePublicKey } from '../../keys/parse-public.js'
 import { publicGoodTrustedRoot } from '../../trust/public-good.js'
 import { parseTrustedRoot } from '../../trust/trusted-root.js'
 import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../../verifier/verify-bundle.js'
