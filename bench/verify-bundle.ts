@@ -6,7 +6,7 @@
 // Run: npx tsx bench/verify-bundle.ts [seconds per measurement, default 2]
 import { createRequire } from 'node:module'
 import { createVerifier } from '../src/verifier/verifier.js'
-import { countersignInputs, countersignRoot, loadCase, sigstoreJsCase } from '../test/interop/bundle-cases.js'
+import { countersignInputs, countersignRoot, loadCase, sigstoreJsCase } from '../test/support/bundle-cases.js'
 
 const CASES: readonly [string, string][] = [
   ['conformance-happy-path-v0.3', 'cert, Rekor v1 hashedrekord'],

@@ -15,7 +15,7 @@ import {
   HarnessPolicyError,
   loadCase,
   sigstoreJsCase,
-} from './bundle-cases.js'
+} from '../support/bundle-cases.js'
 
 const sigstoreJsVersion: string = createRequire(import.meta.url)('@sigstore/verify/package.json').version
 

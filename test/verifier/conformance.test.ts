@@ -2,17 +2,9 @@
  * Every bundle case under test/vectors/bundles (copied from shared/fixtures/bundles) must give the verdict its
  * case.json states, with the options it names (verifierOptions, key, identity, keyValidFor, checkSubject).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parsePublicKey } from '../../src/keys/index.js'
-import { parseTrustedRoot } from '../../src/trust/trusted-root.js'
-import { type BundlePolicy, verifyBundle } from '../../src/verifier/verify-bundle.js'
-
-const dir = new URL('../vectors/bundles/', import.meta.url)
-// biome-ignore lint/suspicious/noExplicitAny: case.json is free-form
-type Case = Record<string, any>
-
-const cases = readdirSync(dir).filter((d) => existsSync(new URL(`${d}/case.json`, dir)))
+import { verifyBundle } from '../../src/verifier/verify-bundle.js'
+import { caseNames, countersignInputs, countersignRoot, loadCase } from '../support/bundle-cases.js'
 
 /**
  * The error code each fail case must fail with: the check its case.json "why" names (reviewed case by case; e.g.
@@ -78,60 +70,25 @@ const FAIL_CODES = new Map<string, string>([
 /** Cases the shared verdict policy lets a client decide either way (shared/README.md). */
 const OPTIONAL = new Set(['sigstore-js-client-v0.4-media-type-accepted'])
 
-async function run(name: string, c: Case): Promise<unknown> {
-  const file = (f: string) => readFileSync(new URL(`${name}/${f}`, dir))
-  const root = parseTrustedRoot(file(c.trustedRoot ?? 'trusted_root.json'))
-  const policy: BundlePolicy = {
-    ...(c.key ? { key: parsePublicKey(file(c.key).toString('utf8')) } : {}),
-    ...(c.keyValidFor
-      ? {
-          keyValidFor: {
-            start: new Date(c.keyValidFor.start),
-            ...(c.keyValidFor.end ? { end: new Date(c.keyValidFor.end) } : {}),
-          },
-        }
-      : {}),
-    // Cases without an identity policy are verified the way their source did (sigstore-go WithoutIdentitiesUnsafe).
-    ...(!c.key
-      ? {
-          identity: {
-            ...(c.identity ? { subject: c.identity } : {}),
-            ...(c.identityRegex ? { subjectRegExp: c.identityRegex } : {}),
-            ...(c.issuer ? { issuer: c.issuer } : {}),
-            ...(c.issuerRegex ? { issuerRegExp: c.issuerRegex } : {}),
-            ...(!c.identity && !c.identityRegex ? { allowAnySubject: true } : {}),
-            ...(!c.issuer && !c.issuerRegex ? { allowAnyIssuer: true } : {}),
-          },
-        }
-      : {}),
-  }
-  const noArtifact =
-    c.checkSubject === false || (typeof c.artifactPolicy === 'string' && c.artifactPolicy.startsWith('none'))
-  const artifact = noArtifact
-    ? undefined
-    : c.artifact
-      ? new Uint8Array(file(c.artifact))
-      : c.artifactDigest
-        ? { digest: c.artifactDigest as string }
-        : undefined
-  const vo = c.verifierOptions ?? {}
-  return verifyBundle(new Uint8Array(file(c.bundle ?? 'bundle.sigstore.json')), artifact, {
-    trustedRoot: root,
-    policy,
-    ...vo,
+async function run(name: string): Promise<unknown> {
+  const inputs = countersignInputs(loadCase(name))
+  return verifyBundle(inputs.bundle, inputs.artifact, {
+    trustedRoot: countersignRoot(inputs),
+    policy: inputs.policy,
+    ...inputs.options,
   })
 }
 
 describe('Sigstore bundle conformance (shared/fixtures/bundles)', () => {
-  for (const name of cases) {
-    const c: Case = JSON.parse(readFileSync(new URL(`${name}/case.json`, dir), 'utf8'))
+  for (const name of caseNames()) {
+    const { c } = loadCase(name)
     const want = OPTIONAL.has(name) ? 'either' : c.expect
     it(`${name} → ${want}`, async () => {
       let outcome: 'pass' | 'fail'
       let error: unknown
       try {
         // Parsing the trusted root and the key are part of the case (a root missing a validity start is rejected).
-        await run(name, c)
+        await run(name)
         outcome = 'pass'
       } catch (e) {
         outcome = 'fail'

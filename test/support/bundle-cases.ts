@@ -62,7 +62,7 @@ export interface CountersignInputs {
   readonly trustedRoot: Uint8Array
 }
 
-/** The same mapping as test/verifier/conformance.test.ts. */
+/** The options each case.json names, as verifyBundle takes them. */
 export function countersignInputs({ c, file }: LoadedCase): CountersignInputs {
   const policy: BundlePolicy = {
     ...(c.key ? { key: parsePublicKey(file(c.key).toString('utf8')) } : {}),
