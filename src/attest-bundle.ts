@@ -3,15 +3,11 @@
  * stored as an OCI 1.1 referrer of the image annotated with the predicate type.
  * @module
  */
+
 import type { AttestImageOptions, AttestImageResult, SignedAttestation } from './attest.js'
-import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from './bundle/bundle.js'
-import { keyHint } from './keys/key-info.js'
-import { parsePublicKey } from './keys/parse-public.js'
-import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from './oci/media-types.js'
-import { pushReferrer } from './oci/referrers.js'
 import type { Descriptor, Reference, Repository, StoreCallOptions } from './oci/types.js'
-import { buildBundleReferrerManifest, bundleReferrerAnnotations, EMPTY_JSON_BLOB } from './signature/bundle-referrer.js'
-import type { KeyMaterial, Signer } from './signers/signer.js'
+import type { Signer } from './signers/signer.js'
+import { storeDSSEBundle } from './store-dsse-bundle.js'
 
 /**
  * Store `signed` as a bundle referrer of `subject`. Each attestation is its own manifest, so concurrent writers
@@ -27,46 +23,25 @@ export async function attestBundle(
   call: StoreCallOptions,
 ): Promise<AttestImageResult> {
   const { store } = options
-  const bundle = serializeBundle({
-    mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: material(await signer.keyMaterial(call)),
-    tlogEntries: [],
-    content: { type: 'dsseEnvelope', envelope: signed.envelope },
-  })
   const target: Repository = options.signatureRepository ?? ref
-  const [emptyConfig, bundleDescriptor] = await Promise.all([
-    store.pushBlob(target, EMPTY_JSON_BLOB, OCI_EMPTY_MEDIA_TYPE, call),
-    store.pushBlob(target, bundle, BUNDLE_V03_MEDIA_TYPE, call),
-  ])
-  const subjectDescriptor = { mediaType: subject.mediaType, size: subject.size, digest: subject.digest }
-  const created = options.created ?? new Date()
-  const manifest = buildBundleReferrerManifest({
-    bundle: bundleDescriptor,
-    emptyConfig,
-    subject: subjectDescriptor,
-    predicateType: signed.predicateType,
-    created,
-  })
-  const pushed = await pushReferrer(store, target, manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE, {
-    subject: subjectDescriptor,
-    artifactType: BUNDLE_V03_MEDIA_TYPE,
-    annotations: bundleReferrerAnnotations(signed.predicateType, created),
-    ...call,
-  })
+  const { bundle, manifestDigest } = await storeDSSEBundle(
+    store,
+    target,
+    subject,
+    signed.envelope,
+    await signer.keyMaterial(call),
+    signed.predicateType,
+    options.created ?? new Date(),
+    call,
+  )
   return {
     format: 'bundle',
     digest: subject.digest,
     predicateType: signed.predicateType,
     statement: signed.statement,
     envelope: signed.envelope,
-    attestationReference: { registry: target.registry, repository: target.repository, digest: pushed.digest },
-    attestationManifestDigest: pushed.digest,
+    attestationReference: { registry: target.registry, repository: target.repository, digest: manifestDigest },
+    attestationManifestDigest: manifestDigest,
     bundle,
   }
-}
-
-/** The bundle's verification material: the key hint, or the leaf certificate (cosign writes only the leaf). */
-function material(m: KeyMaterial): BundleVerificationMaterial {
-  if (m.type === 'public-key') return { type: 'publicKey', hint: m.hint ?? keyHint(parsePublicKey(m.spki)) }
-  return { type: 'certificate', certificate: m.chain[0]! }
 }
