@@ -4,7 +4,7 @@
  * (cosign.md §5.4).
  * @module
  */
-import { type Bundle, parseBundle } from '../bundle/bundle.js'
+import { type Bundle, type BundleContent, parseBundle } from '../bundle/bundle.js'
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromBase64, fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
@@ -206,20 +206,7 @@ async function verifySigstoreBundle(
   doc: Record<string, unknown>,
   options: VerifyBlobOptions,
 ): Promise<VerifyBlobResult> {
-  if (options.signature !== undefined) {
-    throw new CountersignError(
-      'ERR_INVALID_INPUT',
-      'unsupported: signature may not be provided using --signature when using --new-bundle-format',
-    )
-  }
-  const bundle = parseBundle(doc)
-  if (bundle.content.type === 'dsseEnvelope') {
-    throw new CountersignError(
-      'ERR_BUNDLE_INVALID',
-      'bundle holds a DSSE envelope (an attestation), not a message signature; verify it with verify-blob-attestation',
-      { details: { content: 'dsseEnvelope' } },
-    )
-  }
+  const bundle = messageSignatureBundle(doc, options)
   if (bundle.verificationMaterial.type !== 'publicKey') {
     // sigstore-go refuses certificate material under a key policy with the same words.
     throw new CountersignError(
@@ -318,20 +305,7 @@ async function verifyWithSigstore(
       'verification with a certificate identity or the transparency log needs a Sigstore bundle (--bundle)',
     )
   }
-  if (options.signature !== undefined) {
-    throw new CountersignError(
-      'ERR_INVALID_INPUT',
-      'unsupported: signature may not be provided using --signature when using --new-bundle-format',
-    )
-  }
-  const bundle = parseBundle(doc)
-  if (bundle.content.type === 'dsseEnvelope') {
-    throw new CountersignError(
-      'ERR_BUNDLE_INVALID',
-      'bundle holds a DSSE envelope (an attestation), not a message signature; verify it with verify-blob-attestation',
-      { details: { content: 'dsseEnvelope' } },
-    )
-  }
+  const bundle = messageSignatureBundle(doc, options)
   const r = await sigstoreCheck(bundle, data, options, mode)
   return {
     source: 'bundle',
@@ -408,4 +382,26 @@ export async function verifyBlob(data: Uint8Array, options: VerifyBlobOptions): 
     return verifyLegacyBundle(data, doc, options)
   }
   throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is neither a Sigstore bundle nor a cosign blob bundle')
+}
+
+/** A bundle whose content is a message signature. */
+type MessageSignatureBundle = Bundle & { readonly content: Extract<BundleContent, { type: 'messageSignature' }> }
+
+/** The Sigstore bundle of a blob verification: no detached --signature beside it, and a message signature inside. */
+function messageSignatureBundle(doc: Record<string, unknown>, options: VerifyBlobOptions): MessageSignatureBundle {
+  if (options.signature !== undefined) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      'unsupported: signature may not be provided using --signature when using --new-bundle-format',
+    )
+  }
+  const bundle = parseBundle(doc)
+  if (bundle.content.type === 'dsseEnvelope') {
+    throw new CountersignError(
+      'ERR_BUNDLE_INVALID',
+      'bundle holds a DSSE envelope (an attestation), not a message signature; verify it with verify-blob-attestation',
+      { details: { content: 'dsseEnvelope' } },
+    )
+  }
+  return bundle as MessageSignatureBundle
 }

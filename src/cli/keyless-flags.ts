@@ -3,6 +3,8 @@
  * onto {@link SigstoreVerificationOptions} (cosign.md §5.1 "Mode selection").
  * @module
  */
+import { CountersignError } from '../errors.js'
+import type { HashAlgorithm } from '../keys/types.js'
 import type { SigstoreVerificationOptions } from '../verify-keyless.js'
 import type { IdentityPolicy } from '../x509/identity.js'
 import type { FlagSpec, ParsedFlags } from './args.js'
@@ -90,4 +92,23 @@ export function checkedLines(options: SigstoreVerificationOptions, hasKey: boole
   if (hasKey) lines.push('  - The signatures were verified against the specified public key')
   else lines.push('  - The code-signing certificate was verified using trusted certificate authority certificates')
   return lines
+}
+
+/** `--signature-digest-algorithm`: sha256 (cosign's default), sha384 or sha512; `undefined` when not given. */
+export function digestAlgorithmFlag(value: unknown): HashAlgorithm | undefined {
+  if (value === undefined) return undefined
+  const hash = String(value)
+  if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
+    throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
+  }
+  return hash
+}
+
+/** `-o/--output`: json (default) or text. */
+export function outputFlag(value: unknown): 'json' | 'text' {
+  const output = String(value)
+  if (output !== 'json' && output !== 'text') {
+    throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
+  }
+  return output
 }

@@ -7,7 +7,7 @@ import { utf8 } from '../../internal/bytes.js'
 import type { HashAlgorithm } from '../../keys/types.js'
 import type { FlagSpec } from '../args.js'
 import { type CliIO, loadVerificationKeys } from '../context.js'
-import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
+import { digestAlgorithmFlag, KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
@@ -80,10 +80,7 @@ export const verifyBlobCommand: Command = {
         'verification with a detached --certificate is not supported; give a Sigstore bundle with --bundle',
       )
     }
-    const hashFlag = str('signature-digest-algorithm')
-    if (hashFlag !== undefined && hashFlag !== 'sha256' && hashFlag !== 'sha384' && hashFlag !== 'sha512') {
-      throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hashFlag}`)
-    }
+    const hashFlag = digestAlgorithmFlag(str('signature-digest-algorithm'))
     const privateInfra = f['private-infrastructure'] === true
     const ignoreTlog = f['insecure-ignore-tlog'] === true || privateInfra
     if (ignoreTlog && !privateInfra) {
