@@ -1,10 +1,12 @@
-// Bundle verifications per second: countersign (createVerifier, warm) against sigstore-js (@sigstore/verify's
-// Verifier, warm), same bundles, same run. Each side gets the trusted root once and then verifies the bundle bytes
+// Bundle verifications per second: countersign (createVerifier, warm; with the default Web Crypto backend and with
+// nodeSignatureBackend from countersign/node) against sigstore-js (@sigstore/verify's Verifier, warm), same bundles,
+// same run. Each side gets the trusted root once and then verifies the bundle bytes
 // plus the artifact bytes per iteration: countersign parses the JSON every time (it is handed raw bytes),
 // sigstore-js gets the JSON parsed once and runs bundleFromJSON + toSignedEntity + verify per iteration.
 // Both must accept every bundle before anything is timed.
-// Run: npx tsx bench/verify-bundle.ts [seconds per measurement, default 2]
+// Run: npx tsx bench/verify-bundle.ts [seconds per contender, default 2]
 import { createRequire } from 'node:module'
+import { nodeSignatureBackend } from '../src/node/signature-backend.js'
 import { createVerifier } from '../src/verifier/verifier.js'
 import { countersignInputs, countersignRoot, loadCase, sigstoreJsCase } from '../test/support/bundle-cases.js'
 
@@ -16,16 +18,29 @@ const CASES: readonly [string, string][] = [
 ]
 const seconds = Number(process.argv[2] ?? 2)
 
-async function rate(fn: () => Promise<unknown> | unknown): Promise<number> {
-  for (let i = 0; i < 50; i++) await fn() // warm-up: JIT, key imports, caches
-  let n = 0
-  const t0 = performance.now()
-  const deadline = t0 + seconds * 1000
-  while (performance.now() < deadline) {
-    for (let i = 0; i < 20; i++) await fn()
-    n += 20
+/**
+ * One-at-a-time rates of several contenders, measured in interleaved 100 ms slices (A, B, C, A, B, C, …) so that load
+ * from other processes on a shared machine falls on every contender alike and the ratios stay meaningful.
+ */
+async function rates(fns: readonly (() => Promise<unknown> | unknown)[]): Promise<number[]> {
+  for (const fn of fns) for (let i = 0; i < 50; i++) await fn() // warm-up: JIT, key imports, caches
+  const counts = fns.map(() => 0)
+  const times = fns.map(() => 0)
+  const slice = 100
+  for (let round = 0; round < (seconds * 1000) / slice; round++) {
+    for (let k = 0; k < fns.length; k++) {
+      const fn = fns[k]!
+      const t0 = performance.now()
+      let n = 0
+      while (performance.now() - t0 < slice) {
+        await fn()
+        n++
+      }
+      counts[k]! += n
+      times[k]! += performance.now() - t0
+    }
   }
-  return n / ((performance.now() - t0) / 1000)
+  return counts.map((n, k) => n / (times[k]! / 1000))
 }
 
 /** countersign with `inFlight` verifications running at once (Web Crypto work proceeds off the JS thread). */
@@ -45,31 +60,41 @@ async function concurrentRate(fn: () => Promise<unknown>, inFlight: number): Pro
 
 const require = createRequire(import.meta.url)
 console.log(
-  `node ${process.version}; @sigstore/verify ${require('@sigstore/verify/package.json').version}; ${seconds} s per measurement`,
+  `node ${process.version}; @sigstore/verify ${require('@sigstore/verify/package.json').version}; ${seconds} s per contender, interleaved in 100 ms slices`,
 )
 console.log(
-  `${'case'.padEnd(64)} ${'countersign/s'.padStart(14)} ${'sigstore-js/s'.padStart(14)} ${'ratio'.padStart(7)} ${'countersign x16/s'.padStart(18)}`,
+  `${'case'.padEnd(64)} ${'web/s'.padStart(7)} ${'node/s'.padStart(7)} ${'sigstore-js/s'.padStart(14)} ${'web ×'.padStart(6)} ${'node ×'.padStart(7)} ${'web x16/s'.padStart(10)} ${'node x16/s'.padStart(11)}`,
 )
 
 const ratios: number[] = []
+const nodeRatios: number[] = []
 for (const [name, label] of CASES) {
   const loaded = loadCase(name)
   const inputs = countersignInputs(loaded)
   const verifier = createVerifier(countersignRoot(inputs), inputs.options)
+  const nodeVerifier = createVerifier(countersignRoot(inputs), {
+    ...inputs.options,
+    signatureBackend: nodeSignatureBackend,
+  })
   const ours = () => verifier.verify(inputs.bundle, inputs.artifact, inputs.policy)
+  const oursNode = () => nodeVerifier.verify(inputs.bundle, inputs.artifact, inputs.policy)
   const theirs = sigstoreJsCase(loaded)
 
   // Correctness first: a fast "no" would be meaningless.
   await ours()
+  await oursNode()
   theirs.check()
 
-  const a = await rate(ours)
-  const b = await rate(() => theirs.check())
+  const [a, n, b] = (await rates([ours, oursNode, () => theirs.check()])) as [number, number, number]
   const c = await concurrentRate(ours, 16)
+  const d = await concurrentRate(oursNode, 16)
   ratios.push(a / b)
+  nodeRatios.push(n / b)
   console.log(
-    `${`${name} (${label})`.padEnd(64)} ${a.toFixed(0).padStart(14)} ${b.toFixed(0).padStart(14)} ${`${(a / b).toFixed(1)}x`.padStart(7)} ${c.toFixed(0).padStart(18)}`,
+    `${`${name} (${label})`.padEnd(64)} ${a.toFixed(0).padStart(7)} ${n.toFixed(0).padStart(7)} ${b.toFixed(0).padStart(14)} ${`${(a / b).toFixed(1)}x`.padStart(6)} ${`${(n / b).toFixed(1)}x`.padStart(7)} ${c.toFixed(0).padStart(10)} ${d.toFixed(0).padStart(11)}`,
   )
 }
-const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length)
-console.log(`geometric mean ratio countersign / sigstore-js (one at a time): ${geo.toFixed(1)}x`)
+const geo = (rs: number[]) => Math.exp(rs.reduce((s, r) => s + Math.log(r), 0) / rs.length).toFixed(1)
+console.log(
+  `geometric mean ratio countersign / sigstore-js (one at a time): Web Crypto ${geo(ratios)}x, node backend ${geo(nodeRatios)}x`,
+)

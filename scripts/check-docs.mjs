@@ -25,7 +25,7 @@ function check(file, name) {
   const doc = before.endsWith('*/') ? before.slice(before.lastIndexOf('/**')) : ''
   const where = `${file}:${text.slice(0, m.index).split('\n').length} ${name}`
   if (!doc) problems.push(`${where}: no TSDoc`)
-  else if (!/Exported from `countersign(\/[a-z0-9-]+)?`/.test(doc))
+  else if (!/Exported from `countersign(\/[a-z0-9-]+)*`/.test(doc))
     problems.push(`${where}: TSDoc lacks "Exported from \`countersign/…\`"`)
   else if (m[1] === 'function' && !doc.includes('@example')) problems.push(`${where}: function TSDoc lacks @example`)
 }

@@ -17,7 +17,7 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   }
 }
 const readme = readFileSync('README.md', 'utf8')
-for (const m of readme.matchAll(/from '(countersign(?:\/[a-z0-9-]+)?)'/g)) {
+for (const m of readme.matchAll(/from '(countersign(?:\/[a-z0-9-]+)*)'/g)) {
   if (!exported.has(m[1])) {
     console.error(`README imports ${m[1]}, which package.json does not export`)
     failed = true

@@ -8,11 +8,11 @@ trap 'rm -rf "$tmp"' EXIT
 tarball="$tmp/$(npm pack --silent --pack-destination "$tmp" | tail -n 1)"
 npx publint --strict "$tarball"
 # Every entry point except ./node must resolve everywhere ESM does (node16 ESM and bundlers).
-npx attw "$tarball" --profile esm-only --exclude-entrypoints node
-# ./node has only the "node" condition on purpose (bundlers must fail loudly), so for it only Node's ESM
+npx attw "$tarball" --profile esm-only --exclude-entrypoints node node/signature-backend
+# ./node and ./node/signature-backend have only the "node" condition on purpose (bundlers must fail loudly), so for it only Node's ESM
 # resolution must be free of problems.
 # attw exits non-zero for the (expected) bundler failure, so read its JSON instead of its exit code.
-npx attw "$tarball" --profile esm-only --format json --entrypoints node >"$tmp/attw-node.json" || true
+npx attw "$tarball" --profile esm-only --format json --entrypoints node node/signature-backend >"$tmp/attw-node.json" || true
 node -e '
   const { analysis } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const bad = analysis.problems.filter((p) => p.resolutionKind === "node16-esm");

@@ -18,7 +18,7 @@ export async function attestBundle(
   ref: Reference,
   subject: Descriptor,
   signed: SignedAttestation,
-  signer: Signer,
+  _signer: Signer,
   options: AttestImageOptions,
   call: StoreCallOptions,
 ): Promise<AttestImageResult> {
@@ -29,10 +29,11 @@ export async function attestBundle(
     target,
     subject,
     signed.envelope,
-    await signer.keyMaterial(call),
+    signed.material,
     signed.predicateType,
     options.created ?? new Date(),
     call,
+    signed.witnessed,
   )
   return {
     format: 'bundle',
@@ -43,5 +44,6 @@ export async function attestBundle(
     attestationReference: { registry: target.registry, repository: target.repository, digest: manifestDigest },
     attestationManifestDigest: manifestDigest,
     bundle,
+    ...(signed.witnessed ? { witnessed: signed.witnessed } : {}),
   }
 }

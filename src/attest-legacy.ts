@@ -15,6 +15,7 @@ import type { Descriptor, OCIStore, Reference, StoreCallOptions } from './oci/ty
 import { SIGNATURE_ANNOTATION } from './signature/annotations.js'
 import { attachmentReference } from './signature/cosign-tags.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './verify.js'
+import { legacyWitnessAnnotations } from './witness/legacy-annotations.js'
 
 /** Media type of a DSSE envelope layer. */
 export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json'
@@ -41,7 +42,11 @@ export async function attestLegacy(
     mediaType: DSSE_ENVELOPE_MEDIA_TYPE,
     size: envelopeBytes.length,
     digest: await sha256Digest(envelopeBytes),
-    annotations: { [SIGNATURE_ANNOTATION]: '', [PREDICATE_TYPE_ANNOTATION]: signed.predicateType },
+    annotations: {
+      [SIGNATURE_ANNOTATION]: '',
+      [PREDICATE_TYPE_ANNOTATION]: signed.predicateType,
+      ...legacyWitnessAnnotations(signed.material, signed.witnessed),
+    },
   }
   await store.pushBlob(attRef, envelopeBytes, DSSE_ENVELOPE_MEDIA_TYPE, call)
 
@@ -82,6 +87,7 @@ export async function attestLegacy(
     attestationManifestDigest: manifestDigest,
     layer: envelopeBytes,
     ...(options.replace ? { replaced } : {}),
+    ...(signed.witnessed ? { witnessed: signed.witnessed } : {}),
   }
 }
 

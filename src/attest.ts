@@ -10,18 +10,19 @@ import { createAttestationStatement, type PredicateInput } from './attestation/p
 import { type AuditListener, auditSigning } from './audit.js'
 import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
 import { signDSSE } from './dsse/sign.js'
-import { CountersignError } from './errors.js'
 import { repositoryName } from './oci/reference.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import { resolveDescriptor, resolveDigest } from './resolve.js'
-import type { Signer } from './signers/signer.js'
+import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from './sign-witness.js'
+import type { KeyMaterial, Signer } from './signers/signer.js'
+import type { WitnessResult } from './witness/witness.js'
 
 /**
  * Options for {@link attestImage}.
  *
  * Exported from `countersign/attest`.
  */
-export interface AttestImageOptions extends StoreCallOptions {
+export interface AttestImageOptions extends StoreCallOptions, TransparencyOptions {
   /** Where the image and its attestations live: a registry client or an OCI layout. */
   readonly store: OCIStore
   /**
@@ -38,11 +39,6 @@ export interface AttestImageOptions extends StoreCallOptions {
    * v3 ignores `--replace` for bundles, and so does this (every bundle is its own referrer; a warning is given).
    */
   readonly replace?: boolean
-  /**
-   * Upload to a transparency log. Rekor support arrives with keyless signing; until then this must be `false`, as
-   * with cosign's `--tlog-upload=false`. Default `true`.
-   */
-  readonly tlogUpload?: boolean
   /** Keep attestations in another repository (cosign's `COSIGN_REPOSITORY`). */
   readonly signatureRepository?: Repository
   /**
@@ -87,6 +83,8 @@ export interface AttestImageResult {
   readonly bundle?: Uint8Array
   /** Legacy form with `replace`: how many earlier layers with the same predicate type were dropped. */
   readonly replaced?: number
+  /** What the transparency logs and timestamp authorities vouched for (verified), when any were used. */
+  readonly witnessed?: WitnessResult
 }
 
 /**
@@ -98,6 +96,8 @@ export interface SignedAttestation {
   readonly predicateType: string
   readonly statement: Uint8Array
   readonly envelope: DSSEEnvelope
+  readonly material: KeyMaterial
+  readonly witnessed?: WitnessResult
 }
 
 /**
@@ -108,7 +108,9 @@ export interface SignedAttestation {
  * appends a layer to the `.att` image (or, with `replace`, drops the layers of the same predicate type), with the
  * same protection against concurrent writers as legacy signing.
  *
- * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; ERR_INVALID_INPUT for an invalid
+ * With `tlogUpload` (the default) the envelope is logged and timestamped by `witness` first, as in `signImage`.
+ *
+ * @throws {CountersignError} ERR_TLOG_REQUIRED without `witness.transparencyLogs` unless `tlogUpload: false`; ERR_INVALID_INPUT for an invalid
  *   predicate type or predicate; ERR_OCI_NOT_FOUND (`details.target` `image`) when the image is missing.
  *
  * @example
@@ -141,12 +143,7 @@ async function attestUnaudited(
   signer: Signer,
   options: AttestImageOptions,
 ): Promise<AttestImageResult> {
-  if (options.tlogUpload !== false) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'uploading to the transparency log is not supported yet; pass --tlog-upload=false (tlogUpload: false) to attest without it',
-    )
-  }
+  checkTransparencyOptions(options)
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
   // Check the type and predicate before any registry traffic.
   const sign = async (digest: string): Promise<SignedAttestation> => {
@@ -158,7 +155,12 @@ async function attestUnaudited(
       ...(options.timestamp ? { timestamp: options.timestamp } : {}),
     })
     const envelope = await signDSSE(statement, IN_TOTO_PAYLOAD_TYPE, signer, call)
-    return { predicateType, statement, envelope }
+    const material = await signer.keyMaterial(call)
+    // Logged before anything is stored, as a Rekor dsse entry in both forms (cosign v3 signs both through
+    // sigstore-go's SignData; its `--rekor-entry-type intoto` is deprecated; `witness.dsseEntryKind` still selects it).
+    const content = { type: 'dsseEnvelope', envelope } as const
+    const witnessed = await witnessForSigning(content, material, signer.algorithm, options, call, 'dsse')
+    return { predicateType, statement, envelope, material, ...(witnessed ? { witnessed } : {}) }
   }
   createAttestationStatement({
     type: options.predicateType ?? 'custom',

@@ -32,7 +32,12 @@
  * - `ERR_TLOG_REQUIRED`: the operation needs a transparency log, which was not configured or disabled.
  * - `ERR_DSSE_INVALID`, `ERR_BUNDLE_INVALID`, `ERR_CERT_CHAIN_INVALID`, `ERR_CERT_EXPIRED`,
  *   `ERR_TLOG_INCLUSION_PROOF`, `ERR_TLOG_ENTRY_MISMATCH`, `ERR_TIMESTAMP_INVALID`, `ERR_FULCIO_HTTP`,
- *   `ERR_REKOR_HTTP`, `ERR_POLICY_DENIED`: reserved for Sigstore verification, keyless signing and policy.
+ *   `ERR_REKOR_HTTP`, `ERR_POLICY_DENIED`: Sigstore verification, keyless signing and policy.
+ * - `ERR_TIMESTAMP_HTTP`: a timestamp authority failed or answered with something that is not a timestamp.
+ * - `ERR_OIDC_TOKEN`: no identity token could be obtained, or the token is malformed, expired or not for Sigstore.
+ * - `ERR_OIDC_LOGIN`: the interactive OIDC login failed (denied, state mismatch, token endpoint error).
+ * - `ERR_CONFIRMATION_REQUIRED`: publishing an identity to a public log needs confirmation (`--yes`) and none came.
+ * - `ERR_KMS`: a key-management service refused or failed a request (`details.status`, `details.provider`).
  *
  * Exported from `countersign/errors`.
  */
@@ -67,6 +72,11 @@ export type ErrorCode =
   | 'ERR_FULCIO_HTTP'
   | 'ERR_REKOR_HTTP'
   | 'ERR_POLICY_DENIED'
+  | 'ERR_TIMESTAMP_HTTP'
+  | 'ERR_OIDC_TOKEN'
+  | 'ERR_OIDC_LOGIN'
+  | 'ERR_CONFIRMATION_REQUIRED'
+  | 'ERR_KMS'
 
 /**
  * Options for {@link CountersignError}.

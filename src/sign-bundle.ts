@@ -9,6 +9,7 @@ import { IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
 import { signDSSE } from './dsse/sign.js'
 import type { Descriptor, Reference, Repository, StoreCallOptions } from './oci/types.js'
 import type { SignImageOptions, SignImageResult } from './sign.js'
+import { witnessForSigning } from './sign-witness.js'
 import type { Signer } from './signers/signer.js'
 import { storeDSSEBundle } from './store-dsse-bundle.js'
 
@@ -37,16 +38,20 @@ export async function signBundle(
     {},
   )
   const envelope = await signDSSE(statement, IN_TOTO_PAYLOAD_TYPE, signer, call)
+  const material = await signer.keyMaterial(call)
+  const content = { type: 'dsseEnvelope', envelope } as const
+  const witnessed = await witnessForSigning(content, material, signer.algorithm, options, call, 'dsse')
   const target: Repository = options.signatureRepository ?? ref
   const { bundle, manifestDigest } = await storeDSSEBundle(
     store,
     target,
     subject,
     envelope,
-    await signer.keyMaterial(call),
+    material,
     COSIGN_SIGN_PREDICATE_TYPE,
     options.created ?? new Date(),
     call,
+    witnessed,
   )
   return {
     format: 'bundle',
@@ -57,5 +62,6 @@ export async function signBundle(
     deduplicated: false,
     signatureManifestDigest: manifestDigest,
     bundle,
+    ...(witnessed ? { witnessed } : {}),
   }
 }

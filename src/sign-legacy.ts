@@ -3,7 +3,7 @@
  * `sha256-<hex>.sig`, appended to what is there with cosign's dedupe rules.
  * @module
  */
-import { fromBase64, toBase64 } from './internal/bytes.js'
+import { fromBase64, fromHex, toBase64 } from './internal/bytes.js'
 import { parsePublicKey } from './keys/parse-public.js'
 import type { VerifyOptions } from './keys/types.js'
 import { verifySignature } from './keys/verify.js'
@@ -12,10 +12,12 @@ import { sha256Digest } from './oci/digest.js'
 import { repositoryName } from './oci/reference.js'
 import type { Descriptor, Reference, StoreCallOptions } from './oci/types.js'
 import type { SignImageOptions, SignImageResult } from './sign.js'
+import { witnessForSigning } from './sign-witness.js'
 import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './signature/annotations.js'
 import { attachmentReference } from './signature/cosign-tags.js'
 import { createSimpleSigningPayload } from './signature/simple-signing.js'
 import type { Signer, SigningAlgorithm } from './signers/signer.js'
+import { legacyWitnessAnnotations } from './witness/legacy-annotations.js'
 
 /**
  * Sign `digest` (of `ref`) in the legacy format. The `.sig` tag is read-modify-write with no locking in the
@@ -31,12 +33,26 @@ export async function signLegacy(
   const { store } = options
   const payload = createSimpleSigningPayload(options.identity ?? repositoryName(ref), digest, options.annotations)
   const signature = await signer.sign(payload, call)
+  const payloadDigest = await sha256Digest(payload)
+  const material = await signer.keyMaterial(call)
+  // cosign logs a legacy signature as a hashedrekord over the payload's SHA-256.
+  const witnessed = await witnessForSigning(
+    {
+      type: 'messageSignature',
+      signature,
+      messageDigest: { algorithm: 'SHA2_256', digest: fromHex(payloadDigest.slice('sha256:'.length)) },
+    },
+    material,
+    signer.algorithm,
+    options,
+    call,
+  )
   const sigRef = attachmentReference(ref, digest, 'sig', options.signatureRepository)
   const layer: Descriptor = {
     mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
     size: payload.length,
-    digest: await sha256Digest(payload),
-    annotations: { [SIGNATURE_ANNOTATION]: toBase64(signature) },
+    digest: payloadDigest,
+    annotations: { [SIGNATURE_ANNOTATION]: toBase64(signature), ...legacyWitnessAnnotations(material, witnessed) },
   }
   const result = (deduplicated: boolean, manifestDigest: string): SignImageResult => ({
     format: 'legacy',
@@ -46,6 +62,7 @@ export async function signLegacy(
     signature,
     deduplicated,
     signatureManifestDigest: manifestDigest,
+    ...(witnessed ? { witnessed } : {}),
   })
 
   await store.pushBlob(sigRef, payload, SIMPLE_SIGNING_MEDIA_TYPE, call)
@@ -113,13 +130,19 @@ async function isDuplicate(
 function verifyOptionsFor(algorithm: SigningAlgorithm): VerifyOptions {
   switch (algorithm) {
     case 'ecdsa-p384-sha384':
+    case 'rsa-pkcs1v15-sha384':
       return { hash: 'sha384' }
     case 'ecdsa-p521-sha512':
+    case 'rsa-pkcs1v15-sha512':
       return { hash: 'sha512' }
     case 'ed25519ph':
       return { ed25519ph: true }
     case 'rsa-pss-sha256':
       return { hash: 'sha256', rsaPadding: 'pss' }
+    case 'rsa-pss-sha384':
+      return { hash: 'sha384', rsaPadding: 'pss' }
+    case 'rsa-pss-sha512':
+      return { hash: 'sha512', rsaPadding: 'pss' }
     default:
       return { hash: 'sha256' }
   }

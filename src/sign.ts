@@ -11,7 +11,9 @@ import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/ty
 import { resolveDescriptor, resolveDigest } from './resolve.js'
 import { signBundle } from './sign-bundle.js'
 import { signLegacy } from './sign-legacy.js'
+import { checkTransparencyOptions, type TransparencyOptions } from './sign-witness.js'
 import type { Signer } from './signers/signer.js'
+import type { WitnessResult } from './witness/witness.js'
 
 /**
  * The two storage forms of image signatures: `bundle` (cosign v3 default: Sigstore bundle v0.3 as an OCI 1.1
@@ -26,7 +28,7 @@ export type SignatureFormat = 'bundle' | 'legacy'
  *
  * Exported from `countersign/sign`.
  */
-export interface SignImageOptions extends StoreCallOptions {
+export interface SignImageOptions extends StoreCallOptions, TransparencyOptions {
   /** Where the image and its signatures live: a registry client or an OCI layout. */
   readonly store: OCIStore
   /** Storage form; default `bundle`, as cosign v3 (`--new-bundle-format=false` → `legacy`). */
@@ -37,11 +39,6 @@ export interface SignImageOptions extends StoreCallOptions {
   readonly annotations?: Readonly<Record<string, string>>
   /** Legacy form: override the payload's `docker-reference` (default: `registry/repository` of `ref`). */
   readonly identity?: string
-  /**
-   * Upload to a transparency log. Rekor support arrives with keyless signing; until then this must be
-   * `false`, as with cosign's `--tlog-upload=false`. Default `true`.
-   */
-  readonly tlogUpload?: boolean
   /** Legacy form: Docker schema 2 media types (cosign's `COSIGN_DOCKER_MEDIA_TYPES=1`). */
   readonly dockerMediaTypes?: boolean
   /** Creation time: the bundle referrer's `org.opencontainers.image.created`, or the legacy image's `created`. */
@@ -79,16 +76,23 @@ export interface SignImageResult {
   readonly signatureManifestDigest: string
   /** The bundle JSON as stored (bundle form). */
   readonly bundle?: Uint8Array
+  /** What the transparency logs and timestamp authorities vouched for (verified), when any were used. */
+  readonly witnessed?: WitnessResult
   /** With `recursive`: the results for every manifest below the index, parents before their children. */
   readonly children?: readonly SignImageResult[]
 }
 
 /**
- * Sign an image by key. Tags are resolved to a digest first (with a warning). The bundle form writes a new referrer
+ * Sign an image with any {@link Signer} (a key, a KMS, or keyless through Fulcio). Tags are resolved to a digest first (with a warning). The bundle form writes a new referrer
  * manifest per signature; the legacy form appends to the `.sig` image with cosign's dedupe rules. Blobs are always
  * uploaded before the manifest, and concurrent signers do not lose each other's signatures (see the two forms).
  *
- * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; ERR_OCI_NOT_FOUND (`details.target`
+ * With `tlogUpload` (the default) the signature is logged in `witness.transparencyLogs` and timestamped by
+ * `witness.timestampAuthorities` before anything is written; every answer is verified against `witness.trustedRoot`
+ * and lands in the bundle (bundle form) or the layer annotations cosign uses (legacy form).
+ *
+ * @throws {CountersignError} ERR_TLOG_REQUIRED without `witness.transparencyLogs` unless `tlogUpload: false`;
+ *   service and verification errors of the witness step (nothing is written then); ERR_OCI_NOT_FOUND (`details.target`
  *   `image`) when the image is missing.
  *
  * @example
@@ -107,12 +111,7 @@ export async function signImage(ref: Reference, signer: Signer, options: SignIma
 }
 
 async function signUnaudited(ref: Reference, signer: Signer, options: SignImageOptions): Promise<SignImageResult> {
-  if (options.tlogUpload !== false) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'uploading to the transparency log is not supported yet; pass --tlog-upload=false (tlogUpload: false) to sign without it',
-    )
-  }
+  checkTransparencyOptions(options)
   const call = options.signal ? { signal: options.signal } : {}
   if (options.recursive === true) return signTree(ref, signer, options, call, 0)
   if (options.format === 'legacy') {
@@ -159,3 +158,4 @@ function repoOf(ref: Reference): Repository {
 }
 
 export type { AuditEvent, AuditListener } from './audit.js'
+export type { TransparencyOptions } from './sign-witness.js'

@@ -12,6 +12,7 @@ import { pushReferrer } from './oci/referrers.js'
 import type { Descriptor, OCIStore, Repository, StoreCallOptions } from './oci/types.js'
 import { buildBundleReferrerManifest, bundleReferrerAnnotations, EMPTY_JSON_BLOB } from './signature/bundle-referrer.js'
 import type { KeyMaterial } from './signers/signer.js'
+import type { WitnessResult } from './witness/witness.js'
 
 /** Where the bundle went: its bytes, and the referrer manifest's digest in `target`. */
 export interface StoredDSSEBundle {
@@ -29,11 +30,13 @@ export async function storeDSSEBundle(
   predicateType: string,
   created: Date,
   call: StoreCallOptions,
+  witnessed?: WitnessResult,
 ): Promise<StoredDSSEBundle> {
   const bundle = serializeBundle({
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     verificationMaterial: material(keyMaterial),
-    tlogEntries: [],
+    tlogEntries: witnessed?.tlogEntries ?? [],
+    ...(witnessed?.timestampVerificationData ? { timestampVerificationData: witnessed.timestampVerificationData } : {}),
     content: { type: 'dsseEnvelope', envelope },
   })
   const [emptyConfig, bundleDescriptor] = await Promise.all([

@@ -27,6 +27,7 @@ import { signatureLayers } from './signature/signature-image.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
 import { checkBundles } from './verify-bundle.js'
 import { type SigstoreVerificationOptions, verificationMode } from './verify-keyless.js'
+import { checkLegacySigstore } from './verify-keyless-legacy.js'
 import type { Certificate } from './x509/certificate.js'
 import type { CertificateIdentity } from './x509/identity.js'
 
@@ -288,26 +289,42 @@ async function checkLayer(
     })
   }
   const payload = envelope.payload
-  // Keyless and key-with-log checks of `.att` layers (their Rekor dsse/intoto entries) are not implemented: fail closed.
-  if (verificationMode(options) !== 'key-offline') {
-    return fail('legacy .att attestations can only be verified by key with --insecure-ignore-tlog for now', {
-      envelopeJSON,
-      envelope,
-      payload,
+  const mode = verificationMode(options)
+  let signer: { keyIndex?: number; certificate?: Certificate; identity?: CertificateIdentity }
+  if (mode === 'key-offline') {
+    const keyIndex = await verifyDSSE(envelope, options.keys, {
+      hash: options.hash ?? 'sha256',
+      ...options.verifyOptions,
     })
+    if (keyIndex < 0) return fail('failed to verify signature', { envelopeJSON, envelope, payload })
+    signer = { keyIndex }
+  } else {
+    // The `.att` layer's cosign annotations: Rekor bundle (dsse/intoto entry), certificate and chain, timestamp.
+    try {
+      const r = await checkLegacySigstore(layer.annotations, { type: 'dsse', envelope }, options, mode)
+      signer = {
+        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
+        ...(r.certificate ? { certificate: r.certificate } : {}),
+        ...(r.identity ? { identity: r.identity } : {}),
+      }
+    } catch (e) {
+      if (!(e instanceof CountersignError)) throw e
+      return fail(e.message, { envelopeJSON, envelope, payload })
+    }
   }
-  const keyIndex = await verifyDSSE(envelope, options.keys, {
-    hash: options.hash ?? 'sha256',
-    ...options.verifyOptions,
-  })
-  if (keyIndex < 0) return fail('failed to verify signature', { envelopeJSON, envelope, payload })
+  const { keyIndex } = signer
   let statement: Statement
   try {
     statement = parseStatement(payload)
   } catch (e) {
-    return fail((e as Error).message, { envelopeJSON, envelope, payload, keyIndex })
+    return fail((e as Error).message, {
+      envelopeJSON,
+      envelope,
+      payload,
+      ...(keyIndex !== undefined ? { keyIndex } : {}),
+    })
   }
-  const found = { envelopeJSON, envelope, payload, keyIndex, statement, predicateType: statement.predicateType }
+  const found = { envelopeJSON, envelope, payload, ...signer, statement, predicateType: statement.predicateType }
   // cosign's IntotoSubjectClaimVerifier compares only `digest.sha256`.
   if (options.checkClaims !== false && !statementHasSubjectDigest(statement, digest)) {
     return fail('no matching subject digest found', found)

@@ -5,6 +5,8 @@
  * intermediates at the integrated time, SCTs, identity with the issuer from extension .1.1), then the signature.
  * @module
  */
+import type { DSSEEnvelope } from './dsse/envelope.js'
+import { verifyDSSE } from './dsse/verify.js'
 import { CountersignError } from './errors.js'
 import { fromBase64, fromHex } from './internal/bytes.js'
 import { isJSONObject } from './internal/json.js'
@@ -52,20 +54,45 @@ const fail = (code: 'ERR_INVALID_INPUT' | 'ERR_TLOG_INCLUSION_PROOF' | 'ERR_SIGN
   new CountersignError(code, message)
 
 /**
- * Run the Sigstore checks of one legacy signature layer (simple-signing payload, raw signature).
+ * What a legacy layer signs: a simple-signing payload with its raw signature (`.sig`), or a DSSE envelope (`.att`).
+ */
+export type LegacySignedContent =
+  | { readonly type: 'simple-signing'; readonly payload: Uint8Array; readonly signature: Uint8Array }
+  | { readonly type: 'dsse'; readonly envelope: DSSEEnvelope }
+
+/** Index of the key among `keys` that verifies `content`, or -1. */
+async function verifyContent(
+  content: LegacySignedContent,
+  keys: readonly PublicKey[],
+  verifyOptions: VerifyOptions,
+): Promise<number> {
+  if (content.type === 'dsse') return verifyDSSE(content.envelope, keys, verifyOptions)
+  for (let i = 0; i < keys.length; i++) {
+    if (await verifySignature(keys[i]!, content.payload, content.signature, verifyOptions)) return i
+  }
+  return -1
+}
+
+/**
+ * Run the Sigstore checks of one legacy layer: a `.sig` simple-signing payload (logged as hashedrekord) or an
+ * `.att` DSSE envelope (logged as dsse, or intoto by cosign v1/v2).
  *
  * @throws {CountersignError} with the failing check's code; the message is what a check reason should say.
  */
 export async function checkLegacySigstore(
   annotations: Readonly<Record<string, string>> | undefined,
-  payload: Uint8Array,
-  signature: Uint8Array,
+  content: LegacySignedContent,
   options: LegacySigstoreOptions,
   mode: 'key-tlog' | 'keyless',
 ): Promise<LegacySigstoreCheck> {
   const root = options.trustedRoot!
   const a = annotations ?? {}
   const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
+  const signature =
+    content.type === 'dsse' ? (content.envelope.signatures[0]?.sig ?? new Uint8Array(0)) : content.signature
+  if (content.type === 'dsse' && content.envelope.signatures.length !== 1) {
+    throw fail('ERR_SIGNATURE_INVALID', 'a logged DSSE envelope must carry exactly one signature')
+  }
 
   // Signer material first: keyless needs the certificate annotation (cosign: "no certificate found on signature").
   let leaf: Certificate | undefined
@@ -79,9 +106,7 @@ export async function checkLegacySigstore(
     // The chain annotation is written even when empty (cosign.md §2.3).
     if (chain && chain.trim() !== '') intermediates = parseCertificatePEM(chain)
   } else {
-    for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
-      if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
-    }
+    keyIndex = await verifyContent(content, options.keys, verifyOptions)
     if (keyIndex < 0) throw fail('ERR_SIGNATURE_INVALID', 'invalid signature when validating ASN.1 encoded signature')
   }
 
@@ -107,19 +132,23 @@ export async function checkLegacySigstore(
     if (integratedTime > (options.now ?? new Date())) {
       throw fail('ERR_TLOG_INCLUSION_PROOF', 'the Rekor integrated time is in the future')
     }
-    if (entry.kindVersion.kind !== 'hashedrekord') {
+    const kinds = content.type === 'dsse' ? ['dsse', 'intoto'] : ['hashedrekord']
+    if (!kinds.includes(entry.kindVersion.kind)) {
       throw new CountersignError(
         'ERR_TLOG_ENTRY_MISMATCH',
-        `a legacy image signature must be logged as hashedrekord, not ${entry.kindVersion.kind}`,
+        `a legacy ${content.type === 'dsse' ? 'attestation' : 'image signature'} must be logged as ${kinds.join(' or ')}, not ${entry.kindVersion.kind}`,
       )
     }
     const body = verifyEntryBody(entry, {
-      content: { type: 'messageSignature', signature },
+      content:
+        content.type === 'dsse'
+          ? { type: 'dsseEnvelope', envelope: content.envelope }
+          : { type: 'messageSignature', signature },
       verifier: leaf ? { certificate: leaf.raw } : { publicKey: options.keys[keyIndex]! },
-      artifact: payload,
+      ...(content.type === 'simple-signing' ? { artifact: content.payload } : {}),
     })
     // cosign compares the body hash with sha256(payload) and accepts no other algorithm.
-    if (body.digest.algorithm !== 'sha256') {
+    if (content.type === 'simple-signing' && body.digest.algorithm !== 'sha256') {
       throw new CountersignError('ERR_TLOG_ENTRY_MISMATCH', `unsupported hash algorithm ${body.digest.algorithm}`)
     }
     times.push(integratedTime)
@@ -131,7 +160,7 @@ export async function checkLegacySigstore(
   const { identity } = await checkCertificate(leaf!, intermediates, times, options, ct, (c) =>
     legacyIdentity(c, options.identity!),
   )
-  if (!(await verifySignature(certificatePublicKey(leaf!), payload, signature, verifyOptions))) {
+  if ((await verifyContent(content, [certificatePublicKey(leaf!)], verifyOptions)) < 0) {
     throw fail('ERR_SIGNATURE_INVALID', 'invalid signature when validating ASN.1 encoded signature')
   }
   return { certificate: leaf!, identity, ...(integratedTime ? { integratedTime } : {}) }

@@ -84,7 +84,12 @@ async function checkLayer(
     signer = { keyIndex }
   } else {
     try {
-      const r = await checkLegacySigstore(layer.annotations, payload, signature, options, mode)
+      const r = await checkLegacySigstore(
+        layer.annotations,
+        { type: 'simple-signing', payload, signature },
+        options,
+        mode,
+      )
       signer = {
         ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
         ...(r.certificate ? { certificate: r.certificate } : {}),

@@ -186,6 +186,7 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
 }
 
 export type { AuditEvent, AuditListener } from './audit.js'
+export type { SignatureBackend } from './keys/verify.js'
 export type { ArtifactInput } from './verifier/signature.js'
 export { type BundleVerifier, createVerifier } from './verifier/verifier.js'
 export {

@@ -144,7 +144,7 @@ describe('signImage / verifyImage (legacy .sig, in a memory layout)', () => {
     expect(err.details.checks[0].reasons[0]).toBe(`invalid or missing digest in claim: ${signed.digest}`)
   })
 
-  it('requires tlogUpload=false / insecureIgnoreTlog until Rekor support lands', async () => {
+  it('requires a transparency log (witness) or tlogUpload=false, and a trusted root or insecureIgnoreTlog', async () => {
     const { store, ref } = await setup()
     const key = await generateKeyPair()
     await expect(signImage(ref, createKeySigner(key), { store })).rejects.toMatchObject({ code: 'ERR_TLOG_REQUIRED' })

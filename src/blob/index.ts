@@ -1,10 +1,11 @@
 /**
- * Blobs: sign and verify arbitrary bytes by key, as `cosign sign-blob` / `verify-blob` do, with Sigstore bundles
+ * Blobs: sign, attest and verify arbitrary bytes, as `cosign sign-blob` / `attest-blob` / `verify-blob` do, with Sigstore bundles
  * and cosign's older blob bundle format.
  *
  * Exported from `countersign/blob`.
  * @module
  */
+export { type AttestBlobOptions, type AttestBlobResult, attestBlob } from './attest-blob.js'
 export {
   type LegacyBlobBundle,
   parseLegacyBlobBundle,

@@ -43,8 +43,12 @@ export function digestNameFor(hash: HashAlgorithm): MessageDigestAlgorithm {
 export function messageDigestHash(algorithm: SigningAlgorithm): HashAlgorithm {
   switch (algorithm) {
     case 'ecdsa-p384-sha384':
+    case 'rsa-pkcs1v15-sha384':
+    case 'rsa-pss-sha384':
       return 'sha384'
     case 'ecdsa-p521-sha512':
+    case 'rsa-pkcs1v15-sha512':
+    case 'rsa-pss-sha512':
     case 'ed25519ph':
       return 'sha512'
     default:

@@ -9,7 +9,9 @@ import { CountersignError } from '../errors.js'
 import { toBase64 } from '../internal/bytes.js'
 import { defaultSigningAlgorithm } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
+import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../sign-witness.js'
 import type { KeyMaterial, Signer, SigningAlgorithm } from '../signers/signer.js'
+import type { WitnessResult } from '../witness/witness.js'
 import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHash } from './message-digest.js'
 
 /**
@@ -17,12 +19,7 @@ import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHas
  *
  * Exported from `countersign/blob`.
  */
-export interface SignBlobOptions {
-  /**
-   * Upload to a transparency log. Rekor support arrives with keyless signing; until then this must be `false`, as
-   * with cosign's `--tlog-upload=false`. Default `true`.
-   */
-  readonly tlogUpload?: boolean
+export interface SignBlobOptions extends TransparencyOptions {
   /** Cancels signing (passed to the signer). */
   readonly signal?: AbortSignal
 }
@@ -37,8 +34,13 @@ export interface SignBlobResult {
   readonly signature: Uint8Array
   /** The digest recorded in the bundle: the hash the signing scheme applies (SHA-256 for pure Ed25519). */
   readonly messageDigest: { readonly algorithm: MessageDigestAlgorithm; readonly digest: Uint8Array }
-  /** Sigstore bundle v0.3 JSON (protojson field order) with the key hint (or certificate) and the message signature. */
+  /**
+   * Sigstore bundle v0.3 JSON (protojson field order): the key hint (or certificate), the message signature, and the
+   * verified transparency-log entries and timestamps when the signature was witnessed.
+   */
   readonly bundle: Uint8Array
+  /** What the logs and timestamp authorities vouched for, when any were used. */
+  readonly witnessed?: WitnessResult
 }
 
 /**
@@ -66,16 +68,6 @@ export function blobSigningAlgorithm(
   return defaultSigningAlgorithm(key)
 }
 
-/** Throw cosign's "no transparency log yet" refusal unless upload was explicitly turned off. Internal. */
-export function requireNoTlogUpload(tlogUpload: boolean | undefined): void {
-  if (tlogUpload !== false) {
-    throw new CountersignError(
-      'ERR_TLOG_REQUIRED',
-      'uploading to the transparency log is not supported yet; pass --tlog-upload=false (tlogUpload: false) to sign without it',
-    )
-  }
-}
-
 function bundleMaterial(material: KeyMaterial): BundleVerificationMaterial {
   if (material.type === 'public-key') {
     // Same hint cosign writes: base64(SHA-256(PKIX DER)), recomputed when the signer does not supply one.
@@ -88,17 +80,18 @@ function bundleMaterial(material: KeyMaterial): BundleVerificationMaterial {
 }
 
 /**
- * Sign a blob as `cosign sign-blob --key … --tlog-upload=false` does: the signer signs the raw bytes with its scheme
+ * Sign a blob as `cosign sign-blob` does: the signer signs the raw bytes with its scheme
  * (see {@link blobSigningAlgorithm} for cosign's choice), and the result carries the signature plus the Sigstore bundle
  * v0.3 cosign v3 writes with `--bundle`: `verificationMaterial.publicKey.hint` and `messageSignature { messageDigest,
  * signature }`. For cosign's older `{"base64Signature": …}` file see {@link serializeLegacyBlobBundle}.
  *
  * @param data - The blob.
  * @param signer - Any {@link Signer}; its `algorithm` decides the hash recorded in `messageDigest`.
- * @param options - `tlogUpload: false` is required for now.
+ * @param options - Transparency: `witness` services, or `tlogUpload: false`.
  * @returns Signature, message digest and bundle bytes.
  * @throws {TypeError} when `data` is not a Uint8Array.
- * @throws {CountersignError} ERR_TLOG_REQUIRED unless `tlogUpload: false`; whatever the signer throws.
+ * @throws {CountersignError} ERR_TLOG_REQUIRED without `witness.transparencyLogs` unless `tlogUpload: false`;
+ *   service and verification errors of the witness step; whatever the signer throws.
  * @example
  * ```ts
  * import { blobSigningAlgorithm, signBlob } from 'countersign/blob'
@@ -118,17 +111,21 @@ export async function signBlob(
   if (typeof signer?.sign !== 'function' || typeof signer.keyMaterial !== 'function') {
     throw new TypeError('signer must be a Signer')
   }
-  requireNoTlogUpload(options.tlogUpload)
+  checkTransparencyOptions(options)
   const call = options.signal ? { signal: options.signal } : {}
-  const material = bundleMaterial(await signer.keyMaterial(call))
+  const keyMaterial = await signer.keyMaterial(call)
+  const material = bundleMaterial(keyMaterial)
   const hash = messageDigestHash(signer.algorithm)
   const [signature, digest] = await Promise.all([signer.sign(data, call), hashBytes(hash, data)])
   const messageDigest = { algorithm: digestNameFor(hash), digest }
+  const content = { type: 'messageSignature', signature, messageDigest } as const
+  const witnessed = await witnessForSigning(content, keyMaterial, signer.algorithm, options, call)
   const bundle = serializeBundle({
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     verificationMaterial: material,
-    tlogEntries: [],
-    content: { type: 'messageSignature', signature, messageDigest },
+    tlogEntries: witnessed?.tlogEntries ?? [],
+    ...(witnessed?.timestampVerificationData ? { timestampVerificationData: witnessed.timestampVerificationData } : {}),
+    content,
   })
-  return { signature, messageDigest, bundle }
+  return { signature, messageDigest, bundle, ...(witnessed ? { witnessed } : {}) }
 }

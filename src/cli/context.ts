@@ -17,6 +17,7 @@ import type { OCIStore, Reference, Repository } from '../oci/types.js'
 import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
 import type { FlagSpec, ParsedFlags } from './args.js'
+import { isKMSKey, kmsVerificationKeys } from './kms.js'
 
 /** I/O of one CLI run, injectable for tests. */
 export interface CliIO {
@@ -81,14 +82,28 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
     }
     return { store: openLayout(path, { create: options?.create === true }), ref, layout: true, requests: () => 0 }
   }
+  const ref = parseReference(image)
+  const { store, requests } = registryStoreFromFlags(flags, io, ref.registry)
+  return { store, ref, layout: false, requests }
+}
+
+/**
+ * A registry client configured from the registry flags: TLS options, Docker config / podman credentials, and the
+ * explicit `--registry-username`/`--registry-password`/`--registry-token` (for `explicitFor` only, when given; for
+ * every registry otherwise, as a long-running webhook talks to many).
+ */
+export function registryStoreFromFlags(
+  flags: ParsedFlags,
+  io: CliIO,
+  explicitFor?: string,
+): { readonly store: OCIStore; readonly requests: () => number } {
   const insecure = flags['allow-insecure-registry'] === true
   const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
   const [user, password, token] = [str('registry-username'), str('registry-password'), str('registry-token')]
   if ((user === undefined) !== (password === undefined)) {
     throw new CountersignError('ERR_INVALID_INPUT', '--registry-username and --registry-password go together')
   }
-  const ref = parseReference(image)
-  // Explicit flags first (for the image's registry only), then Docker's config, then podman's auth.json.
+  // Explicit flags first, then Docker's config, then podman's auth.json.
   const explicit: Credential | undefined =
     token !== undefined
       ? { registryToken: token }
@@ -96,7 +111,7 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
         ? { username: user, password: password! }
         : undefined
   const credentials = chainCredentials(
-    async (registry) => (explicit && registry === ref.registry ? explicit : undefined),
+    async (registry) => (explicit && (explicitFor === undefined || registry === explicitFor) ? explicit : undefined),
     createDockerConfigCredentials({ env: io.env }),
     createPodmanAuthCredentials({ env: io.env }),
   )
@@ -122,7 +137,7 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
       if (verbose) io.stderr.write(`${info.method} ${info.url} → ${info.status}\n`)
     },
   })
-  return { store, ref, layout: false, requests: () => count }
+  return { store, requests: () => count }
 }
 
 function splitLayoutSpec(spec: string): { dir: string; tag?: string; digest?: string } {
@@ -150,10 +165,13 @@ export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKe
   )
 }
 
-/** Load one or more public keys (`--key` may repeat or hold a comma list). */
+/** Load one or more public keys (`--key` may repeat or hold a comma list): files, or KMS references (`awskms://…`). */
 export async function loadVerificationKeys(paths: readonly string[], io: CliIO): Promise<PublicKey[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'a key reference (--key) is required')
-  return Promise.all(paths.map((p) => loadPublicKeyFile(resolve(io.cwd, p))))
+  const sets = await Promise.all(
+    paths.map(async (p) => (isKMSKey(p) ? kmsVerificationKeys(p, io) : [await loadPublicKeyFile(resolve(io.cwd, p))])),
+  )
+  return sets.flat()
 }
 
 /**

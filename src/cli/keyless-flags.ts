@@ -5,6 +5,7 @@
  */
 import { CountersignError } from '../errors.js'
 import type { HashAlgorithm } from '../keys/types.js'
+import { nodeSignatureBackend } from '../node/signature-backend.js'
 import type { SigstoreVerificationOptions } from '../verify-keyless.js'
 import type { IdentityPolicy } from '../x509/identity.js'
 import type { FlagSpec, ParsedFlags } from './args.js'
@@ -80,6 +81,8 @@ export async function sigstoreOptionsFromFlags(
     insecureIgnoreTlog,
     insecureIgnoreSct: f['insecure-ignore-sct'] === true,
     useSignedTimestamps: f['use-signed-timestamps'] === true,
+    // Node's synchronous verify is several times faster than Web Crypto here and accepts the same bundles.
+    signatureBackend: nodeSignatureBackend,
   }
 }
 

@@ -1,13 +1,16 @@
 /** Dispatch a command line to its verb and turn errors into cosign's exit codes. @module */
 import { type ErrorCode, isCountersignError } from '../errors.js'
 import { formatHelp, parseFlags } from './args.js'
+import { policyAdmissionWebhookCommand } from './commands/admission-policy.js'
 import { attachCommand } from './commands/attach.js'
 import { attestCommand } from './commands/attest.js'
+import { attestBlobCommand } from './commands/attest-blob.js'
 import { cleanCommand } from './commands/clean.js'
 import type { Command } from './commands/command.js'
 import { downloadCommand } from './commands/download.js'
 import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
 import { loadCommand } from './commands/load.js'
+import { policyCommand } from './commands/policy.js'
 import { saveCommand } from './commands/save.js'
 import { signCommand } from './commands/sign.js'
 import { signBlobCommand } from './commands/sign-blob.js'
@@ -29,6 +32,9 @@ export const COMMANDS: readonly Command[] = [
   attestCommand,
   verifyAttestationCommand,
   signBlobCommand,
+  attestBlobCommand,
+  policyCommand,
+  policyAdmissionWebhookCommand,
   verifyBlobCommand,
   verifyBundleCommand,
   attachCommand,

@@ -32,4 +32,5 @@ export type {
   SignDataOptions,
   VerifyOptions,
 } from './types.js'
+export type { RSAVerifyPadding, SignatureBackend, SignatureVerifyOptions } from './verify.js'
 export { verifySignature } from './verify.js'

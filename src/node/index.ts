@@ -5,6 +5,24 @@
  * Exported from `countersign/node`.
  * @module
  */
+
+export {
+  type AdmissionServer,
+  type AdmissionServerOptions,
+  type PolicyFile,
+  startAdmissionServer,
+} from './admission-server.js'
+export {
+  type AWSNodeCredentialsOptions,
+  awsKMSProviderFromEnvironment,
+  createAWSNodeCredentials,
+  resolveAWSRegion,
+} from './aws-credentials.js'
+export {
+  type AzureKMSProviderFromEnvironmentOptions,
+  azureFederatedTokenReader,
+  azureKMSProviderFromEnvironment,
+} from './azure-credentials.js'
 export {
   createDockerConfigCredentials,
   createStaticCredentials,
@@ -12,6 +30,12 @@ export {
   normalizeRegistryHost,
 } from './docker-config.js'
 export { createNodeFetch, type NodeFetchOptions } from './fetch.js'
+export {
+  createGoogleDefaultCredentials,
+  type GCPKMSProviderFromEnvironmentOptions,
+  type GoogleDefaultCredentialsOptions,
+  gcpKMSProviderFromEnvironment,
+} from './gcp-credentials.js'
 export { nodeHasher } from './hasher.js'
 export {
   loadPrivateKeyFile,
@@ -21,6 +45,9 @@ export {
   writeKeyPair,
 } from './key-files.js'
 export { createNodeLayoutFileSystem, type OpenLayoutOptions, openLayout } from './layout-fs.js'
+export { type LoginInteractivelyOptions, loginInteractively } from './oidc-login.js'
 export { type ReadPasswordOptions, readPassword } from './password.js'
 export { createPodmanAuthCredentials, type PodmanAuthCredentialsOptions } from './podman-auth.js'
 export { nodeScrypt } from './scrypt.js'
+export { nodeSignatureBackend } from './signature-backend.js'
+export { type HashiVaultEnvironmentOptions, hashiVaultKMSProviderFromEnvironment } from './vault-credentials.js'

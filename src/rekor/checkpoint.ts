@@ -14,7 +14,7 @@ import { CountersignError } from '../errors.js'
 import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from '../internal/bytes.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey, VerifyOptions } from '../keys/types.js'
-import { verifySignature } from '../keys/verify.js'
+import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { type TransparencyLog, transparencyLogKey } from '../trust/trusted-root.js'
 
 const SIGNATURE_PREFIX = '\u2014 ' // em dash + space
@@ -279,11 +279,21 @@ export function parseNoteVerifierKey(verifierKey: string): NoteVerifier {
  * Exported from `countersign/rekor`.
  */
 export function checkpointVerifierForLog(log: TransparencyLog): NoteVerifier {
-  const { key, verifyOptions } = transparencyLogKey(log)
-  if (equalBytes(sha256(key.spki), log.logId)) return rekorV1NoteVerifier(key, verifyOptions)
-  const keyHint = (log.checkpointKeyId ?? log.logId).slice(0, 4)
-  return Object.freeze({ name: logName(log.baseUrl), keyHint, key, verifyOptions })
+  let verifier = logVerifiers.get(log)
+  if (verifier === undefined) {
+    const { key, verifyOptions } = transparencyLogKey(log)
+    if (equalBytes(sha256(key.spki), log.logId)) verifier = rekorV1NoteVerifier(key, verifyOptions)
+    else {
+      const keyHint = (log.checkpointKeyId ?? log.logId).slice(0, 4)
+      verifier = Object.freeze({ name: logName(log.baseUrl), keyHint, key, verifyOptions })
+    }
+    logVerifiers.set(log, verifier)
+  }
+  return verifier
 }
+
+// Per trusted-root log object, like transparencyLogKey: every bundle of a reused verifier meets the same logs.
+const logVerifiers = /* @__PURE__ */ new WeakMap<TransparencyLog, NoteVerifier>()
 
 /** Rekor v2 names its checkpoints after the host of its URL (`https://log2025-1.rekor.sigstore.dev` → host). */
 function logName(baseUrl: string): string {
@@ -300,6 +310,7 @@ function logName(baseUrl: string): string {
  *
  * @param note - The note text or a parsed {@link SignedNote}.
  * @param verifiers - Trusted keys.
+ * @param options - Signature primitives (default Web Crypto).
  * @returns The verifiers whose signatures verified.
  * @throws {CountersignError} ERR_TLOG_INCLUSION_PROOF (`details.check: 'checkpoint'`) when the note is malformed, a
  *   matching signature is invalid, or no trusted key signed it.
@@ -314,6 +325,7 @@ function logName(baseUrl: string): string {
 export async function verifySignedNote(
   note: string | SignedNote,
   verifiers: readonly NoteVerifier[],
+  options: { readonly signatureBackend?: SignatureBackend | undefined } = {},
 ): Promise<NoteVerifier[]> {
   const parsed = typeof note === 'string' ? parseSignedNote(note) : note
   const data = utf8(parsed.text)
@@ -322,7 +334,10 @@ export async function verifySignedNote(
     for (const v of verifiers) {
       if (!equalBytes(v.keyHint, sig.keyHint)) continue
       if (v.name !== undefined && v.name !== sig.name) continue
-      const ok = await verifySignature(v.key, data, sig.signature, v.verifyOptions ?? {})
+      const ok = await verifySignature(v.key, data, sig.signature, {
+        ...v.verifyOptions,
+        backend: options.signatureBackend,
+      })
       if (!ok) checkpointError('invalid signature')
       verified.add(v)
     }
@@ -343,6 +358,8 @@ export interface VerifyCheckpointOptions {
   readonly rootHash?: Uint8Array
   /** Required tree size (the inclusion proof's `treeSize`). */
   readonly treeSize?: bigint | number | string
+  /** Signature primitives (default Web Crypto; `nodeSignatureBackend` from `countersign/node` in Node). */
+  readonly signatureBackend?: SignatureBackend | undefined
 }
 
 /**
@@ -372,7 +389,7 @@ export async function verifyCheckpoint(
   const note = parseSignedNote(envelope)
   // Parse the body before any signature work: a malformed body is rejected without touching keys.
   const checkpoint = parseCheckpoint(note.text)
-  await verifySignedNote(note, verifiers)
+  await verifySignedNote(note, verifiers, options)
   if (options.origin !== undefined && checkpoint.origin !== options.origin) checkpointError('origin mismatch')
   if (options.rootHash !== undefined && !equalBytes(checkpoint.rootHash, options.rootHash)) {
     checkpointError('root hash does not match the inclusion proof')

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import canonicalize from 'canonicalize'
 import { CountersignError } from '../errors.js'
 import { toBase64, toHex, utf8 } from '../internal/bytes.js'
-import { verifySignature } from '../keys/verify.js'
+import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { selectTransparencyLogs, type TransparencyLog, transparencyLogKey } from '../trust/trusted-root.js'
 
 function setError(reason: string, cause?: unknown): never {
@@ -67,13 +66,14 @@ function toSafeInteger(value: bigint | number | string, name: string): number {
 export function signedEntryTimestampPayload(entry: SignedEntryTimestampInput): Uint8Array {
   if (!(entry?.canonicalizedBody instanceof Uint8Array)) throw new TypeError('canonicalizedBody must be a Uint8Array')
   if (!(entry.logId instanceof Uint8Array)) throw new TypeError('logId must be a Uint8Array')
-  const json = canonicalize({
-    body: toBase64(entry.canonicalizedBody),
-    integratedTime: toSafeInteger(entry.integratedTime, 'integratedTime'),
-    logID: toHex(entry.logId),
-    logIndex: toSafeInteger(entry.logIndex, 'logIndex'),
-  })
-  return utf8(json!)
+  const integratedTime = toSafeInteger(entry.integratedTime, 'integratedTime')
+  const logIndex = toSafeInteger(entry.logIndex, 'logIndex')
+  // RFC 8785 written out: the keys in code-point order, base64 and hex strings need no escaping, and a safe integer
+  // serialises as its decimal digits. Equal to canonicalize() on the same object (a test holds it to that), at a
+  // fraction of the cost on the per-bundle path.
+  return utf8(
+    `{"body":"${toBase64(entry.canonicalizedBody)}","integratedTime":${integratedTime},"logID":"${toHex(entry.logId)}","logIndex":${logIndex}}`,
+  )
 }
 
 /**
@@ -83,6 +83,7 @@ export function signedEntryTimestampPayload(entry: SignedEntryTimestampInput): U
  *
  * @param entry - The entry fields and SET.
  * @param tlogs - `root.tlogs` of the trusted root.
+ * @param options - Signature primitives (default Web Crypto).
  * @returns The log whose key verified the SET.
  * @throws {CountersignError} ERR_TLOG_INCLUSION_PROOF (`details.check: 'set'`) when no trusted log matches or the
  *   signature does not verify.
@@ -97,6 +98,7 @@ export function signedEntryTimestampPayload(entry: SignedEntryTimestampInput): U
 export async function verifySignedEntryTimestamp(
   entry: SignedEntryTimestampInput,
   tlogs: readonly TransparencyLog[],
+  options: { readonly signatureBackend?: SignatureBackend | undefined } = {},
 ): Promise<TransparencyLog> {
   if (!(entry?.signedEntryTimestamp instanceof Uint8Array)) {
     throw new TypeError('signedEntryTimestamp must be a Uint8Array')
@@ -112,7 +114,8 @@ export async function verifySignedEntryTimestamp(
     } catch {
       continue // an unusable key in the root cannot vouch for anything; try the next candidate
     }
-    if (await verifySignature(logKey.key, payload, entry.signedEntryTimestamp, logKey.verifyOptions)) return log
+    const verifyOptions = { ...logKey.verifyOptions, backend: options.signatureBackend }
+    if (await verifySignature(logKey.key, payload, entry.signedEntryTimestamp, verifyOptions)) return log
   }
   setError('signature does not verify')
 }

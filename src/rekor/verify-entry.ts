@@ -6,6 +6,7 @@
  */
 import type { BundleVersion } from '../bundle/bundle.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import type { SignatureBackend } from '../keys/verify.js'
 import { selectTransparencyLogs, type TransparencyLog } from '../trust/trusted-root.js'
 import { type EntryBodyExpectation, type RekorEntryBody, verifyEntryBody } from './body.js'
 import { type Checkpoint, checkpointVerifierForLog, verifyCheckpoint } from './checkpoint.js'
@@ -43,6 +44,8 @@ export interface VerifyTransparencyLogEntryOptions extends EntryBodyExpectation 
   readonly now?: Date
   /** How far an integrated time may lie ahead of `now` (default 60 s, for clock skew). */
   readonly clockSkewSeconds?: number
+  /** Signature primitives (default Web Crypto; `nodeSignatureBackend` from `countersign/node` in Node). */
+  readonly signatureBackend?: SignatureBackend | undefined
 }
 
 /**
@@ -91,6 +94,7 @@ function checkShape(entry: TransparencyLogEntry, version: BundleVersion): void {
 async function verifyProof(
   entry: TransparencyLogEntry,
   logs: readonly TransparencyLog[],
+  backend: SignatureBackend | undefined,
 ): Promise<{ log: TransparencyLog; checkpoint: Checkpoint }> {
   const proof = entry.inclusionProof!
   let firstError: unknown
@@ -103,6 +107,7 @@ async function verifyProof(
         ...(verifier.name === undefined ? {} : { origin: verifier.name }),
         rootHash: proof.rootHash,
         treeSize: proof.treeSize,
+        signatureBackend: backend,
       })
     } catch (cause) {
       firstError ??= cause
@@ -186,6 +191,13 @@ export async function verifyTransparencyLogEntry(
   const verifiedBy: TransparencyLogEvidence[] = []
   let log: TransparencyLog | undefined
   let integratedTime: Date | undefined
+  // With one candidate log the proof's log is known before the SET verifies, so both checks start now (each may be
+  // a thread-pool round trip); a SET failure is still the one reported.
+  const earlyProof =
+    e.inclusionPromise !== undefined && e.inclusionProof !== undefined && candidates.length === 1
+      ? verifyProof(e, candidates, options.signatureBackend)
+      : undefined
+  earlyProof?.catch(() => undefined)
   if (e.inclusionPromise !== undefined) {
     log = await verifySignedEntryTimestamp(
       {
@@ -196,6 +208,7 @@ export async function verifyTransparencyLogEntry(
         signedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
       },
       candidates,
+      options,
     )
     integratedTime = new Date(Number(e.integratedTime) * 1000)
     verifiedBy.push('set')
@@ -203,7 +216,8 @@ export async function verifyTransparencyLogEntry(
   let checkpoint: Checkpoint | undefined
   if (e.inclusionProof !== undefined) {
     // With a verified SET the checkpoint must come from the same log key; without one, any key of this log ID.
-    const result = await verifyProof(e, log === undefined ? candidates : [log])
+    const result = await (earlyProof ??
+      verifyProof(e, log === undefined ? candidates : [log], options.signatureBackend))
     log ??= result.log
     checkpoint = result.checkpoint
     verifiedBy.push('proof')

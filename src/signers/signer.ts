@@ -1,7 +1,8 @@
 /** The Signer interface every signing path accepts (local key, KMS, keyless). @module */
 
 /**
- * Signature algorithms a {@link Signer} may report (cosign/sigstore names).
+ * Signature algorithms a {@link Signer} may report (cosign/sigstore names). The RSA SHA-384/512 schemes come from
+ * KMS keys (AWS, GCP, Azure); local keys sign with SHA-256.
  *
  * Exported from `countersign/signers`.
  */
@@ -12,7 +13,11 @@ export type SigningAlgorithm =
   | 'ed25519'
   | 'ed25519ph'
   | 'rsa-pkcs1v15-sha256'
+  | 'rsa-pkcs1v15-sha384'
+  | 'rsa-pkcs1v15-sha512'
   | 'rsa-pss-sha256'
+  | 'rsa-pss-sha384'
+  | 'rsa-pss-sha512'
 
 /**
  * What a verifier needs to check a signature: a public key or a certificate chain.

@@ -10,7 +10,7 @@ import { equalBytes } from '../internal/bytes.js'
 import { type DERNode, parseDER, readChildren, TAG } from '../internal/der.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey } from '../keys/types.js'
-import { verifySignature } from '../keys/verify.js'
+import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { parseCertificate } from '../x509/certificate.js'
 import {
   fail,
@@ -164,17 +164,18 @@ export async function verifyWithCertificate(
   signature: Uint8Array,
   signatureAlgorithm: string,
   digestAlgorithm?: string,
+  backend?: SignatureBackend,
 ): Promise<boolean> {
   const scheme = signatureSchemeFor(signatureAlgorithm, digestAlgorithm)
   if (scheme === undefined) fail('unsupported-algorithm', `unsupported signature algorithm ${signatureAlgorithm}`)
   const key = certificateKey(cert)
   const family = key.algorithm.startsWith('ecdsa') ? 'ecdsa' : key.algorithm
   if (family !== scheme.family) return false
-  return verifySignature(key, data, signature, scheme.options)
+  return verifySignature(key, data, signature, { ...scheme.options, backend })
 }
 
 /** Whether `issuer` signed `cert` (names, CA constraints, signature); the signature result is cached per pair. */
-export function isIssuedBy(cert: TSACertificate, issuer: TSACertificate): Promise<boolean> {
+export function isIssuedBy(cert: TSACertificate, issuer: TSACertificate, backend?: SignatureBackend): Promise<boolean> {
   if (!equalBytes(cert.issuer, issuer.subject) || !issuer.isCA || !issuer.mayCertSign) return Promise.resolve(false)
   let perCert = links.get(cert)
   if (!perCert) {
@@ -183,7 +184,7 @@ export function isIssuedBy(cert: TSACertificate, issuer: TSACertificate): Promis
   }
   let pending = perCert.get(issuer)
   if (!pending) {
-    pending = verifyWithCertificate(issuer, cert.tbs, cert.signature, cert.signatureAlgorithm)
+    pending = verifyWithCertificate(issuer, cert.tbs, cert.signature, cert.signatureAlgorithm, undefined, backend)
     // Only a definite answer is worth keeping; a thrown error (unsupported algorithm) is re-evaluated next time.
     pending.catch(() => perCert.delete(issuer))
     perCert.set(issuer, pending)

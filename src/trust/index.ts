@@ -6,6 +6,16 @@
  * @module
  */
 export { PUBLIC_GOOD_TRUSTED_ROOT_JSON, publicGoodTrustedRoot } from './public-good.js'
+export { PUBLIC_GOOD_SIGNING_CONFIG_JSON, publicGoodSigningConfig } from './public-good-signing-config.js'
+export {
+  parseSigningConfig,
+  type ServiceSelection,
+  SIGNING_CONFIG_MEDIA_TYPE_V02,
+  type SigningConfig,
+  type SigningService,
+  selectSigningService,
+  selectSigningServices,
+} from './signing-config.js'
 export {
   type CertificateAuthority,
   isValidAt,

@@ -6,11 +6,11 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
-import { concat, equalBytes, toArrayBufferView, toBase64 } from '../internal/bytes.js'
+import { concat, equalBytes, toBase64 } from '../internal/bytes.js'
 import { encodeSequence, encodeTLV, parseDER, readChildren, readOctetString, TAG } from '../internal/der.js'
 import type { HashAlgorithm } from '../keys/types.js'
-import { verifySignature } from '../keys/verify.js'
-import { getSubtle } from '../keys/webcrypto.js'
+import { type SignatureBackend, verifySignature } from '../keys/verify.js'
+import { sha2Digest } from '../keys/webcrypto.js'
 import { selectTransparencyLogs, type TransparencyLog, transparencyLogKey } from '../trust/trusted-root.js'
 import { type Certificate, getExtension } from './certificate.js'
 
@@ -200,10 +200,6 @@ function tbsWithout(cert: Certificate, oids: readonly string[]): Uint8Array {
 const keyHashCache = new WeakMap<Certificate, Promise<Uint8Array>>()
 const precertCache = new WeakMap<Certificate, WeakMap<Certificate, Promise<SCTEntry>>>()
 
-async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await getSubtle().digest('SHA-256', toArrayBufferView(data)))
-}
-
 /**
  * The `precert_entry` a CT log signed for `cert` (cached per certificate pair): its TBS without the SCT list and
  * poison extensions, and SHA-256 of the issuer's SubjectPublicKeyInfo. `issuer` is the certificate that signed the
@@ -230,7 +226,7 @@ export function precertificateEntry(cert: Certificate, issuer: Certificate): Pro
   if (!entry) {
     let hash = keyHashCache.get(issuer)
     if (!hash) {
-      hash = sha256(issuer.spki)
+      hash = sha2Digest('sha256', issuer.spki)
       keyHashCache.set(issuer, hash)
     }
     const tbs = tbsWithout(cert, [OID_SCT_LIST, OID_CT_POISON])
@@ -279,6 +275,7 @@ function signedData(sct: SignedCertificateTimestamp, entry: SCTEntry): Uint8Arra
  * @param entry - What was logged ({@link precertificateEntry} for embedded SCTs, `{ type: 'x509', certificate }`
  *   for a detached SCT over a final certificate).
  * @param ctlogs - `trustedRoot.ctlogs`.
+ * @param options - Signature primitives (default Web Crypto).
  * @returns The result; never throws for a bad signature or unknown log.
  * @example
  * ```ts
@@ -292,6 +289,7 @@ export async function verifySCT(
   sct: SignedCertificateTimestamp,
   entry: SCTEntry,
   ctlogs: readonly TransparencyLog[],
+  options: { readonly signatureBackend?: SignatureBackend | undefined } = {},
 ): Promise<SCTResult> {
   const logs = selectTransparencyLogs(ctlogs, sct.logId, new Date(sct.timestamp))
   if (logs.length === 0) return Object.freeze({ sct, verified: false, reason: 'unknown-log' as const })
@@ -311,9 +309,10 @@ export async function verifySCT(
       reason = 'unsupported-algorithm'
       continue
     }
-    const options =
+    const verifyOptions =
       family === 'rsa' ? { hash: sct.hashAlgorithm, rsaPadding: 'pkcs1v15' as const } : { hash: sct.hashAlgorithm }
-    if (await verifySignature(logKey.key, data, sct.signature, options)) {
+    const backend = options.signatureBackend
+    if (await verifySignature(logKey.key, data, sct.signature, { ...verifyOptions, backend })) {
       return Object.freeze({ sct, verified: true, log })
     }
     reason = 'signature'
@@ -329,6 +328,8 @@ export async function verifySCT(
 export interface VerifyEmbeddedSCTsOptions {
   /** Minimum number of SCTs from distinct CT logs that must verify. Default 1; 0 disables the check. */
   readonly threshold?: number
+  /** Signature primitives (default Web Crypto; `nodeSignatureBackend` from `countersign/node` in Node). */
+  readonly signatureBackend?: SignatureBackend | undefined
 }
 
 /**
@@ -362,7 +363,7 @@ export async function verifyEmbeddedSCTs(
   const results: SCTResult[] = []
   if (scts.length > 0) {
     const entry = await precertificateEntry(leaf, issuer)
-    for (const sct of scts) results.push(await verifySCT(sct, entry, ctlogs))
+    for (const sct of scts) results.push(await verifySCT(sct, entry, ctlogs, options))
   }
   checkSCTThreshold(results, threshold)
   return results

@@ -8,7 +8,7 @@ import { CountersignError } from '../errors.js'
 import { type DERNode, parseDER, readChildren, readOID, readSequence } from '../internal/der.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
-import { verifySignature } from '../keys/verify.js'
+import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import type { Certificate } from './certificate.js'
 
 const ECDSA: Readonly<Record<string, HashAlgorithm>> = {
@@ -98,10 +98,14 @@ export function certificatePublicKey(cert: Certificate): PublicKey {
  * Whether `child`'s signature verifies with `issuer`'s public key. An algorithm that does not fit the issuer's key
  * type is `false`, not an error (a mismatch is just a bad signature).
  */
-export async function isSignedBy(child: Certificate, issuer: Certificate): Promise<boolean> {
+export async function isSignedBy(
+  child: Certificate,
+  issuer: Certificate,
+  backend?: SignatureBackend,
+): Promise<boolean> {
   const scheme = signatureScheme(child.signatureAlgorithm, child.signatureAlgorithmRaw)
   const key = certificatePublicKey(issuer)
   const family = key.algorithm.startsWith('ecdsa') ? 'ecdsa' : key.algorithm
   if (family !== scheme.family) return false
-  return verifySignature(key, child.tbs, child.signature, scheme.options)
+  return verifySignature(key, child.tbs, child.signature, { ...scheme.options, backend })
 }

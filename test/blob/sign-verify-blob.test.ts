@@ -118,7 +118,7 @@ describe('bundle bytes', () => {
     )
   })
 
-  it('refuses to sign without tlogUpload: false', async () => {
+  it('refuses to sign with tlogUpload but no transparency log configured', async () => {
     const key = await generateKeyPair()
     await expect(signBlob(data, blobSigner(key))).rejects.toMatchObject({ code: 'ERR_TLOG_REQUIRED' })
     await expect(signBlob(data, blobSigner(key), { tlogUpload: true })).rejects.toMatchObject({

@@ -1,6 +1,6 @@
 /** `sign-blob` / `verify-blob` verbs, run in-process (they are not registered in run.ts yet), with openssl interop. */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -36,13 +36,23 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('sign-blob', () => {
-  it('needs --bundle with the (default) new bundle format, and --tlog-upload=false', async () => {
+  it('needs --bundle with the (default) new bundle format; uploads to the log unless --tlog-upload=false', async () => {
     const noBundle = await signBlob(['--key', 'cosign.key', '--tlog-upload=false', 'blob.txt'])
     expect(noBundle.code).toBe(1)
     expect(noBundle.stderr).toBe('Error: must specify --bundle with --new-bundle-format\n')
-    const tlog = await signBlob(['--key', 'cosign.key', '--bundle', 'b.json', 'blob.txt'])
+    // A closed port stands in for the log, so the test never publishes to the public one.
+    const tlog = await signBlob([
+      '--key',
+      'cosign.key',
+      '--rekor-url',
+      'http://127.0.0.1:9',
+      '--bundle',
+      'b.json',
+      'blob.txt',
+    ])
     expect(tlog.code).toBe(1)
-    expect(tlog.stderr).toMatch(/--tlog-upload=false/)
+    expect(tlog.stderr).toMatch(/127\.0\.0\.1:9\/api\/v1\/log\/entries failed/)
+    expect(existsSync(join(dir, 'b.json'))).toBe(false)
     const none = await signBlob(['--key', 'cosign.key', '--tlog-upload=false', '--bundle', 'b.json'])
     expect(none.stderr).toBe('Error: requires at least 1 arg(s), only received 0\n')
   })

@@ -48,11 +48,15 @@ describe('CLI on an OCI layout', () => {
     expect(r.stderr + r.stdout).not.toContain('nope-secret')
   })
 
-  it('sign requires --tlog-upload=false, then signs oci:DIR:tag', async () => {
+  it('sign uploads to the transparency log by default (an unreachable log fails it), then signs oci:DIR:tag', async () => {
     digest = await writeImage(join(dir, 'img'), 'v1', 'hello')
-    const refused = await cli(['sign', '--key', 'cosign.key', 'oci:img:v1'], { cwd: dir, env })
+    // A closed port stands in for the log, so the test never publishes to the public one.
+    const refused = await cli(['sign', '--key', 'cosign.key', '--rekor-url', 'http://127.0.0.1:9', 'oci:img:v1'], {
+      cwd: dir,
+      env,
+    })
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/--tlog-upload=false/)
+    expect(refused.stderr).toMatch(/POST http:\/\/127\.0\.0\.1:9\/api\/v1\/log\/entries failed/)
     const r = await cli(
       ['sign', '--key', 'cosign.key', '--tlog-upload=false', '--new-bundle-format=false', '-a', 'env=ci', 'oci:img:v1'],
       {

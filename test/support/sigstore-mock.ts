@@ -38,6 +38,8 @@ export interface SigstoreMock {
   readonly requests: readonly string[]
   /** An unsigned OIDC token (the mock Fulcio decodes it without checking a signature). */
   identityToken(claims?: Record<string, unknown>): string
+  /** Answer the next `count` POSTs to `path` (e.g. `/api/v2/signingCert`) with `status` (default 500). */
+  failNext(path: string, count: number, status?: number): void
   close(): Promise<void>
 }
 
@@ -51,6 +53,8 @@ export interface SigstoreMockOptions {
    * clock would make such a verifier fail at random.
    */
   readonly clock?: Date
+  /** The token claim the mock Fulcio puts in the SAN (default `email`). */
+  readonly fulcioSubjectClaim?: string
 }
 
 /** Start the stack on 127.0.0.1 with a random port; the caller must `close()` it. */
@@ -58,10 +62,20 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const { clock } = options
   const routes = new Map<string, HandlerFn>()
   const requests: string[] = []
+  const faults = new Map<string, { count: number; status: number }>()
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
+      const fault = req.method === 'POST' ? faults.get(req.url ?? '') : undefined
+      if (fault !== undefined && fault.count > 0) {
+        fault.count--
+        requests.push(`${req.method} ${req.url} ${fault.status}`)
+        res
+          .writeHead(fault.status, { 'Content-Type': 'application/json' })
+          .end('{"code":13,"message":"injected fault"}')
+        return
+      }
       const fn = req.method === 'POST' ? routes.get(req.url ?? '') : undefined
       if (!fn) {
         requests.push(`${req.method} ${req.url} 404`)
@@ -103,7 +117,7 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const tsa = await initializeTSA(keyPair, clock)
   // strict: reject malformed requests instead of answering them; subjectClaim: the token claim that becomes the SAN.
   for (const h of [
-    fulcioHandler(ca, { strict: true, subjectClaim: 'email' }),
+    fulcioHandler(ca, { strict: true, subjectClaim: options.fulcioSubjectClaim ?? 'email' }),
     rekorHandler(tlog, { strict: true }),
     tsaHandler(tsa, { strict: true }),
   ]) {
@@ -159,6 +173,9 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
         ...claims,
       }
       return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(body)}.`
+    },
+    failNext(path, count, status = 500) {
+      faults.set(path, { count, status })
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -3,6 +3,8 @@
  * case.json states, with the options it names (verifierOptions, key, identity, keyValidFor, checkSubject).
  */
 import { describe, expect, it } from 'vitest'
+import type { SignatureBackend } from '../../src/keys/verify.js'
+import { nodeSignatureBackend } from '../../src/node/signature-backend.js'
 import { verifyBundle } from '../../src/verifier/verify-bundle.js'
 import { caseNames, countersignInputs, countersignRoot, loadCase } from '../support/bundle-cases.js'
 
@@ -70,16 +72,23 @@ const FAIL_CODES = new Map<string, string>([
 /** Cases the shared verdict policy lets a client decide either way (shared/README.md). */
 const OPTIONAL = new Set(['sigstore-js-client-v0.4-media-type-accepted'])
 
-async function run(name: string): Promise<unknown> {
+async function run(name: string, signatureBackend: SignatureBackend | undefined): Promise<unknown> {
   const inputs = countersignInputs(loadCase(name))
   return verifyBundle(inputs.bundle, inputs.artifact, {
     trustedRoot: countersignRoot(inputs),
     policy: inputs.policy,
     ...inputs.options,
+    signatureBackend,
   })
 }
 
-describe('Sigstore bundle conformance (shared/fixtures/bundles)', () => {
+// Every verdict and failure code must be the same with the default Web Crypto backend and with Node's.
+const BACKENDS: readonly [string, SignatureBackend | undefined][] = [
+  ['Web Crypto', undefined],
+  ['nodeSignatureBackend', nodeSignatureBackend],
+]
+
+describe.each(BACKENDS)('Sigstore bundle conformance (shared/fixtures/bundles), %s', (_, backend) => {
   for (const name of caseNames()) {
     const { c } = loadCase(name)
     const want = OPTIONAL.has(name) ? 'either' : c.expect
@@ -88,7 +97,7 @@ describe('Sigstore bundle conformance (shared/fixtures/bundles)', () => {
       let error: unknown
       try {
         // Parsing the trusted root and the key are part of the case (a root missing a validity start is rejected).
-        await run(name)
+        await run(name, backend)
         outcome = 'pass'
       } catch (e) {
         outcome = 'fail'

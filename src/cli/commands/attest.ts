@@ -1,13 +1,13 @@
-/** `attest`: attest images by key, as `cosign attest`. @module */
+/** `attest`: attest images by key or keyless, as `cosign attest`. @module */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { attestImage } from '../../attest.js'
 import { resolvePredicateType } from '../../attestation/predicates.js'
 import { CountersignError } from '../../errors.js'
 import { referenceToString } from '../../oci/reference.js'
-import { createKeySigner } from '../../signers/key-signer.js'
 import type { FlagSpec } from '../args.js'
-import { type CliIO, loadSigningKey, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -20,28 +20,26 @@ const flags: readonly FlagSpec[] = [
     help: 'predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or a URI',
   },
   { name: 'replace', type: 'bool', help: 'legacy format: replace attestations of the same predicate type' },
-  { name: 'tlog-upload', type: 'bool', default: true, help: 'upload to the transparency log (must be false for now)' },
   {
     name: 'new-bundle-format',
     type: 'bool',
     default: true,
     help: 'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .att tag)',
   },
-  { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
-  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
   {
     name: 'record-creation-timestamp',
     type: 'bool',
     help: "legacy format: set the attestation image's creation time to now",
   },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  ...SIGNING_FLAGS,
   ...REGISTRY_FLAGS,
 ]
 
 /** `attest`. */
 export const attestCommand: Command = {
   name: 'attest',
-  usage: 'countersign attest --key cosign.key --tlog-upload=false --predicate FILE [--type TYPE] IMAGE...',
+  usage: 'countersign attest [--key cosign.key] --predicate FILE [--type TYPE] IMAGE...',
   description:
     'Attest the supplied container images with an in-toto predicate. IMAGE is a registry reference or oci:DIR[:tag|@digest].',
   flags,
@@ -50,13 +48,11 @@ export const attestCommand: Command = {
     if (typeof f.predicate !== 'string' || f.predicate === '') {
       throw new CountersignError('ERR_INVALID_INPUT', 'predicate cannot be empty')
     }
-    if (typeof f.key !== 'string') {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless attestation is not supported yet; pass --key')
-    }
     const type = String(f.type)
     resolvePredicateType(type)
     const predicate = await readPredicate(f.predicate, io)
-    const signer = createKeySigner(await loadSigningKey(f.key, io))
+    const legacy = f['new-bundle-format'] === false
+    const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const sigRepo = signatureRepository(io)
     for (const image of args) {
       const target = openImage(image, f, io)
@@ -64,15 +60,16 @@ export const attestCommand: Command = {
         store: target.store,
         predicateType: type,
         predicate,
-        format: f['new-bundle-format'] === false ? 'legacy' : 'bundle',
+        format: legacy ? 'legacy' : 'bundle',
+        ...transparency,
         replace: f.replace === true,
-        tlogUpload: f['tlog-upload'] !== false,
         ...(f['record-creation-timestamp'] === true ? { created: new Date() } : {}),
         ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
         onWarning: (m) => io.stderr.write(`WARNING: ${m}\n`),
       })
       io.stderr.write(`Pushing attestation to: ${referenceToString(result.attestationReference)}\n`)
+      reportWitnessed(result.witnessed, io)
       if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
     }
     return 0

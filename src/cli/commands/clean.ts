@@ -3,7 +3,8 @@ import { type CleanType, cleanImage, cleanPrompt } from '../../artifacts/clean.j
 import { CountersignError } from '../../errors.js'
 import { referenceToString } from '../../oci/reference.js'
 import type { FlagSpec } from '../args.js'
-import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { confirmContinue } from '../confirm.js'
+import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
 import type { Command } from './command.js'
 
 const TYPES: readonly CleanType[] = ['signature', 'attestation', 'referrer', 'sbom', 'all']
@@ -20,55 +21,6 @@ const flags: readonly FlagSpec[] = [
   ...REGISTRY_FLAGS,
 ]
 
-/** Read one line from the CLI's stdin (the answer to a prompt); "" at end of input. */
-async function readLine(io: CliIO): Promise<string> {
-  const stdin = io.stdin
-  return new Promise((resolve, reject) => {
-    let text = ''
-    const done = (value: string) => {
-      stdin.off('data', onData)
-      stdin.off('end', onEnd)
-      stdin.off('error', onError)
-      stdin.pause()
-      resolve(value)
-    }
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString()
-      const nl = text.indexOf('\n')
-      if (nl >= 0) done(text.slice(0, nl))
-    }
-    const onEnd = () => done(text)
-    const onError = (e: Error) => {
-      stdin.off('data', onData)
-      stdin.off('end', onEnd)
-      reject(e)
-    }
-    stdin.on('data', onData)
-    stdin.once('end', onEnd)
-    stdin.once('error', onError)
-    stdin.resume()
-  })
-}
-
-/** cosign's `ui.ConfirmContinue`: only `y`/`Y` goes on; without a terminal there is nobody to ask, so refuse. */
-async function confirm(io: CliIO, prompt: string): Promise<void> {
-  io.stderr.write(`WARNING: ${prompt}\n`)
-  if (io.stdin.isTTY !== true) {
-    throw new CountersignError(
-      'ERR_INVALID_INPUT',
-      'refusing to delete without confirmation: stdin is not a terminal; pass -f/--force to skip the prompt',
-    )
-  }
-  io.stderr.write('Are you sure you would like to continue? [y/N] ')
-  const answer = (await readLine(io))
-    .replace(/[\r\n]+$/, '')
-    .trim()
-    .toLowerCase()
-  if (answer === 'y') return
-  if (answer === '' || answer === 'n') throw new CountersignError('ERR_INVALID_INPUT', 'user declined the prompt')
-  throw new CountersignError('ERR_INVALID_INPUT', `invalid input ${JSON.stringify(answer)} (allowed values [y, n])`)
-}
-
 /** `clean`. */
 export const cleanCommand: Command = {
   name: 'clean',
@@ -84,7 +36,14 @@ export const cleanCommand: Command = {
         `invalid argument "${type}" for "--type" flag: must be one of "signature", "attestation", "referrer", "sbom", or "all"`,
       )
     }
-    if (f.force !== true) await confirm(io, cleanPrompt(type))
+    if (f.force !== true) {
+      await confirmContinue(io, {
+        warning: cleanPrompt(type),
+        code: 'ERR_INVALID_INPUT',
+        noTerminal:
+          'refusing to delete without confirmation: stdin is not a terminal; pass -f/--force to skip the prompt',
+      })
+    }
     const image = args[0]!
     const target = openImage(image, f, io)
     const sigRepo = signatureRepository(io)

@@ -8,6 +8,7 @@ import { readPassword } from '../../node/password.js'
 import { nodeScrypt } from '../../node/scrypt.js'
 import type { FlagSpec } from '../args.js'
 import { type CliIO, loadSigningKey } from '../context.js'
+import { createKMSKey } from '../kms.js'
 import type { Command } from './command.js'
 
 /** Without one of these, existing key files are never replaced. */
@@ -18,17 +19,40 @@ const OVERWRITE_FLAGS: readonly FlagSpec[] = [
 
 const generateFlags: readonly FlagSpec[] = [
   { name: 'output-key-prefix', type: 'string', default: 'cosign', help: 'name used for generated .pub and .key files' },
+  {
+    name: 'kms',
+    type: 'string',
+    help: 'create the key in a KMS (awskms://, gcpkms://, azurekms://, hashivault://) and write only <prefix>.pub',
+  },
   ...OVERWRITE_FLAGS,
 ]
 
 /** `generate-key-pair`: a P-256 key, encrypted cosign-style, written to cosign.key (0600) and cosign.pub. */
 export const generateKeyPairCommand: Command = {
   name: 'generate-key-pair',
-  usage: 'countersign generate-key-pair [--output-key-prefix cosign] [--force]',
+  usage: 'countersign generate-key-pair [--output-key-prefix cosign] [--force] [--kms URI]',
   description: 'Generates a key-pair for signing: <prefix>.key (encrypted, mode 0600) and <prefix>.pub.',
   flags: generateFlags,
   async run({ flags }, io) {
     const prefix = String(flags['output-key-prefix'])
+    if (typeof flags.kms === 'string' && flags.kms !== '') {
+      // As cosign: the private key stays in the KMS; only the public key is written.
+      const publicKey = await createKMSKey(flags.kms, io)
+      const path = resolve(io.cwd, `${prefix}.pub`)
+      await writeFile(path, publicKeyToPEM(publicKey), {
+        mode: 0o644,
+        flag: flags.force === true || flags.yes === true ? 'w' : 'wx',
+      }).catch((cause: NodeJS.ErrnoException) => {
+        if (cause.code === 'EEXIST') {
+          throw new CountersignError('ERR_FILE_EXISTS', `${prefix}.pub already exists; pass --force to overwrite`, {
+            cause,
+          })
+        }
+        throw cause
+      })
+      io.stderr.write(`Public key written to ${prefix}.pub\n`)
+      return 0
+    }
     const password = await readPassword({
       env: io.env,
       stdin: io.stdin,

@@ -2,13 +2,17 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { serializeLegacyBlobBundle } from '../../blob/legacy-blob-bundle.js'
-import { blobSigningAlgorithm, requireNoTlogUpload, signBlob } from '../../blob/sign-blob.js'
+import { blobSigningAlgorithm, signBlob } from '../../blob/sign-blob.js'
 import { CountersignError } from '../../errors.js'
 import { toBase64, utf8 } from '../../internal/bytes.js'
+import { encodePEM } from '../../internal/pem.js'
+import { parsePublicKey } from '../../keys/parse-public.js'
 import { publicKeyToPEM } from '../../keys/to-pem.js'
-import { createKeySigner } from '../../signers/key-signer.js'
+import { BUNDLE_ANNOTATION } from '../../signature/annotations.js'
+import { legacyWitnessAnnotations } from '../../witness/legacy-annotations.js'
 import type { FlagSpec } from '../args.js'
-import { type CliIO, loadSigningKey } from '../context.js'
+import type { CliIO } from '../context.js'
+import { SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -23,9 +27,8 @@ const flags: readonly FlagSpec[] = [
   { name: 'output-signature', type: 'string', help: 'write the signature to FILE (not with --new-bundle-format)' },
   { name: 'output', type: 'string', help: 'deprecated alias of --output-signature' },
   { name: 'b64', type: 'bool', default: true, help: 'base64-encode the printed or written signature' },
-  { name: 'tlog-upload', type: 'bool', default: true, help: 'upload to the transparency log (must be false for now)' },
-  { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
-  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
+  { name: 'output-certificate', type: 'string', help: 'keyless: write the signing certificate (PEM) to FILE' },
+  ...SIGNING_FLAGS,
 ]
 
 /** Read an input file; a missing or unreadable file is a coded error naming it. */
@@ -49,22 +52,18 @@ export async function readBlob(path: string, io: CliIO): Promise<Uint8Array> {
 /** `sign-blob`. */
 export const signBlobCommand: Command = {
   name: 'sign-blob',
-  usage: 'countersign sign-blob --key cosign.key --tlog-upload=false --bundle FILE BLOB...',
+  usage: 'countersign sign-blob [--key cosign.key] --bundle FILE BLOB...',
   description: 'Sign the supplied blob (a file, or - for stdin), writing a Sigstore bundle or printing the signature.',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) {
       throw new CountersignError('ERR_INVALID_INPUT', 'requires at least 1 arg(s), only received 0')
     }
-    if (typeof f.key !== 'string') {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless signing is not supported yet; pass --key')
-    }
     const newBundle = f['new-bundle-format'] !== false
     const bundlePath = typeof f.bundle === 'string' ? f.bundle : undefined
     if (newBundle && bundlePath === undefined) {
       throw new CountersignError('ERR_INVALID_INPUT', 'must specify --bundle with --new-bundle-format')
     }
-    requireNoTlogUpload(f['tlog-upload'] !== false)
     const warn = (m: string) => io.stderr.write(`WARNING: ${m}\n`)
     const output = typeof f.output === 'string' ? f.output : undefined
     let outputSignature = typeof f['output-signature'] === 'string' ? f['output-signature'] : undefined
@@ -83,12 +82,24 @@ export const signBlobCommand: Command = {
     if (args.length > 1 && (bundlePath !== undefined || (!newBundle && outputSignature !== undefined))) {
       throw new CountersignError('ERR_INVALID_INPUT', '--bundle and --output-signature take one blob at a time')
     }
-    const key = await loadSigningKey(f.key, io)
-    const signer = createKeySigner(key, { algorithm: blobSigningAlgorithm(key.publicKey, { tlogUpload: false }) })
+    const tlogUpload = f['tlog-upload'] !== false
+    const { signer, transparency } = await signingSetupFromFlags(f, io, {
+      legacy: !newBundle,
+      algorithm: (key) => blobSigningAlgorithm(key.publicKey, { tlogUpload }),
+    })
     const b64 = f.b64 !== false
     for (const blob of args) {
       if (blob !== '-') io.stderr.write(`Using payload from: ${blob}\n`)
-      const result = await signBlob(await readBlob(blob, io), signer, { tlogUpload: false })
+      const result = await signBlob(await readBlob(blob, io), signer, transparency)
+      const material = await signer.keyMaterial()
+      if (typeof f['output-certificate'] === 'string') {
+        if (material.type !== 'x509')
+          throw new CountersignError('ERR_INVALID_INPUT', 'no certificate: signed with a key')
+        await writeFile(resolve(io.cwd, f['output-certificate']), encodePEM('CERTIFICATE', material.chain[0]!), {
+          mode: 0o600,
+        })
+        io.stderr.write(`Wrote certificate to file ${f['output-certificate']}\n`)
+      }
       if (newBundle) {
         await writeFile(resolve(io.cwd, bundlePath!), result.bundle, { mode: 0o600 })
         io.stderr.write(`Wrote bundle to file ${bundlePath}\n`)
@@ -96,9 +107,15 @@ export const signBlobCommand: Command = {
       }
       if (bundlePath !== undefined) {
         // cosign v3 (--new-bundle-format=false) puts the public key PEM into `cert` when there is no certificate.
+        const cert =
+          material.type === 'x509'
+            ? encodePEM('CERTIFICATE', material.chain[0]!)
+            : publicKeyToPEM(parsePublicKey(material.spki))
+        const rekorBundle = legacyWitnessAnnotations(material, result.witnessed)[BUNDLE_ANNOTATION]
         const legacy = serializeLegacyBlobBundle({
           base64Signature: toBase64(result.signature),
-          cert: toBase64(utf8(publicKeyToPEM(key.publicKey))),
+          cert: toBase64(utf8(cert)),
+          ...(rekorBundle ? { rekorBundle: JSON.parse(rekorBundle) } : {}),
         })
         await writeFile(resolve(io.cwd, bundlePath), legacy, { mode: 0o600 })
         io.stderr.write(`Wrote bundle to file ${bundlePath}\n`)

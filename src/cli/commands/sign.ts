@@ -1,4 +1,4 @@
-/** `sign`: sign images by key in cosign's legacy `.sig` format. @module */
+/** `sign`: sign images by key or keyless, as a bundle referrer (cosign v3) or in the legacy `.sig` format. @module */
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { CountersignError } from '../../errors.js'
@@ -6,23 +6,20 @@ import { toBase64 } from '../../internal/bytes.js'
 import { referenceToString } from '../../oci/reference.js'
 import { signImage } from '../../sign.js'
 import { parseAnnotationFlags } from '../../signature/annotations.js'
-import { createKeySigner } from '../../signers/key-signer.js'
 import type { FlagSpec } from '../args.js'
-import { loadSigningKey, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
   { name: 'key', type: 'string', help: 'path to the private key file' },
   { name: 'annotations', short: 'a', type: 'strings', noSplit: true, help: 'extra key=value pairs to sign' },
-  { name: 'tlog-upload', type: 'bool', default: true, help: 'upload to the transparency log (must be false for now)' },
   {
     name: 'new-bundle-format',
     type: 'bool',
     default: true,
     help: 'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .sig tag)',
   },
-  { name: 'use-signing-config', type: 'bool', default: false, help: 'accepted for cosign compatibility' },
-  { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts' },
   { name: 'recursive', short: 'r', type: 'bool', help: 'if IMAGE is an index, also sign every manifest in it' },
   {
     name: 'sign-container-identity',
@@ -33,33 +30,32 @@ const flags: readonly FlagSpec[] = [
   { name: 'output-signature', type: 'string', help: 'write the base64 signature to this file' },
   { name: 'output-payload', type: 'string', help: 'write the signed payload to this file' },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  ...SIGNING_FLAGS,
   ...REGISTRY_FLAGS,
 ]
 
 /** `sign`. */
 export const signCommand: Command = {
   name: 'sign',
-  usage: 'countersign sign --key cosign.key --tlog-upload=false [-a key=value]... IMAGE...',
+  usage: 'countersign sign [--key cosign.key] [-a key=value]... IMAGE...',
   description:
     'Sign the supplied container images. IMAGE is a registry reference or oci:DIR[:tag|@digest] for an OCI layout.',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
-    if (typeof f.key !== 'string') {
-      throw new CountersignError('ERR_INVALID_INPUT', 'keyless signing is not supported yet; pass --key')
-    }
     const annotations = parseAnnotationFlags(f.annotations as string[])
-    const signer = createKeySigner(await loadSigningKey(f.key, io))
+    const legacy = f['new-bundle-format'] === false
+    const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const signatures: string[] = []
     const payloads: string[] = []
     for (const image of args) {
       const target = openImage(image, f, io)
       const result = await signImage(target.ref, signer, {
         store: target.store,
-        format: f['new-bundle-format'] === false ? 'legacy' : 'bundle',
+        format: legacy ? 'legacy' : 'bundle',
+        ...transparency,
         ...(f.recursive === true ? { recursive: true } : {}),
         annotations,
-        tlogUpload: f['tlog-upload'] !== false,
         ...(typeof f['sign-container-identity'] === 'string' ? { identity: f['sign-container-identity'] } : {}),
         ...(f['record-creation-timestamp'] === true ? { created: new Date() } : {}),
         ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
@@ -71,6 +67,7 @@ export const signCommand: Command = {
           ? `Signature already present at ${referenceToString(result.signatureReference)}, nothing pushed\n`
           : `Pushing signature to: ${referenceToString(result.signatureReference)}\n`,
       )
+      reportWitnessed(result.witnessed, io)
       if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
       signatures.push(toBase64(result.signature))
       payloads.push(new TextDecoder().decode(result.payload))

@@ -1,0 +1,43 @@
+/**
+ * The contract between the admission webhook and whatever decides about one image (normally the policy evaluator's
+ * `createPolicyImageCheck`): the webhook extracts images from admission requests and asks an {@link ImageCheck}.
+ *
+ * @module
+ */
+
+/**
+ * The verdict on one image reference.
+ *
+ * Exported from `countersign/admission`.
+ */
+export interface ImageCheckResult {
+  /** The reference as written in the workload. */
+  readonly image: string
+  /** Whether admission may go ahead for this image (in warn mode a failing image is allowed, with warnings). */
+  readonly allowed: boolean
+  /** `sha256:…` the reference resolved to and was verified at (the mutating endpoint pins tags to it). */
+  readonly digest?: string
+  /** Warnings to return to the client (warn-mode failures, deprecations). */
+  readonly warnings: readonly string[]
+  /** Why the image is denied: one line per failing policy/authority/check. Empty when allowed. */
+  readonly reasons: readonly string[]
+  /** True when the verdict came from the cache. */
+  readonly cached?: boolean
+}
+
+/**
+ * Decide about one image. Must not throw for a policy failure (that is `allowed: false` with reasons); a throw means
+ * the decision could not be made, and the webhook fails closed.
+ *
+ * @example
+ * ```ts
+ * import type { ImageCheck } from 'countersign/admission'
+ * const allowAll: ImageCheck = async (image) => ({ image, allowed: true, warnings: [], reasons: [] })
+ * ```
+ *
+ * Exported from `countersign/admission`.
+ */
+export type ImageCheck = (
+  image: string,
+  context: { readonly namespace?: string; readonly signal?: AbortSignal },
+) => Promise<ImageCheckResult>

@@ -1,0 +1,149 @@
+/**
+ * `policy verify`: check images against ClusterImagePolicy files, like policy-controller's policy-tester. Prints one
+ * decision per image (every reason), `-o json` the full decisions; exits 1 when any image is denied.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { CountersignError } from '../../errors.js'
+import { referenceToString } from '../../oci/reference.js'
+import {
+  type ClusterImagePolicy,
+  formatPolicyReason,
+  type NoMatchPolicy,
+  type PolicyDecision,
+  parsePolicies,
+  verifyImageAgainstPolicies,
+} from '../../policy/index.js'
+import type { TrustedRoot } from '../../trust/trusted-root.js'
+import type { FlagSpec } from '../args.js'
+import { type CliIO, loadTrustedRoot, openImage, REGISTRY_FLAGS } from '../context.js'
+import { kmsVerificationKeys } from '../kms.js'
+import type { Command } from './command.js'
+
+const flags: readonly FlagSpec[] = [
+  { name: 'policy', type: 'strings', noSplit: true, help: 'ClusterImagePolicy file (YAML or JSON); repeat for more' },
+  { name: 'output', short: 'o', type: 'string', default: 'text', help: 'output format: text or json' },
+  {
+    name: 'trusted-root',
+    type: 'string',
+    help: 'trusted root for authorities without trustRootRef (default: the embedded Sigstore public-good root)',
+  },
+  {
+    name: 'trust-root',
+    type: 'strings',
+    noSplit: true,
+    help: 'NAME=FILE: a trusted root for trustRootRef NAME; repeat for more',
+  },
+  {
+    name: 'insecure-ignore-tlog',
+    type: 'bool',
+    help: 'skip transparency log checks for every authority (private infrastructure without Rekor)',
+  },
+  {
+    name: 'no-match-policy',
+    type: 'string',
+    default: 'deny',
+    help: 'images matching no policy: deny, allow or warn',
+  },
+  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  ...REGISTRY_FLAGS,
+]
+
+/** `policy` (one sub-verb: `verify`). */
+export const policyCommand: Command = {
+  name: 'policy',
+  usage:
+    'countersign policy verify --policy FILE [--policy FILE]... [-o text|json] [--trusted-root FILE] [--trust-root NAME=FILE]... IMAGE...',
+  description:
+    'Check images against sigstore policy-controller ClusterImagePolicy documents (v1alpha1/v1beta1): every matching policy must pass, one authority per policy is enough. Exits 1 when an image is denied.',
+  flags,
+  async run({ flags: f, args }, io) {
+    const [sub, ...images] = args
+    if (sub !== 'verify') {
+      throw new CountersignError('ERR_INVALID_INPUT', `unknown policy command ${JSON.stringify(sub ?? '')}: use verify`)
+    }
+    if (images.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    const output = f.output
+    if (output !== 'text' && output !== 'json') {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `unsupported output format ${JSON.stringify(output)}: text or json`,
+      )
+    }
+    const noMatch = noMatchPolicyFlag(f['no-match-policy'])
+    const policies = await loadPolicies(f.policy as string[], io)
+    const trustedRoots = await loadNamedRoots(f['trust-root'] as string[], io)
+    const trustedRoot = await loadTrustedRoot(typeof f['trusted-root'] === 'string' ? f['trusted-root'] : undefined, io)
+    const decisions: PolicyDecision[] = []
+    for (const image of images) {
+      const target = openImage(image, f, io)
+      // A layout has no registry name of its own; its stable local name is what globs see.
+      const name = target.layout ? referenceToString(target.ref) : image
+      const decision = await verifyImageAgainstPolicies(target.layout ? target.ref : name, policies, {
+        store: target.store,
+        trustedRoot,
+        trustedRoots,
+        noMatchPolicy: noMatch,
+        ...(f['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),
+        resolveKMSKey: (uri) => kmsVerificationKeys(uri, io),
+      })
+      decisions.push(decision)
+      if (output === 'text') io.stdout.write(describe(decision))
+    }
+    if (output === 'json') io.stdout.write(`${JSON.stringify(decisions, null, 2)}\n`)
+    return decisions.every((d) => d.allowed) ? 0 : 1
+  },
+}
+
+async function loadPolicies(paths: readonly string[], io: CliIO): Promise<ClusterImagePolicy[]> {
+  if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one --policy file is required')
+  const all: ClusterImagePolicy[] = []
+  for (const p of paths) {
+    let bytes: Uint8Array
+    try {
+      bytes = new Uint8Array(await readFile(resolve(io.cwd, p)))
+    } catch (cause) {
+      throw new CountersignError('ERR_INVALID_INPUT', `reading policy ${p}: ${(cause as Error).message}`, { cause })
+    }
+    const parsed = parsePolicies(bytes, { source: p })
+    for (const w of parsed.warnings) io.stderr.write(`WARNING: ${p}: ${w}\n`)
+    for (const policy of parsed.policies) {
+      if (all.some((x) => x.name === policy.name)) {
+        throw new CountersignError('ERR_INVALID_INPUT', `policy ${policy.name} is defined twice (${p})`)
+      }
+      all.push(policy)
+    }
+  }
+  return all
+}
+
+/** `--trust-root NAME=FILE` values as named trusted roots (for `trustRootRef`). */
+export async function loadNamedRoots(specs: readonly string[], io: CliIO): Promise<Record<string, TrustedRoot>> {
+  const roots: Record<string, TrustedRoot> = {}
+  for (const spec of specs) {
+    const eq = spec.indexOf('=')
+    if (eq <= 0 || eq === spec.length - 1) {
+      throw new CountersignError('ERR_INVALID_INPUT', `--trust-root expects NAME=FILE, got ${JSON.stringify(spec)}`)
+    }
+    roots[spec.slice(0, eq)] = await loadTrustedRoot(spec.slice(eq + 1), io)
+  }
+  return roots
+}
+
+function describe(d: PolicyDecision): string {
+  const at = d.digest ? ` (${d.digest})` : ''
+  const lines = [`${d.image}${at}: ${d.allowed ? 'ALLOWED' : 'DENIED'}`]
+  if (d.matched.length > 0) lines.push(`  policies: ${d.matched.join(', ')}`)
+  for (const r of d.reasons) lines.push(`  denied: ${formatPolicyReason(r)}`)
+  for (const w of d.warnings) lines.push(`  warning: ${formatPolicyReason(w)}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** `--no-match-policy`: deny (policy-controller's default), allow or warn. */
+export function noMatchPolicyFlag(value: unknown): NoMatchPolicy {
+  if (value !== 'deny' && value !== 'allow' && value !== 'warn') {
+    throw new CountersignError('ERR_INVALID_INPUT', '--no-match-policy must be deny, allow or warn')
+  }
+  return value
+}

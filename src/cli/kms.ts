@@ -1,0 +1,74 @@
+/**
+ * cosign's KMS key references in the CLI: `--key awskms://…` (and `hashivault://`, …) for signing and verification,
+ * and `generate-key-pair --kms URI`. Providers are built from the environment, each only when its scheme is used.
+ * @module
+ */
+import { CountersignError } from '../errors.js'
+import type { PublicKey } from '../keys/types.js'
+import { createKMSSigner } from '../kms/dispatch.js'
+import type { HashiVaultKMSProvider } from '../kms/hashivault/provider.js'
+import type { KMSProvider, KMSSigner } from '../kms/types.js'
+import { kmsScheme } from '../kms/uri.js'
+import { awsKMSProviderFromEnvironment } from '../node/aws-credentials.js'
+import { azureKMSProviderFromEnvironment } from '../node/azure-credentials.js'
+import { gcpKMSProviderFromEnvironment } from '../node/gcp-credentials.js'
+import { hashiVaultKMSProviderFromEnvironment } from '../node/vault-credentials.js'
+import type { SigningAlgorithm } from '../signers/signer.js'
+import type { CliIO } from './context.js'
+
+type ProviderFactory = (io: CliIO) => KMSProvider
+
+/** The built-in providers by scheme (`openbao://` is Vault's alias). */
+const FACTORIES: Readonly<Record<string, ProviderFactory>> = {
+  awskms: (io) => awsKMSProviderFromEnvironment({ env: io.env }),
+  gcpkms: (io) => gcpKMSProviderFromEnvironment({ env: io.env }),
+  azurekms: (io) => azureKMSProviderFromEnvironment({ env: io.env }),
+  hashivault: (io) =>
+    hashiVaultKMSProviderFromEnvironment({ env: io.env, ...(io.env.HOME ? { homeDir: io.env.HOME } : {}) }),
+  openbao: (io) =>
+    hashiVaultKMSProviderFromEnvironment({ env: io.env, ...(io.env.HOME ? { homeDir: io.env.HOME } : {}) }),
+}
+
+/** Whether `--key` names a KMS key rather than a file. */
+export function isKMSKey(ref: string): boolean {
+  return kmsScheme(ref) !== undefined
+}
+
+function providerFor(uri: string, io: CliIO): KMSProvider {
+  const scheme = kmsScheme(uri)
+  const factory = scheme === undefined ? undefined : FACTORIES[scheme]
+  if (factory === undefined) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `unsupported KMS key reference scheme in ${JSON.stringify(uri.split('://')[0])}`,
+    )
+  }
+  return factory(io)
+}
+
+/** A signer for a KMS key reference. */
+export async function kmsSigner(uri: string, io: CliIO): Promise<KMSSigner> {
+  return createKMSSigner(uri, [providerFor(uri, io)])
+}
+
+/**
+ * The verification keys of a KMS reference: every version of a Vault key (so signatures of rotated-out versions
+ * keep verifying), the key itself elsewhere.
+ */
+export async function kmsVerificationKeys(uri: string, io: CliIO): Promise<PublicKey[]> {
+  const scheme = kmsScheme(uri)
+  if (scheme === 'hashivault' || scheme === 'openbao') {
+    const vault = FACTORIES[scheme]!(io) as HashiVaultKMSProvider
+    return (await vault.publicKeys(uri)).map((v) => v.publicKey)
+  }
+  return [await providerFor(uri, io).publicKey(uri)]
+}
+
+/** `generate-key-pair --kms`: create the key in the provider (default algorithm) and return its public half. */
+export async function createKMSKey(uri: string, io: CliIO, algorithm?: SigningAlgorithm): Promise<PublicKey> {
+  const provider = providerFor(uri, io)
+  if (typeof provider.createKey !== 'function') {
+    throw new CountersignError('ERR_INVALID_INPUT', `the ${kmsScheme(uri)} provider cannot create keys`)
+  }
+  return provider.createKey(uri, algorithm ? { algorithm } : {})
+}

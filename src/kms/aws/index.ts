@@ -1,0 +1,25 @@
+/**
+ * AWS KMS keys as signers (`awskms://[ENDPOINT]/{key-id | alias/NAME | key ARN | alias ARN}`), with SigV4 request
+ * signing, environment and web-identity credentials. Node's shared config files and token files are read by
+ * `awsKMSProviderFromEnvironment` in `countersign/node`.
+ *
+ * Exported from `countersign/kms/aws`.
+ *
+ * @module
+ */
+export type { AWSKeySpec } from './algorithms.js'
+export {
+  type AWSCredentialProvider,
+  type AWSCredentials,
+  awsCredentialsFromEnv,
+  type CacheAWSCredentialsOptions,
+  cacheAWSCredentials,
+} from './credentials.js'
+export {
+  type AWSCreateKeyOptions,
+  type AWSKMSProvider,
+  type AWSKMSProviderOptions,
+  createAWSKMSProvider,
+} from './provider.js'
+export { type AWSKMSReference, parseAWSKMSURI } from './uri.js'
+export { createWebIdentityCredentials, type WebIdentityCredentialsOptions } from './web-identity.js'

@@ -1,0 +1,128 @@
+/**
+ * HTTP for the cloud KMS providers that authenticate with OAuth bearer tokens (Google Cloud KMS, Azure Key Vault)
+ * and their token endpoints: the shared service helper, a bearer token that is refreshed once when the service
+ * answers 401, and error bodies (`{"error":{"message":…}}` or OAuth's `{"error":…,"error_description":…}`) turned
+ * into ERR_KMS with `details.provider` and `details.status`. Tokens never reach messages. Internal.
+ *
+ * @module
+ */
+import { CountersignError } from '../errors.js'
+import { fromUtf8 } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
+import {
+  createServiceHTTP,
+  type ServiceClientOptions,
+  type ServiceRequest,
+  type ServiceResponse,
+} from '../internal/service-http.js'
+import { safeURL } from '../oci/transport.js'
+import type { CachedBearerToken } from './bearer-token.js'
+
+/** One request; `token` adds `Authorization: Bearer …`. */
+export type CloudRequest = Omit<ServiceRequest, 'acceptStatus'> & { readonly token?: CachedBearerToken }
+
+/** Sends requests for one provider; non-2xx answers throw ERR_KMS. */
+export type CloudHTTP = (request: CloudRequest) => Promise<ServiceResponse>
+
+// Client errors are read here (to report the service's reason); 408 and 429 stay with the retrying transport.
+const CLIENT_ERRORS: readonly number[] = Array.from({ length: 100 }, (_, i) => 400 + i).filter(
+  (s) => s !== 408 && s !== 429,
+)
+const MAX_REASON = 300
+
+function reasonOf(body: Uint8Array): { message: string; code?: string } {
+  let doc: unknown
+  try {
+    doc = JSON.parse(fromUtf8(body))
+  } catch {
+    return { message: '' }
+  }
+  if (!isJSONObject(doc)) return { message: '' }
+  const err = doc.error
+  if (isJSONObject(err)) {
+    // Google: {code, message, status}; Azure: {code, message, innererror}.
+    const code = typeof err.status === 'string' ? err.status : typeof err.code === 'string' ? err.code : undefined
+    return { message: typeof err.message === 'string' ? err.message : '', ...(code ? { code } : {}) }
+  }
+  // OAuth 2.0 token endpoints (RFC 6749 §5.2).
+  const code = typeof err === 'string' ? err : undefined
+  const description = typeof doc.error_description === 'string' ? doc.error_description : ''
+  return { message: description || (code ?? ''), ...(code ? { code } : {}) }
+}
+
+function clip(s: string): string {
+  const clean = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON)}…` : clean
+}
+
+/** Add `details.provider` to an ERR_KMS from the service helper (5xx/429 after retries, oversized bodies). */
+function withProvider(e: unknown, provider: string): unknown {
+  if (e instanceof CountersignError && e.code === 'ERR_KMS' && e.details?.provider === undefined) {
+    return new CountersignError('ERR_KMS', e.message, { cause: e, details: { ...e.details, provider } })
+  }
+  return e
+}
+
+/**
+ * Create the request function of one provider. `provider` is the URI scheme (`gcpkms`, `azurekms`); `service`
+ * names the endpoint in messages ("Google Cloud KMS", "Azure AD token endpoint").
+ */
+export function createCloudHTTP(provider: string, service: string, options: ServiceClientOptions): CloudHTTP {
+  const http = createServiceHTTP(service, 'ERR_KMS', options)
+  return async (request) => {
+    const { token, ...rest } = request
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { ...(rest.headers ?? {}) }
+      if (token) headers.Authorization = `Bearer ${await token.get(rest.signal ? { signal: rest.signal } : {})}`
+      let res: ServiceResponse
+      try {
+        res = await http({ ...rest, headers, acceptStatus: CLIENT_ERRORS })
+      } catch (e) {
+        throw withProvider(e, provider)
+      }
+      if (res.status < 400) return res
+      // A revoked or clock-skewed token: fetch a fresh one once before giving up.
+      if (res.status === 401 && token && attempt === 0) {
+        token.invalidate()
+        continue
+      }
+      const { message, code } = reasonOf(res.body)
+      const reason = clip(message)
+      throw new CountersignError(
+        'ERR_KMS',
+        `${service}: ${rest.method} ${safeURL(rest.url)} failed with HTTP ${res.status}${reason ? `: ${reason}` : ''}`,
+        { details: { provider, status: res.status, ...(code ? { reason: clip(code) } : {}) } },
+      )
+    }
+  }
+}
+
+/** The `details.status` of an ERR_KMS, for callers that treat 404 as "does not exist yet". */
+export function kmsStatus(e: unknown): number | undefined {
+  return e instanceof CountersignError && e.code === 'ERR_KMS' && typeof e.details?.status === 'number'
+    ? e.details.status
+    : undefined
+}
+
+/** Parse a JSON response body as an object, or throw ERR_KMS naming the provider. */
+export function jsonObject(res: ServiceResponse, provider: string, what: string): Record<string, unknown> {
+  let doc: unknown
+  try {
+    doc = res.json()
+  } catch (cause) {
+    throw new CountersignError('ERR_KMS', `${what}: invalid JSON`, { cause, details: { provider, status: res.status } })
+  }
+  if (!isJSONObject(doc)) {
+    throw new CountersignError('ERR_KMS', `${what}: expected a JSON object`, {
+      details: { provider, status: res.status },
+    })
+  }
+  return doc
+}
+
+/** A malformed but well-formed-JSON answer: ERR_KMS with the provider. */
+export function badResponse(provider: string, message: string, status?: number): CountersignError {
+  return new CountersignError('ERR_KMS', message, {
+    details: { provider, ...(status !== undefined ? { status } : {}), reason: 'bad-response' },
+  })
+}

@@ -1,0 +1,21 @@
+/**
+ * Google Cloud KMS keys (`gcpkms://…`) as signers, for verification and for `generate-key-pair --kms`.
+ *
+ * Exported from `countersign/kms/gcp`.
+ * @module
+ */
+export type { BearerToken, BearerTokenSource } from '../bearer-token.js'
+export type { GCPKeyAlgorithm } from './algorithms.js'
+export { crc32c } from './crc32c.js'
+export {
+  createGCPCredentialsFromJSON,
+  createGCPMetadataCredentials,
+  type GCPCredentialOptions,
+} from './credentials.js'
+export {
+  createGCPKMSProvider,
+  type GCPCreateKeyOptions,
+  type GCPKMSProvider,
+  type GCPKMSProviderOptions,
+} from './provider.js'
+export { type GCPKMSKeyReference, parseGCPKMSURI } from './uri.js'

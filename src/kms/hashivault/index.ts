@@ -1,0 +1,15 @@
+/**
+ * HashiCorp Vault (and OpenBao) transit keys as signers: `hashivault://KEY` / `openbao://KEY`, cosign's references.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ * @module
+ */
+export type { HashiVaultAppRole, HashiVaultKMSOptions } from './config.js'
+export type { HashiVaultKeyType, HashiVaultKeyVersion } from './key-info.js'
+export {
+  createHashiVaultKMSProvider,
+  type HashiVaultCallOptions,
+  type HashiVaultCreateKeyOptions,
+  type HashiVaultKMSProvider,
+} from './provider.js'
+export { type HashiVaultKeyReference, parseHashiVaultURI } from './uri.js'

@@ -1,0 +1,76 @@
+/**
+ * Azure credentials in Node: `DefaultAzureCredential`'s environment, workload identity (the token file in
+ * `AZURE_FEDERATED_TOKEN_FILE`, re-read for every token request because Kubernetes rotates it) and managed identity.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { CountersignError } from '../errors.js'
+import { type AzureKMSProvider, type AzureKMSProviderOptions, createAzureKMSProvider } from '../kms/azure/provider.js'
+import type { KMSEnvironment } from '../kms/types.js'
+
+/**
+ * Options for {@link azureKMSProviderFromEnvironment}.
+ *
+ * Exported from `countersign/node`.
+ */
+export interface AzureKMSProviderFromEnvironmentOptions extends AzureKMSProviderOptions {
+  /** Environment (default `process.env`). */
+  readonly env?: KMSEnvironment
+}
+
+/**
+ * A reader for the workload identity token file (`AZURE_FEDERATED_TOKEN_FILE`), or undefined when it is not set.
+ *
+ * @param env - The environment (default `process.env`).
+ * @returns A function reading the token afresh on each call.
+ * @example
+ * ```ts
+ * import { createAzureDefaultCredentials } from 'countersign/kms/azure'
+ * import { azureFederatedTokenReader } from 'countersign/node'
+ * const credentials = createAzureDefaultCredentials({ env: process.env, federatedToken: azureFederatedTokenReader() })
+ * ```
+ *
+ * Exported from `countersign/node`.
+ */
+export function azureFederatedTokenReader(
+  env: KMSEnvironment = process.env,
+): ((options: { readonly signal?: AbortSignal }) => Promise<string>) | undefined {
+  const file = env.AZURE_FEDERATED_TOKEN_FILE
+  if (!file) return undefined
+  return async ({ signal } = {}) => {
+    let text: string
+    try {
+      text = await readFile(file, { encoding: 'utf8', ...(signal ? { signal } : {}) })
+    } catch (cause) {
+      throw new CountersignError('ERR_INVALID_INPUT', `cannot read AZURE_FEDERATED_TOKEN_FILE ${file}`, { cause })
+    }
+    if (text.trim() === '')
+      throw new CountersignError('ERR_INVALID_INPUT', `AZURE_FEDERATED_TOKEN_FILE ${file} is empty`)
+    return text.trim()
+  }
+}
+
+/**
+ * The Azure Key Vault provider with Node's credential chain: `accessToken`/`credentials` options, else
+ * `AZURE_TENANT_ID`+`AZURE_CLIENT_ID`+`AZURE_CLIENT_SECRET`, else workload identity
+ * (`AZURE_FEDERATED_TOKEN_FILE`), else managed identity.
+ *
+ * @param options - Provider options; `env` defaults to `process.env`.
+ * @returns The provider for `azurekms://` references.
+ * @example
+ * ```ts
+ * import { azureKMSProviderFromEnvironment } from 'countersign/node'
+ * const kms = azureKMSProviderFromEnvironment()
+ * const signer = await kms.createSigner('azurekms://myvault.vault.azure.net/release')
+ * ```
+ *
+ * Exported from `countersign/node`.
+ */
+export function azureKMSProviderFromEnvironment(
+  options: AzureKMSProviderFromEnvironmentOptions = {},
+): AzureKMSProvider {
+  const env = options.env ?? process.env
+  const federatedToken = options.federatedToken ?? azureFederatedTokenReader(env)
+  return createAzureKMSProvider({ ...options, env, ...(federatedToken ? { federatedToken } : {}) })
+}

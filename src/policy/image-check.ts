@@ -1,0 +1,96 @@
+/**
+ * The admission webhook's {@link ImageCheck}, backed by the policy evaluator: one decision per image, cached per
+ * digest and policy content, concurrent requests for the same image sharing one verification.
+ * @module
+ */
+import type { ImageCheck, ImageCheckResult } from '../admission/types.js'
+import { createPolicyCache, type PolicyCacheOptions } from './cache.js'
+import { formatPolicyReason } from './evaluate.js'
+import type { ClusterImagePolicy, PolicyDecision } from './types.js'
+import { type VerifyImageAgainstPoliciesOptions, verifyImageAgainstPolicies } from './verify-policies.js'
+
+/**
+ * The policies, or a function returning the current ones (called per check, so reloaded files take effect).
+ *
+ * Exported from `countersign/policy`.
+ */
+export type PolicySource =
+  | readonly ClusterImagePolicy[]
+  | (() => readonly ClusterImagePolicy[] | Promise<readonly ClusterImagePolicy[]>)
+
+/**
+ * Options for {@link createPolicyImageCheck}.
+ *
+ * Exported from `countersign/policy`.
+ */
+export interface PolicyImageCheckOptions extends Omit<VerifyImageAgainstPoliciesOptions, 'cache' | 'signal'> {
+  /** Decision cache settings, or `false` for none (default: a cache with a 60 s TTL). */
+  readonly cache?: PolicyCacheOptions | false
+  /** Receives every decision (for logs and metrics). */
+  readonly onDecision?: (decision: PolicyDecision) => void
+}
+
+/**
+ * An {@link ImageCheck} for the admission webhook: `allowed`, the verified `digest`, warnings (warn-mode failures,
+ * no-match under `warn`, unsupported fields) and one line per denying reason. Policy failures never throw; a throw
+ * (registry unreachable, aborted) means no decision, and the webhook fails closed.
+ *
+ * @param policies - The policies, or a getter for the current ones.
+ * @param options - As {@link verifyImageAgainstPolicies}, with cache settings.
+ * @example
+ * ```ts
+ * import { createPolicyImageCheck, parsePolicies } from 'countersign/policy'
+ * const check = createPolicyImageCheck(parsePolicies(yamlText).policies, { store })
+ * const r = await check('ghcr.io/acme/app:v1', { namespace: 'default' })
+ * ```
+ *
+ * Exported from `countersign/policy`.
+ */
+export function createPolicyImageCheck(policies: PolicySource, options: PolicyImageCheckOptions): ImageCheck {
+  const { cache: cacheOptions, onDecision, ...verifyOptions } = options
+  const cache = cacheOptions === false ? undefined : createPolicyCache(cacheOptions ?? {})
+  const inFlight = new Map<string, Promise<PolicyDecision>>()
+  return async (image, context) => {
+    const current = typeof policies === 'function' ? await policies() : policies
+    // Requests without a signal share one verification; one with a signal runs its own so an abort stays local.
+    const shared = context.signal === undefined
+    let pending = shared ? inFlight.get(image) : undefined
+    if (!pending) {
+      pending = verifyImageAgainstPolicies(image, current, {
+        ...verifyOptions,
+        ...(cache ? { cache } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      })
+      if (shared) {
+        inFlight.set(image, pending)
+        const clear = () => inFlight.delete(image)
+        pending.then(clear, clear)
+      }
+    }
+    const decision = await pending
+    onDecision?.(decision)
+    return toImageCheckResult(decision)
+  }
+}
+
+/**
+ * The webhook's view of a decision: reasons and warnings as one line each.
+ *
+ * @example
+ * ```ts
+ * import { toImageCheckResult } from 'countersign/policy'
+ * const result = toImageCheckResult(decision)
+ * ```
+ *
+ * Exported from `countersign/policy`.
+ */
+export function toImageCheckResult(decision: PolicyDecision): ImageCheckResult {
+  return {
+    image: decision.image,
+    allowed: decision.allowed,
+    ...(decision.digest !== undefined ? { digest: decision.digest } : {}),
+    warnings: decision.warnings.map(formatPolicyReason),
+    reasons: decision.reasons.map(formatPolicyReason),
+    ...(decision.cached ? { cached: true } : {}),
+  }
+}

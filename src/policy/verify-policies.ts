@@ -1,0 +1,126 @@
+/**
+ * `verifyImageAgainstPolicies`: match, resolve the tag once, verify what the matching authorities need (sharing
+ * one read of the registry per image), evaluate, and remember the decision per digest and policy content.
+ * @module
+ */
+import { isCountersignError } from '../errors.js'
+import { sha256Digest } from '../oci/digest.js'
+import { parseReference, referenceToString, repositoryName } from '../oci/reference.js'
+import type { Reference } from '../oci/types.js'
+import { resolveDigest } from '../resolve.js'
+import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './authority-facts.js'
+import type { PolicyCache } from './cache.js'
+import { evaluatePolicy, matchingPolicies } from './evaluate.js'
+import { memoizeStore } from './memo-store.js'
+import type { ClusterImagePolicy, NoMatchPolicy, PolicyDecision } from './types.js'
+
+/**
+ * Options for {@link verifyImageAgainstPolicies}.
+ *
+ * Exported from `countersign/policy`.
+ */
+export interface VerifyImageAgainstPoliciesOptions extends AuthorityVerificationOptions {
+  /** Images that match no policy: `deny` (policy-controller's default), `allow` or `warn`. */
+  readonly noMatchPolicy?: NoMatchPolicy
+  /** Remember decisions per digest and policy content (see {@link createPolicyCache}). */
+  readonly cache?: PolicyCache
+}
+
+const policyHashes = new WeakMap<ClusterImagePolicy, Promise<string>>()
+
+/** SHA-256 of the policy as parsed (defaults applied), so an edit to a policy invalidates its cached decisions. */
+function policyHash(p: ClusterImagePolicy): Promise<string> {
+  let h = policyHashes.get(p)
+  if (!h) {
+    h = sha256Digest(new TextEncoder().encode(JSON.stringify(p)))
+    policyHashes.set(p, h)
+  }
+  return h
+}
+
+/**
+ * Decide about one image: the policies whose globs match it must all pass (policy-controller's semantics, see
+ * {@link evaluatePolicy}). A tag is resolved to its digest once and everything is verified at that digest; the
+ * registry is read once per image however many authorities look (a memoising read-only view of `store`);
+ * authorities needing the same verification share it; decisions are cached per repository, digest, matching
+ * policies and options when `cache` is given. Images that match no policy are not resolved.
+ *
+ * @param ref - The image, as a reference or as written in a workload.
+ * @param policies - Parsed policies ({@link parsePolicies}).
+ * @param options - The store, trusted roots, key resolvers, `noMatchPolicy`, `cache`, `insecureIgnoreTlog`.
+ * @returns The decision; a policy failure is `allowed: false` with every reason, never a throw.
+ * @throws {CountersignError} ERR_ABORTED, ERR_NETWORK, ERR_OCI_HTTP, ERR_OCI_UNAUTHORIZED when the registry could
+ *   not be asked (the decision could not be made; nothing is cached).
+ * @example
+ * ```ts
+ * import { parsePolicies, verifyImageAgainstPolicies } from 'countersign/policy'
+ * const { policies } = parsePolicies(yamlText)
+ * const d = await verifyImageAgainstPolicies('ghcr.io/acme/app:v1', policies, { store })
+ * console.log(d.allowed, d.digest, d.reasons)
+ * ```
+ *
+ * Exported from `countersign/policy`.
+ */
+export async function verifyImageAgainstPolicies(
+  ref: Reference | string,
+  policies: readonly ClusterImagePolicy[],
+  options: VerifyImageAgainstPoliciesOptions,
+): Promise<PolicyDecision> {
+  const image = typeof ref === 'string' ? ref : referenceToString(ref)
+  const noMatch = options.noMatchPolicy !== undefined ? { noMatchPolicy: options.noMatchPolicy } : {}
+  let parsed: Reference
+  let matched: readonly ClusterImagePolicy[]
+  try {
+    parsed = typeof ref === 'string' ? parseReference(ref) : ref
+    matched = matchingPolicies(image, policies)
+  } catch (e) {
+    if (!isCountersignError(e)) throw e
+    return evaluatePolicy(image, policies, {}, noMatch)
+  }
+  if (matched.length === 0) return evaluatePolicy(image, matched, {}, noMatch)
+
+  const store = memoizeStore(options.store)
+  let digest: string
+  try {
+    digest = await resolveDigest(parsed, store, undefined, options.signal ? { signal: options.signal } : {})
+  } catch (e) {
+    if (!isCountersignError(e, 'ERR_OCI_NOT_FOUND') && !isCountersignError(e, 'ERR_OCI_DIGEST_MISMATCH')) throw e
+    const reasons = matched.map((p) => ({ image, policy: p.name, check: 'error' as const, message: e.message }))
+    const denied = matched.every((p) => p.mode === 'warn')
+      ? { allowed: true, reasons: [], warnings: reasons }
+      : { allowed: false, reasons: reasons.filter((_, i) => matched[i]!.mode === 'enforce'), warnings: [] }
+    return { image, matched: matched.map((p) => p.name), policies: [], ...denied }
+  }
+
+  const cacheKey = options.cache
+    ? [
+        `${repositoryName(parsed)}@${digest}`,
+        ...(await Promise.all(matched.map(policyHash))),
+        `tlog=${options.insecureIgnoreTlog === true ? 'off' : 'on'}`,
+      ].join('|')
+    : ''
+  const hit = options.cache?.get(cacheKey)
+  if (hit) return { ...rewriteImage(hit, image), cached: true }
+
+  const facts = await gatherAuthorityFacts(parsed, digest, matched, store, options)
+  const decision = evaluatePolicy(image, matched, facts, { ...noMatch, digest })
+  options.cache?.set(cacheKey, decision)
+  return decision
+}
+
+/** A cached decision, told for the image as this caller wrote it (tag or digest, short or qualified). */
+function rewriteImage(d: PolicyDecision, image: string): PolicyDecision {
+  if (d.image === image) return d
+  const fix = <T extends { image: string }>(r: T): T => ({ ...r, image })
+  return {
+    ...d,
+    image,
+    reasons: d.reasons.map(fix),
+    warnings: d.warnings.map(fix),
+    policies: d.policies.map((p) => ({
+      ...p,
+      reasons: p.reasons.map(fix),
+      authorities: p.authorities.map((a) => ({ ...a, reasons: a.reasons.map(fix) })),
+    })),
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The contracts between signing and the Sigstore services that witness a signature: a transparency log writer
+ * (Rekor v1 or v2) and RFC 3161 timestamp authorities. Clients implement them; `witnessSignature` drives them and
+ * verifies what they return before anything reaches a bundle.
+ *
+ * @module
+ */
+import type { BundleContent } from '../bundle/bundle.js'
+import type { SigningAlgorithm } from '../signers/signer.js'
+
+/**
+ * Who signed the content a log entry records: the leaf certificate (keyless) or the public key (managed keys), plus
+ * the signing scheme (Rekor v2 records it as `keyDetails` and accepts only prehashed schemes: Ed25519ph, not pure
+ * Ed25519, and no RSA-PSS).
+ *
+ * Exported from `countersign/witness`.
+ */
+export type LogSigner =
+  | { readonly type: 'certificate'; readonly certificate: Uint8Array; readonly algorithm: SigningAlgorithm }
+  | { readonly type: 'publicKey'; readonly spki: Uint8Array; readonly algorithm: SigningAlgorithm }
+
+/**
+ * Rekor entry kinds a writer can be asked for. `hashedrekord` for message signatures; for DSSE envelopes Rekor v1
+ * takes `dsse` (cosign v3, sigstore-go) or `intoto` 0.0.2 (cosign v1/v2 `attest`); Rekor v2 logs DSSE as a
+ * hashedrekord over the PAE and ignores the choice.
+ *
+ * Exported from `countersign/witness`.
+ */
+export type LogEntryKind = 'hashedrekord' | 'dsse' | 'intoto'
+
+/**
+ * Writes entries to one transparency log.
+ *
+ * @example
+ * ```ts
+ * import { createRekorClient } from 'countersign/rekor'
+ * const log: TransparencyLogWriter = createRekorClient({ url: 'https://rekor.sigstore.dev' })
+ * const entryJSON = await log.createEntry(bundle.content, { type: 'certificate', certificate, algorithm })
+ * ```
+ *
+ * Exported from `countersign/witness`.
+ */
+export interface TransparencyLogWriter {
+  /** Base URL of the log (`https://rekor.sigstore.dev`, `https://log2025-1.rekor.sigstore.dev`). */
+  readonly url: string
+  /** Rekor API major version: 1 (REST, SET + proof) or 2 (tiles, proof only). */
+  readonly apiVersion: 1 | 2
+  /**
+   * Log `content` (a message signature with its `messageDigest`, or a single-signature DSSE envelope) and return the
+   * entry as protobuf-JSON `TransparencyLogEntry`, ready for a bundle's `verificationMaterial.tlogEntries`. When the
+   * log already holds the entry (Rekor v1 409) the existing entry is returned. The caller verifies it.
+   */
+  createEntry(
+    content: BundleContent,
+    signer: LogSigner,
+    options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignal },
+  ): Promise<Record<string, unknown>>
+}
+
+/**
+ * An RFC 3161 timestamp authority.
+ *
+ * @example
+ * ```ts
+ * import { createTimestampClient } from 'countersign/timestamp'
+ * const tsa: TimestampAuthorityClient = createTimestampClient({ url: 'https://timestamp.sigstore.dev/api/v1/timestamp' })
+ * const der = await tsa.timestamp(signatureBytes)
+ * ```
+ *
+ * Exported from `countersign/witness`.
+ */
+export interface TimestampAuthorityClient {
+  /** The full timestamping URL. */
+  readonly url: string
+  /**
+   * Timestamp `signature` (the message imprint is its hash) and return the DER bytes a bundle stores in
+   * `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`. The caller verifies them.
+   */
+  timestamp(signature: Uint8Array, options?: { readonly signal?: AbortSignal }): Promise<Uint8Array>
+}

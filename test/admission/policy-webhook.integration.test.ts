@@ -1,0 +1,155 @@
+// The webhook as shipped: ClusterImagePolicy files evaluated by createPolicyImageCheck behind the HTTPS server.
+// Keyless images (mock Fulcio, local Rekor, openssl TSA) in a real registry: the right identity is admitted (and
+// pinned by /mutate), a wrong identity and an unsigned image are denied with their reasons.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFulcioClient } from '../../src/fulcio/client.js'
+import { createKeylessSigner } from '../../src/fulcio/keyless-signer.js'
+import { type AdmissionServer, startAdmissionServer } from '../../src/node/admission-server.js'
+import { parseReference } from '../../src/oci/reference.js'
+import { createRegistryClient } from '../../src/oci/registry.js'
+import { createPolicyImageCheck, parsePolicies } from '../../src/policy/index.js'
+import { createRekorClient } from '../../src/rekor/client.js'
+import { signImage } from '../../src/sign.js'
+import { createTimestampClient } from '../../src/timestamp/client.js'
+import { parseTrustedRoot, type TrustedRoot } from '../../src/trust/trusted-root.js'
+import { pushTinyImage } from '../support/oci-image.js'
+import { type OpenSSLTSA, startOpenSSLTSA } from '../support/openssl-tsa.js'
+import { startRegistry, type TestRegistry } from '../support/registry.js'
+import { type RekorServer, startRekorServer } from '../support/rekor-server.js'
+import { MOCK_IDENTITY, MOCK_OIDC_ISSUER, type SigstoreMock, startSigstoreMock } from '../support/sigstore-mock.js'
+import { applyReplacePatch, loadReview, mapImages } from './fixtures.js'
+import { httpsRequest, makeLoopbackCert } from './https-client.js'
+
+let reg: TestRegistry
+let mock: SigstoreMock
+let rekor: RekorServer
+let tsa: OpenSSLTSA
+let trustedRoot: TrustedRoot
+let server: AdmissionServer
+let dir: string
+let tls: { cert: string; key: string }
+const store = createRegistryClient({ plainHTTP: true, retry: { attempts: 0 } })
+const img = (name: string) => `${reg.host}/shop/${name}:v1`
+
+const policy = (subject: string) => `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata:
+  name: shop-keyless
+spec:
+  images:
+    - glob: "${reg.host}/shop/**"
+  authorities:
+    - name: release-identity
+      keyless:
+        identities:
+          - issuer: ${MOCK_OIDC_ISSUER}
+            subject: ${subject}
+      ctlog: {}
+`
+
+beforeAll(async () => {
+  ;[reg, mock, rekor, tsa] = await Promise.all([
+    startRegistry(),
+    startSigstoreMock(),
+    startRekorServer(),
+    startOpenSSLTSA(),
+  ])
+  const mockRoot = JSON.parse(mock.trustedRootJSON)
+  trustedRoot = parseTrustedRoot({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [rekor.trustedRootTlog],
+    ctlogs: mockRoot.ctlogs,
+    certificateAuthorities: mockRoot.certificateAuthorities,
+    timestampAuthorities: [tsa.trustedRootTimestampAuthority],
+  })
+  const witness = {
+    trustedRoot,
+    transparencyLogs: [createRekorClient({ url: rekor.url })],
+    timestampAuthorities: [createTimestampClient({ url: tsa.url })],
+  }
+  for (const [name, claims] of [
+    ['web', { email: MOCK_IDENTITY }],
+    ['intruder', { email: 'mallory@example.com' }],
+    ['unsigned', undefined],
+  ] as const) {
+    const ref = parseReference(img(name))
+    await pushTinyImage(store, ref, `policy webhook ${name}`)
+    if (claims) {
+      const signer = createKeylessSigner({
+        fulcio: createFulcioClient({ url: mock.url }),
+        identityToken: mock.identityToken(claims),
+        trustedRoot,
+      })
+      await signImage(ref, signer, { store, witness, onWarning: () => {} })
+    }
+  }
+  dir = mkdtempSync(join(tmpdir(), 'policy-webhook-'))
+  tls = makeLoopbackCert(dir)
+  const policyDir = join(dir, 'policies')
+  mkdirSync(policyDir)
+  writeFileSync(join(policyDir, 'policy.yaml'), policy(MOCK_IDENTITY))
+  server = await startAdmissionServer({
+    tlsCertFile: tls.cert,
+    tlsKeyFile: tls.key,
+    port: 0,
+    host: '127.0.0.1',
+    policyPaths: [policyDir],
+    loadCheck: async (files) =>
+      createPolicyImageCheck(
+        files.flatMap((f) => parsePolicies(f.content, { source: f.path }).policies),
+        { store, trustedRoot },
+      ),
+    log: () => {},
+  })
+}, 90_000)
+
+afterAll(async () => {
+  await server?.close()
+  await Promise.all([reg?.stop(), mock?.close(), rekor?.close(), tsa?.close()])
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+const review = (image: string) => mapImages(loadReview('deployment-create'), () => image)
+const post = async (path: string, body: unknown) =>
+  (
+    await httpsRequest(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body), caFiles: [tls.cert] })
+  ).json()
+
+describe('admission webhook with ClusterImagePolicy (keyless)', () => {
+  it('admits an image signed by the policy identity, and /mutate pins its tag to the verified digest', async () => {
+    const validated = await post('/validate', review(img('web')))
+    expect(validated.response.allowed, JSON.stringify(validated.response.status)).toBe(true)
+    const mutated = await post('/mutate', review(img('web')))
+    expect(mutated.response.allowed).toBe(true)
+    const patch = JSON.parse(Buffer.from(mutated.response.patch, 'base64').toString('utf8'))
+    const pinned = applyReplacePatch(loadReview('deployment-create').request.object, patch) as {
+      spec: { template: { spec: { containers: { image: string }[] } } }
+    }
+    expect(pinned.spec.template.spec.containers[0]!.image).toMatch(
+      new RegExp(`^${reg.host}/shop/web@sha256:[0-9a-f]{64}$`),
+    )
+  })
+
+  it('denies an image signed by another identity and an unsigned image, each with its reason', async () => {
+    const intruder = await post('/validate', review(img('intruder')))
+    expect(intruder.response.allowed).toBe(false)
+    expect(intruder.response.status.message).toContain(img('intruder'))
+    expect(intruder.response.status.message).toMatch(/shop-keyless/)
+    const unsigned = await post('/validate', review(img('unsigned')))
+    expect(unsigned.response.allowed).toBe(false)
+    expect(unsigned.response.status.message).toContain(img('unsigned'))
+  })
+
+  it('a malformed review is a 400 and never an allow', async () => {
+    const res = await httpsRequest(`${server.url}/validate`, {
+      method: 'POST',
+      body: '{"kind":"AdmissionReview"',
+      caFiles: [tls.cert],
+    })
+    expect(res.status).toBe(400)
+    expect(res.text).not.toMatch(/"allowed":\s*true/)
+  })
+})

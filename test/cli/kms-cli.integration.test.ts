@@ -1,0 +1,127 @@
+// `--key <kms-uri>` in the CLI, as cosign users write it: generate-key-pair --kms creates the key and writes only
+// cosign.pub; sign by KMS URI into a real registry; verify by the same URI and by the exported PEM; a signature by
+// one provider's key fails against another provider's key; Vault key rotation keeps old signatures verifiable.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRegistryClient } from '../../src/oci/registry.js'
+import { type AWSKMSServer, startAWSKMSServer } from '../support/aws-kms-server.js'
+import { cli } from '../support/cli.js'
+import { pushTinyImage } from '../support/oci-image.js'
+import { startRegistry, type TestRegistry } from '../support/registry.js'
+import { startVaultServer, type VaultServer } from '../support/vault-server.js'
+
+let registry: TestRegistry
+let vault: VaultServer
+let aws: AWSKMSServer
+let dir: string
+const VAULT_TOKEN = 'hvs.test-token-0123456789'
+
+beforeAll(async () => {
+  ;[registry, vault, aws] = await Promise.all([
+    startRegistry(),
+    startVaultServer({ tokens: [VAULT_TOKEN] }),
+    startAWSKMSServer(),
+  ])
+  dir = mkdtempSync(join(tmpdir(), 'kms-cli-'))
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([registry?.stop(), vault?.close(), aws?.close()])
+})
+
+const env = () => ({
+  VAULT_ADDR: vault.url,
+  VAULT_TOKEN,
+  AWS_ACCESS_KEY_ID: aws.credential.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: aws.credential.secretAccessKey,
+  AWS_REGION: aws.region,
+  AWS_ENDPOINT_URL: aws.url,
+})
+
+async function image(name: string): Promise<string> {
+  const store = createRegistryClient({ plainHTTP: true })
+  const repo = { registry: registry.host, repository: `kms-cli/${name}` }
+  const digest = await pushTinyImage(store, { ...repo, tag: 'v1' }, `kms ${name} ${Math.random()}`)
+  return `${registry.host}/kms-cli/${name}@${digest}`
+}
+
+const run = (args: string[]) => cli(args, { cwd: dir, env: env() })
+const offline = ['--tlog-upload=false', '--allow-http-registry']
+const verifyOffline = ['--insecure-ignore-tlog', '--allow-http-registry']
+
+describe('KMS keys in the CLI', () => {
+  it('generate-key-pair --kms hashivault:// writes only the public key; sign and verify by URI and by PEM', async () => {
+    const gen = await run(['generate-key-pair', '--kms', 'hashivault://release', '--output-key-prefix', 'vault'])
+    expect(gen.code, gen.stderr).toBe(0)
+    expect(existsSync(join(dir, 'vault.pub'))).toBe(true)
+    expect(existsSync(join(dir, 'vault.key'))).toBe(false)
+    expect(readFileSync(join(dir, 'vault.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/)
+    const ref = await image('vault')
+    const sign = await run(['sign', '--key', 'hashivault://release', ...offline, ref])
+    expect(sign.code, sign.stderr).toBe(0)
+    const v = await run(['verify', '--key', 'hashivault://release', ...verifyOffline, ref])
+    expect(v.code, `${sign.stderr}\n---\n${v.stderr}`).toBe(0)
+    expect((await run(['verify', '--key', 'vault.pub', ...verifyOffline, ref])).code).toBe(0)
+    // Errors and output never carry the Vault token.
+    const denied = await cli(['sign', '--key', 'hashivault://release', ...offline, ref], {
+      cwd: dir,
+      env: { ...env(), VAULT_TOKEN: 'hvs.wrong-secret-token' },
+    })
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).not.toContain('hvs.wrong-secret-token')
+    expect(denied.stderr).not.toContain(VAULT_TOKEN)
+  })
+
+  it('awskms:// signs; a signature by the AWS key fails against the Vault key and vice versa (exit 12)', async () => {
+    const key = aws.addKey('ECC_NIST_P256', { alias: 'alias/release' })
+    expect(key).toBeDefined()
+    const ref = await image('aws')
+    const sign = await run(['sign', '--key', 'awskms:///alias/release', ...offline, ref])
+    expect(sign.code, sign.stderr).toBe(0)
+    expect((await run(['verify', '--key', 'awskms:///alias/release', ...verifyOffline, ref])).code).toBe(0)
+    expect((await run(['verify', '--key', 'hashivault://release', ...verifyOffline, ref])).code).toBe(12)
+    const vaultRef = await image('vault-only')
+    expect((await run(['sign', '--key', 'hashivault://release', ...offline, vaultRef])).code).toBe(0)
+    expect((await run(['verify', '--key', 'awskms:///alias/release', ...verifyOffline, vaultRef])).code).toBe(12)
+    const noSecret = await run(['sign', '--key', 'awskms:///alias/missing', ...offline, ref])
+    expect(noSecret.code).toBe(1)
+    expect(noSecret.stderr).not.toContain(aws.credential.secretAccessKey)
+  })
+
+  it('rotation: a signature by Vault key version 1 still verifies by URI after the key is rotated', async () => {
+    vault.createKey('rotating', 'ecdsa-p256')
+    const old = await image('rot-old')
+    expect((await run(['sign', '--key', 'hashivault://rotating', ...offline, old])).code).toBe(0)
+    vault.rotateKey('rotating')
+    const fresh = await image('rot-new')
+    expect((await run(['sign', '--key', 'hashivault://rotating', ...offline, fresh])).code).toBe(0)
+    expect((await run(['verify', '--key', 'hashivault://rotating', ...verifyOffline, old])).code).toBe(0)
+    expect((await run(['verify', '--key', 'hashivault://rotating', ...verifyOffline, fresh])).code).toBe(0)
+  })
+
+  it('sign-blob with a KMS key and verify-blob by URI', async () => {
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(dir, 'blob.txt'), 'kms blob')
+    const sb = await run([
+      'sign-blob',
+      '--key',
+      'hashivault://release',
+      '--tlog-upload=false',
+      '--bundle',
+      'kms.sigstore.json',
+      'blob.txt',
+    ])
+    expect(sb.code, sb.stderr).toBe(0)
+    const vb = await run([
+      'verify-blob',
+      '--key',
+      'hashivault://release',
+      '--insecure-ignore-tlog',
+      '--bundle',
+      'kms.sigstore.json',
+      'blob.txt',
+    ])
+    expect(vb.code, vb.stderr).toBe(0)
+  })
+})
