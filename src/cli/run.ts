@@ -19,6 +19,7 @@ import { triangulateCommand } from './commands/triangulate.js'
 import { verifyCommand } from './commands/verify.js'
 import { verifyAttestationCommand } from './commands/verify-attestation.js'
 import { verifyBlobCommand } from './commands/verify-blob.js'
+import { verifyBlobAttestationCommand } from './commands/verify-blob-attestation.js'
 import { verifyBundleCommand } from './commands/verify-bundle.js'
 import type { CliIO } from './context.js'
 
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   verifyAttestationCommand,
   signBlobCommand,
   attestBlobCommand,
+  verifyBlobAttestationCommand,
   policyCommand,
   policyAdmissionWebhookCommand,
   verifyBlobCommand,

@@ -221,6 +221,40 @@ describe('countersign sign/verify keyless (CLI)', () => {
       { cwd: dir },
     )
     expect(vbundle.code, vbundle.stderr).toBe(0)
+    const identityFlags = verifyFlags().filter((v) => v !== '--allow-http-registry')
+    const vba = await cli(
+      [
+        'verify-blob-attestation',
+        ...identityFlags,
+        '--bundle',
+        'att.sigstore.json',
+        '--type',
+        'https://example.com/p',
+        blob,
+      ],
+      { cwd: dir },
+    )
+    expect(vba.code, vba.stderr).toBe(0)
+    const wrongType = await cli(
+      ['verify-blob-attestation', ...identityFlags, '--bundle', 'att.sigstore.json', '--type', 'slsaprovenance1', blob],
+      { cwd: dir },
+    )
+    expect(wrongType.code).toBe(1)
+    expect(wrongType.stderr).toMatch(/predicate type/)
+    writeFileSync(join(dir, 'other.txt'), 'another blob')
+    const otherBlob = await cli(
+      [
+        'verify-blob-attestation',
+        ...identityFlags,
+        '--bundle',
+        'att.sigstore.json',
+        '--type',
+        'https://example.com/p',
+        'other.txt',
+      ],
+      { cwd: dir },
+    )
+    expect(otherBlob.code).toBe(1)
   })
 
   it('key-based sign uploads to Rekor by default and verify --key requires the log entry', async () => {

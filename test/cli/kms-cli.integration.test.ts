@@ -124,4 +124,35 @@ describe('KMS keys in the CLI', () => {
     ])
     expect(vb.code, vb.stderr).toBe(0)
   })
+
+  it('attest-blob with a KMS key; verify-blob-attestation by URI (and a wrong predicate type fails)', async () => {
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(dir, 'att-blob.txt'), 'kms attested blob')
+    writeFileSync(join(dir, 'pred.json'), '{"ok":true}')
+    const att = await run([
+      'attest-blob',
+      '--key',
+      'hashivault://release',
+      '--tlog-upload=false',
+      '--predicate',
+      'pred.json',
+      '--type',
+      'https://example.com/p',
+      '--bundle',
+      'kms-att.json',
+      'att-blob.txt',
+    ])
+    expect(att.code, att.stderr).toBe(0)
+    const base = [
+      'verify-blob-attestation',
+      '--key',
+      'hashivault://release',
+      '--insecure-ignore-tlog',
+      '--bundle',
+      'kms-att.json',
+    ]
+    const ok = await run([...base, '--type', 'https://example.com/p', 'att-blob.txt'])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect((await run([...base, '--type', 'spdxjson', 'att-blob.txt'])).code).toBe(1)
+  })
 })
