@@ -11,6 +11,7 @@ import { downloadCommand } from './commands/download.js'
 import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
 import { loadCommand } from './commands/load.js'
 import { policyCommand } from './commands/policy.js'
+import { rekorCommand } from './commands/rekor.js'
 import { saveCommand } from './commands/save.js'
 import { signCommand } from './commands/sign.js'
 import { signBlobCommand } from './commands/sign-blob.js'
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   attestBlobCommand,
   verifyBlobAttestationCommand,
   policyCommand,
+  rekorCommand,
   policyAdmissionWebhookCommand,
   verifyBlobCommand,
   verifyBundleCommand,

@@ -287,3 +287,51 @@ describe('countersign sign/verify keyless (CLI)', () => {
     expect(verify.code, verify.stderr).toBe(0)
   })
 })
+
+describe('countersign rekor (CLI)', () => {
+  it('search finds a signed blob by artifact and by key; get verifies the entry against the trusted root', async () => {
+    const blob = join(dir, 'searched.txt')
+    writeFileSync(blob, `searched ${Math.random()}`)
+    expect(
+      (await cli(['generate-key-pair', '--output-key-prefix', 'rk'], { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } }))
+        .code,
+    ).toBe(0)
+    const sign = await cli(
+      [
+        'sign-blob',
+        '--key',
+        'rk.key',
+        '--rekor-url',
+        rekor.url,
+        '--trusted-root',
+        rootPath,
+        '--bundle',
+        'rk.json',
+        blob,
+      ],
+      { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } },
+    )
+    expect(sign.code, sign.stderr).toBe(0)
+    const logIndex = JSON.parse(readFileSync(join(dir, 'rk.json'), 'utf8')).verificationMaterial.tlogEntries[0].logIndex
+    const byArtifact = await cli(['rekor', 'search', '--rekor-url', rekor.url, '--artifact', blob], { cwd: dir })
+    expect(byArtifact.code, byArtifact.stderr).toBe(0)
+    const uuids = byArtifact.stdout.trim().split('\n')
+    expect(uuids).toHaveLength(1)
+    const byKey = await cli(['rekor', 'search', '--rekor-url', rekor.url, '--public-key', 'rk.pub'], { cwd: dir })
+    expect(byKey.stdout.trim().split('\n')).toEqual(uuids)
+    const get = await cli(
+      ['rekor', 'get', '--rekor-url', rekor.url, '--uuid', uuids[0]!, '--trusted-root', rootPath, '-o', 'json'],
+      {
+        cwd: dir,
+      },
+    )
+    expect(get.code, get.stderr).toBe(0)
+    expect(JSON.parse(get.stdout)).toMatchObject({ LogIndex: Number(logIndex), Kind: 'hashedrekord' })
+    // The embedded public-good root does not know this log: the entry is refused, not shown.
+    const untrusted = await cli(['rekor', 'get', '--rekor-url', rekor.url, '--log-index', String(logIndex)], {
+      cwd: dir,
+    })
+    expect(untrusted.code).toBe(1)
+    expect(untrusted.stdout).toBe('')
+  })
+})
