@@ -24,6 +24,7 @@ export {
   CREATED_ANNOTATION,
   EMPTY_JSON_BLOB,
 } from './bundle-referrer.js'
+export { type CIEnvironment, ciAnnotations } from './ci-annotations.js'
 export { type AttachmentKind, attachmentReference, attachmentTag } from './cosign-tags.js'
 export {
   type BuildSignatureImageOptions,

@@ -6,6 +6,7 @@ import { toBase64 } from '../../internal/bytes.js'
 import { referenceToString } from '../../oci/reference.js'
 import { signImage } from '../../sign.js'
 import { parseAnnotationFlags } from '../../signature/annotations.js'
+import { ciAnnotations } from '../../signature/ci-annotations.js'
 import type { FlagSpec } from '../args.js'
 import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
 import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
@@ -14,6 +15,11 @@ import type { Command } from './command.js'
 const flags: readonly FlagSpec[] = [
   { name: 'key', type: 'string', help: 'path to the private key file' },
   { name: 'annotations', short: 'a', type: 'strings', noSplit: true, help: 'extra key=value pairs to sign' },
+  {
+    name: 'ci-annotations',
+    type: 'bool',
+    help: 'also sign the CI provenance (GitHub Actions / GitLab CI: repo, sha, ref, workflow, run); -a wins on conflicts',
+  },
   {
     name: 'new-bundle-format',
     type: 'bool',
@@ -43,7 +49,10 @@ export const signCommand: Command = {
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
-    const annotations = parseAnnotationFlags(f.annotations as string[])
+    const annotations = {
+      ...(f['ci-annotations'] === true ? ciAnnotations(io.env) : {}),
+      ...parseAnnotationFlags(f.annotations as string[]),
+    }
     const legacy = f['new-bundle-format'] === false
     const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const signatures: string[] = []
