@@ -72,3 +72,19 @@ export async function createKMSKey(uri: string, io: CliIO, algorithm?: SigningAl
   }
   return provider.createKey(uri, algorithm ? { algorithm } : {})
 }
+
+/**
+ * How signatures of the first KMS key among `refs` are verified: the hash its signing scheme uses (cosign verifies a
+ * KMS key with its own algorithm) and PSS padding for RSA-PSS keys. Empty when no KMS key is given or the scheme is
+ * SHA-256 PKCS#1 / ECDSA P-256 / Ed25519.
+ */
+export async function kmsVerifyDefaults(
+  refs: readonly string[],
+  io: CliIO,
+): Promise<{ readonly hash?: 'sha384' | 'sha512'; readonly rsaPadding?: 'pss' }> {
+  const uri = refs.find(isKMSKey)
+  if (uri === undefined) return {}
+  const { algorithm } = await kmsSigner(uri, io)
+  const hash = /sha384$/.test(algorithm) ? 'sha384' : /sha512$/.test(algorithm) ? 'sha512' : undefined
+  return { ...(hash ? { hash } : {}), ...(algorithm.startsWith('rsa-pss') ? { rsaPadding: 'pss' as const } : {}) }
+}

@@ -155,4 +155,16 @@ describe('KMS keys in the CLI', () => {
     expect(ok.code, ok.stderr).toBe(0)
     expect((await run([...base, '--type', 'spdxjson', 'att-blob.txt'])).code).toBe(1)
   })
+
+  it('verify by URI uses the own scheme of the KMS key: AWS P-384 (SHA-384) and RSA-PSS keys', async () => {
+    aws.addKey('ECC_NIST_P384', { alias: 'alias/p384' })
+    aws.addKey('RSA_2048', { alias: 'alias/pss', signingAlgorithms: ['RSASSA_PSS_SHA_256'] })
+    for (const alias of ['alias/p384', 'alias/pss']) {
+      const ref = await image(alias.replace('alias/', 'aws-'))
+      const sign = await run(['sign', '--key', `awskms:///${alias}`, ...offline, ref])
+      expect(sign.code, sign.stderr).toBe(0)
+      const verify = await run(['verify', '--key', `awskms:///${alias}`, ...verifyOffline, ref])
+      expect(verify.code, `${alias}: ${verify.stderr}`).toBe(0)
+    }
+  })
 })

@@ -11,6 +11,7 @@ import {
   outputFlag,
   sigstoreOptionsFromFlags,
 } from '../keyless-flags.js'
+import { kmsVerifyDefaults } from '../kms.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -33,8 +34,7 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'signature-digest-algorithm',
     type: 'string',
-    default: 'sha256',
-    help: 'digest algorithm: sha256, sha384 or sha512',
+    help: "digest algorithm: sha256, sha384 or sha512 (default sha256, or the KMS key's own)",
   },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
   ...KEYLESS_FLAGS,
@@ -56,7 +56,8 @@ export const verifyAttestationCommand: Command = {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
     // Checked for cosign's error text; cosign prints the envelopes the same way for either format.
     outputFlag(f.output)
-    const hash = digestAlgorithmFlag(f['signature-digest-algorithm']) ?? 'sha256'
+    const kmsDefaults = await kmsVerifyDefaults(f.key as string[], io)
+    const hash = digestAlgorithmFlag(f['signature-digest-algorithm']) ?? kmsDefaults.hash ?? 'sha256'
     const keyFlags = f.key as string[]
     const hasKey = keyFlags.length > 0
     const sigstore = await sigstoreOptionsFromFlags(f, io, hasKey, f['insecure-ignore-tlog'] === true)
@@ -73,6 +74,7 @@ export const verifyAttestationCommand: Command = {
           ...sigstore,
           checkClaims: f['check-claims'] !== false,
           hash: hash as HashAlgorithm,
+          ...(kmsDefaults.rsaPadding ? { verifyOptions: { rsaPadding: kmsDefaults.rsaPadding } } : {}),
           ...(sigRepo ? { signatureRepository: sigRepo } : {}),
         })
       } catch (e) {

@@ -16,6 +16,7 @@ import {
   outputFlag,
   sigstoreOptionsFromFlags,
 } from '../keyless-flags.js'
+import { kmsVerifyDefaults } from '../kms.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -32,8 +33,7 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'signature-digest-algorithm',
     type: 'string',
-    default: 'sha256',
-    help: 'digest algorithm: sha256, sha384 or sha512',
+    help: "digest algorithm: sha256, sha384 or sha512 (default sha256, or the KMS key's own)",
   },
   { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
   ...KEYLESS_FLAGS,
@@ -50,7 +50,8 @@ export const verifyCommand: Command = {
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
     const output = outputFlag(f.output)
-    const hash = digestAlgorithmFlag(f['signature-digest-algorithm']) ?? 'sha256'
+    const kmsDefaults = await kmsVerifyDefaults(f.key as string[], io)
+    const hash = digestAlgorithmFlag(f['signature-digest-algorithm']) ?? kmsDefaults.hash ?? 'sha256'
     const keyFlags = f.key as string[]
     const hasKey = keyFlags.length > 0
     const ignoreTlog = f['insecure-ignore-tlog'] === true
@@ -66,6 +67,7 @@ export const verifyCommand: Command = {
         annotations,
         ...sigstore,
         hash: hash as HashAlgorithm,
+        ...(kmsDefaults.rsaPadding ? { verifyOptions: { rsaPadding: kmsDefaults.rsaPadding } } : {}),
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
       })
       const lines = [
