@@ -36,32 +36,66 @@ export function fromHex(s: string): Uint8Array {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+// Character code → 6-bit value, -1 for anything else; 256 entries so that `code & 0xff` indexes it and a code above
+// 0xff is caught separately.
 const B64_LOOKUP = /* @__PURE__ */ (() => {
-  const t = new Int16Array(128).fill(-1)
+  const t = new Int8Array(256).fill(-1)
   for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i
   // URL-safe alphabet decodes too (DSSE payloads may use it).
   t['-'.charCodeAt(0)] = 62
   t['_'.charCodeAt(0)] = 63
   return t
 })()
+const B64_CODES = /* @__PURE__ */ Uint8Array.from(B64, (c) => c.charCodeAt(0))
+const EQUALS = 0x3d
 
-/** Standard base64 with padding (Go's base64.StdEncoding). */
-export function toBase64(b: Uint8Array): string {
-  let s = ''
+/**
+ * Write the standard base64 (padded) of `b` as ASCII bytes into `out` at `offset`; returns the offset after it.
+ * Callers that need the encoding as bytes (signed payloads) skip building a string and encoding it again.
+ */
+export function writeBase64(b: Uint8Array, out: Uint8Array, offset: number): number {
+  const t = B64_CODES
+  let o = offset
   let i = 0
   for (; i + 2 < b.length; i += 3) {
     const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!
+    out[o] = t[n >>> 18]!
+    out[o + 1] = t[(n >>> 12) & 63]!
+    out[o + 2] = t[(n >>> 6) & 63]!
+    out[o + 3] = t[n & 63]!
+    o += 4
   }
   const rest = b.length - i
-  if (rest === 1) {
-    const n = b[i]! << 16
-    s += `${B64[n >> 18]!}${B64[(n >> 12) & 63]!}==`
-  } else if (rest === 2) {
-    const n = (b[i]! << 16) | (b[i + 1]! << 8)
-    s += `${B64[n >> 18]!}${B64[(n >> 12) & 63]!}${B64[(n >> 6) & 63]!}=`
+  if (rest > 0) {
+    const n = (b[i]! << 16) | (rest === 2 ? b[i + 1]! << 8 : 0)
+    out[o] = t[n >>> 18]!
+    out[o + 1] = t[(n >>> 12) & 63]!
+    out[o + 2] = rest === 2 ? t[(n >>> 6) & 63]! : EQUALS
+    out[o + 3] = EQUALS
+    o += 4
+  }
+  return o
+}
+
+/** Length of the padded base64 of `n` bytes. */
+export function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4
+}
+
+/** Standard base64 with padding (Go's base64.StdEncoding). */
+export function toBase64(b: Uint8Array): string {
+  const ascii = new Uint8Array(base64Length(b.length))
+  writeBase64(b, ascii, 0)
+  let s = ''
+  // String.fromCharCode over bounded chunks: one call per 8 KiB instead of one concatenation per character.
+  for (let i = 0; i < ascii.length; i += 8192) {
+    s += String.fromCharCode.apply(null, ascii.subarray(i, i + 8192) as unknown as number[])
   }
   return s
+}
+
+function invalidBase64(): never {
+  throw new CountersignError('ERR_INVALID_INPUT', 'invalid base64 character')
 }
 
 /**
@@ -69,23 +103,46 @@ export function toBase64(b: Uint8Array): string {
  * (PEM bodies). Bad characters or impossible lengths → ERR_INVALID_INPUT.
  */
 export function fromBase64(s: string, options?: { allowWhitespace?: boolean }): Uint8Array {
-  let str = options?.allowWhitespace ? s.replace(/[\s]+/g, '') : s
-  str = str.replace(/=+$/, '')
-  if (str.length % 4 === 1) throw new CountersignError('ERR_INVALID_INPUT', 'invalid base64 length')
-  const out = new Uint8Array(Math.floor((str.length * 3) / 4))
-  let bits = 0
-  let acc = 0
+  if (typeof s !== 'string') throw new TypeError('base64 input must be a string')
+  const str = options?.allowWhitespace ? s.replace(/[\s]+/g, '') : s
+  // Trailing '=' are dropped whatever their number, as before; an '=' anywhere else is a bad character.
+  let end = str.length
+  while (end > 0 && str.charCodeAt(end - 1) === EQUALS) end--
+  const rem = end % 4
+  if (rem === 1) throw new CountersignError('ERR_INVALID_INPUT', 'invalid base64 length')
+  const t = B64_LOOKUP
+  const out = new Uint8Array(Math.floor((end * 3) / 4))
+  const full = end - rem
   let o = 0
-  for (let i = 0; i < str.length; i++) {
-    const c = str.charCodeAt(i)
-    const v = c < 128 ? B64_LOOKUP[c]! : -1
-    if (v < 0) throw new CountersignError('ERR_INVALID_INPUT', 'invalid base64 character')
-    acc = (acc << 6) | v
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[o++] = (acc >> bits) & 0xff
-    }
+  // Four characters → three bytes at a time; a code above 0xff, or one mapping to -1, fails the check.
+  for (let i = 0; i < full; i += 4) {
+    const c0 = str.charCodeAt(i)
+    const c1 = str.charCodeAt(i + 1)
+    const c2 = str.charCodeAt(i + 2)
+    const c3 = str.charCodeAt(i + 3)
+    const a = t[c0 & 0xff]!
+    const b = t[c1 & 0xff]!
+    const c = t[c2 & 0xff]!
+    const d = t[c3 & 0xff]!
+    if ((a | b | c | d) < 0 || (c0 | c1 | c2 | c3) > 0xff) invalidBase64()
+    const n = (a << 18) | (b << 12) | (c << 6) | d
+    out[o] = n >>> 16
+    out[o + 1] = n >>> 8
+    out[o + 2] = n
+    o += 3
+  }
+  if (rem > 0) {
+    // Two or three characters left: one or two bytes (extra low bits are ignored, as before).
+    const c0 = str.charCodeAt(full)
+    const c1 = str.charCodeAt(full + 1)
+    const c2 = rem === 3 ? str.charCodeAt(full + 2) : 0x41
+    const a = t[c0 & 0xff]!
+    const b = t[c1 & 0xff]!
+    const c = t[c2 & 0xff]!
+    if ((a | b | c) < 0 || (c0 | c1 | c2) > 0xff) invalidBase64()
+    const n = (a << 18) | (b << 12) | (c << 6)
+    out[o] = n >>> 16
+    if (rem === 3) out[o + 1] = n >>> 8
   }
   return out
 }

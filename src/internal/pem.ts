@@ -66,7 +66,46 @@ export function decodePEMBlocks(text: string): PEMBlock[] {
  * @throws {CountersignError} ERR_INVALID_INPUT as for {@link decodePEMBlocks}.
  */
 export function decodePEM(text: string): PEMBlock {
-  return decodePEMBlocks(text)[0]!
+  return decodeCanonicalPEM(text) ?? decodePEMBlocks(text)[0]!
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = /* @__PURE__ */ Object.freeze({})
+
+/**
+ * The one-block PEM that Go's `pem.EncodeToMemory` writes (as in every Rekor v1 entry body): a `CERTIFICATE` or
+ * `PUBLIC KEY` block alone, `\n` line ends, base64 lines only. Decoded without splitting lines or regular
+ * expressions; anything else returns `undefined` and goes through {@link decodePEMBlocks}, which gives the same
+ * result for every text accepted here.
+ */
+function decodeCanonicalPEM(text: string): PEMBlock | undefined {
+  if (!text.startsWith('-----BEGIN ')) return undefined
+  const nl = text.indexOf('\n')
+  const label = nl < 0 ? '' : text.slice(11, nl - 5)
+  if ((label !== 'CERTIFICATE' && label !== 'PUBLIC KEY') || !text.startsWith('-----', nl - 5)) return undefined
+  const endLine = `\n-----END ${label}-----`
+  const end = text.indexOf(endLine, nl)
+  const after = end + endLine.length
+  if (end < 0 || !(after === text.length || (after === text.length - 1 && text.charCodeAt(after) === 0x0a))) {
+    return undefined
+  }
+  let body = ''
+  let lineStart = nl + 1
+  let padding = -1 // index in `body` of the first '='
+  for (let i = nl + 1; i <= end; i++) {
+    const c = i === end ? 0x0a : text.charCodeAt(i)
+    if (c === 0x0a) {
+      body += text.slice(lineStart, i)
+      lineStart = i + 1
+    } else if (c === 0x3d) {
+      if (padding < 0) padding = body.length + (i - lineStart)
+    } else if (
+      !((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f)
+    ) {
+      return undefined
+    } else if (padding >= 0) return undefined // base64 after '='
+  }
+  if (body.length % 4 !== 0 || (padding >= 0 && body.length - padding > 2)) return undefined
+  return { label, headers: NO_HEADERS, bytes: fromBase64(body) }
 }
 
 /** True when `text` contains something that looks like a PEM BEGIN line (cheap sniffing, no decoding). */

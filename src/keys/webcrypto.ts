@@ -1,7 +1,8 @@
 /** Web Crypto access and per-key CryptoKey caches for the key functions. Internal. @module */
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
+
 import { CountersignError } from '../errors.js'
 import { toArrayBufferView } from '../internal/bytes.js'
+import { sha256, sha384, sha512 } from '../internal/sha2.js'
 import { rawPublicKey } from './parse-public.js'
 import type { HashAlgorithm, PrivateKey, PublicKey } from './types.js'
 

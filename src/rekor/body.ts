@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
+
 import type { BundleContent } from '../bundle/bundle.js'
 import { dssePAE } from '../dsse/pae.js'
 import { CountersignError } from '../errors.js'
@@ -17,6 +17,7 @@ import { equalBytes, fromBase64, fromHex, fromUtf8 } from '../internal/bytes.js'
 import { contextTag, parseDER, readSequence } from '../internal/der.js'
 import { isJSONObject } from '../internal/json.js'
 import { decodePEM } from '../internal/pem.js'
+import { sha256, sha384, sha512 } from '../internal/sha2.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey } from '../keys/types.js'
 import type { TransparencyLogEntry } from './entry.js'

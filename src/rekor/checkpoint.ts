@@ -9,9 +9,10 @@
  *
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+
 import { CountersignError } from '../errors.js'
 import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from '../internal/bytes.js'
+import { sha256 } from '../internal/sha2.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey, VerifyOptions } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+
 import { CountersignError } from '../errors.js'
 import { concat, fromBase64, fromHex, fromUtf8, toBase64, toHex } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { sha256 } from '../internal/sha2.js'
 
 // A tree of 2^64 leaves needs at most 64 proof hashes.
 const MAX_PROOF_HASHES = 64

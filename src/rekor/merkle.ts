@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../errors.js'
 import { equalBytes } from '../internal/bytes.js'
+import { sha256Parts } from '../internal/sha2.js'
 
 const HASH_SIZE = 32
 // Proofs are at most 64 hashes for a 2^64 tree; anything longer is refused before hashing.
@@ -30,7 +30,7 @@ const NODE_PREFIX = /* @__PURE__ */ Uint8Array.of(1)
  */
 export function merkleLeafHash(leaf: Uint8Array): Uint8Array {
   if (!(leaf instanceof Uint8Array)) throw new TypeError('leaf must be a Uint8Array')
-  return sha256.create().update(LEAF_PREFIX).update(leaf).digest()
+  return sha256Parts([LEAF_PREFIX, leaf])
 }
 
 /**
@@ -48,7 +48,9 @@ export function merkleLeafHash(leaf: Uint8Array): Uint8Array {
  * Exported from `countersign/rekor`.
  */
 export function merkleNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest()
+  if (!(left instanceof Uint8Array) || !(right instanceof Uint8Array)) throw new TypeError('hashes must be Uint8Array')
+  // One call over the three parts: no hash object and no 65-byte concatenation per node.
+  return sha256Parts([NODE_PREFIX, left, right])
 }
 
 function proofError(reason: string): never {

@@ -6,6 +6,7 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
+import { fromUtf8 } from '../internal/bytes.js'
 import {
   type DERNode,
   expectTag,
@@ -113,14 +114,12 @@ function algorithmOID(node: DERNode | undefined, name: string): string {
   return readOID(oid, name, CTX)
 }
 
-const DECODER = new TextDecoder('utf-8', { fatal: true })
-
 /** DirectoryString / IA5String / PrintableString contents as text ('#' for anything that is not text). */
 function stringValue(node: DERNode): string {
   // UTF8String, PrintableString, T61String, IA5String, and the [n] IMPLICIT IA5String of GeneralName.
   if (![0x0c, 0x13, 0x14, 0x16, 0x81, 0x82, 0x86].includes(node.tag)) return '#'
   try {
-    return DECODER.decode(node.value)
+    return fromUtf8(node.value)
   } catch {
     return '#'
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { fromUtf8 } from '../internal/bytes.js'
 import { type DERNode, expectTag } from '../internal/der.js'
 
 const TAG_BOOLEAN = 0x01
@@ -21,13 +22,24 @@ export function malformed(what: string): never {
   throw new CountersignError('ERR_INVALID_INPUT', `certificate is malformed: ${what}`)
 }
 
-// fatal: invalid UTF-8 must not be silently replaced (two certificates must never decode to the same string).
-const utf8Decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
-
-/** UTF-8 bytes to a string; invalid UTF-8 is an error. */
+/**
+ * UTF-8 bytes to a string; invalid UTF-8 is an error (fatal: two certificates must never decode to the same
+ * string). Certificate strings are short and almost always ASCII, which is read directly; the rest goes through the
+ * shared strict decoder.
+ */
 export function decodeUTF8(bytes: Uint8Array, what: string): string {
+  if (bytes.length <= 256) {
+    let ascii = true
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! > 0x7f) {
+        ascii = false
+        break
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[])
+  }
   try {
-    return utf8Decoder.decode(bytes)
+    return fromUtf8(bytes)
   } catch {
     return malformed(`${what} is not valid UTF-8`)
   }

@@ -123,7 +123,8 @@ function checkLeafProfile(leaf: Certificate): void {
 
 /** CA requirements: v3, critical-or-not BasicConstraints cA, keyCertSign, an EKU (if any) allowing code signing. */
 function checkCAProfile(ca: Certificate, below: number): void {
-  const name = ca.subject.text || '(empty subject)'
+  // A getter: the subject's text is rendered only when a message needs it.
+  const name = { toString: () => ca.subject.text || '(empty subject)' }
   if (ca.version !== 3 || ca.basicConstraints?.ca !== true) {
     throw chainError('ca-profile', `issuing certificate ${name} is not a CA certificate`)
   }
