@@ -16,7 +16,7 @@ import {
   type ServiceResponse,
 } from '../internal/service-http.js'
 import { safeURL } from '../oci/transport.js'
-import type { CachedBearerToken } from './bearer-token.js'
+import { type BearerToken, bearerFromTokenResponse, type CachedBearerToken } from './bearer-token.js'
 
 /** One request; `token` adds `Authorization: Bearer …`. */
 export type CloudRequest = Omit<ServiceRequest, 'acceptStatus'> & { readonly token?: CachedBearerToken }
@@ -61,6 +61,17 @@ function withProvider(e: unknown, provider: string): unknown {
     return new CountersignError('ERR_KMS', e.message, { cause: e, details: { ...e.details, provider } })
   }
   return e
+}
+
+/** The service-client settings in `o` (a provider's or a call's options, which carry more), without the rest. */
+export function httpOptions(o: ServiceClientOptions): ServiceClientOptions {
+  return {
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+    ...(o.retry ? { retry: o.retry } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.userAgent !== undefined ? { userAgent: o.userAgent } : {}),
+    ...(o.sleep ? { sleep: o.sleep } : {}),
+  }
 }
 
 /**
@@ -125,4 +136,31 @@ export function badResponse(provider: string, message: string, status?: number):
   return new CountersignError('ERR_KMS', message, {
     details: { provider, ...(status !== undefined ? { status } : {}), reason: 'bad-response' },
   })
+}
+
+/** An OAuth token endpoint's answer (`what`, e.g. "Google token response") as a token, or ERR_KMS naming it. */
+export function bearerTokenOf(res: ServiceResponse, provider: string, what: string, now: number): BearerToken {
+  const token = bearerFromTokenResponse(jsonObject(res, provider, what), now)
+  if (!token) throw badResponse(provider, `${what} has no access_token`, res.status)
+  return token
+}
+
+/**
+ * Ask a metadata server that only answers on the cloud itself: unreachable means this machine has no such identity,
+ * reported as ERR_KMS `no-credentials` with `message` (which says what to configure instead).
+ */
+export async function askMetadataServer(
+  http: CloudHTTP,
+  request: CloudRequest,
+  provider: string,
+  message: string,
+): Promise<ServiceResponse> {
+  try {
+    return await http(request)
+  } catch (cause) {
+    if (cause instanceof CountersignError && cause.code === 'ERR_NETWORK') {
+      throw new CountersignError('ERR_KMS', message, { cause, details: { provider, reason: 'no-credentials' } })
+    }
+    throw cause
+  }
 }

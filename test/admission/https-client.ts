@@ -1,38 +1,12 @@
 /** Test helpers for the webhook: a self-signed loopback certificate and a small HTTPS client trusting it. */
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
+import { makeSelfSignedCert } from '../support/tls-cert.js'
 
 /** Write `<name>.crt` / `<name>.key` (P-256, SAN IP:127.0.0.1, one day) into `dir`; returns their paths. */
 export function makeLoopbackCert(dir: string, name = 'tls'): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`)
-  const key = join(dir, `${name}.key`)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=countersign-webhook-${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  )
-  return { cert, key }
+  return makeSelfSignedCert(dir, { name, commonName: `countersign-webhook-${name}` })
 }
 
 export interface HTTPSResult {

@@ -5,29 +5,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFulcioClient } from '../../src/fulcio/client.js'
-import { createKeylessSigner } from '../../src/fulcio/keyless-signer.js'
 import { type AdmissionServer, startAdmissionServer } from '../../src/node/admission-server.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { createPolicyImageCheck, parsePolicies } from '../../src/policy/index.js'
-import { createRekorClient } from '../../src/rekor/client.js'
 import { signImage } from '../../src/sign.js'
-import { createTimestampClient } from '../../src/timestamp/client.js'
-import { parseTrustedRoot, type TrustedRoot } from '../../src/trust/trusted-root.js'
 import { pushTinyImage } from '../support/oci-image.js'
-import { type OpenSSLTSA, startOpenSSLTSA } from '../support/openssl-tsa.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
-import { type RekorServer, startRekorServer } from '../support/rekor-server.js'
-import { MOCK_IDENTITY, MOCK_OIDC_ISSUER, type SigstoreMock, startSigstoreMock } from '../support/sigstore-mock.js'
+import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
+import { type LocalSigstore, startLocalSigstore } from '../support/sigstore-stack.js'
 import { applyReplacePatch, loadReview, mapImages } from './fixtures.js'
 import { httpsRequest, makeLoopbackCert } from './https-client.js'
 
 let reg: TestRegistry
-let mock: SigstoreMock
-let rekor: RekorServer
-let tsa: OpenSSLTSA
-let trustedRoot: TrustedRoot
+let sigstore: LocalSigstore
 let server: AdmissionServer
 let dir: string
 let tls: { cert: string; key: string }
@@ -51,25 +42,7 @@ spec:
 `
 
 beforeAll(async () => {
-  ;[reg, mock, rekor, tsa] = await Promise.all([
-    startRegistry(),
-    startSigstoreMock(),
-    startRekorServer(),
-    startOpenSSLTSA(),
-  ])
-  const mockRoot = JSON.parse(mock.trustedRootJSON)
-  trustedRoot = parseTrustedRoot({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [rekor.trustedRootTlog],
-    ctlogs: mockRoot.ctlogs,
-    certificateAuthorities: mockRoot.certificateAuthorities,
-    timestampAuthorities: [tsa.trustedRootTimestampAuthority],
-  })
-  const witness = {
-    trustedRoot,
-    transparencyLogs: [createRekorClient({ url: rekor.url })],
-    timestampAuthorities: [createTimestampClient({ url: tsa.url })],
-  }
+  ;[reg, sigstore] = await Promise.all([startRegistry(), startLocalSigstore()])
   for (const [name, claims] of [
     ['web', { email: MOCK_IDENTITY }],
     ['intruder', { email: 'mallory@example.com' }],
@@ -78,12 +51,7 @@ beforeAll(async () => {
     const ref = parseReference(img(name))
     await pushTinyImage(store, ref, `policy webhook ${name}`)
     if (claims) {
-      const signer = createKeylessSigner({
-        fulcio: createFulcioClient({ url: mock.url }),
-        identityToken: mock.identityToken(claims),
-        trustedRoot,
-      })
-      await signImage(ref, signer, { store, witness, onWarning: () => {} })
+      await signImage(ref, sigstore.keylessSigner(claims), { store, witness: sigstore.witness(), onWarning: () => {} })
     }
   }
   dir = mkdtempSync(join(tmpdir(), 'policy-webhook-'))
@@ -100,7 +68,7 @@ beforeAll(async () => {
     loadCheck: async (files) =>
       createPolicyImageCheck(
         files.flatMap((f) => parsePolicies(f.content, { source: f.path }).policies),
-        { store, trustedRoot },
+        { store, trustedRoot: sigstore.trustedRoot },
       ),
     log: () => {},
   })
@@ -108,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close()
-  await Promise.all([reg?.stop(), mock?.close(), rekor?.close(), tsa?.close()])
+  await Promise.all([reg?.stop(), sigstore?.close()])
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 

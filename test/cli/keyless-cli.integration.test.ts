@@ -10,32 +10,24 @@ import { createRegistryClient } from '../../src/oci/registry.js'
 import { cli } from '../support/cli.js'
 import { pushTinyImage } from '../support/oci-image.js'
 import { type OIDCServer, startOIDCServer } from '../support/oidc-server.js'
-import { type OpenSSLTSA, startOpenSSLTSA } from '../support/openssl-tsa.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
-import { type RekorServer, startRekorServer } from '../support/rekor-server.js'
-import { MOCK_IDENTITY, MOCK_OIDC_ISSUER, type SigstoreMock, startSigstoreMock } from '../support/sigstore-mock.js'
+import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
+import { type LocalSigstore, startLocalSigstore } from '../support/sigstore-stack.js'
 
 let registry: TestRegistry
-let mock: SigstoreMock
-let rekor: RekorServer
-let tsa: OpenSSLTSA
+let sigstore: LocalSigstore
 let dir: string
 let rootPath: string
 
 beforeAll(async () => {
-  ;[registry, mock, rekor, tsa] = await Promise.all([
-    startRegistry(),
-    startSigstoreMock(),
-    startRekorServer(),
-    startOpenSSLTSA(),
-  ])
+  ;[registry, sigstore] = await Promise.all([startRegistry(), startLocalSigstore()])
   dir = mkdtempSync(join(tmpdir(), 'keyless-cli-'))
   rootPath = join(dir, 'trusted_root.json')
-  writeRoot(mock, rootPath)
+  sigstore.writeTrustedRoot(rootPath)
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([registry?.stop(), mock?.close(), rekor?.close(), tsa?.close()])
+  await Promise.all([registry?.stop(), sigstore?.close()])
 })
 
 async function image(name: string): Promise<string> {
@@ -45,32 +37,18 @@ async function image(name: string): Promise<string> {
   return `${registry.host}/cli-keyless/${name}@${digest}`
 }
 
-const blobServices = (fulcio = mock.url, root = rootPath) => [
+/** Flags naming `stack`'s Fulcio, Rekor and TSA and a trusted root that names them. */
+const blobServices = (stack = sigstore, root = rootPath) => [
   '--fulcio-url',
-  fulcio,
+  stack.fulcio.url,
   '--rekor-url',
-  rekor.url,
+  stack.rekor.url,
   '--timestamp-server-url',
-  tsa.url,
+  stack.tsa.url,
   '--trusted-root',
   root,
 ]
-const services = (fulcio?: string, root?: string) => [...blobServices(fulcio, root), '--allow-http-registry']
-
-/** A trusted root naming `fulcio`'s CA and CT log, our Rekor and the openssl TSA, written to a file. */
-function writeRoot(fulcio: SigstoreMock, path: string): void {
-  const mockRoot = JSON.parse(fulcio.trustedRootJSON)
-  writeFileSync(
-    path,
-    JSON.stringify({
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [rekor.trustedRootTlog],
-      ctlogs: mockRoot.ctlogs,
-      certificateAuthorities: mockRoot.certificateAuthorities,
-      timestampAuthorities: [tsa.trustedRootTimestampAuthority],
-    }),
-  )
-}
+const services = (stack?: LocalSigstore, root?: string) => [...blobServices(stack, root), '--allow-http-registry']
 const verifyFlags = () => [
   '--certificate-identity',
   MOCK_IDENTITY,
@@ -90,7 +68,7 @@ describe('countersign sign/verify keyless (CLI)', () => {
           'sign',
           '--yes',
           '--identity-token',
-          mock.identityToken(),
+          sigstore.fulcio.identityToken(),
           ...services(),
           ...(legacy ? ['--new-bundle-format=false'] : []),
           ref,
@@ -113,19 +91,19 @@ describe('countersign sign/verify keyless (CLI)', () => {
     const ref = await image('env')
     const env = await cli(['sign', '-y', ...services(), ref], {
       cwd: dir,
-      env: { SIGSTORE_ID_TOKEN: mock.identityToken() },
+      env: { SIGSTORE_ID_TOKEN: sigstore.fulcio.identityToken() },
     })
     expect(env.code, env.stderr).toBe(0)
 
     // A GitHub Actions job: the token (no email) comes from the runner's endpoint; this Fulcio certifies its `sub`,
     // and its issuer lands in the certificate.
     const oidc: OIDCServer = await startOIDCServer()
-    const subFulcio = await startSigstoreMock({ fulcioSubjectClaim: 'sub' })
+    const subStack = await startLocalSigstore({ fulcioSubjectClaim: 'sub' })
     try {
       const root2 = join(dir, 'trusted_root_sub.json')
-      writeRoot(subFulcio, root2)
+      subStack.writeTrustedRoot(root2)
       const ref2 = await image('gha')
-      const gha = await cli(['sign', '-y', ...services(subFulcio.url, root2), ref2], {
+      const gha = await cli(['sign', '-y', ...services(subStack, root2), ref2], {
         cwd: dir,
         env: { ...oidc.githubEnv },
       })
@@ -147,20 +125,20 @@ describe('countersign sign/verify keyless (CLI)', () => {
       )
       expect(verified.code, verified.stderr).toBe(0)
     } finally {
-      await Promise.all([oidc.close(), subFulcio.close()])
+      await Promise.all([oidc.close(), subStack.close()])
     }
   })
 
   it('without --yes and without a terminal, refuses before contacting any service, and never prints the token', async () => {
     const ref = await image('prompt')
-    const token = mock.identityToken()
-    const before = rekor.requests.length
+    const token = sigstore.fulcio.identityToken()
+    const before = sigstore.rekor.requests.length
     const run = await cli(['sign', '--identity-token', token, ...services(), ref], { cwd: dir })
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/pass --yes/)
     expect(run.stderr).toMatch(/immutable record/)
     expect(run.stderr).not.toContain(token)
-    expect(rekor.requests.length).toBe(before)
+    expect(sigstore.rekor.requests.length).toBe(before)
   })
 
   it('sign-blob and attest-blob keyless write bundles that verify-blob / verify-bundle accept by identity', async () => {
@@ -168,7 +146,7 @@ describe('countersign sign/verify keyless (CLI)', () => {
     writeFileSync(blob, `artifact ${Math.random()}`)
     const predicate = join(dir, 'predicate.json')
     writeFileSync(predicate, '{"hello":"world"}')
-    const token = mock.identityToken()
+    const token = sigstore.fulcio.identityToken()
     const sb = await cli(
       ['sign-blob', '-y', '--identity-token', token, ...blobServices(), '--bundle', 'blob.sigstore.json', blob],
       { cwd: dir },
@@ -267,7 +245,7 @@ describe('countersign sign/verify keyless (CLI)', () => {
         '--key',
         'cosign.key',
         '--rekor-url',
-        rekor.url,
+        sigstore.rekor.url,
         '--trusted-root',
         rootPath,
         '--allow-http-registry',
@@ -302,7 +280,7 @@ describe('countersign rekor (CLI)', () => {
         '--key',
         'rk.key',
         '--rekor-url',
-        rekor.url,
+        sigstore.rekor.url,
         '--trusted-root',
         rootPath,
         '--bundle',
@@ -313,14 +291,29 @@ describe('countersign rekor (CLI)', () => {
     )
     expect(sign.code, sign.stderr).toBe(0)
     const logIndex = JSON.parse(readFileSync(join(dir, 'rk.json'), 'utf8')).verificationMaterial.tlogEntries[0].logIndex
-    const byArtifact = await cli(['rekor', 'search', '--rekor-url', rekor.url, '--artifact', blob], { cwd: dir })
+    const byArtifact = await cli(['rekor', 'search', '--rekor-url', sigstore.rekor.url, '--artifact', blob], {
+      cwd: dir,
+    })
     expect(byArtifact.code, byArtifact.stderr).toBe(0)
     const uuids = byArtifact.stdout.trim().split('\n')
     expect(uuids).toHaveLength(1)
-    const byKey = await cli(['rekor', 'search', '--rekor-url', rekor.url, '--public-key', 'rk.pub'], { cwd: dir })
+    const byKey = await cli(['rekor', 'search', '--rekor-url', sigstore.rekor.url, '--public-key', 'rk.pub'], {
+      cwd: dir,
+    })
     expect(byKey.stdout.trim().split('\n')).toEqual(uuids)
     const get = await cli(
-      ['rekor', 'get', '--rekor-url', rekor.url, '--uuid', uuids[0]!, '--trusted-root', rootPath, '-o', 'json'],
+      [
+        'rekor',
+        'get',
+        '--rekor-url',
+        sigstore.rekor.url,
+        '--uuid',
+        uuids[0]!,
+        '--trusted-root',
+        rootPath,
+        '-o',
+        'json',
+      ],
       {
         cwd: dir,
       },
@@ -328,7 +321,7 @@ describe('countersign rekor (CLI)', () => {
     expect(get.code, get.stderr).toBe(0)
     expect(JSON.parse(get.stdout)).toMatchObject({ LogIndex: Number(logIndex), Kind: 'hashedrekord' })
     // The embedded public-good root does not know this log: the entry is refused, not shown.
-    const untrusted = await cli(['rekor', 'get', '--rekor-url', rekor.url, '--log-index', String(logIndex)], {
+    const untrusted = await cli(['rekor', 'get', '--rekor-url', sigstore.rekor.url, '--log-index', String(logIndex)], {
       cwd: dir,
     })
     expect(untrusted.code).toBe(1)

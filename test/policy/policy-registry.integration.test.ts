@@ -3,64 +3,37 @@
 // attestation condition, a TSA-only keyless authority, and warn mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attestImage } from '../../src/attest.js'
-import { createFulcioClient } from '../../src/fulcio/client.js'
-import { createKeylessSigner } from '../../src/fulcio/keyless-signer.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import type { OCIStore, Reference } from '../../src/oci/types.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import { verifyImageAgainstPolicies } from '../../src/policy/verify-policies.js'
-import { createRekorClient } from '../../src/rekor/client.js'
 import { signImage } from '../../src/sign.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { createTimestampClient } from '../../src/timestamp/client.js'
-import { parseTrustedRoot, type TrustedRoot } from '../../src/trust/trusted-root.js'
+import type { TrustedRoot } from '../../src/trust/trusted-root.js'
 import { pushTinyImage } from '../support/oci-image.js'
-import { type OpenSSLTSA, startOpenSSLTSA } from '../support/openssl-tsa.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
-import { type RekorServer, startRekorServer } from '../support/rekor-server.js'
-import { MOCK_IDENTITY, MOCK_OIDC_ISSUER, type SigstoreMock, startSigstoreMock } from '../support/sigstore-mock.js'
+import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
+import { type LocalSigstore, startLocalSigstore } from '../support/sigstore-stack.js'
 
 let registry: TestRegistry
-let mock: SigstoreMock
-let rekor: RekorServer
-let tsa: OpenSSLTSA
+let sigstore: LocalSigstore
 let trustedRoot: TrustedRoot
 let store: OCIStore
 
 beforeAll(async () => {
-  ;[registry, mock, rekor, tsa] = await Promise.all([
-    startRegistry(),
-    startSigstoreMock(),
-    startRekorServer(),
-    startOpenSSLTSA(),
-  ])
-  const mockRoot = JSON.parse(mock.trustedRootJSON)
-  trustedRoot = parseTrustedRoot({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [rekor.trustedRootTlog],
-    ctlogs: mockRoot.ctlogs,
-    certificateAuthorities: mockRoot.certificateAuthorities,
-    timestampAuthorities: [tsa.trustedRootTimestampAuthority],
-  })
+  ;[registry, sigstore] = await Promise.all([startRegistry(), startLocalSigstore()])
+  trustedRoot = sigstore.trustedRoot
   store = createRegistryClient({ plainHTTP: true })
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([registry?.stop(), mock?.close(), rekor?.close(), tsa?.close()])
+  await Promise.all([registry?.stop(), sigstore?.close()])
 })
 
-const keyless = () =>
-  createKeylessSigner({
-    fulcio: createFulcioClient({ url: mock.url }),
-    identityToken: mock.identityToken(),
-    trustedRoot,
-  })
-const witness = () => ({
-  trustedRoot,
-  transparencyLogs: [createRekorClient({ url: rekor.url })],
-  timestampAuthorities: [createTimestampClient({ url: tsa.url })],
-})
+const keyless = () => sigstore.keylessSigner()
+const witness = () => sigstore.witness()
 
 async function image(name: string): Promise<Reference> {
   const ref = { registry: registry.host, repository: `policy/${name}-demo`, tag: 'v1' }
@@ -75,7 +48,7 @@ const cip = (name: string, spec: Record<string, unknown>) => ({
   spec: { images: [{ glob: '**demo**' }], ...spec },
 })
 const keylessAuthority = (identities: unknown[], extra: Record<string, unknown> = {}) => ({
-  keyless: { url: mock.url, identities, trustRootRef: 'local' },
+  keyless: { url: sigstore.fulcio.url, identities, trustRootRef: 'local' },
   ...extra,
 })
 const trustedRoots = () => ({ local: trustedRoot })
@@ -192,7 +165,7 @@ describe('policies against a real registry and local Sigstore services', () => {
     await signImage(ref, keyless(), {
       store,
       tlogUpload: false,
-      witness: { trustedRoot, timestampAuthorities: [createTimestampClient({ url: tsa.url })] },
+      witness: { trustedRoot, timestampAuthorities: [createTimestampClient({ url: sigstore.tsa.url })] },
     })
     const withTSA = parsePolicies(
       cip('tsa', {

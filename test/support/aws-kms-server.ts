@@ -6,7 +6,6 @@
  * signatures, wrong region or service, unknown keys, missing session tokens and stale X-Amz-Date are refused with
  * the errors AWS sends. Faults: throttling (400 ThrottlingException), 500s, access denied.
  */
-import { execFileSync } from 'node:child_process'
 import {
   constants,
   createHash,
@@ -25,6 +24,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { p256, p384, p521 } from '@noble/curves/nist.js'
+import { makeSelfSignedCert } from './tls-cert.js'
 
 export type KeySpec = 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096'
 
@@ -509,32 +509,9 @@ export async function startAWSKMSServer(
   let dir: string | undefined
   if (options.tls) {
     dir = mkdtempSync(join(tmpdir(), 'aws-kms-'))
-    caFile = join(dir, 'tls.crt')
-    const keyFile = join(dir, 'tls.key')
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=aws-kms-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        keyFile,
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
-    )
-    server = createHTTPSServer({ cert: readFileSync(caFile), key: readFileSync(keyFile) }, handler)
+    const tls = makeSelfSignedCert(dir, { commonName: 'aws-kms-test' })
+    caFile = tls.cert
+    server = createHTTPSServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler)
   } else {
     server = createHTTPServer(handler)
   }

@@ -2,11 +2,10 @@
  * A minimal distribution token server (JWT ES256 with an x5c self-signed certificate) on 127.0.0.1, for testing
  * the Bearer flow against a real docker-registry configured with `auth.token`.
  */
-import { execFileSync } from 'node:child_process'
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { join } from 'node:path'
+import { makeSelfSignedCert } from './tls-cert.js'
 
 export interface TokenServer {
   readonly realm: string
@@ -37,29 +36,11 @@ export interface TokenServerOptions {
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url')
 
 export async function startTokenServer(options: TokenServerOptions): Promise<TokenServer> {
-  const keyPath = join(options.dir, 'token-key.pem')
-  const certPath = join(options.dir, 'token-cert.pem')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=countersign-token',
-      '-days',
-      '2',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { stdio: 'ignore' },
-  )
+  // The token signing key; its self-signed certificate goes in each token's x5c and in the registry's rootcertbundle.
+  const { cert: certPath, key: keyPath } = makeSelfSignedCert(options.dir, {
+    name: 'token',
+    commonName: 'countersign-token',
+  })
   const key = createPrivateKey(readFileSync(keyPath))
   const certDER = new X509Certificate(readFileSync(certPath)).raw
   const service = 'countersign-test-registry'

@@ -4,7 +4,7 @@
  * `POST application/timestamp-query` by running `openssl ts -reply` on the request. Unlike the @sigstore/mock TSA
  * (JSON requests only) this is an independent implementation speaking the DER protocol cosign uses.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
+/** The `openssl ts` configuration (`tsa.cnf`): section `tsa_config` for replies, `tsa_ext` for the TSA certificate. */
 const CONFIG = `
 [ tsa ]
 default_tsa = tsa_config
@@ -52,15 +53,27 @@ export interface OpenSSLTSA {
 const derOfPEM = (pem: string) =>
   new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'))
 
-/** Make the CA and TSA certificates and start the server on 127.0.0.1 with a random port. */
-export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
-  const dir = mkdtempSync(join(tmpdir(), 'openssl-tsa-'))
-  const path = (name: string) => join(dir, name)
-  const openssl = (args: string[]) => run('openssl', args, { cwd: dir, maxBuffer: 1024 * 1024 })
-  writeFileSync(path('tsa.cnf'), CONFIG)
-  writeFileSync(path('tsaserial'), '01\n')
-  // prettier-ignore
-  await openssl([
+/** Write `tsa.cnf` (the `openssl ts` configuration) and the serial file `tsaserial` into `dir`. */
+export function writeOpenSSLTSAConfig(dir: string): void {
+  writeFileSync(join(dir, 'tsa.cnf'), CONFIG)
+  writeFileSync(join(dir, 'tsaserial'), '01\n')
+}
+
+export interface OpenSSLTSACertificateOptions {
+  /** The leaf key, as `openssl req -newkey` arguments (default P-256). */
+  readonly leafKey?: readonly string[]
+  /** Subject CNs of the TSA certificate and of its root (O is `countersign-test` in both). */
+  readonly commonName: string
+  readonly rootCommonName: string
+}
+
+/**
+ * In `dir` (holding {@link writeOpenSSLTSAConfig}'s files): a root CA (P-384) `<name>-ca.crt` / `<name>-ca.key` and
+ * the TSA certificate it issues (EKU timeStamping critical) `<name>.crt` / `<name>.key`.
+ */
+export function makeOpenSSLTSACertificates(dir: string, name: string, options: OpenSSLTSACertificateOptions): void {
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  openssl([
     'req',
     '-x509',
     '-newkey',
@@ -69,46 +82,42 @@ export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
     'ec_paramgen_curve:P-384',
     '-nodes',
     '-keyout',
-    'ca.key',
+    `${name}-ca.key`,
     '-out',
-    'ca.crt',
+    `${name}-ca.crt`,
     '-days',
     '3650',
     '-subj',
-    '/O=countersign-test/CN=openssl tsa root',
+    `/O=countersign-test/CN=${options.rootCommonName}`,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ])
-  // prettier-ignore
-  await openssl([
+  openssl([
     'req',
     '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
+    ...(options.leafKey ?? ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
     '-nodes',
     '-keyout',
-    'tsa.key',
+    `${name}.key`,
     '-out',
-    'tsa.csr',
+    `${name}.csr`,
     '-subj',
-    '/O=countersign-test/CN=openssl tsa',
+    `/O=countersign-test/CN=${options.commonName}`,
   ])
-  // prettier-ignore
-  await openssl([
+  openssl([
     'x509',
     '-req',
     '-in',
-    'tsa.csr',
+    `${name}.csr`,
     '-CA',
-    'ca.crt',
+    `${name}-ca.crt`,
     '-CAkey',
-    'ca.key',
+    `${name}-ca.key`,
     '-CAcreateserial',
     '-out',
-    'tsa.crt',
+    `${name}.crt`,
     '-days',
     '365',
     '-extfile',
@@ -116,8 +125,17 @@ export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
     '-extensions',
     'tsa_ext',
   ])
+}
+
+/** Make the CA and TSA certificates and start the server on 127.0.0.1 with a random port. */
+export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
+  const dir = mkdtempSync(join(tmpdir(), 'openssl-tsa-'))
+  const path = (name: string) => join(dir, name)
+  const openssl = (args: string[]) => run('openssl', args, { cwd: dir, maxBuffer: 1024 * 1024 })
+  writeOpenSSLTSAConfig(dir)
+  makeOpenSSLTSACertificates(dir, 'tsa', { commonName: 'openssl tsa', rootCommonName: 'openssl tsa root' })
   const leaf = derOfPEM(readFileSync(path('tsa.crt'), 'utf8'))
-  const root = derOfPEM(readFileSync(path('ca.crt'), 'utf8'))
+  const root = derOfPEM(readFileSync(path('tsa-ca.crt'), 'utf8'))
   // The trusted-root window opens a minute back, so a verifier's clock slightly behind ours still sees it open.
   const start = new Date(Date.now() - 60_000)
 
@@ -146,7 +164,7 @@ export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
           '-signer',
           'tsa.crt',
           '-chain',
-          'ca.crt',
+          'tsa-ca.crt',
           '-out',
           r,
         ])

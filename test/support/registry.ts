@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeFetch } from '../../src/node/fetch.js'
+import { makeSelfSignedCert } from './tls-cert.js'
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
@@ -113,30 +114,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
   let tls: { address: string; cert: string; key: string } | undefined
   if (options.tls) {
-    tls = { address: options.tls.address, cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') }
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=countersign-test',
-        '-addext',
-        `subjectAltName=IP:${options.tls.address}`,
-        '-keyout',
-        tls.key,
-        '-out',
-        tls.cert,
-      ],
-      { stdio: 'ignore' },
-    )
+    tls = { address: options.tls.address, ...makeSelfSignedCert(dir, { address: options.tls.address }) }
   }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort()

@@ -8,87 +8,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { decodePEM } from '../../src/internal/pem.js'
 import { parseTimestamp, verifyTimestamp, verifyTimestamps } from '../../src/timestamp/index.js'
 import { parseTrustedRoot, type TrustedRoot } from '../../src/trust/index.js'
-
-const CONFIG = `
-[ tsa ]
-default_tsa = tsa_config
-[ tsa_config ]
-serial = ./tsaserial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = 1.3.6.1.4.1.57264.2
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = no
-tsa_name = yes
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-[ tsa_ext ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = critical, timeStamping
-`
+import { makeOpenSSLTSACertificates, writeOpenSSLTSAConfig } from '../support/openssl-tsa.js'
 
 let dir: string
 const path = (name: string) => join(dir, name)
 const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
 const derOf = (pemFile: string) => decodePEM(readFileSync(path(pemFile), 'utf8')).bytes
 
-/** A CA (P-384) and a TSA leaf issued by it; `keyArgs` chooses the leaf key. */
-function makeTSA(name: string, keyArgs: string[]): void {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-384',
-    '-nodes',
-    '-keyout',
-    `${name}-ca.key`,
-    '-out',
-    `${name}-ca.crt`,
-    '-days',
-    '3650',
-    '-subj',
-    `/O=countersign-test/CN=${name} root`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  )
-  openssl(
-    'req',
-    '-newkey',
-    ...keyArgs,
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    '/O=countersign-test/CN=test TSA',
-  )
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${name}-ca.crt`,
-    '-CAkey',
-    `${name}-ca.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '365',
-    '-extfile',
-    'tsa.cnf',
-    '-extensions',
-    'tsa_ext',
-  )
-}
+/** A CA (P-384) and a TSA leaf issued by it; `leafKey` chooses the leaf key. */
+const makeTSA = (name: string, leafKey: string[]) =>
+  makeOpenSSLTSACertificates(dir, name, { leafKey, commonName: 'test TSA', rootCommonName: `${name} root` })
 
 /** Ask the OpenSSL TSA `name` to timestamp `data`; returns the DER TimeStampResp. */
 function timestamp(name: string, data: Uint8Array, options: { hash?: string; embedCert?: boolean } = {}): Uint8Array {
@@ -156,8 +85,7 @@ let root: TrustedRoot
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'countersign-tsa-'))
-  writeFileSync(path('tsa.cnf'), CONFIG)
-  writeFileSync(path('tsaserial'), '01\n')
+  writeOpenSSLTSAConfig(dir)
   makeTSA('ec', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])
   makeTSA('rsa', ['rsa:2048'])
   makeTSA('rogue', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])

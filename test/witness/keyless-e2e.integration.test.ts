@@ -26,70 +26,36 @@ import {
   RFC3161_TIMESTAMP_ANNOTATION,
 } from '../../src/signature/annotations.js'
 import { createTimestampClient } from '../../src/timestamp/client.js'
-import { parseTrustedRoot, type TrustedRoot } from '../../src/trust/trusted-root.js'
+import type { TrustedRoot } from '../../src/trust/trusted-root.js'
 import { verifyBundle } from '../../src/verifier/verify-bundle.js'
 import { verifyImage } from '../../src/verify.js'
 import { verifyImageAttestations } from '../../src/verify-attestation.js'
 import { pushTinyImage } from '../support/oci-image.js'
-import { type OpenSSLTSA, startOpenSSLTSA } from '../support/openssl-tsa.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
-import { type RekorServer, startRekorServer } from '../support/rekor-server.js'
-import { type RekorV2Server, startRekorV2Server } from '../support/rekor-v2-server.js'
-import { MOCK_IDENTITY, MOCK_OIDC_ISSUER, type SigstoreMock, startSigstoreMock } from '../support/sigstore-mock.js'
+import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
+import { type LocalSigstore, startLocalSigstore } from '../support/sigstore-stack.js'
 
 let registry: TestRegistry
-let mock: SigstoreMock
-let rekor: RekorServer
-let rekor2: RekorV2Server
-let tsa: OpenSSLTSA
-let rootJSON: Record<string, unknown>
+let sigstore: LocalSigstore
 let trustedRoot: TrustedRoot
 let store: OCIStore
 
 const identity = { subject: MOCK_IDENTITY, issuer: MOCK_OIDC_ISSUER }
 
 beforeAll(async () => {
-  ;[registry, mock, rekor, rekor2, tsa] = await Promise.all([
-    startRegistry(),
-    startSigstoreMock(),
-    startRekorServer(),
-    startRekorV2Server(),
-    startOpenSSLTSA(),
-  ])
-  const mockRoot = JSON.parse(mock.trustedRootJSON)
-  // The mock's Fulcio CA and CT log; our faithful logs; the real openssl TSA.
-  rootJSON = {
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [rekor.trustedRootTlog, rekor2.trustedRootTlog],
-    ctlogs: mockRoot.ctlogs,
-    certificateAuthorities: mockRoot.certificateAuthorities,
-    timestampAuthorities: [tsa.trustedRootTimestampAuthority],
-  }
-  trustedRoot = parseTrustedRoot(rootJSON)
+  // The mock's Fulcio CA and CT log; our faithful logs (v1 and v2); the real openssl TSA.
+  ;[registry, sigstore] = await Promise.all([startRegistry(), startLocalSigstore({ rekorV2: true })])
+  trustedRoot = sigstore.trustedRoot
   store = createRegistryClient({ plainHTTP: true })
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([registry?.stop(), mock?.close(), rekor?.close(), rekor2?.close(), tsa?.close()])
+  await Promise.all([registry?.stop(), sigstore?.close()])
 })
 
-const keyless = (claims?: Record<string, unknown>) =>
-  createKeylessSigner({
-    fulcio: createFulcioClient({ url: mock.url }),
-    identityToken: mock.identityToken(claims),
-    trustedRoot,
-  })
-
-const witnessV1 = () => ({
-  trustedRoot,
-  transparencyLogs: [createRekorClient({ url: rekor.url })],
-  timestampAuthorities: [createTimestampClient({ url: tsa.url })],
-})
-const witnessV2 = () => ({
-  trustedRoot,
-  transparencyLogs: [createRekorV2Client({ url: rekor2.url })],
-  timestampAuthorities: [createTimestampClient({ url: tsa.url })],
-})
+const keyless = (claims?: Record<string, unknown>) => sigstore.keylessSigner(claims)
+const witnessV1 = () => sigstore.witness()
+const witnessV2 = () => sigstore.witnessV2()
 
 async function image(name: string): Promise<Reference> {
   const repo = { registry: registry.host, repository: `keyless/${name}` }
@@ -98,7 +64,7 @@ async function image(name: string): Promise<Reference> {
 }
 
 function sigstoreJs(bundle: Uint8Array, artifact: Uint8Array) {
-  const trust = toTrustMaterial(TrustedRootMessage.fromJSON(rootJSON))
+  const trust = toTrustMaterial(TrustedRootMessage.fromJSON(JSON.parse(sigstore.trustedRootJSON)))
   return new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }).verify(
     toSignedEntity(bundleFromJSON(JSON.parse(new TextDecoder().decode(bundle))), Buffer.from(artifact)),
     { subjectAlternativeName: MOCK_IDENTITY, extensions: { issuer: MOCK_OIDC_ISSUER } },
@@ -134,7 +100,7 @@ describe('keyless signing against local Fulcio, Rekor and TSA', () => {
     const ann = (manifest as unknown as { layers: { annotations: Record<string, string> }[] }).layers[0]!.annotations
     expect(ann[CERTIFICATE_ANNOTATION]).toMatch(/^-----BEGIN CERTIFICATE-----/)
     expect(ann[CHAIN_ANNOTATION]).toBe('')
-    expect(JSON.parse(ann[BUNDLE_ANNOTATION]!).Payload.logID).toBe(rekor.logID)
+    expect(JSON.parse(ann[BUNDLE_ANNOTATION]!).Payload.logID).toBe(sigstore.rekor.logID)
     expect(Object.keys(JSON.parse(ann[RFC3161_TIMESTAMP_ANNOTATION]!))).toEqual(['SignedRFC3161Timestamp'])
     const result = await verifyImage(ref, { store, keys: [], identity, trustedRoot, signatureFormat: 'legacy' })
     expect(result.verified[0]).toMatchObject({ format: 'legacy', identity: { subject: MOCK_IDENTITY } })
@@ -194,7 +160,7 @@ describe('keyless signing against local Fulcio, Rekor and TSA', () => {
     expect(() => sigstoreJs(signed.bundle, data)).not.toThrow()
     await expect(
       signBlob(data, keyless(), {
-        witness: { trustedRoot, transparencyLogs: [createRekorV2Client({ url: rekor2.url })] },
+        witness: { trustedRoot, transparencyLogs: [createRekorV2Client({ url: sigstore.rekorV2!.url })] },
       }),
     ).rejects.toMatchObject({ code: 'ERR_TLOG_REQUIRED' })
   })
@@ -241,7 +207,7 @@ describe('keyless signing against local Fulcio, Rekor and TSA', () => {
     ).rejects.toBeDefined()
     const stamped = await signBlob(data, keyless(), {
       tlogUpload: false,
-      witness: { trustedRoot, timestampAuthorities: [createTimestampClient({ url: tsa.url })] },
+      witness: { trustedRoot, timestampAuthorities: [createTimestampClient({ url: sigstore.tsa.url })] },
     })
     await expect(
       verifyBundle(stamped.bundle, data, {
@@ -256,23 +222,23 @@ describe('keyless signing against local Fulcio, Rekor and TSA', () => {
 
   it('Fulcio 500 and a TSA that is down fail the signing with clear codes and write nothing', async () => {
     const ref = await image('faults')
-    mock.failNext('/api/v2/signingCert', 20)
+    sigstore.fulcio.failNext('/api/v2/signingCert', 20)
     const broken = createKeylessSigner({
-      fulcio: createFulcioClient({ url: mock.url, retry: { attempts: 1 }, sleep: async () => {} }),
-      identityToken: mock.identityToken(),
+      fulcio: createFulcioClient({ url: sigstore.fulcio.url, retry: { attempts: 1 }, sleep: async () => {} }),
+      identityToken: sigstore.fulcio.identityToken(),
       trustedRoot,
     })
     await expect(signImage(ref, broken, { store, witness: witnessV1() })).rejects.toMatchObject({
       code: 'ERR_FULCIO_HTTP',
     })
-    mock.failNext('/api/v2/signingCert', 0)
+    sigstore.fulcio.failNext('/api/v2/signingCert', 0)
     const downTSA = createTimestampClient({ url: 'http://127.0.0.1:9/api/v1/timestamp', retry: { attempts: 0 } })
     await expect(
       signImage(ref, keyless(), {
         store,
         witness: {
           trustedRoot,
-          transparencyLogs: [createRekorClient({ url: rekor.url })],
+          transparencyLogs: [createRekorClient({ url: sigstore.rekor.url })],
           timestampAuthorities: [downTSA],
         },
       }),

@@ -7,12 +7,12 @@
  */
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
-import { keyHint } from '../../keys/key-info.js'
 import { parseSPKI } from '../../keys/parse-public.js'
 import type { PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import { sha2Digest } from '../../keys/webcrypto.js'
 import type { SigningAlgorithm } from '../../signers/signer.js'
+import { createKMSSigner } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from '../types.js'
 import { type AWSKeySpec, keySpecFor, signingSchemeFor } from './algorithms.js'
 import { type AWSKMSCall, createAWSKMSClient } from './client.js'
@@ -193,39 +193,31 @@ export function createAWSKMSProvider(options: AWSKMSProviderOptions = {}): AWSKM
       const call = await clientFor(ref, callOptions)
       const { publicKey, signingAlgorithms } = await describe(call, ref, callOptions?.signal)
       const scheme = signingSchemeFor(publicKey, signingAlgorithms)
-      const material = Object.freeze({ type: 'public-key' as const, spki: publicKey.spki, hint: keyHint(publicKey) })
       const rsaPadding = scheme.algorithm.startsWith('rsa-pss') ? ('pss' as const) : ('pkcs1v15' as const)
-      return Object.freeze({
-        uri,
-        algorithm: scheme.algorithm,
-        keyMaterial: async () => material,
-        publicKey: async () => publicKey,
-        async sign(data: Uint8Array, signOptions?: { readonly signal?: AbortSignal }): Promise<Uint8Array> {
-          if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
-          signOptions?.signal?.throwIfAborted()
-          const digest = await sha2Digest(scheme.hash, data)
-          const out = await call(
-            'Sign',
-            {
-              KeyId: ref.keyId,
-              Message: toBase64(digest),
-              MessageType: 'DIGEST',
-              SigningAlgorithm: scheme.awsAlgorithm,
-            },
-            signOptions?.signal ? { signal: signOptions.signal } : {},
-          )
-          const signature = typeof out.Signature === 'string' ? decode(out.Signature) : undefined
-          // A signature that does not verify would only fail later, at verification time, far from its cause.
-          const valid =
-            signature !== undefined &&
-            (await verifySignature(publicKey, data, signature, { hash: scheme.hash, rsaPadding }).catch(() => false))
-          if (!valid) {
-            throw new CountersignError('ERR_KMS', `AWS KMS Sign returned a signature that does not verify (${uri})`, {
-              details: { provider: 'aws', status: 200, reason: 'invalid-signature' },
-            })
-          }
-          return signature
-        },
+      return createKMSSigner(uri, scheme.algorithm, publicKey, async (data, signal) => {
+        signal?.throwIfAborted()
+        const digest = await sha2Digest(scheme.hash, data)
+        const out = await call(
+          'Sign',
+          {
+            KeyId: ref.keyId,
+            Message: toBase64(digest),
+            MessageType: 'DIGEST',
+            SigningAlgorithm: scheme.awsAlgorithm,
+          },
+          signal ? { signal } : {},
+        )
+        const signature = typeof out.Signature === 'string' ? decode(out.Signature) : undefined
+        // A signature that does not verify would only fail later, at verification time, far from its cause.
+        const valid =
+          signature !== undefined &&
+          (await verifySignature(publicKey, data, signature, { hash: scheme.hash, rsaPadding }).catch(() => false))
+        if (!valid) {
+          throw new CountersignError('ERR_KMS', `AWS KMS Sign returned a signature that does not verify (${uri})`, {
+            details: { provider: 'aws', status: 200, reason: 'invalid-signature' },
+          })
+        }
+        return signature
       })
     },
 

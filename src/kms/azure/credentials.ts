@@ -10,8 +10,8 @@
 import { CountersignError } from '../../errors.js'
 import { utf8 } from '../../internal/bytes.js'
 import type { ServiceClientOptions } from '../../internal/service-http.js'
-import { type BearerTokenSource, bearerFromTokenResponse } from '../bearer-token.js'
-import { badResponse, createCloudHTTP, jsonObject } from '../cloud-http.js'
+import type { BearerTokenSource } from '../bearer-token.js'
+import { askMetadataServer, bearerTokenOf, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
 
 const PROVIDER = 'azurekms'
@@ -127,12 +127,7 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
       contentType: 'application/x-www-form-urlencoded',
       ...(signal ? { signal } : {}),
     })
-    const token = bearerFromTokenResponse(
-      jsonObject(res, PROVIDER, 'Entra token response'),
-      (options.now ?? Date.now)(),
-    )
-    if (!token) throw badResponse(PROVIDER, 'Entra token response has no access_token', res.status)
-    return token
+    return bearerTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)())
   }
 }
 
@@ -190,25 +185,13 @@ export function createAzureManagedIdentityCredentials(options: AzureManagedIdent
     ...options,
   })
   return async ({ signal }) => {
-    let res: Awaited<ReturnType<typeof http>>
-    try {
-      res = await http({ method: 'GET', url: url.toString(), headers, ...(signal ? { signal } : {}) })
-    } catch (cause) {
-      if (cause instanceof CountersignError && cause.code === 'ERR_NETWORK') {
-        throw new CountersignError(
-          'ERR_KMS',
-          'no Azure credentials found: pass an access token, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or run with a managed identity (the metadata service is unreachable)',
-          { cause, details: { provider: PROVIDER, reason: 'no-credentials' } },
-        )
-      }
-      throw cause
-    }
-    const token = bearerFromTokenResponse(
-      jsonObject(res, PROVIDER, 'managed identity token'),
-      (options.now ?? Date.now)(),
+    const res = await askMetadataServer(
+      http,
+      { method: 'GET', url: url.toString(), headers, ...(signal ? { signal } : {}) },
+      PROVIDER,
+      'no Azure credentials found: pass an access token, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or run with a managed identity (the metadata service is unreachable)',
     )
-    if (!token) throw badResponse(PROVIDER, 'managed identity token response has no access_token', res.status)
-    return token
+    return bearerTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)())
   }
 }
 

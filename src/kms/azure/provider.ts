@@ -11,16 +11,15 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
-import type { ServiceClientOptions } from '../../internal/service-http.js'
 import { CURVES } from '../../keys/algorithms.js'
 import { ecdsaP1363ToDER } from '../../keys/ecdsa-der.js'
-import { keyHint } from '../../keys/key-info.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import type { SigningAlgorithm } from '../../signers/signer.js'
 import { type BearerTokenSource, type CachedBearerToken, cacheBearerToken, staticBearerToken } from '../bearer-token.js'
-import { badResponse, type CloudHTTP, createCloudHTTP, jsonObject, kmsStatus } from '../cloud-http.js'
-import type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from '../types.js'
+import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
+import { createKMSSigner } from '../kms-signer.js'
+import type { KMSCallOptions, KMSEnvironment, KMSProvider } from '../types.js'
 import { AZURE_VAULT_RESOURCE, createAzureDefaultCredentials } from './credentials.js'
 import { publicKeyFromJWK } from './jwk.js'
 import { type AzureKMSKeyReference, parseAzureKMSURI } from './uri.js'
@@ -131,16 +130,6 @@ export function azureVaultResource(vaultHost: string): string {
 
 function base64url(bytes: Uint8Array): string {
   return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-function httpOptions(o: ServiceClientOptions): ServiceClientOptions {
-  return {
-    ...(o.fetch ? { fetch: o.fetch } : {}),
-    ...(o.retry ? { retry: o.retry } : {}),
-    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    ...(o.userAgent !== undefined ? { userAgent: o.userAgent } : {}),
-    ...(o.sleep ? { sleep: o.sleep } : {}),
-  }
 }
 
 function keyURL(ctx: Context, ref: AzureKMSKeyReference, version: string | undefined, op = ''): string {
@@ -287,32 +276,15 @@ export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): A
     async createSigner(uri, call) {
       const ref = parseAzureKMSURI(uri)
       const key = await resolveKey(context(ref, call), ref)
-      const material = Object.freeze({
-        type: 'public-key' as const,
-        spki: key.publicKey.spki,
-        hint: keyHint(key.publicKey),
+      return createKMSSigner(uri, key.algorithm.signing, key.publicKey, async (data, signal) => {
+        const signature = await signDigest(context(ref, { ...call, ...(signal ? { signal } : {}) }), ref, key, data)
+        // Refused here rather than published: a signature that does not verify would only fail far from its cause.
+        const { hash } = key.algorithm
+        if (!(await verifySignature(key.publicKey, data, signature, { hash }).catch(() => false))) {
+          throw badResponse(PROVIDER, `${SERVICE}: the returned signature does not verify with the key's public key`)
+        }
+        return signature
       })
-      const signer: KMSSigner = {
-        uri,
-        algorithm: key.algorithm.signing,
-        keyMaterial: async () => material,
-        publicKey: async () => key.publicKey,
-        async sign(data, signOptions) {
-          if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
-          const ctx = context(ref, { ...call, ...(signOptions?.signal ? { signal: signOptions.signal } : {}) })
-          const signature = await signDigest(ctx, ref, key, data)
-          let ok = false
-          try {
-            ok = await verifySignature(key.publicKey, data, signature, { hash: key.algorithm.hash })
-          } catch {
-            ok = false
-          }
-          if (!ok)
-            throw badResponse(PROVIDER, `${SERVICE}: the returned signature does not verify with the key's public key`)
-          return signature
-        },
-      }
-      return Object.freeze(signer)
     },
     async publicKey(uri, call) {
       const ref = parseAzureKMSURI(uri)

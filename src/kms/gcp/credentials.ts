@@ -12,8 +12,8 @@ import type { ServiceClientOptions } from '../../internal/service-http.js'
 import { parsePrivateKey } from '../../keys/parse-private.js'
 import { signData } from '../../keys/sign.js'
 import type { PrivateKey } from '../../keys/types.js'
-import { type BearerTokenSource, bearerFromTokenResponse } from '../bearer-token.js'
-import { badResponse, createCloudHTTP, jsonObject } from '../cloud-http.js'
+import type { BearerTokenSource } from '../bearer-token.js'
+import { askMetadataServer, badResponse, bearerTokenOf, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
 
 /** The scope Cloud KMS accepts (what the Go client requests). */
@@ -78,9 +78,7 @@ async function exchange(
     contentType: 'application/x-www-form-urlencoded',
     ...(options.signal ? { signal: options.signal } : {}),
   })
-  const token = bearerFromTokenResponse(jsonObject(res, PROVIDER, 'Google token response'), (options.now ?? Date.now)())
-  if (!token) throw badResponse(PROVIDER, 'Google token response has no access_token', res.status)
-  return token
+  return bearerTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)())
 }
 
 /**
@@ -191,25 +189,16 @@ export function createGCPMetadataCredentials(
     ...options,
   })
   return async ({ signal }) => {
-    let res: Awaited<ReturnType<typeof http>>
-    try {
-      res = await http({ method: 'GET', url, headers: { 'Metadata-Flavor': 'Google' }, ...(signal ? { signal } : {}) })
-    } catch (cause) {
-      if (cause instanceof CountersignError && cause.code === 'ERR_NETWORK') {
-        throw new CountersignError(
-          'ERR_KMS',
-          'no Google credentials found: pass an access token, set GOOGLE_OAUTH_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS, or run on Google Cloud (the metadata server is unreachable)',
-          { cause, details: { provider: PROVIDER, reason: 'no-credentials' } },
-        )
-      }
-      throw cause
-    }
+    const res = await askMetadataServer(
+      http,
+      { method: 'GET', url, headers: { 'Metadata-Flavor': 'Google' }, ...(signal ? { signal } : {}) },
+      PROVIDER,
+      'no Google credentials found: pass an access token, set GOOGLE_OAUTH_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS, or run on Google Cloud (the metadata server is unreachable)',
+    )
     // A real metadata server says so; anything else answering on that name is not trusted with the request.
     if (res.headers.get('metadata-flavor') !== 'Google') {
       throw badResponse(PROVIDER, 'GCE metadata server answered without Metadata-Flavor: Google', res.status)
     }
-    const token = bearerFromTokenResponse(jsonObject(res, PROVIDER, 'metadata token'), (options.now ?? Date.now)())
-    if (!token) throw badResponse(PROVIDER, 'GCE metadata token response has no access_token', res.status)
-    return token
+    return bearerTokenOf(res, PROVIDER, 'GCE metadata token response', (options.now ?? Date.now)())
   }
 }

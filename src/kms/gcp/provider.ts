@@ -10,16 +10,15 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
-import type { ServiceClientOptions } from '../../internal/service-http.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
-import { keyHint } from '../../keys/key-info.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import type { SigningAlgorithm } from '../../signers/signer.js'
 import { type BearerTokenSource, type CachedBearerToken, cacheBearerToken, staticBearerToken } from '../bearer-token.js'
-import { badResponse, type CloudHTTP, createCloudHTTP, jsonObject, kmsStatus } from '../cloud-http.js'
-import type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from '../types.js'
+import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
+import { createKMSSigner } from '../kms-signer.js'
+import type { KMSCallOptions, KMSEnvironment, KMSProvider } from '../types.js'
 import { GCP_ALGORITHMS, type GCPAlgorithmInfo, type GCPKeyAlgorithm, gcpAlgorithmName } from './algorithms.js'
 import { crc32c } from './crc32c.js'
 import { createGCPMetadataCredentials } from './credentials.js'
@@ -286,16 +285,6 @@ function tokenSource(options: GCPKMSProviderOptions): BearerTokenSource {
   })
 }
 
-function httpOptions(o: ServiceClientOptions): ServiceClientOptions {
-  return {
-    ...(o.fetch ? { fetch: o.fetch } : {}),
-    ...(o.retry ? { retry: o.retry } : {}),
-    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    ...(o.userAgent !== undefined ? { userAgent: o.userAgent } : {}),
-    ...(o.sleep ? { sleep: o.sleep } : {}),
-  }
-}
-
 /**
  * Create the Google Cloud KMS provider for `gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[/cryptoKeyVersions/V]`.
  * Supported key versions: EC_SIGN_P256_SHA256, EC_SIGN_P384_SHA384, RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256,
@@ -336,25 +325,11 @@ export function createGCPKMSProvider(options: GCPKMSProviderOptions = {}): GCPKM
     async createSigner(uri, call) {
       const ref = parseGCPKMSURI(uri)
       const version = await resolveVersion(context(call), ref)
-      const material = Object.freeze({
-        type: 'public-key' as const,
-        spki: version.publicKey.spki,
-        hint: keyHint(version.publicKey),
+      return createKMSSigner(uri, version.info.signing, version.publicKey, async (data, signal) => {
+        const signature = await asymmetricSign(context({ ...call, ...(signal ? { signal } : {}) }), version, data)
+        await checkSignature(version, data, signature)
+        return signature
       })
-      const signer: KMSSigner = {
-        uri,
-        algorithm: version.info.signing,
-        keyMaterial: async () => material,
-        publicKey: async () => version.publicKey,
-        async sign(data, signOptions) {
-          if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
-          const ctx = context({ ...call, ...(signOptions?.signal ? { signal: signOptions.signal } : {}) })
-          const signature = await asymmetricSign(ctx, version, data)
-          await checkSignature(version, data, signature)
-          return signature
-        },
-      }
-      return Object.freeze(signer)
     },
     async publicKey(uri, call) {
       return (await resolveVersion(context(call), parseGCPKMSURI(uri))).publicKey

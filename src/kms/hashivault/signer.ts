@@ -4,9 +4,8 @@ import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { curveForAlgorithm } from '../../keys/algorithms.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
-import { keyHint } from '../../keys/key-info.js'
 import type { PublicKey } from '../../keys/types.js'
-import type { KeyMaterial } from '../../signers/signer.js'
+import { createKMSSigner } from '../kms-signer.js'
 import type { KMSSigner } from '../types.js'
 import type { VaultClient } from './client.js'
 import { invalidResponse } from './http.js'
@@ -40,52 +39,42 @@ function checkSignature(publicKey: PublicKey, signature: Uint8Array): boolean {
 export function createTransitSigner(client: VaultClient, uri: string, key: TransitKey, version: number): KMSSigner {
   const { algorithm, hash } = KEY_TYPES[key.type]
   const publicKey = key.versions.find((v) => v.version === version)!.publicKey
-  const material: KeyMaterial = Object.freeze({ type: 'public-key', spki: publicKey.spki, hint: keyHint(publicKey) })
   const path = `${client.config.transitPath}/sign/${encodeURIComponent(key.name)}${hash ? `/${hash}` : ''}`
   const what = `signing with transit key "${key.name}"`
 
-  return Object.freeze({
-    uri,
-    algorithm,
-    keyMaterial: async () => material,
-    publicKey: async () => publicKey,
-    async sign(data: Uint8Array, options?: { readonly signal?: AbortSignal }) {
-      if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
-      options?.signal?.throwIfAborted()
-      // As sigstore: hash locally and send the digest with prehashed=true; RSA asks for PKCS#1 v1.5 (Vault's default
-      // is PSS); ECDSA asks for ASN.1 DER. Ed25519 keys sign the message itself.
-      const json =
-        hash === undefined
-          ? { input: toBase64(data), prehashed: false, key_version: version }
-          : {
-              input: toBase64(HASHES[hash](data)),
-              prehashed: true,
-              key_version: version,
-              ...(publicKey.algorithm === 'rsa'
-                ? { signature_algorithm: 'pkcs1v15' }
-                : { marshaling_algorithm: 'asn1' }),
-            }
-      const body = (await client.call({
-        method: 'POST',
-        path,
-        json,
-        what,
-        ...(options?.signal ? { signal: options.signal } : {}),
-      })) as { data?: { signature?: unknown } } | undefined
-      const encoded = body?.data?.signature
-      if (typeof encoded !== 'string') throw invalidResponse(what, 'no signature')
-      const m = SIGNATURE.exec(encoded)
-      if (m === null) throw invalidResponse(what, 'a signature not of the form vault:vN:<base64>')
-      if (Number(m[1]) !== version) {
-        throw new CountersignError(
-          'ERR_KMS',
-          `HashiCorp Vault signed with version ${m[1]} of transit key "${key.name}" instead of version ${version}`,
-          { details: { provider: 'hashivault', reason: 'key-version-mismatch' } },
-        )
-      }
-      const signature = fromBase64(m[2]!)
-      if (!checkSignature(publicKey, signature)) throw invalidResponse(what, `a malformed ${algorithm} signature`)
-      return signature
-    },
+  return createKMSSigner(uri, algorithm, publicKey, async (data, signal) => {
+    signal?.throwIfAborted()
+    // As sigstore: hash locally and send the digest with prehashed=true; RSA asks for PKCS#1 v1.5 (Vault's default
+    // is PSS); ECDSA asks for ASN.1 DER. Ed25519 keys sign the message itself.
+    const json =
+      hash === undefined
+        ? { input: toBase64(data), prehashed: false, key_version: version }
+        : {
+            input: toBase64(HASHES[hash](data)),
+            prehashed: true,
+            key_version: version,
+            ...(publicKey.algorithm === 'rsa' ? { signature_algorithm: 'pkcs1v15' } : { marshaling_algorithm: 'asn1' }),
+          }
+    const body = (await client.call({
+      method: 'POST',
+      path,
+      json,
+      what,
+      ...(signal ? { signal } : {}),
+    })) as { data?: { signature?: unknown } } | undefined
+    const encoded = body?.data?.signature
+    if (typeof encoded !== 'string') throw invalidResponse(what, 'no signature')
+    const m = SIGNATURE.exec(encoded)
+    if (m === null) throw invalidResponse(what, 'a signature not of the form vault:vN:<base64>')
+    if (Number(m[1]) !== version) {
+      throw new CountersignError(
+        'ERR_KMS',
+        `HashiCorp Vault signed with version ${m[1]} of transit key "${key.name}" instead of version ${version}`,
+        { details: { provider: 'hashivault', reason: 'key-version-mismatch' } },
+      )
+    }
+    const signature = fromBase64(m[2]!)
+    if (!checkSignature(publicKey, signature)) throw invalidResponse(what, `a malformed ${algorithm} signature`)
+    return signature
   })
 }

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CountersignError } from '../../../src/errors.js'
 import { ecdsaDERToP1363, parsePublicKey, publicKeyToPEM } from '../../../src/keys/index.js'
 import { verifySignature } from '../../../src/keys/verify.js'
 import {
@@ -17,39 +16,21 @@ import {
 import { azureVaultResource } from '../../../src/kms/azure/provider.js'
 import { azureKMSProviderFromEnvironment } from '../../../src/node/azure-credentials.js'
 import { type AzureKeyVaultServer, startAzureKeyVaultServer } from '../../support/azure-keyvault-server.js'
+import { recordProvokedErrors } from '../../support/provoked-errors.js'
 
 let kv: AzureKeyVaultServer
 const noSleep = { sleep: async () => {} }
-const errors: unknown[] = []
+const provoked = recordProvokedErrors()
+const { rejected } = provoked
 const VAULT = 'azurekms://countersign.vault.azure.net'
 
 beforeAll(async () => {
   kv = await startAzureKeyVaultServer()
 })
 afterAll(async () => {
-  for (const e of errors) {
-    let text = ''
-    for (let c: unknown = e, i = 0; c && i < 6; c = (c as { cause?: unknown }).cause, i++) {
-      const err = c as { message?: string; details?: unknown; stack?: string }
-      text += `${err.message} ${JSON.stringify(err.details)} ${err.stack}\n`
-    }
-    expect(text).not.toMatch(/eyJ0eXAiOiJKV1Qi|Bearer ey/)
-    for (const s of [kv.clientSecret, kv.federatedToken, kv.identityHeader]) expect(text).not.toContain(s)
-  }
+  provoked.expectNoSecrets(/eyJ0eXAiOiJKV1Qi|Bearer ey/, [kv.clientSecret, kv.federatedToken, kv.identityHeader])
   await kv?.close()
 })
-
-async function rejected(p: Promise<unknown>): Promise<CountersignError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (err: unknown) => err,
-  )
-  errors.push(e)
-  expect(e).toBeInstanceOf(CountersignError)
-  return e as CountersignError
-}
 
 function provider(extra: Parameters<typeof createAzureKMSProvider>[0] = {}) {
   return createAzureKMSProvider({ endpoint: kv.url, accessToken: kv.issueToken(), ...noSleep, ...extra })

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CountersignError } from '../../../src/errors.js'
 import { parsePublicKey, publicKeyToPEM } from '../../../src/keys/index.js'
 import { verifySignature } from '../../../src/keys/verify.js'
 import { crc32c } from '../../../src/kms/gcp/crc32c.js'
@@ -17,11 +16,13 @@ import {
 } from '../../../src/kms/gcp/index.js'
 import { createGoogleDefaultCredentials, gcpKMSProviderFromEnvironment } from '../../../src/node/gcp-credentials.js'
 import { crc32cSlow, type GCPKMSServer, startGCPKMSServer } from '../../support/gcp-kms-server.js'
+import { recordProvokedErrors } from '../../support/provoked-errors.js'
 
 let kms: GCPKMSServer
 const RING = 'projects/countersign-test/locations/global/keyRings/release'
 const noSleep = { sleep: async () => {} }
-const errors: unknown[] = []
+const provoked = recordProvokedErrors()
+const { rejected } = provoked
 
 beforeAll(async () => {
   kms = await startGCPKMSServer()
@@ -29,29 +30,12 @@ beforeAll(async () => {
 afterAll(async () => {
   // Nothing secret in any error this file provoked (messages, details, causes).
   const secrets = [kms.serviceAccountPrivateKeyPEM, ...kms.authorizedUserSecrets]
-  for (const e of errors) {
-    let text = ''
-    for (let c: unknown = e, i = 0; c && i < 6; c = (c as { cause?: unknown }).cause, i++) {
-      const err = c as { message?: string; details?: unknown; stack?: string }
-      text += `${err.message} ${JSON.stringify(err.details)} ${err.stack}\n`
-    }
-    expect(text).not.toMatch(/ya29\.|Bearer ya/)
-    for (const s of secrets) expect(text).not.toContain(s.length > 80 ? s.slice(40, 80) : s)
-  }
+  provoked.expectNoSecrets(
+    /ya29\.|Bearer ya/,
+    secrets.map((s) => (s.length > 80 ? s.slice(40, 80) : s)),
+  )
   await kms?.close()
 })
-
-async function rejected(p: Promise<unknown>): Promise<CountersignError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (err: unknown) => err,
-  )
-  errors.push(e)
-  expect(e).toBeInstanceOf(CountersignError)
-  return e as CountersignError
-}
 
 function provider(extra: Parameters<typeof createGCPKMSProvider>[0] = {}) {
   return createGCPKMSProvider({ endpoint: kms.url, accessToken: kms.issueToken(), ...noSleep, ...extra })
