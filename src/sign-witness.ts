@@ -5,6 +5,7 @@
  * @module
  */
 import type { BundleContent } from './bundle/bundle.js'
+import { leafCertificate } from './bundle/verification-material.js'
 import { CountersignError } from './errors.js'
 import type { KeyMaterial, SigningAlgorithm } from './signers/signer.js'
 import type { LogSigner } from './witness/types.js'
@@ -49,9 +50,7 @@ export function checkTransparencyOptions(options: TransparencyOptions): void {
 /** The log-side view of a signer: its leaf certificate or public key, and its scheme. */
 export function logSignerFor(material: KeyMaterial, algorithm: SigningAlgorithm): LogSigner {
   if (material.type === 'public-key') return { type: 'publicKey', spki: material.spki, algorithm }
-  const leaf = material.chain[0]
-  if (!leaf) throw new CountersignError('ERR_KEY_INVALID', 'signer reported an empty certificate chain')
-  return { type: 'certificate', certificate: leaf, algorithm }
+  return { type: 'certificate', certificate: leafCertificate(material), algorithm }
 }
 
 /**

@@ -3,10 +3,9 @@
  * signer's key material, pushed as an OCI 1.1 referrer of the image (cosign.md §2.6).
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from './bundle/bundle.js'
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from './bundle/bundle.js'
+import { bundleVerificationMaterial } from './bundle/verification-material.js'
 import type { DSSEEnvelope } from './dsse/envelope.js'
-import { keyHint } from './keys/key-info.js'
-import { parsePublicKey } from './keys/parse-public.js'
 import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from './oci/media-types.js'
 import { pushReferrer } from './oci/referrers.js'
 import type { Descriptor, OCIStore, Repository, StoreCallOptions } from './oci/types.js'
@@ -34,7 +33,7 @@ export async function storeDSSEBundle(
 ): Promise<StoredDSSEBundle> {
   const bundle = serializeBundle({
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: material(keyMaterial),
+    verificationMaterial: bundleVerificationMaterial(keyMaterial),
     tlogEntries: witnessed?.tlogEntries ?? [],
     ...(witnessed?.timestampVerificationData ? { timestampVerificationData: witnessed.timestampVerificationData } : {}),
     content: { type: 'dsseEnvelope', envelope },
@@ -58,10 +57,4 @@ export async function storeDSSEBundle(
     ...call,
   })
   return { bundle, manifestDigest: pushed.digest }
-}
-
-/** The bundle's verification material: the key hint, or the leaf certificate (cosign writes only the leaf). */
-function material(m: KeyMaterial): BundleVerificationMaterial {
-  if (m.type === 'public-key') return { type: 'publicKey', hint: m.hint ?? keyHint(parsePublicKey(m.spki)) }
-  return { type: 'certificate', certificate: m.chain[0]! }
 }

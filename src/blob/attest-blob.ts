@@ -4,16 +4,15 @@
  * @module
  */
 import { createAttestationStatement, type PredicateInput } from '../attestation/predicates.js'
-import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from '../bundle/bundle.js'
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/bundle.js'
+import { bundleVerificationMaterial } from '../bundle/verification-material.js'
 import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
 import { signDSSE } from '../dsse/sign.js'
 import { CountersignError } from '../errors.js'
 import { fromUtf8, toHex } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
-import { keyHint } from '../keys/key-info.js'
-import { parsePublicKey } from '../keys/parse-public.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../sign-witness.js'
-import type { KeyMaterial, Signer } from '../signers/signer.js'
+import type { Signer } from '../signers/signer.js'
 import type { WitnessResult } from '../witness/witness.js'
 import { hashBytes } from './message-digest.js'
 
@@ -49,13 +48,6 @@ export interface AttestBlobResult {
   /** Sigstore bundle v0.3 JSON with the DSSE envelope and, when witnessed, its log entries and timestamps. */
   readonly bundle: Uint8Array
   readonly witnessed?: WitnessResult
-}
-
-function material(m: KeyMaterial): BundleVerificationMaterial {
-  if (m.type === 'public-key') return { type: 'publicKey', hint: m.hint ?? keyHint(parsePublicKey(m.spki)) }
-  const leaf = m.chain[0]
-  if (!leaf) throw new CountersignError('ERR_KEY_INVALID', 'signer reported an empty certificate chain')
-  return { type: 'certificate', certificate: leaf }
 }
 
 function statementPredicateType(statement: Uint8Array): string {
@@ -120,7 +112,7 @@ export async function attestBlob(
   const witnessed = await witnessForSigning(content, keyMaterial, signer.algorithm, options, call, 'dsse')
   const bundle = serializeBundle({
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: material(keyMaterial),
+    verificationMaterial: bundleVerificationMaterial(keyMaterial),
     tlogEntries: witnessed?.tlogEntries ?? [],
     ...(witnessed?.timestampVerificationData ? { timestampVerificationData: witnessed.timestampVerificationData } : {}),
     content,

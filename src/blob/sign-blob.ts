@@ -3,14 +3,12 @@
  * Sigstore bundle v0.3 with a `messageSignature`.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { BUNDLE_V03_MEDIA_TYPE, type BundleVerificationMaterial, serializeBundle } from '../bundle/bundle.js'
-import { CountersignError } from '../errors.js'
-import { toBase64 } from '../internal/bytes.js'
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/bundle.js'
+import { bundleVerificationMaterial } from '../bundle/verification-material.js'
 import { defaultSigningAlgorithm } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../sign-witness.js'
-import type { KeyMaterial, Signer, SigningAlgorithm } from '../signers/signer.js'
+import type { Signer, SigningAlgorithm } from '../signers/signer.js'
 import type { WitnessResult } from '../witness/witness.js'
 import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHash } from './message-digest.js'
 
@@ -68,17 +66,6 @@ export function blobSigningAlgorithm(
   return defaultSigningAlgorithm(key)
 }
 
-function bundleMaterial(material: KeyMaterial): BundleVerificationMaterial {
-  if (material.type === 'public-key') {
-    // Same hint cosign writes: base64(SHA-256(PKIX DER)), recomputed when the signer does not supply one.
-    return { type: 'publicKey', hint: material.hint ?? toBase64(sha256(material.spki)) }
-  }
-  const leaf = material.chain[0]
-  if (!leaf) throw new CountersignError('ERR_KEY_INVALID', 'signer reported an empty certificate chain')
-  // sigstore-go writes only the leaf certificate into v0.3 bundles.
-  return { type: 'certificate', certificate: leaf }
-}
-
 /**
  * Sign a blob as `cosign sign-blob` does: the signer signs the raw bytes with its scheme
  * (see {@link blobSigningAlgorithm} for cosign's choice), and the result carries the signature plus the Sigstore bundle
@@ -114,7 +101,7 @@ export async function signBlob(
   checkTransparencyOptions(options)
   const call = options.signal ? { signal: options.signal } : {}
   const keyMaterial = await signer.keyMaterial(call)
-  const material = bundleMaterial(keyMaterial)
+  const material = bundleVerificationMaterial(keyMaterial)
   const hash = messageDigestHash(signer.algorithm)
   const [signature, digest] = await Promise.all([signer.sign(data, call), hashBytes(hash, data)])
   const messageDigest = { algorithm: digestNameFor(hash), digest }

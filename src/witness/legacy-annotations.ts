@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { rfc3161TimestampValue } from '../artifacts/go-payloads.js'
+import { leafCertificate } from '../bundle/verification-material.js'
 import { CountersignError } from '../errors.js'
 import { toBase64, toHex } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
@@ -40,9 +42,7 @@ export function legacyWitnessAnnotations(
 ): Record<string, string> {
   const out: Record<string, string> = {}
   if (material.type === 'x509') {
-    const [leaf] = material.chain
-    if (!leaf) throw new CountersignError('ERR_KEY_INVALID', 'signer reported an empty certificate chain')
-    out[CERTIFICATE_ANNOTATION] = encodePEM('CERTIFICATE', leaf)
+    out[CERTIFICATE_ANNOTATION] = encodePEM('CERTIFICATE', leafCertificate(material))
     // cosign v3 takes both annotations from its v0.3 bundle, which holds only the leaf, so the chain annotation is
     // written, and empty; verifiers find the intermediates in the trusted root.
     out[CHAIN_ANNOTATION] = ''
@@ -74,7 +74,7 @@ export function legacyWitnessAnnotations(
   }
   const [timestamp] = witnessed.rfc3161Timestamps
   if (timestamp !== undefined) {
-    out[RFC3161_TIMESTAMP_ANNOTATION] = goMarshal(goObject([['SignedRFC3161Timestamp', toBase64(timestamp)]]))
+    out[RFC3161_TIMESTAMP_ANNOTATION] = goMarshal(rfc3161TimestampValue(timestamp))
   }
   return out
 }
