@@ -69,3 +69,9 @@ export function formatHelp(usage: string, description: string, specs: readonly F
   })
   return `${description}\n\nUsage:\n  ${usage}\n\nFlags:\n${rows.join('\n')}\n`
 }
+
+/** A string flag's value, or undefined when the flag is absent or empty (`--flag ""` means "not given"). */
+export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const v = flags[name]
+  return typeof v === 'string' && v !== '' ? v : undefined
+}

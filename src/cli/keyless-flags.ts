@@ -8,7 +8,7 @@ import type { HashAlgorithm } from '../keys/types.js'
 import { nodeSignatureBackend } from '../node/signature-backend.js'
 import type { SigstoreVerificationOptions } from '../verify-keyless.js'
 import type { IdentityPolicy } from '../x509/identity.js'
-import type { FlagSpec, ParsedFlags } from './args.js'
+import { type FlagSpec, type ParsedFlags, stringFlag } from './args.js'
 import { type CliIO, loadTrustedRoot } from './context.js'
 
 /** The flags (without `--insecure-ignore-tlog`, which each verb already declares). */
@@ -39,9 +39,6 @@ export const KEYLESS_FLAGS: readonly FlagSpec[] = [
   { name: 'use-signed-timestamps', type: 'bool', help: 'require a verified RFC 3161 timestamp' },
 ]
 
-const str = (f: ParsedFlags, name: string) =>
-  typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined
-
 /**
  * The Sigstore options of a verb: an identity policy when no key is given (the library reports cosign's errors
  * for a missing identity or issuer, or for a key together with an identity), and the trusted root whenever it is
@@ -53,21 +50,21 @@ export async function sigstoreOptionsFromFlags(
   hasKey: boolean,
   insecureIgnoreTlog: boolean,
 ): Promise<SigstoreVerificationOptions> {
-  const subject = str(f, 'certificate-identity')
-  const subjectRegExp = str(f, 'certificate-identity-regexp')
+  const subject = stringFlag(f, 'certificate-identity')
+  const subjectRegExp = stringFlag(f, 'certificate-identity-regexp')
   const claims = {
-    githubWorkflowTrigger: str(f, 'certificate-github-workflow-trigger'),
-    githubWorkflowSha: str(f, 'certificate-github-workflow-sha'),
-    githubWorkflowName: str(f, 'certificate-github-workflow-name'),
-    githubWorkflowRepository: str(f, 'certificate-github-workflow-repository'),
-    githubWorkflowRef: str(f, 'certificate-github-workflow-ref'),
+    githubWorkflowTrigger: stringFlag(f, 'certificate-github-workflow-trigger'),
+    githubWorkflowSha: stringFlag(f, 'certificate-github-workflow-sha'),
+    githubWorkflowName: stringFlag(f, 'certificate-github-workflow-name'),
+    githubWorkflowRepository: stringFlag(f, 'certificate-github-workflow-repository'),
+    githubWorkflowRef: stringFlag(f, 'certificate-github-workflow-ref'),
   }
   const policy: Record<string, string> = {}
   for (const [k, v] of Object.entries({
     subject,
     subjectRegExp,
-    issuer: str(f, 'certificate-oidc-issuer'),
-    issuerRegExp: str(f, 'certificate-oidc-issuer-regexp'),
+    issuer: stringFlag(f, 'certificate-oidc-issuer'),
+    issuerRegExp: stringFlag(f, 'certificate-oidc-issuer-regexp'),
     ...claims,
   })) {
     if (v !== undefined) policy[k] = v
@@ -77,7 +74,7 @@ export async function sigstoreOptionsFromFlags(
   const needsRoot = keyless || !insecureIgnoreTlog
   return {
     ...(keyless ? { identity: policy as IdentityPolicy } : {}),
-    ...(needsRoot ? { trustedRoot: await loadTrustedRoot(str(f, 'trusted-root'), io) } : {}),
+    ...(needsRoot ? { trustedRoot: await loadTrustedRoot(stringFlag(f, 'trusted-root'), io) } : {}),
     insecureIgnoreTlog,
     insecureIgnoreSct: f['insecure-ignore-sct'] === true,
     useSignedTimestamps: f['use-signed-timestamps'] === true,

@@ -17,7 +17,7 @@ import type { Signer, SigningAlgorithm } from '../signers/signer.js'
 import { parseSigningConfig } from '../trust/signing-config.js'
 import { createSigstoreServices } from '../witness/services.js'
 import type { WitnessResult } from '../witness/witness.js'
-import type { FlagSpec, ParsedFlags } from './args.js'
+import { type FlagSpec, type ParsedFlags, stringFlag } from './args.js'
 import { confirmContinue } from './confirm.js'
 import { type CliIO, loadSigningKey, loadTrustedRoot } from './context.js'
 import { isKMSKey, kmsSigner } from './kms.js'
@@ -69,9 +69,6 @@ const PRIVACY_STATEMENT = `
 
 By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.`
 
-const str = (f: ParsedFlags, name: string) =>
-  typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined
-
 /** What a signing verb needs. */
 export interface SigningSetup {
   readonly signer: Signer
@@ -111,14 +108,14 @@ export async function signingSetupFromFlags(
 ): Promise<SigningSetup> {
   const tlogUpload = f['tlog-upload'] !== false
   const fetch = createNodeFetch({ env: io.env })
-  const trustedRoot = await loadTrustedRoot(str(f, 'trusted-root'), io)
+  const trustedRoot = await loadTrustedRoot(stringFlag(f, 'trusted-root'), io)
   const urls = {
-    fulcioUrl: str(f, 'fulcio-url'),
-    rekorUrl: str(f, 'rekor-url'),
-    oidcIssuer: str(f, 'oidc-issuer'),
-    timestampServerUrl: str(f, 'timestamp-server-url'),
+    fulcioUrl: stringFlag(f, 'fulcio-url'),
+    rekorUrl: stringFlag(f, 'rekor-url'),
+    oidcIssuer: stringFlag(f, 'oidc-issuer'),
+    timestampServerUrl: stringFlag(f, 'timestamp-server-url'),
   }
-  const configPath = str(f, 'signing-config')
+  const configPath = stringFlag(f, 'signing-config')
   // cosign v3 refuses --tlog-upload=false together with its default signing config; like cosign v2 we then take
   // services from the flags only (a TSA only when --timestamp-server-url names one), so nothing else is contacted.
   const explicit =
@@ -143,7 +140,7 @@ export async function signingSetupFromFlags(
   })
   const transparency: TransparencyOptions = { tlogUpload, witness: services.witness }
 
-  const keyPath = str(f, 'key')
+  const keyPath = stringFlag(f, 'key')
   if (keyPath !== undefined && isKMSKey(keyPath)) {
     return { signer: await kmsSigner(keyPath, io), transparency, keyless: false }
   }
@@ -181,7 +178,7 @@ async function identityToken(
   fetch: typeof globalThis.fetch,
   issuer: string | undefined,
 ): Promise<string> {
-  const flag = str(f, 'identity-token')
+  const flag = stringFlag(f, 'identity-token')
   if (flag !== undefined) return staticIdentityToken(await explicitToken(flag, io))()
   if (f['oidc-disable-ambient-providers'] !== true) {
     const detected = detectIdentityToken({ env: io.env, fetch, userAgent: 'countersign' })
@@ -194,8 +191,8 @@ async function identityToken(
     )
   }
   return loginInteractively({
-    issuer: str(f, 'oidc-issuer') ?? issuer ?? 'https://oauth2.sigstore.dev/auth',
-    clientId: str(f, 'oidc-client-id') ?? 'sigstore',
+    issuer: stringFlag(f, 'oidc-issuer') ?? issuer ?? 'https://oauth2.sigstore.dev/auth',
+    clientId: stringFlag(f, 'oidc-client-id') ?? 'sigstore',
     output: (line: string) => io.stderr.write(`${line}\n`),
     fetch,
   })

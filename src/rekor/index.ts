@@ -75,6 +75,9 @@ export { type SignedEntryTimestampInput, signedEntryTimestampPayload, verifySign
 export {
   type TransparencyLogEvidence,
   type VerifiedTransparencyLogEntry,
+  type VerifiedTransparencyLogInclusion,
   type VerifyTransparencyLogEntryOptions,
+  type VerifyTransparencyLogInclusionOptions,
   verifyTransparencyLogEntry,
+  verifyTransparencyLogInclusion,
 } from './verify-entry.js'

@@ -35,11 +35,11 @@ const DEFAULT_CLOCK_SKEW_SECONDS = 60
 export type TransparencyLogEvidence = 'set' | 'proof'
 
 /**
- * Options of {@link verifyTransparencyLogEntry}: the trusted logs, the bundle's version, and what the body must match.
+ * Options of {@link verifyTransparencyLogInclusion}: the trusted logs, the bundle's version, the clock.
  *
  * Exported from `countersign/rekor`.
  */
-export interface VerifyTransparencyLogEntryOptions extends EntryBodyExpectation {
+export interface VerifyTransparencyLogInclusionOptions {
   /** `trustedRoot.tlogs`. */
   readonly tlogs: readonly TransparencyLog[]
   /** `bundle.version`: v0.1 entries need an inclusion promise; later versions an inclusion proof with checkpoint. */
@@ -51,6 +51,22 @@ export interface VerifyTransparencyLogEntryOptions extends EntryBodyExpectation 
   /** Signature primitives (default Web Crypto; `nodeSignatureBackend` from `countersign/node` in Node). */
   readonly signatureBackend?: SignatureBackend | undefined
 }
+
+/**
+ * Options of {@link verifyTransparencyLogEntry}: the inclusion options and what the body must match.
+ *
+ * Exported from `countersign/rekor`.
+ */
+export interface VerifyTransparencyLogEntryOptions
+  extends VerifyTransparencyLogInclusionOptions,
+    EntryBodyExpectation {}
+
+/**
+ * An entry whose log inclusion verified (SET and/or inclusion proof under a signed checkpoint); its body unchecked.
+ *
+ * Exported from `countersign/rekor`.
+ */
+export type VerifiedTransparencyLogInclusion = Omit<VerifiedTransparencyLogEntry, 'body'>
 
 /**
  * A verified entry.
@@ -184,11 +200,58 @@ export async function verifyTransparencyLogEntry(
   entry: unknown,
   options: VerifyTransparencyLogEntryOptions,
 ): Promise<VerifiedTransparencyLogEntry> {
+  const { entry: e, candidates } = trustedEntry(entry, options)
+  const body = verifyEntryBody(e, options)
+  return Object.freeze({ ...(await verifyInclusion(e, candidates, options)), body })
+}
+
+/**
+ * Verify that an entry is in a trusted log, without any expectation of what it logs: steps 1, 2, 4, 5 and 6 of
+ * {@link verifyTransparencyLogEntry} (for reading a log, as `rekor-cli get` does; a bundle's entries need the body
+ * check too).
+ *
+ * @param entry - A protobuf-JSON `TransparencyLogEntry` or a {@link parseTransparencyLogEntry} result.
+ * @param options - Trusted logs, the version rules to apply, the clock.
+ * @returns The entry, its log, the evidence that verified and the SET-backed integrated time.
+ * @throws {CountersignError} ERR_BUNDLE_INVALID for a malformed entry; ERR_TLOG_INCLUSION_PROOF as
+ *   {@link verifyTransparencyLogEntry}.
+ * @example
+ * ```ts
+ * import { toBundleLogEntry, verifyTransparencyLogInclusion } from 'countersign/rekor'
+ * const { verifiedBy } = await verifyTransparencyLogInclusion(toBundleLogEntry(entry), {
+ *   tlogs: root.tlogs,
+ *   bundleVersion: '0.3',
+ * })
+ * ```
+ *
+ * Exported from `countersign/rekor`.
+ */
+export async function verifyTransparencyLogInclusion(
+  entry: unknown,
+  options: VerifyTransparencyLogInclusionOptions,
+): Promise<VerifiedTransparencyLogInclusion> {
+  const { entry: e, candidates } = trustedEntry(entry, options)
+  return Object.freeze(await verifyInclusion(e, candidates, options))
+}
+
+/** Steps 1 and 2: a well-formed entry of a log the trusted root knows. */
+function trustedEntry(
+  entry: unknown,
+  options: VerifyTransparencyLogInclusionOptions,
+): { entry: TransparencyLogEntry; candidates: TransparencyLog[] } {
   const e = isParsedTransparencyLogEntry(entry) ? entry : parseTransparencyLogEntry(entry)
   checkShape(e, options.bundleVersion)
   const candidates = selectTransparencyLogs(options.tlogs, e.logId)
   if (candidates.length === 0) tlogError('log', 'no trusted transparency log has this log ID')
-  const body = verifyEntryBody(e, options)
+  return { entry: e, candidates }
+}
+
+/** Steps 6, 4 and 5: the integrated time, the SET and the inclusion proof. */
+async function verifyInclusion(
+  e: TransparencyLogEntry,
+  candidates: readonly TransparencyLog[],
+  options: VerifyTransparencyLogInclusionOptions,
+): Promise<VerifiedTransparencyLogInclusion> {
   // Checked before any signature work: a future time fails whether or not a SET signs it.
   if (e.integratedTime > 0n) {
     const now = (options.now ?? new Date()).getTime()
@@ -232,12 +295,11 @@ export async function verifyTransparencyLogEntry(
     checkpoint = result.checkpoint
     verifiedBy.push('proof')
   }
-  return Object.freeze({
+  return {
     entry: e,
     log: log!,
     ...(integratedTime === undefined ? {} : { integratedTime }),
     verifiedBy: Object.freeze(verifiedBy),
     ...(checkpoint === undefined ? {} : { checkpoint }),
-    body,
-  })
+  }
 }

@@ -3,7 +3,11 @@ import { join, resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { type Bundle, parseBundle } from '../../src/bundle/bundle.js'
 import { fromHex } from '../../src/internal/bytes.js'
-import { type VerifyTransparencyLogEntryOptions, verifyTransparencyLogEntry } from '../../src/rekor/verify-entry.js'
+import {
+  type VerifyTransparencyLogEntryOptions,
+  verifyTransparencyLogEntry,
+  verifyTransparencyLogInclusion,
+} from '../../src/rekor/verify-entry.js'
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js'
 
 const DIR = resolve(import.meta.dirname, '../vectors/bundles')
@@ -189,5 +193,21 @@ describe('bundle versions and evidence', () => {
     const { bundle, options } = load('conformance-rekor2-happy-path')
     const entry = bundle.tlogEntries[0]
     await expect(verifyTransparencyLogEntry(entry, { ...options, tlogs: [] })).rejects.toMatchObject(tlog('log'))
+  })
+})
+
+describe('verifyTransparencyLogInclusion: the same checks without the body', () => {
+  test.each(PASS)('%s is included', async (name, verifiedBy) => {
+    const { bundle, options } = load(name)
+    for (const entry of bundle.tlogEntries) {
+      expect((await verifyTransparencyLogInclusion(entry, options)).verifiedBy).toEqual(verifiedBy)
+    }
+  })
+  test.each(FAIL)('%s', async (name, error, message) => {
+    const { bundle, options } = load(name)
+    const p = verifyTransparencyLogInclusion(bundle.tlogEntries[0], options)
+    // An entry that logs something else is still in the log; every other failure is an inclusion failure.
+    if (error === MISMATCH) await expect(p).resolves.toMatchObject({ entry: expect.anything() })
+    else await expect(p).rejects.toMatchObject({ ...error, message: expect.stringMatching(message) })
   })
 })

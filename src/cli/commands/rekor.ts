@@ -1,22 +1,18 @@
 /**
  * `rekor get` / `rekor search` / `rekor loginfo`: read a Rekor v1 log as `rekor-cli` does. Entries fetched by `get`
- * are checked against the trusted root before they are shown: the signed entry timestamp, the inclusion proof and
- * the checkpoint that signs its root (an entry from a log the root does not know is refused, not printed).
+ * are checked against the trusted root before they are shown (verifyTransparencyLogInclusion: signed entry timestamp,
+ * inclusion proof, signed checkpoint); an entry from a log the root does not know is refused, not printed.
  * @module
  */
-
 import { hashBytes } from '../../blob/message-digest.js'
 import { CountersignError } from '../../errors.js'
 import { fromUtf8, toHex } from '../../internal/bytes.js'
 import { createNodeFetch } from '../../node/fetch.js'
 import { nodeSignatureBackend } from '../../node/signature-backend.js'
-import { checkpointVerifierForLog, verifyCheckpoint } from '../../rekor/checkpoint.js'
 import { createRekorClient, DEFAULT_REKOR_URL, type RekorPublicKeyFormat } from '../../rekor/client.js'
-import { parseTransparencyLogEntry } from '../../rekor/entry.js'
 import { type RekorLogEntry, toBundleLogEntry } from '../../rekor/log-entry.js'
-import { merkleLeafHash, verifyInclusionProof } from '../../rekor/merkle.js'
-import { verifySignedEntryTimestamp } from '../../rekor/set.js'
-import type { FlagSpec } from '../args.js'
+import { verifyTransparencyLogInclusion } from '../../rekor/verify-entry.js'
+import { type FlagSpec, stringFlag } from '../args.js'
 import { type CliIO, loadTrustedRoot } from '../context.js'
 import type { Command } from './command.js'
 import { readInputFile } from './sign-blob.js'
@@ -44,46 +40,14 @@ const flags: readonly FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', default: 'default', help: 'default or json' },
 ]
 
-const str = (f: Record<string, unknown>, name: string) =>
-  typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined
-
+/** The entry must be in a log of the trusted root: SET, inclusion proof and signed checkpoint (v0.3 bundle rules). */
 async function verifiedEntry(entry: RekorLogEntry, trustedRootPath: string | undefined, io: CliIO): Promise<void> {
   const root = await loadTrustedRoot(trustedRootPath, io)
-  const e = parseTransparencyLogEntry(toBundleLogEntry(entry))
-  const backend = { signatureBackend: nodeSignatureBackend }
-  if (e.inclusionPromise === undefined && e.inclusionProof === undefined) {
-    throw new CountersignError('ERR_TLOG_INCLUSION_PROOF', 'the entry has neither a signed entry timestamp nor a proof')
-  }
-  if (e.inclusionPromise !== undefined) {
-    await verifySignedEntryTimestamp(
-      {
-        canonicalizedBody: e.canonicalizedBody,
-        integratedTime: e.integratedTime,
-        logId: e.logId,
-        logIndex: e.logIndex,
-        signedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
-      },
-      root.tlogs,
-      backend,
-    )
-  }
-  const proof = e.inclusionProof
-  if (proof !== undefined) {
-    verifyInclusionProof({
-      index: proof.logIndex,
-      treeSize: proof.treeSize,
-      leafHash: merkleLeafHash(e.canonicalizedBody),
-      proof: proof.hashes,
-      rootHash: proof.rootHash,
-    })
-    if (proof.checkpoint !== undefined) {
-      await verifyCheckpoint(proof.checkpoint, root.tlogs.map(checkpointVerifierForLog), {
-        rootHash: proof.rootHash,
-        treeSize: proof.treeSize,
-        ...backend,
-      })
-    }
-  }
+  await verifyTransparencyLogInclusion(toBundleLogEntry(entry), {
+    tlogs: root.tlogs,
+    bundleVersion: '0.3',
+    signatureBackend: nodeSignatureBackend,
+  })
 }
 
 function describeEntry(entry: RekorLogEntry): Record<string, unknown> {
@@ -115,14 +79,14 @@ export const rekorCommand: Command = {
     const [sub, ...rest] = args
     if (rest.length > 0) throw new CountersignError('ERR_INVALID_INPUT', 'unexpected arguments after the subcommand')
     const client = createRekorClient({
-      url: str(f, 'rekor-url') ?? DEFAULT_REKOR_URL,
+      url: stringFlag(f, 'rekor-url') ?? DEFAULT_REKOR_URL,
       fetch: createNodeFetch({ env: io.env }),
       userAgent: 'countersign',
     })
     const json = f.output === 'json'
     if (sub === 'get') {
-      const uuid = str(f, 'uuid')
-      const index = str(f, 'log-index')
+      const uuid = stringFlag(f, 'uuid')
+      const index = stringFlag(f, 'log-index')
       if ((uuid === undefined) === (index === undefined)) {
         throw new CountersignError('ERR_INVALID_INPUT', 'get needs exactly one of --uuid and --log-index')
       }
@@ -130,7 +94,7 @@ export const rekorCommand: Command = {
         throw new CountersignError('ERR_INVALID_INPUT', '--log-index must be a non-negative integer')
       }
       const entry = uuid !== undefined ? await client.getEntryByUUID(uuid) : await client.getEntryByIndex(Number(index))
-      await verifiedEntry(entry, str(f, 'trusted-root'), io)
+      await verifiedEntry(entry, stringFlag(f, 'trusted-root'), io)
       const shown = describeEntry(entry)
       if (json) io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`)
       else {
@@ -141,15 +105,15 @@ export const rekorCommand: Command = {
       return 0
     }
     if (sub === 'search') {
-      let hash = str(f, 'sha')
-      const artifact = str(f, 'artifact')
+      let hash = stringFlag(f, 'sha')
+      const artifact = stringFlag(f, 'artifact')
       if (hash !== undefined && !hash.includes(':')) hash = `sha256:${hash}`
       if (artifact !== undefined) {
         if (hash !== undefined) throw new CountersignError('ERR_INVALID_INPUT', '--sha and --artifact are exclusive')
         hash = `sha256:${toHex(await hashBytes('sha256', await readInputFile(artifact, io)))}`
       }
-      const keyPath = str(f, 'public-key')
-      const email = str(f, 'email')
+      const keyPath = stringFlag(f, 'public-key')
+      const email = stringFlag(f, 'email')
       const operator = f.operator === 'or' ? 'or' : f.operator === 'and' ? 'and' : undefined
       if (operator === undefined) throw new CountersignError('ERR_INVALID_INPUT', '--operator must be and or or')
       const uuids = await client.searchIndex({

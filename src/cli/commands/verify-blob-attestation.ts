@@ -5,9 +5,8 @@
  * @module
  */
 import { resolvePredicateType } from '../../attestation/predicates.js'
+import { parseStatement } from '../../attestation/statement.js'
 import { CountersignError } from '../../errors.js'
-import { fromUtf8 } from '../../internal/bytes.js'
-import { isJSONObject } from '../../internal/json.js'
 import { type BundlePolicy, verifyBundle } from '../../verifier/verify-bundle.js'
 import type { FlagSpec } from '../args.js'
 import { loadTrustedRoot, loadVerificationKeys } from '../context.js'
@@ -23,17 +22,6 @@ const flags: readonly FlagSpec[] = [
   { name: 'insecure-ignore-tlog', type: 'bool', help: 'ignore transparency log verification' },
   ...KEYLESS_FLAGS,
 ]
-
-function statementOf(payload: Uint8Array): Record<string, unknown> {
-  let doc: unknown
-  try {
-    doc = JSON.parse(fromUtf8(payload, 'statement'))
-  } catch (cause) {
-    throw new CountersignError('ERR_CLAIMS_INVALID', 'the attestation payload is not a JSON statement', { cause })
-  }
-  if (!isJSONObject(doc)) throw new CountersignError('ERR_CLAIMS_INVALID', 'the attestation payload is not a statement')
-  return doc
-}
 
 /** `verify-blob-attestation`. */
 export const verifyBlobAttestationCommand: Command = {
@@ -88,7 +76,8 @@ export const verifyBlobAttestationCommand: Command = {
     if (content.type !== 'dsseEnvelope') {
       throw new CountersignError('ERR_BUNDLE_INVALID', 'the bundle holds no DSSE envelope (not an attestation)')
     }
-    const statement = statementOf(content.envelope.payload)
+    // The same statement reader verify-attestation uses (a signed payload that is not a statement is refused).
+    const statement = parseStatement(content.envelope.payload)
     if (statement.predicateType !== predicateType) {
       throw new CountersignError(
         'ERR_CLAIMS_INVALID',

@@ -5,7 +5,7 @@ import { decodeBlobSignature, verifyBlob } from '../../blob/verify-blob.js'
 import { CountersignError } from '../../errors.js'
 import { utf8 } from '../../internal/bytes.js'
 import type { HashAlgorithm } from '../../keys/types.js'
-import type { FlagSpec } from '../args.js'
+import { type FlagSpec, stringFlag } from '../args.js'
 import { type CliIO, loadVerificationKeys } from '../context.js'
 import { digestAlgorithmFlag, KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
 import type { Command } from './command.js'
@@ -60,7 +60,7 @@ export const verifyBlobCommand: Command = {
   flags,
   async run({ flags: f, args }, io) {
     if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', `accepts 1 arg(s), received ${args.length}`)
-    const str = (name: string) => (typeof f[name] === 'string' && f[name] !== '' ? (f[name] as string) : undefined)
+    const str = (name: string) => stringFlag(f, name)
     const key = str('key')
     if (key === undefined && str('certificate') === undefined && str('bundle') === undefined) {
       throw new CountersignError(
