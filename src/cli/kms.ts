@@ -46,9 +46,21 @@ function providerFor(uri: string, io: CliIO): KMSProvider {
   return factory(io)
 }
 
-/** A signer for a KMS key reference. */
-export async function kmsSigner(uri: string, io: CliIO): Promise<KMSSigner> {
-  return createKMSSigner(uri, [providerFor(uri, io)])
+/** Signers by reference, per CLI run: creating one reads the key from the service, which a verb may need twice. */
+const signers = new WeakMap<CliIO, Map<string, Promise<KMSSigner>>>()
+
+/** A signer for a KMS key reference (one per reference and run). */
+export function kmsSigner(uri: string, io: CliIO): Promise<KMSSigner> {
+  const byURI = signers.get(io) ?? new Map<string, Promise<KMSSigner>>()
+  signers.set(io, byURI)
+  let signer = byURI.get(uri)
+  if (signer === undefined) {
+    signer = createKMSSigner(uri, [providerFor(uri, io)])
+    // A failed read is not remembered: the next call asks the service again.
+    signer.catch(() => byURI.delete(uri))
+    byURI.set(uri, signer)
+  }
+  return signer
 }
 
 /**
@@ -61,7 +73,8 @@ export async function kmsVerificationKeys(uri: string, io: CliIO): Promise<Publi
     const vault = FACTORIES[scheme]!(io) as HashiVaultKMSProvider
     return (await vault.publicKeys(uri)).map((v) => v.publicKey)
   }
-  return [await providerFor(uri, io).publicKey(uri)]
+  // The signer's key (read once, shared with kmsVerifyDefaults' look at its scheme).
+  return [await (await kmsSigner(uri, io)).publicKey()]
 }
 
 /** `generate-key-pair --kms`: create the key in the provider (default algorithm) and return its public half. */

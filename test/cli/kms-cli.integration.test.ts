@@ -163,8 +163,11 @@ describe('KMS keys in the CLI', () => {
       const ref = await image(alias.replace('alias/', 'aws-'))
       const sign = await run(['sign', '--key', `awskms:///${alias}`, ...offline, ref])
       expect(sign.code, sign.stderr).toBe(0)
+      const before = aws.requests.filter((r) => r.target.endsWith('GetPublicKey')).length
       const verify = await run(['verify', '--key', `awskms:///${alias}`, ...verifyOffline, ref])
       expect(verify.code, `${alias}: ${verify.stderr}`).toBe(0)
+      // The key (and its scheme) is read from the service once per run.
+      expect(aws.requests.filter((r) => r.target.endsWith('GetPublicKey')).length - before).toBe(1)
     }
   })
 })

@@ -98,19 +98,32 @@ export const policyCommand: Command = {
 
 async function loadPolicies(paths: readonly string[], io: CliIO): Promise<ClusterImagePolicy[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one --policy file is required')
-  const all: ClusterImagePolicy[] = []
+  const files: { path: string; content: Uint8Array }[] = []
   for (const p of paths) {
-    let bytes: Uint8Array
     try {
-      bytes = new Uint8Array(await readFile(resolve(io.cwd, p)))
+      files.push({ path: p, content: new Uint8Array(await readFile(resolve(io.cwd, p))) })
     } catch (cause) {
       throw new CountersignError('ERR_INVALID_INPUT', `reading policy ${p}: ${(cause as Error).message}`, { cause })
     }
-    const parsed = parsePolicies(bytes, { source: p })
-    for (const w of parsed.warnings) io.stderr.write(`WARNING: ${p}: ${w}\n`)
+  }
+  return policiesFromFiles(files, io)
+}
+
+/**
+ * The policies of several files (warnings to stderr), refusing a policy name defined twice, as policy-controller
+ * refuses two ClusterImagePolicies of one name.
+ */
+export function policiesFromFiles(
+  files: readonly { readonly path: string; readonly content: Uint8Array | string }[],
+  io: CliIO,
+): ClusterImagePolicy[] {
+  const all: ClusterImagePolicy[] = []
+  for (const file of files) {
+    const parsed = parsePolicies(file.content, { source: file.path })
+    for (const w of parsed.warnings) io.stderr.write(`WARNING: ${file.path}: ${w}\n`)
     for (const policy of parsed.policies) {
       if (all.some((x) => x.name === policy.name)) {
-        throw new CountersignError('ERR_INVALID_INPUT', `policy ${policy.name} is defined twice (${p})`)
+        throw new CountersignError('ERR_INVALID_INPUT', `policy ${policy.name} is defined twice (${file.path})`)
       }
       all.push(policy)
     }
