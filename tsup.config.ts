@@ -27,10 +27,10 @@ const library = {
   'kms/hashivault/index': 'src/kms/hashivault/index.ts',
   'blob/index': 'src/blob/index.ts',
   'artifacts/index': 'src/artifacts/index.ts',
-  sign: 'src/sign.ts',
-  verify: 'src/verify.ts',
-  attest: 'src/attest.ts',
-  'verify-attestation': 'src/verify-attestation.ts',
+  sign: 'src/image/sign.ts',
+  verify: 'src/image/verify.ts',
+  attest: 'src/image/attest.ts',
+  'verify-attestation': 'src/image/verify-attestation.ts',
 }
 
 export default defineConfig([

@@ -5,12 +5,13 @@
 // uploadOne = HEAD+POST+PATCH+PUT per blob, commitSubjectReferrers = GET referrers + GET tag + PUT tag, one
 // GET /v2/ ping per Puller/Pusher object) rather than measured; see the closing note of issue 3.
 // Run: npx tsx bench/registry-requests.ts
+
+import { signImage } from '../src/image/sign.js'
+import { verifyImage } from '../src/image/verify.js'
 import { generateKeyPair } from '../src/keys/index.js'
 import { parseReference } from '../src/oci/reference.js'
 import { createRegistryClient } from '../src/oci/registry.js'
-import { signImage } from '../src/sign.js'
 import { createKeySigner } from '../src/signers/key-signer.js'
-import { verifyImage } from '../src/verify.js'
 import { pushTinyImage } from '../test/support/oci-image.js'
 import { startRegistry } from '../test/support/registry.js'
 

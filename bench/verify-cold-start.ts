@@ -22,7 +22,7 @@ const caseDir = `${root}test/vectors/bundles/${caseName}`
 mkdirSync(out, { recursive: true })
 await build({
   entryPoints: {
-    verify: 'src/verify.ts',
+    verify: 'src/image/verify.ts',
     trust: 'src/trust/index.ts',
     'node-backend': 'src/node/signature-backend.ts',
   },

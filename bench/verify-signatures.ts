@@ -3,11 +3,11 @@
 // Run: npx tsx bench/verify-signatures.ts
 import { p256 } from '@noble/curves/nist.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { signImage } from '../src/image/sign.js'
+import { verifyImage } from '../src/image/verify.js'
 import { generateKeyPair, parsePublicKey, signData, verifySignature } from '../src/keys/index.js'
 import { createLayoutStore, createMemoryFileSystem } from '../src/oci/index.js'
-import { signImage } from '../src/sign.js'
 import { createKeySigner } from '../src/signers/index.js'
-import { verifyImage } from '../src/verify.js'
 
 async function rate(label: string, n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
   for (let i = 0; i < Math.min(50, n); i++) await fn()

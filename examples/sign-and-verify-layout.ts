@@ -1,10 +1,11 @@
 // Sign and verify an image kept in an OCI layout in memory: no registry, no files.
 // Run after `npm run build`: npx tsx examples/sign-and-verify-layout.ts
+
+import { signImage } from '../src/image/sign.js'
+import { verifyImage } from '../src/image/verify.js'
 import { generateKeyPair } from '../src/keys/index.js'
 import { createLayoutStore, createMemoryFileSystem } from '../src/oci/index.js'
-import { signImage } from '../src/sign.js'
 import { createKeySigner } from '../src/signers/index.js'
-import { verifyImage } from '../src/verify.js'
 
 const store = createLayoutStore(createMemoryFileSystem())
 const repo = { registry: 'localhost', repository: 'example' }

@@ -13,7 +13,11 @@
  * Exported from `countersign`.
  * @module
  */
+
+export type { KeyMaterial, Signer } from './contracts/signer.js'
 export { CountersignError, type ErrorCode, isCountersignError } from './errors.js'
+export { type SignImageOptions, type SignImageResult, signImage } from './image/sign.js'
+export { type SignatureCheck, type VerifyImageOptions, type VerifyImageResult, verifyImage } from './image/verify.js'
 export {
   decryptCosignPrivateKey,
   encryptCosignPrivateKey,
@@ -26,7 +30,4 @@ export {
 } from './keys/index.js'
 export { createLayoutStore, createMemoryFileSystem, createRegistryClient, parseReference } from './oci/index.js'
 export type { OCIStore, Reference } from './oci/types.js'
-export { type SignImageOptions, type SignImageResult, signImage } from './sign.js'
 export { createKeySigner } from './signers/key-signer.js'
-export type { KeyMaterial, Signer } from './signers/signer.js'
-export { type SignatureCheck, type VerifyImageOptions, type VerifyImageResult, verifyImage } from './verify.js'

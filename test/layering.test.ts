@@ -1,93 +1,190 @@
-/** Layering check in the spirit of ggcr's depcheck: core code must stay runtime-neutral (STYLE.md §2.1, §2.5). */
+/**
+ * Layering, checked in the spirit of go-containerregistry's depcheck: every folder of `src/` may import only the
+ * folders its layer allows (the table in docs/architecture.md), core code stays runtime-neutral (no `node:`, no
+ * undici, no `Buffer`/`process`), and folders form no import cycle except the type-only ones listed below.
+ */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 const root = resolve(import.meta.dirname, '..')
 const src = join(root, 'src')
-const ADAPTER_DIRS = [join(src, 'node'), join(src, 'cli')]
-const NODE_BUILTINS = [
-  'fs',
-  'fs/promises',
-  'path',
-  'crypto',
-  'child_process',
-  'os',
-  'http',
-  'https',
-  'http2',
-  'net',
-  'tls',
-  'stream',
-  'stream/promises',
-  'stream/web',
-  'util',
-  'url',
-  'buffer',
-  'process',
-  'events',
-  'worker_threads',
-  'zlib',
-  'dns',
-  'readline',
-  'module',
-  'vm',
-  'assert',
-  'perf_hooks',
-  'timers',
-  'timers/promises',
-  'string_decoder',
-  'tty',
-]
 
-function walk(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...walk(p))
-    else if (/\.(m|c)?[tj]sx?$/.test(name)) out.push(p)
-  }
-  return out
+/** L0 core: formats and cryptography; no I/O. */
+const CORE = ['errors', 'internal', 'contracts', 'keys', 'trust', 'x509', 'dsse', 'attestation', 'bundle', 'signature']
+/**
+ * Which folders each folder may import (besides itself). Folders that hold both a format (L0) and its client (L1):
+ * `oci`, `rekor`, `timestamp`; inside them only the client files may use `http` (see CLIENT_FILES).
+ */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  // L0 pure core
+  errors: [],
+  internal: ['errors'],
+  contracts: ['bundle', 'rekor', 'timestamp', 'keys'], // types only (checked below)
+  keys: ['errors', 'internal', 'contracts'],
+  trust: ['errors', 'internal', 'keys'],
+  x509: ['errors', 'internal', 'keys', 'trust'],
+  dsse: ['errors', 'internal', 'keys', 'contracts'],
+  attestation: ['errors', 'internal'],
+  bundle: ['errors', 'internal', 'keys', 'dsse', 'contracts'],
+  signature: ['errors', 'internal', 'oci', 'bundle', 'contracts'],
+  // L0 formats with their L1 clients
+  oci: ['errors', 'internal', 'http'],
+  rekor: ['errors', 'internal', 'keys', 'trust', 'x509', 'dsse', 'bundle', 'contracts', 'http'],
+  timestamp: ['errors', 'internal', 'keys', 'trust', 'x509', 'contracts', 'http'],
+  // L0 verification of everything above (no I/O)
+  verifier: ['errors', 'internal', 'keys', 'trust', 'x509', 'dsse', 'attestation', 'bundle', 'rekor', 'timestamp'],
+  // L1 I/O clients
+  http: ['errors', 'internal'],
+  oidc: ['errors', 'internal', 'keys', 'http'],
+  fulcio: ['errors', 'internal', 'keys', 'trust', 'x509', 'contracts', 'http', 'oidc'],
+  kms: ['errors', 'internal', 'keys', 'contracts', 'http'],
+  signers: ['errors', 'keys', 'contracts'],
+  // L2 orchestration
+  witness: ['errors', 'internal', 'bundle', 'contracts', 'signature', 'trust', 'rekor', 'timestamp', 'fulcio', 'http'],
+  image: [...CORE, 'oci', 'rekor', 'timestamp', 'verifier', 'witness'],
+  blob: [...CORE, 'verifier', 'witness'],
+  artifacts: [...CORE, 'oci', 'image'],
+  admission: ['errors', 'internal', 'oci'],
+  policy: [...CORE, 'oci', 'image', 'admission'],
+  // L3 adapters
+  node: [...CORE, 'oci', 'rekor', 'timestamp', 'verifier', 'http', 'oidc', 'fulcio', 'kms', 'signers', 'admission'],
+  cli: [], // everything: see allowedFor
+  index: [...CORE, 'oci', 'image', 'signers'],
+}
+const EVERYTHING = Object.keys(ALLOWED).filter((f) => f !== 'cli' && f !== 'index')
+const allowedFor = (folder: string) => (folder === 'cli' ? EVERYTHING : (ALLOWED[folder] ?? []))
+
+/** Files of the mixed folders that are I/O clients, or re-export them (the only ones there that may import `http`). */
+const CLIENT_FILES =
+  /^(oci\/(registry[-\w]*|auth|blob-download|blob-upload|index)|rekor\/(client(-v2)?|index)|timestamp\/(client|index))\.ts$/
+
+/**
+ * Folder cycles allowed because every import on one side is type-only (erased at build time), each with why.
+ * Key: the two folders, sorted, joined by ` ↔ `.
+ */
+const TYPE_ONLY_CYCLES: Readonly<Record<string, string>> = {
+  'bundle ↔ contracts':
+    'the log-writer contract names the bundle content it logs; verification material is built from a signer’s KeyMaterial',
+  'contracts ↔ rekor':
+    'WitnessResult names Rekor’s verified entry; the Rekor clients implement the log-writer contract',
+  'contracts ↔ timestamp':
+    'WitnessResult names a verified timestamp; the TSA client implements the timestamp-authority contract',
 }
 
-const isAdapter = (file: string) => ADAPTER_DIRS.some((d) => file === d || file.startsWith(d + sep))
-const coreFiles = walk(src).filter((f) => !isAdapter(f))
+const ADAPTERS = ['node', 'cli']
+const NODE_BUILTINS = new Set(
+  'fs fs/promises path crypto child_process os http https http2 net tls stream stream/promises stream/web util url buffer process events worker_threads zlib dns readline module vm assert perf_hooks timers timers/promises string_decoder tty'.split(
+    ' ',
+  ),
+)
 
-/** Module specifiers of static imports/exports, dynamic import() and require(). */
-function specifiers(code: string): string[] {
-  const out: string[] = []
-  const patterns = [
-    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ]
-  for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]!)
-  return out
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name)
+    return statSync(p).isDirectory() ? walk(p) : /\.(m|c)?[tj]sx?$/.test(name) ? [p] : []
+  })
+}
+
+/** The layer folder of a file: its top folder under src/, or the root file's name (`errors`, `index`). */
+function folderOf(file: string): string {
+  const parts = relative(src, file).split(sep)
+  return parts.length === 1 ? parts[0]!.replace(/\.[jt]s$/, '') : parts[0]!
 }
 
 function stripComments(code: string): string {
   return code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
 }
 
+interface Import {
+  readonly spec: string
+  readonly typeOnly: boolean
+}
+
+/** Static imports/exports (with whether they are type-only), dynamic import() and require(). */
+function imports(code: string): Import[] {
+  const out: Import[] = []
+  for (const m of code.matchAll(/\b(import|export)(\s+type)?(\s[^'"`;]*?\bfrom\s*|\s*)['"]([^'"]+)['"]/g)) {
+    const clause = m[3] ?? ''
+    // `import { type A, type B } from` is as erasable as `import type { A, B } from`.
+    const named = /^\s*\{([^}]*)\}\s*from\s*$/.exec(clause)
+    const allTypes = named !== null && named[1]!.split(',').every((n) => n.trim() === '' || /^type\s/.test(n.trim()))
+    out.push({ spec: m[4]!, typeOnly: m[2] !== undefined || allTypes })
+  }
+  for (const m of code.matchAll(/\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    out.push({ spec: m[1]!, typeOnly: false })
+  }
+  return out
+}
+
+const files = walk(src)
+const coreFiles = files.filter((f) => !ADAPTERS.includes(folderOf(f)))
+const parsed = files.map((file) => ({
+  file,
+  name: relative(src, file).split(sep).join('/'),
+  folder: folderOf(file),
+  imports: imports(stripComments(readFileSync(file, 'utf8'))),
+}))
+
 describe('layering', () => {
-  test('there are core files to check', () => {
-    expect(coreFiles.length).toBeGreaterThan(0)
+  test('every folder of src/ has a row in the layer table', () => {
+    const folders = [...new Set(parsed.map((p) => p.folder))].sort()
+    expect(folders.filter((f) => !(f in ALLOWED))).toEqual([])
+  })
+
+  test('the root of src/ holds only the package entry points', () => {
+    const rootFiles = files.filter((f) => dirname(f) === src).map((f) => relative(src, f))
+    expect(rootFiles.sort()).toEqual(['errors.ts', 'index.ts'])
+  })
+
+  test.each(parsed.map((p) => [p.name, p] as const))('%s imports only folders its layer allows', (_name, p) => {
+    const bad: string[] = []
+    for (const { spec, typeOnly } of p.imports) {
+      if (!spec.startsWith('.')) continue
+      const target = resolve(dirname(p.file), spec)
+      const to = folderOf(target)
+      if (to === p.folder) continue
+      if (!allowedFor(p.folder).includes(to)) bad.push(`${spec} (${p.folder} → ${to})`)
+      else if (p.folder === 'contracts' && !typeOnly) bad.push(`${spec} (contracts hold types only)`)
+      else if (to === 'http' && ['oci', 'rekor', 'timestamp'].includes(p.folder) && !CLIENT_FILES.test(p.name)) {
+        bad.push(`${spec} (only the client files of ${p.folder} may use http)`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+
+  test('folder-level import cycles are only the listed type-only ones', () => {
+    const edges = new Map<string, { typeOnly: boolean }>()
+    for (const p of parsed) {
+      for (const { spec, typeOnly } of p.imports) {
+        if (!spec.startsWith('.')) continue
+        const to = folderOf(resolve(dirname(p.file), spec))
+        if (to === p.folder) continue
+        const key = `${p.folder}→${to}`
+        const e = edges.get(key)
+        edges.set(key, { typeOnly: (e?.typeOnly ?? true) && typeOnly })
+      }
+    }
+    const cycles: Record<string, boolean> = {}
+    for (const [key, e] of edges) {
+      const [a, b] = key.split('→') as [string, string]
+      const back = edges.get(`${b}→${a}`)
+      if (back === undefined) continue
+      cycles[[a, b].sort().join(' ↔ ')] = e.typeOnly || back.typeOnly
+    }
+    // A cycle is tolerated only when one direction is erased at build time, and only when it is listed.
+    expect(Object.keys(cycles).sort()).toEqual(Object.keys(TYPE_ONLY_CYCLES).sort())
+    expect(Object.values(cycles).every(Boolean)).toBe(true)
   })
 
   test.each(coreFiles.map((f) => [relative(root, f), f]))(
     '%s imports no Node modules, undici, or adapters',
     (_name, file) => {
-      const code = stripComments(readFileSync(file, 'utf8'))
       const bad: string[] = []
-      for (const spec of specifiers(code)) {
-        if (spec.startsWith('node:')) bad.push(spec)
-        else if (NODE_BUILTINS.includes(spec)) bad.push(spec)
+      for (const { spec } of imports(stripComments(readFileSync(file, 'utf8')))) {
+        if (spec.startsWith('node:') || NODE_BUILTINS.has(spec)) bad.push(spec)
         else if (spec === 'undici' || spec.startsWith('undici/')) bad.push(spec)
-        else if (spec.startsWith('.')) {
-          const target = resolve(join(file, '..'), spec)
-          if (isAdapter(target)) bad.push(spec)
-        }
+        else if (spec.startsWith('.') && ADAPTERS.includes(folderOf(resolve(dirname(file), spec)))) bad.push(spec)
       }
       expect(bad).toEqual([])
     },

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
+import { signImage } from '../src/image/sign.js'
+import { verifyImage } from '../src/image/verify.js'
 import { fromBase64 } from '../src/internal/bytes.js'
 import { generateKeyPair, verifySignature } from '../src/keys/index.js'
 import { sha256Digest } from '../src/oci/digest.js'
 import { createLayoutStore } from '../src/oci/layout.js'
 import { createMemoryFileSystem } from '../src/oci/memory-fs.js'
 import type { OCIStore, Reference } from '../src/oci/types.js'
-import { signImage } from '../src/sign.js'
 import { SIGNATURE_ANNOTATION } from '../src/signature/annotations.js'
 import { buildSignatureImage } from '../src/signature/signature-image.js'
 import { createKeySigner } from '../src/signers/key-signer.js'
-import { verifyImage } from '../src/verify.js'
 import { pushTinyImage } from './support/oci-image.js'
 
 const repo = { registry: 'localhost', repository: 'app' }

@@ -4,6 +4,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { resolveDescriptor } from '../image/resolve.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { sha256Digest } from '../oci/digest.js'
@@ -11,7 +12,6 @@ import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../oci/media-types.js'
 import { pushReferrer } from '../oci/referrers.js'
 import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
-import { resolveDescriptor } from '../resolve.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
 import { buildSignatureImage } from '../signature/signature-image.js'
 import { attachmentLayer, pushBlobWithProgress, writeSingleLayerImage } from './attachment-image.js'

@@ -7,6 +7,7 @@ import { parseStatement } from '../attestation/statement.js'
 import { BUNDLE_V03_MEDIA_TYPE, parseBundle } from '../bundle/bundle.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
 import { CountersignError } from '../errors.js'
+import { resolveDescriptor } from '../image/resolve.js'
 import { fromBase64, fromUtf8, utf8 } from '../internal/bytes.js'
 import { goMarshal } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
@@ -14,7 +15,6 @@ import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../oci/medi
 import { repositoryName } from '../oci/reference.js'
 import { pushReferrer } from '../oci/referrers.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
-import { resolveDescriptor } from '../resolve.js'
 import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
@@ -29,9 +29,14 @@ import {
   EMPTY_JSON_BLOB,
 } from '../signature/bundle-referrer.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
+import {
+  parseJSONObjectStream,
+  rekorBundleValue,
+  rfc3161TimestampValue,
+  ssslEnvelopeJSON,
+} from '../signature/go-payloads.js'
 import { createSimpleSigningPayload } from '../signature/simple-signing.js'
 import { type AttachmentLayer, appendAttachmentLayers, attachmentLayer } from './attachment-image.js'
-import { parseJSONObjectStream, rekorBundleValue, rfc3161TimestampValue, ssslEnvelopeJSON } from './go-payloads.js'
 import { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE } from './size-limit.js'
 
 /** Media type of a legacy attestation layer (a DSSE envelope). Exported from `countersign/artifacts`. */

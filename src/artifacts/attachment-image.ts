@@ -3,7 +3,7 @@
  * payloads, config and manifest exactly as cosign's go-containerregistry code builds them. Never exported.
  * @module
  */
-import { writeAttachmentImage } from '../legacy-attachment-write.js'
+import { writeAttachmentImage } from '../image/legacy/attachment-write.js'
 import { sha256Digest } from '../oci/digest.js'
 import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, PushedManifest, Reference, StoreCallOptions } from '../oci/types.js'

@@ -8,6 +8,7 @@ import { resolvePredicateType } from '../attestation/predicates.js'
 import { parseStatement } from '../attestation/statement.js'
 import { type Bundle, parseBundle } from '../bundle/bundle.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { resolveDigest } from '../image/resolve.js'
 import { fromBase64, fromUtf8, toBase64 } from '../internal/bytes.js'
 import { mapLimit } from '../internal/concurrency.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
@@ -16,7 +17,6 @@ import { decodePEMBlocks } from '../internal/pem.js'
 import { listReferrers } from '../oci/referrers.js'
 import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
-import { resolveDigest } from '../resolve.js'
 import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
@@ -26,9 +26,9 @@ import {
 } from '../signature/annotations.js'
 import { bundleLayer } from '../signature/bundle-referrer.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
+import { compactGoJSON, rekorBundleValue, rfc3161TimestampFromAnnotation } from '../signature/go-payloads.js'
 import { signatureLayers } from '../signature/signature-image.js'
 import { cosignArtifactType } from './attach-sbom.js'
-import { compactGoJSON, rekorBundleValue, rfc3161TimestampFromAnnotation } from './go-payloads.js'
 import { digestForPlatform } from './platform.js'
 import { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE } from './size-limit.js'
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { CountersignError, isCountersignError } from '../errors.js'
+import { resolveDescriptor } from '../image/resolve.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { parseDigest } from '../oci/digest.js'
@@ -22,7 +23,6 @@ import { isImageIndex, parseManifest } from '../oci/manifest.js'
 import { isIndexMediaType, OCI_IMAGE_INDEX_MEDIA_TYPE } from '../oci/media-types.js'
 import { listReferrers, pushReferrer } from '../oci/referrers.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
-import { resolveDescriptor } from '../resolve.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
 import { type CopySink, copyTree } from './copy-tree.js'
 

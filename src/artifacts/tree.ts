@@ -4,10 +4,10 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
+import { resolveDigest } from '../image/resolve.js'
 import { referenceToString } from '../oci/reference.js'
 import { listReferrers } from '../oci/referrers.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
-import { resolveDigest } from '../resolve.js'
 import { BUNDLE_PREDICATE_TYPE_ANNOTATION } from '../signature/bundle-referrer.js'
 import { type AttachmentKind, attachmentReference } from '../signature/cosign-tags.js'
 

@@ -1,9 +1,9 @@
 /** Sigstore `HashAlgorithm` names for blob message digests, and hashing blobs with Web Crypto. @module */
 
+import type { SigningAlgorithm } from '../contracts/signer.js'
 import { toArrayBufferView } from '../internal/bytes.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
 import { getSubtle } from '../keys/webcrypto.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
 
 /**
  * The `messageDigest.algorithm` names countersign writes and checks (protobuf-specs `HashAlgorithm`).

@@ -5,11 +5,11 @@
  */
 import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/bundle.js'
 import { bundleVerificationMaterial } from '../bundle/verification-material.js'
+import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
 import { defaultSigningAlgorithm } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
-import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../sign-witness.js'
-import type { Signer, SigningAlgorithm } from '../signers/signer.js'
-import type { WitnessResult } from '../witness/witness.js'
+import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'
 import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHash } from './message-digest.js'
 
 /**

@@ -12,12 +12,12 @@ import { decodePEM } from '../internal/pem.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
 import { assertPublicKey, verifySignature } from '../keys/verify.js'
-import type { BundleVerificationResult } from '../verifier/verify-bundle.js'
 import {
   type SigstoreVerificationOptions,
   verifySigstoreBundle as sigstoreCheck,
   verificationMode,
-} from '../verify-keyless.js'
+} from '../verifier/sigstore-check.js'
+import type { BundleVerificationResult } from '../verifier/verify-bundle.js'
 import type { CertificateIdentity } from '../x509/identity.js'
 import { type LegacyBlobBundle, parseLegacyBlobBundle } from './legacy-blob-bundle.js'
 import { defaultHashForKey, hashBytes, hashForDigestName } from './message-digest.js'

@@ -4,10 +4,11 @@
  * an empty chain is refused. Internal (not re-exported).
  * @module
  */
+
+import type { KeyMaterial } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
 import { keyHint } from '../keys/key-info.js'
 import { parsePublicKey } from '../keys/parse-public.js'
-import type { KeyMaterial } from '../signers/signer.js'
 import type { BundleVerificationMaterial } from './bundle.js'
 
 /**

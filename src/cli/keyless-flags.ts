@@ -6,7 +6,7 @@
 import { CountersignError } from '../errors.js'
 import type { HashAlgorithm } from '../keys/types.js'
 import { nodeSignatureBackend } from '../node/signature-backend.js'
-import type { SigstoreVerificationOptions } from '../verify-keyless.js'
+import type { SigstoreVerificationOptions } from '../verifier/sigstore-check.js'
 import type { IdentityPolicy } from '../x509/identity.js'
 import { type FlagSpec, type ParsedFlags, stringFlag } from './args.js'
 import { type CliIO, loadTrustedRoot } from './context.js'

@@ -3,6 +3,8 @@
  * and `generate-key-pair --kms URI`. Providers are built from the environment, each only when its scheme is used.
  * @module
  */
+
+import type { SigningAlgorithm } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
 import type { PublicKey } from '../keys/types.js'
 import { createKMSSigner } from '../kms/dispatch.js'
@@ -13,7 +15,6 @@ import { awsKMSProviderFromEnvironment } from '../node/aws-credentials.js'
 import { azureKMSProviderFromEnvironment } from '../node/azure-credentials.js'
 import { gcpKMSProviderFromEnvironment } from '../node/gcp-credentials.js'
 import { hashiVaultKMSProviderFromEnvironment } from '../node/vault-credentials.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
 import type { CliIO } from './context.js'
 
 type ProviderFactory = (io: CliIO) => KMSProvider

@@ -1,5 +1,5 @@
 /** Create DSSE envelopes with any Signer. @module */
-import type { Signer } from '../signers/signer.js'
+import type { Signer } from '../contracts/signer.js'
 import type { DSSEEnvelope } from './envelope.js'
 import { dssePAE } from './pae.js'
 

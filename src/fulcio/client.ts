@@ -6,9 +6,9 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { fromBase64, toBase64 } from '../internal/bytes.js'
 import { decodePEMBlocks, encodePEM } from '../internal/pem.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../internal/service-http.js'
 import { redactError } from '../oidc/redact.js'
 import { parseCertificate } from '../x509/certificate.js'
 

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import type { KeyMaterial, Signer } from '../contracts/signer.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { toArrayBufferView, utf8 } from '../internal/bytes.js'
 import { ecdsaP1363ToDER } from '../keys/ecdsa-der.js'
@@ -11,7 +13,6 @@ import { getSubtle } from '../keys/webcrypto.js'
 import type { IdentityTokenProvider } from '../oidc/providers.js'
 import { redactError } from '../oidc/redact.js'
 import { parseIdentityToken } from '../oidc/token.js'
-import type { KeyMaterial, Signer } from '../signers/signer.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { Certificate } from '../x509/certificate.js'
 import { type KeylessIdentity, verifyFulcioCertificate } from './certificate-check.js'

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export type { SigningAlgorithm } from '../signers/signer.js'
+export type { SigningAlgorithm } from '../contracts/signer.js'
 export {
   COSIGN_PEM_LABEL,
   decryptCosignPrivateKey,

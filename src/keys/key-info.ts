@@ -1,9 +1,9 @@
 /** Small facts about a key: its Sigstore hint and cosign's default signature scheme. @module */
 
+import type { SigningAlgorithm } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
 import { toBase64 } from '../internal/bytes.js'
 import { sha256 } from '../internal/sha2.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
 import type { PublicKey } from './types.js'
 
 /**

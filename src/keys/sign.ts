@@ -1,7 +1,8 @@
 /** Sign data with a private key, producing what cosign would (DER for ECDSA). @module */
+
+import type { SigningAlgorithm } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
 import { toArrayBufferView } from '../internal/bytes.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
 import { curveForAlgorithm } from './algorithms.js'
 import { ecdsaP1363ToDER } from './ecdsa-der.js'
 import { defaultSigningAlgorithm, signingAlgorithmsFor } from './key-info.js'

@@ -1,5 +1,5 @@
 /** Key types shared by the `countersign/keys` functions. @module */
-import type { SigningAlgorithm } from '../signers/signer.js'
+import type { SigningAlgorithm } from '../contracts/signer.js'
 
 /**
  * Key families countersign accepts, matching cosign's `goodkey` policy: ECDSA on P-256/P-384/P-521, Ed25519, and

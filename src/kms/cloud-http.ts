@@ -7,15 +7,15 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
-import { fromUtf8 } from '../internal/bytes.js'
-import { isJSONObject } from '../internal/json.js'
 import {
   createServiceHTTP,
   type ServiceClientOptions,
   type ServiceRequest,
   type ServiceResponse,
-} from '../internal/service-http.js'
-import { safeURL } from '../oci/transport.js'
+} from '../http/service.js'
+import { safeURL } from '../http/transport.js'
+import { fromUtf8 } from '../internal/bytes.js'
+import { isJSONObject } from '../internal/json.js'
 import { type BearerToken, bearerFromTokenResponse, type CachedBearerToken } from './bearer-token.js'
 
 /** One request; `token` adds `Authorization: Bearer …`. */

@@ -5,9 +5,10 @@
  *
  * @module
  */
+
+import type { KeyMaterial, SigningAlgorithm } from '../contracts/signer.js'
 import { keyHint } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
-import type { KeyMaterial, SigningAlgorithm } from '../signers/signer.js'
 import type { KMSSigner } from './types.js'
 
 /** A provider's signing call: the message (not a prehash) and the caller's signal. */

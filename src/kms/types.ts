@@ -5,9 +5,10 @@
  *
  * @module
  */
-import type { ServiceClientOptions } from '../internal/service-http.js'
+
+import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
+import type { ServiceClientOptions } from '../http/service.js'
 import type { PublicKey } from '../keys/types.js'
-import type { Signer, SigningAlgorithm } from '../signers/signer.js'
 
 /**
  * Environment variables as the provider reads them (`process.env` in Node; a plain object elsewhere).

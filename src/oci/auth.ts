@@ -5,8 +5,9 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { discardBody, readLimited } from '../http/body.js'
 import { fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
-import { discardBody, readLimited, registryError } from './registry-errors.js'
+import { registryError } from './registry-errors.js'
 
 /**
  * Credentials for one registry: a username and password, an identity (refresh) token exchanged through the

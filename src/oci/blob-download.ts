@@ -7,9 +7,9 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../errors.js'
+import { discardBody } from '../http/body.js'
 import { equalBytes, toHex, utf8 } from '../internal/bytes.js'
 import { type DigestAlgorithm, parseDigest } from './digest.js'
-import { discardBody } from './registry-errors.js'
 
 /**
  * An incremental hash (the shape of `@noble/hashes` and of `node:crypto` `createHash` after adaptation).

@@ -5,8 +5,9 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { discardBody } from '../http/body.js'
 import { repositoryName } from './reference.js'
-import { discardBody, registryError } from './registry-errors.js'
+import { registryError } from './registry-errors.js'
 import type { Repository } from './types.js'
 
 /** One request of an upload session, sent with the push (and mount) authorisation bound by the caller. */

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export type { RetryOptions } from '../http/transport.js'
 export {
   type AuthChallenge,
   type Authenticator,
@@ -84,5 +86,4 @@ export {
   registryError,
   registryErrorFromParts,
 } from './registry-errors.js'
-export type { RetryOptions } from './transport.js'
 export type * from './types.js'

@@ -4,6 +4,8 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { discardBody, readLimited } from '../http/body.js'
+import { backoffDelay, createTransport, defaultSleep, type RetryOptions } from '../http/transport.js'
 import { type Authenticator, type AuthScope, type CredentialProvider, createAuthenticator } from './auth.js'
 import {
   checkDeclaredSize,
@@ -22,14 +24,7 @@ import {
   OCI_IMAGE_INDEX_MEDIA_TYPE,
 } from './media-types.js'
 import { repositoryName } from './reference.js'
-import {
-  discardBody,
-  parseRegistryErrors,
-  readLimited,
-  registryError,
-  registryErrorFromParts,
-} from './registry-errors.js'
-import { backoffDelay, createTransport, defaultSleep, type RetryOptions } from './transport.js'
+import { parseRegistryErrors, registryError, registryErrorFromParts } from './registry-errors.js'
 import { contentType, headerDigest, nextLink, parseLength } from './transport-headers.js'
 import type {
   Descriptor,

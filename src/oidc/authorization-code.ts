@@ -10,8 +10,8 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { toArrayBufferView, toBase64, utf8 } from '../internal/bytes.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../internal/service-http.js'
 import { getSubtle } from '../keys/webcrypto.js'
 import { redactError } from './redact.js'
 import { parseIdentityToken } from './token.js'

@@ -6,7 +6,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../internal/service-http.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { redactError } from './redact.js'
 
 /**

@@ -6,6 +6,8 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
+import { type SignatureCheck, verifyImage } from '../image/verify.js'
+import { type AttestationCheck, verifyImageAttestations } from '../image/verify-attestation.js'
 import { toHex } from '../internal/bytes.js'
 import { mapLimit } from '../internal/concurrency.js'
 import { decodePEMBlocks } from '../internal/pem.js'
@@ -15,8 +17,6 @@ import { parseRepository } from '../oci/reference.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
-import { type SignatureCheck, verifyImage } from '../verify.js'
-import { type AttestationCheck, verifyImageAttestations } from '../verify-attestation.js'
 import type { Certificate } from '../x509/certificate.js'
 import { checkIdentity } from '../x509/identity.js'
 import type { AttestationFact, AuthorityFacts, PolicyFacts, SignatureFact } from './evaluate.js'

@@ -4,10 +4,10 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
+import { resolveDigest } from '../image/resolve.js'
 import { sha256Digest } from '../oci/digest.js'
 import { parseReference, referenceToString, repositoryName } from '../oci/reference.js'
 import type { Reference } from '../oci/types.js'
-import { resolveDigest } from '../resolve.js'
 import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './authority-facts.js'
 import type { PolicyCache } from './cache.js'
 import { evaluatePolicy, matchingPolicies } from './evaluate.js'

@@ -6,10 +6,10 @@
  * @module
  */
 import type { BundleContent } from '../bundle/bundle.js'
+import type { LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { toBase64 } from '../internal/bytes.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../internal/service-http.js'
-import type { LogSigner, TransparencyLogWriter } from '../witness/types.js'
 import { verifyEntryBody } from './body.js'
 import { parseTransparencyLogEntry, type TransparencyLogEntry } from './entry.js'
 import { hashedRekordRequestV002 } from './proposed-entry-v2.js'

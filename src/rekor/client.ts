@@ -6,11 +6,11 @@
  * @module
  */
 import type { BundleContent } from '../bundle/bundle.js'
+import type { LogEntryKind, LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
 import { CountersignError } from '../errors.js'
+import { createServiceHTTP, type ServiceClientOptions, type ServiceResponse } from '../http/service.js'
 import { fromHex, toBase64 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
-import { createServiceHTTP, type ServiceClientOptions, type ServiceResponse } from '../internal/service-http.js'
-import type { LogEntryKind, LogSigner, TransparencyLogWriter } from '../witness/types.js'
 import { verifyEntryBody } from './body.js'
 import { parseTransparencyLogEntry } from './entry.js'
 import { parseRekorLogEntry, type RekorLogEntry, splitRekorUUID, toBundleLogEntry } from './log-entry.js'

@@ -8,13 +8,13 @@
  */
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import type { BundleContent } from '../bundle/bundle.js'
+import type { SigningAlgorithm } from '../contracts/signer.js'
+import type { LogSigner } from '../contracts/transparency-log.js'
 import { dssePAE } from '../dsse/pae.js'
 import { CountersignError } from '../errors.js'
 import { toBase64 } from '../internal/bytes.js'
 import { parseSPKI } from '../keys/parse-public.js'
 import type { PublicKey } from '../keys/types.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
-import type { LogSigner } from '../witness/types.js'
 import { parseCertificate } from '../x509/certificate.js'
 import type { RekorDigestAlgorithm } from './body.js'
 

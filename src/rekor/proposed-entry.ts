@@ -7,11 +7,11 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import canonicalize from 'canonicalize'
 import type { BundleContent } from '../bundle/bundle.js'
+import type { LogEntryKind, LogSigner } from '../contracts/transparency-log.js'
 import { type DSSEEnvelope, serializeDSSEEnvelope } from '../dsse/envelope.js'
 import { CountersignError } from '../errors.js'
 import { toBase64, toHex, utf8 } from '../internal/bytes.js'
 import { encodePEM } from '../internal/pem.js'
-import type { LogEntryKind, LogSigner } from '../witness/types.js'
 
 /** Rekor's `{algorithm, value}` with a lower-case hex value. */
 interface HexDigest {

@@ -5,5 +5,6 @@
  *
  * @module
  */
+
+export type { KeyMaterial, Signer, SigningAlgorithm } from '../contracts/signer.js'
 export { createKeySigner, type KeySignerOptions } from './key-signer.js'
-export type { KeyMaterial, Signer, SigningAlgorithm } from './signer.js'

@@ -1,8 +1,9 @@
 /** A {@link Signer} backed by a local private key (cosign `--key`). @module */
+
+import type { KeyMaterial, Signer, SigningAlgorithm } from '../contracts/signer.js'
 import { keyHint } from '../keys/key-info.js'
 import { assertPrivateKey, createSignFunction, resolveSigningAlgorithm } from '../keys/sign.js'
 import type { PrivateKey } from '../keys/types.js'
-import type { KeyMaterial, Signer, SigningAlgorithm } from './signer.js'
 
 /**
  * Options for {@link createKeySigner}.

@@ -9,7 +9,10 @@
  *
  * @module
  */
+
+import type { TimestampAuthorityClient } from '../contracts/timestamp-authority.js'
 import { CountersignError } from '../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { equalBytes, fromUtf8 } from '../internal/bytes.js'
 import {
   type DERNode,
@@ -20,9 +23,7 @@ import {
   readSmallInteger,
   TAG,
 } from '../internal/der.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../internal/service-http.js'
 import type { HashAlgorithm } from '../keys/types.js'
-import type { TimestampAuthorityClient } from '../witness/types.js'
 import { digest } from './algorithms.js'
 import { parseTimestamp, type TimestampToken } from './parse.js'
 import { DIGEST_OIDS, encodeTimestampRequest, encodeTimestampRequestJSON, type TimestampRequest } from './request.js'

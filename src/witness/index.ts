@@ -6,12 +6,15 @@
  *
  * @module
  */
-export { legacyWitnessAnnotations } from './legacy-annotations.js'
+
+export type { TimestampAuthorityClient } from '../contracts/timestamp-authority.js'
+export type { LogEntryKind, LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
+export type { WitnessResult } from '../contracts/witness-result.js'
+export { legacyWitnessAnnotations } from '../signature/witness-annotations.js'
 export {
   createSigstoreServices,
   type ExplicitServiceURLs,
   type SigstoreServices,
   type SigstoreServicesOptions,
 } from './services.js'
-export type { LogEntryKind, LogSigner, TimestampAuthorityClient, TransparencyLogWriter } from './types.js'
-export { type WitnessOptions, type WitnessResult, witnessSignature } from './witness.js'
+export { type WitnessOptions, witnessSignature } from './witness.js'

@@ -4,8 +4,11 @@
  *
  * @module
  */
+
+import type { TimestampAuthorityClient } from '../contracts/timestamp-authority.js'
+import type { TransparencyLogWriter } from '../contracts/transparency-log.js'
 import { createFulcioClient, type FulcioClient } from '../fulcio/client.js'
-import type { ServiceClientOptions } from '../internal/service-http.js'
+import type { ServiceClientOptions } from '../http/service.js'
 import { createRekorClient } from '../rekor/client.js'
 import { createRekorV2Client } from '../rekor/client-v2.js'
 import { createTimestampClient } from '../timestamp/client.js'
@@ -18,7 +21,6 @@ import {
   selectSigningServices,
 } from '../trust/signing-config.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
-import type { TimestampAuthorityClient, TransparencyLogWriter } from './types.js'
 import type { WitnessOptions } from './witness.js'
 
 /**

@@ -6,13 +6,15 @@
  * @module
  */
 import type { BundleContent } from '../bundle/bundle.js'
+import type { TimestampAuthorityClient } from '../contracts/timestamp-authority.js'
+import type { LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { toBase64 } from '../internal/bytes.js'
 import type { RekorDigest } from '../rekor/body.js'
-import { type VerifiedTransparencyLogEntry, verifyTransparencyLogEntry } from '../rekor/verify-entry.js'
-import { type VerifiedTimestamp, verifyTimestamp } from '../timestamp/verify.js'
+import { verifyTransparencyLogEntry } from '../rekor/verify-entry.js'
+import { verifyTimestamp } from '../timestamp/verify.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
-import type { LogSigner, TimestampAuthorityClient, TransparencyLogWriter } from './types.js'
 
 /**
  * Options of {@link witnessSignature}.
@@ -31,22 +33,6 @@ export interface WitnessOptions {
   /** The current time for the integrated-time check (default now). */
   readonly now?: Date
   readonly signal?: AbortSignal
-}
-
-/**
- * What the services vouched for, verified.
- *
- * Exported from `countersign/witness`.
- */
-export interface WitnessResult {
-  /** protobuf-JSON `TransparencyLogEntry` items for `verificationMaterial.tlogEntries`. */
-  readonly tlogEntries: readonly Record<string, unknown>[]
-  /** DER timestamps, in the order of `timestampAuthorities`. */
-  readonly rfc3161Timestamps: readonly Uint8Array[]
-  /** `verificationMaterial.timestampVerificationData` JSON, or undefined without timestamps. */
-  readonly timestampVerificationData?: Record<string, unknown>
-  readonly verifiedEntries: readonly VerifiedTransparencyLogEntry[]
-  readonly verifiedTimestamps: readonly VerifiedTimestamp[]
 }
 
 const DIGEST_NAMES: Readonly<Record<string, RekorDigest['algorithm']>> = {

@@ -4,10 +4,10 @@
  */
 import type { ImageCheck } from '../../src/admission/types.js'
 import { isCountersignError } from '../../src/errors.js'
+import { verifyImage } from '../../src/image/verify.js'
 import type { PublicKey } from '../../src/keys/index.js'
 import { parseReference } from '../../src/oci/reference.js'
 import type { OCIStore } from '../../src/oci/types.js'
-import { verifyImage } from '../../src/verify.js'
 
 /** Verdicts (not errors): the image is there and unsigned, wrongly signed, or missing. */
 const POLICY_FAILURES = [

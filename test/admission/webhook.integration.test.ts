@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signImage } from '../../src/image/sign.js'
 import {
   generateKeyPair,
   type PrivateKey,
@@ -13,7 +14,6 @@ import {
 import { type AdmissionServer, type PolicyFile, startAdmissionServer } from '../../src/node/admission-server.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
-import { signImage } from '../../src/sign.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { pushTinyImage } from '../support/oci-image.js'
 import { freePort, startRegistry, type TestRegistry } from '../support/registry.js'

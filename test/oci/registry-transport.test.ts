@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { parseRetryAfter } from '../../src/http/transport.js'
 import { chainCredentials } from '../../src/oci/auth.js'
 import { computeDigest } from '../../src/oci/digest.js'
 import {
@@ -8,7 +9,6 @@ import {
 } from '../../src/oci/media-types.js'
 import { parseReference, withDigest } from '../../src/oci/reference.js'
 import { createRegistryClient, type RegistryRequestInfo } from '../../src/oci/registry.js'
-import { parseRetryAfter } from '../../src/oci/transport.js'
 
 const enc = new TextEncoder()
 const ref = parseReference('reg.example/org/app:v1')

@@ -2,13 +2,13 @@
 // openssl TSA): key authorities, keyless identities (exact and regexp, through a named trusted root), a keyless
 // attestation condition, a TSA-only keyless authority, and warn mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attestImage } from '../../src/attest.js'
+import { attestImage } from '../../src/image/attest.js'
+import { signImage } from '../../src/image/sign.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import type { OCIStore, Reference } from '../../src/oci/types.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import { verifyImageAgainstPolicies } from '../../src/policy/verify-policies.js'
-import { signImage } from '../../src/sign.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { createTimestampClient } from '../../src/timestamp/client.js'
 import type { TrustedRoot } from '../../src/trust/trusted-root.js'

@@ -1,7 +1,8 @@
 // verifyImageAgainstPolicies on real signatures and attestations (key-based, both storage forms) in an in-memory
 // OCI layout: allow/deny, conditions, shared registry reads, the decision cache with an injected clock.
 import { describe, expect, it } from 'vitest'
-import { attestImage } from '../../src/attest.js'
+import { attestImage } from '../../src/image/attest.js'
+import { signImage } from '../../src/image/sign.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import type { PrivateKey } from '../../src/keys/types.js'
 import { createLayoutStore } from '../../src/oci/layout.js'
@@ -11,7 +12,6 @@ import { createPolicyCache } from '../../src/policy/cache.js'
 import { createPolicyImageCheck } from '../../src/policy/image-check.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import { verifyImageAgainstPolicies } from '../../src/policy/verify-policies.js'
-import { signImage } from '../../src/sign.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { pushTinyImage } from '../support/oci-image.js'
 

@@ -1,9 +1,9 @@
 /** `attest`: attest images by key or keyless, as `cosign attest`. @module */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { attestImage } from '../../attest.js'
 import { resolvePredicateType } from '../../attestation/predicates.js'
 import { CountersignError } from '../../errors.js'
+import { attestImage } from '../../image/attest.js'
 import { referenceToString } from '../../oci/reference.js'
 import type { FlagSpec } from '../args.js'
 import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'

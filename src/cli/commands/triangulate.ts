@@ -1,7 +1,7 @@
 /** `triangulate`: print where cosign keeps an image's signatures, attestations or SBOM. @module */
 import { CountersignError } from '../../errors.js'
+import { resolveDigest } from '../../image/resolve.js'
 import { referenceToString, repositoryName } from '../../oci/reference.js'
-import { resolveDigest } from '../../resolve.js'
 import { attachmentReference } from '../../signature/cosign-tags.js'
 import type { FlagSpec } from '../args.js'
 import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'

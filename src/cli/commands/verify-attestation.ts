@@ -1,7 +1,7 @@
 /** `verify-attestation`: verify image attestations by key or certificate identity, with cosign's output. @module */
 import { CountersignError, isCountersignError } from '../../errors.js'
+import { verifyImageAttestations } from '../../image/verify-attestation.js'
 import type { HashAlgorithm } from '../../keys/index.js'
-import { verifyImageAttestations } from '../../verify-attestation.js'
 import type { FlagSpec } from '../args.js'
 import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
 import {

@@ -1,12 +1,11 @@
 /** `verify`: verify image signatures by key or certificate identity, with cosign's output shape. @module */
 import { CountersignError } from '../../errors.js'
-
+import { type SignatureCheck, verifyImage } from '../../image/verify.js'
 import { goMarshal, goObject } from '../../internal/go-json.js'
 import type { HashAlgorithm } from '../../keys/index.js'
 import { referenceToString } from '../../oci/reference.js'
 import type { Reference } from '../../oci/types.js'
 import { parseAnnotationFlags } from '../../signature/annotations.js'
-import { type SignatureCheck, verifyImage } from '../../verify.js'
 import type { FlagSpec } from '../args.js'
 import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
 import {

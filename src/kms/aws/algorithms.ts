@@ -3,9 +3,10 @@
  *
  * @module
  */
+
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 
 /**
  * Key specs sigstore accepts for AWS KMS keys (`awsSupportedAlgorithms`); `ECC_NIST_P256` is the default for

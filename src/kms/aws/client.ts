@@ -8,9 +8,9 @@
  */
 import { AwsV4Signer } from 'aws4fetch'
 import { CountersignError } from '../../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
+import { backoffDelay, defaultSleep } from '../../http/transport.js'
 import { fromUtf8, toArrayBufferView, utf8 } from '../../internal/bytes.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../../internal/service-http.js'
-import { backoffDelay, defaultSleep } from '../../oci/transport.js'
 import type { AWSCredentialProvider } from './credentials.js'
 
 /** The KMS operations countersign uses. */

@@ -5,13 +5,14 @@
  *
  * @module
  */
+
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { parseSPKI } from '../../keys/parse-public.js'
 import type { PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import { sha2Digest } from '../../keys/webcrypto.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 import { createKMSSigner } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from '../types.js'
 import { type AWSKeySpec, keySpecFor, signingSchemeFor } from './algorithms.js'

@@ -6,8 +6,8 @@
  * @module
  */
 import { CountersignError } from '../../errors.js'
+import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
 import { fromUtf8, utf8 } from '../../internal/bytes.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../../internal/service-http.js'
 import { type AWSCredentialProvider, cacheAWSCredentials } from './credentials.js'
 
 /**

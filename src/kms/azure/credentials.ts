@@ -8,8 +8,8 @@
  * @module
  */
 import { CountersignError } from '../../errors.js'
+import type { ServiceClientOptions } from '../../http/service.js'
 import { utf8 } from '../../internal/bytes.js'
-import type { ServiceClientOptions } from '../../internal/service-http.js'
 import type { BearerTokenSource } from '../bearer-token.js'
 import { askMetadataServer, bearerTokenOf, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'

@@ -8,6 +8,7 @@
  * @module
  */
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
@@ -15,7 +16,6 @@ import { CURVES } from '../../keys/algorithms.js'
 import { ecdsaP1363ToDER } from '../../keys/ecdsa-der.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 import { type BearerTokenSource, type CachedBearerToken, cacheBearerToken, staticBearerToken } from '../bearer-token.js'
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
 import { createKMSSigner } from '../kms-signer.js'

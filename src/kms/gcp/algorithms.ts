@@ -1,6 +1,7 @@
 /** Cloud KMS `CryptoKeyVersionAlgorithm` values, sigstore's names for them, and countersign's signing schemes. @module */
+
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import type { HashAlgorithm, KeyAlgorithm } from '../../keys/types.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 
 /** What one Cloud KMS signing algorithm means for us. */
 export interface GCPAlgorithmInfo {

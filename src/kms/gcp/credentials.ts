@@ -6,9 +6,9 @@
  * @module
  */
 import { CountersignError } from '../../errors.js'
+import type { ServiceClientOptions } from '../../http/service.js'
 import { toBase64, utf8 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
-import type { ServiceClientOptions } from '../../internal/service-http.js'
 import { parsePrivateKey } from '../../keys/parse-private.js'
 import { signData } from '../../keys/sign.js'
 import type { PrivateKey } from '../../keys/types.js'

@@ -1,7 +1,7 @@
 /** Requests to the Vault HTTP API, with Vault's `{"errors": [...]}` bodies turned into ERR_KMS. @module */
 import { CountersignError } from '../../errors.js'
+import { createServiceHTTP } from '../../http/service.js'
 import { fromUtf8 } from '../../internal/bytes.js'
-import { createServiceHTTP } from '../../internal/service-http.js'
 import type { KMSCallOptions } from '../types.js'
 import type { VaultConfig } from './config.js'
 

@@ -1,9 +1,10 @@
 /** Transit key metadata (`GET /v1/<transit>/keys/<name>`): key type and the public key of every version. @module */
+
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64 } from '../../internal/bytes.js'
 import { encodeEd25519SPKI, parsePublicKey, parseSPKI } from '../../keys/parse-public.js'
 import type { PublicKey } from '../../keys/types.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 import type { VaultClient } from './client.js'
 import { invalidResponse } from './http.js'
 

@@ -1,7 +1,8 @@
 /** The HashiCorp Vault / OpenBao transit provider. @module */
+
+import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import type { PublicKey } from '../../keys/types.js'
-import type { SigningAlgorithm } from '../../signers/signer.js'
 import type { KMSCallOptions, KMSProvider, KMSSigner } from '../types.js'
 import { createVaultClient, type VaultClient } from './client.js'
 import { checkVersion, type HashiVaultKMSOptions } from './config.js'

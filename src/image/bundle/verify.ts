@@ -4,23 +4,23 @@
  * (cosign.md §2.6 "Reader", §5.1 "Bundle-format checks").
  * @module
  */
-import { parseStatement, type Statement, statementHasSubjectDigest } from './attestation/statement.js'
-import { type Bundle, parseBundle } from './bundle/bundle.js'
-import { IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
-import { verifyDSSE } from './dsse/verify.js'
-import { CountersignError, isCountersignError } from './errors.js'
-import { mapLimit } from './internal/concurrency.js'
-import { listReferrers } from './oci/referrers.js'
-import type { Descriptor, Repository, StoreCallOptions } from './oci/types.js'
-import { hasAnnotations } from './signature/annotations.js'
-import { bundleLayer } from './signature/bundle-referrer.js'
+import { parseStatement, type Statement, statementHasSubjectDigest } from '../../attestation/statement.js'
+import { type Bundle, parseBundle } from '../../bundle/bundle.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse/envelope.js'
+import { verifyDSSE } from '../../dsse/verify.js'
+import { CountersignError, isCountersignError } from '../../errors.js'
+import { mapLimit } from '../../internal/concurrency.js'
+import { listReferrers } from '../../oci/referrers.js'
+import type { Descriptor, Repository, StoreCallOptions } from '../../oci/types.js'
+import { hasAnnotations } from '../../signature/annotations.js'
+import { bundleLayer } from '../../signature/bundle-referrer.js'
+import { verificationMode, verifySigstoreBundle } from '../../verifier/sigstore-check.js'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   type SignatureCheck,
   type SkippedReferrer,
   type VerifyImageOptions,
-} from './verify.js'
-import { verificationMode, verifySigstoreBundle } from './verify-keyless.js'
+} from '../verify.js'
 
 /** Find the bundles attached to `digest` and check each; referrers that are not valid bundles are skipped. */
 export async function checkBundles(

@@ -4,21 +4,21 @@
  * (keyless, or a key with the transparency log).
  * @module
  */
-import type { Bundle } from './bundle/bundle.js'
-import { CountersignError } from './errors.js'
-import { isJSONObject } from './internal/json.js'
-import { keyHint } from './keys/key-info.js'
-import type { PublicKey } from './keys/types.js'
-import type { SignatureBackend } from './keys/verify.js'
-import type { TrustedRoot } from './trust/trusted-root.js'
-import type { ArtifactInput } from './verifier/signature.js'
-import { checkArtifactSignature } from './verifier/signature.js'
-import { type BundleVerificationResult, type BundleVerifierOptions, verifyBundle } from './verifier/verify-bundle.js'
-import { type Certificate, parseCertificate } from './x509/certificate.js'
-import { verifyCertificateChain } from './x509/chain.js'
-import { type CertificateIdentity, checkIdentity, type IdentityPolicy } from './x509/identity.js'
-import { verifyEmbeddedSCTs } from './x509/sct.js'
-import { certificatePublicKey } from './x509/signature.js'
+import type { Bundle } from '../bundle/bundle.js'
+import { CountersignError } from '../errors.js'
+import { isJSONObject } from '../internal/json.js'
+import { keyHint } from '../keys/key-info.js'
+import type { PublicKey } from '../keys/types.js'
+import type { SignatureBackend } from '../keys/verify.js'
+import type { TrustedRoot } from '../trust/trusted-root.js'
+import { type Certificate, parseCertificate } from '../x509/certificate.js'
+import { verifyCertificateChain } from '../x509/chain.js'
+import { type CertificateIdentity, checkIdentity, type IdentityPolicy } from '../x509/identity.js'
+import { verifyEmbeddedSCTs } from '../x509/sct.js'
+import { certificatePublicKey } from '../x509/signature.js'
+import type { ArtifactInput } from './signature.js'
+import { checkArtifactSignature } from './signature.js'
+import { type BundleVerificationResult, type BundleVerifierOptions, verifyBundle } from './verify-bundle.js'
 
 /**
  * Keyless (certificate identity) and transparency-log options shared by image signature and attestation

@@ -5,31 +5,31 @@
  * @module
  */
 
-import { PREDICATE_TYPE_ALIASES } from './attestation/predicates.js'
-import { parseStatement, type Statement, statementHasSubjectDigest } from './attestation/statement.js'
-import { type AuditListener, auditVerification } from './audit.js'
-import type { Bundle } from './bundle/bundle.js'
+import { PREDICATE_TYPE_ALIASES } from '../attestation/predicates.js'
+import { parseStatement, type Statement, statementHasSubjectDigest } from '../attestation/statement.js'
+import type { Bundle } from '../bundle/bundle.js'
 import {
   type DSSEEnvelope,
   IN_TOTO_PAYLOAD_TYPE,
   parseDSSEEnvelope,
   serializeDSSEEnvelopeBytes,
-} from './dsse/envelope.js'
-import { verifyDSSE } from './dsse/verify.js'
-import { CountersignError, isCountersignError } from './errors.js'
-import { mapLimit } from './internal/concurrency.js'
-import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/types.js'
-import { repositoryName } from './oci/reference.js'
-import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
+} from '../dsse/envelope.js'
+import { verifyDSSE } from '../dsse/verify.js'
+import { CountersignError, isCountersignError } from '../errors.js'
+import { mapLimit } from '../internal/concurrency.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
+import { repositoryName } from '../oci/reference.js'
+import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
+import { attachmentReference } from '../signature/cosign-tags.js'
+import { signatureLayers } from '../signature/signature-image.js'
+import { type SigstoreVerificationOptions, verificationMode } from '../verifier/sigstore-check.js'
+import type { Certificate } from '../x509/certificate.js'
+import type { CertificateIdentity } from '../x509/identity.js'
+import { type AuditListener, auditVerification } from './audit.js'
+import { checkBundles } from './bundle/verify.js'
+import { checkLegacySigstore } from './legacy/sigstore-annotations.js'
 import { resolveDigest } from './resolve.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import { signatureLayers } from './signature/signature-image.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
-import { checkBundles } from './verify-bundle.js'
-import { type SigstoreVerificationOptions, verificationMode } from './verify-keyless.js'
-import { checkLegacySigstore } from './verify-keyless-legacy.js'
-import type { Certificate } from './x509/certificate.js'
-import type { CertificateIdentity } from './x509/identity.js'
 
 /**
  * Options for {@link verifyImageAttestations}.

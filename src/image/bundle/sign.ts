@@ -4,14 +4,14 @@
  * @module
  */
 
-import { COSIGN_SIGN_PREDICATE_TYPE, createStatement } from './attestation/statement.js'
-import { IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
-import { signDSSE } from './dsse/sign.js'
-import type { Descriptor, Reference, Repository, StoreCallOptions } from './oci/types.js'
-import type { SignImageOptions, SignImageResult } from './sign.js'
-import { witnessForSigning } from './sign-witness.js'
-import type { Signer } from './signers/signer.js'
-import { storeDSSEBundle } from './store-dsse-bundle.js'
+import { COSIGN_SIGN_PREDICATE_TYPE, createStatement } from '../../attestation/statement.js'
+import type { Signer } from '../../contracts/signer.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse/envelope.js'
+import { signDSSE } from '../../dsse/sign.js'
+import type { Descriptor, Reference, Repository, StoreCallOptions } from '../../oci/types.js'
+import { witnessForSigning } from '../../witness/signing.js'
+import type { SignImageOptions, SignImageResult } from '../sign.js'
+import { storeDSSEBundle } from './store.js'
 
 /**
  * Sign `subject` (the image manifest's descriptor) in the bundle form. Each signature is its own manifest, so

@@ -3,17 +3,18 @@
  * referrer (cosign v3's default) or the legacy simple-signing layer of the `sha256-<hex>.sig` image.
  * @module
  */
+
+import type { Signer } from '../contracts/signer.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
+import { CountersignError } from '../errors.js'
+import { isImageIndex } from '../oci/manifest.js'
+import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js'
+import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
+import { checkTransparencyOptions, type TransparencyOptions } from '../witness/signing.js'
 import { type AuditListener, auditSigning } from './audit.js'
-import { CountersignError } from './errors.js'
-import { isImageIndex } from './oci/manifest.js'
-import { isIndexMediaType, isManifestMediaType } from './oci/media-types.js'
-import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
+import { signBundle } from './bundle/sign.js'
+import { signLegacy } from './legacy/sign.js'
 import { resolveDescriptor, resolveDigest } from './resolve.js'
-import { signBundle } from './sign-bundle.js'
-import { signLegacy } from './sign-legacy.js'
-import { checkTransparencyOptions, type TransparencyOptions } from './sign-witness.js'
-import type { Signer } from './signers/signer.js'
-import type { WitnessResult } from './witness/witness.js'
 
 /**
  * The two storage forms of image signatures: `bundle` (cosign v3 default: Sigstore bundle v0.3 as an OCI 1.1
@@ -157,5 +158,5 @@ function repoOf(ref: Reference): Repository {
   return { registry: ref.registry, repository: ref.repository }
 }
 
+export type { TransparencyOptions } from '../witness/signing.js'
 export type { AuditEvent, AuditListener } from './audit.js'
-export type { TransparencyOptions } from './sign-witness.js'

@@ -3,21 +3,22 @@
  * `sha256-<hex>.sig`, appended to what is there with cosign's dedupe rules.
  * @module
  */
-import { fromBase64, fromHex, toBase64 } from './internal/bytes.js'
-import { parsePublicKey } from './keys/parse-public.js'
-import type { VerifyOptions } from './keys/types.js'
-import { verifySignature } from './keys/verify.js'
-import { writeAttachmentImage } from './legacy-attachment-write.js'
-import { sha256Digest } from './oci/digest.js'
-import { repositoryName } from './oci/reference.js'
-import type { Descriptor, Reference, StoreCallOptions } from './oci/types.js'
-import type { SignImageOptions, SignImageResult } from './sign.js'
-import { witnessForSigning } from './sign-witness.js'
-import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './signature/annotations.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import { createSimpleSigningPayload } from './signature/simple-signing.js'
-import type { Signer, SigningAlgorithm } from './signers/signer.js'
-import { legacyWitnessAnnotations } from './witness/legacy-annotations.js'
+
+import type { Signer, SigningAlgorithm } from '../../contracts/signer.js'
+import { fromBase64, fromHex, toBase64 } from '../../internal/bytes.js'
+import { parsePublicKey } from '../../keys/parse-public.js'
+import type { VerifyOptions } from '../../keys/types.js'
+import { verifySignature } from '../../keys/verify.js'
+import { sha256Digest } from '../../oci/digest.js'
+import { repositoryName } from '../../oci/reference.js'
+import type { Descriptor, Reference, StoreCallOptions } from '../../oci/types.js'
+import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from '../../signature/annotations.js'
+import { attachmentReference } from '../../signature/cosign-tags.js'
+import { createSimpleSigningPayload } from '../../signature/simple-signing.js'
+import { legacyWitnessAnnotations } from '../../signature/witness-annotations.js'
+import { witnessForSigning } from '../../witness/signing.js'
+import type { SignImageOptions, SignImageResult } from '../sign.js'
+import { writeAttachmentImage } from './attachment-write.js'
 
 /**
  * Sign `digest` (of `ref`) in the legacy format. The `.sig` tag is read-modify-write with no locking in the

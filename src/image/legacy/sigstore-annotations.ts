@@ -5,33 +5,33 @@
  * intermediates at the integrated time, SCTs, identity with the issuer from extension .1.1), then the signature.
  * @module
  */
-import type { DSSEEnvelope } from './dsse/envelope.js'
-import { verifyDSSE } from './dsse/verify.js'
-import { CountersignError } from './errors.js'
-import { fromBase64, fromHex } from './internal/bytes.js'
-import { isJSONObject } from './internal/json.js'
-import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/types.js'
-import { verifySignature } from './keys/verify.js'
-import { verifyEntryBody } from './rekor/body.js'
-import type { TransparencyLogEntry } from './rekor/entry.js'
-import { verifySignedEntryTimestamp } from './rekor/set.js'
+import type { DSSEEnvelope } from '../../dsse/envelope.js'
+import { verifyDSSE } from '../../dsse/verify.js'
+import { CountersignError } from '../../errors.js'
+import { fromBase64, fromHex } from '../../internal/bytes.js'
+import { isJSONObject } from '../../internal/json.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from '../../keys/types.js'
+import { verifySignature } from '../../keys/verify.js'
+import { verifyEntryBody } from '../../rekor/body.js'
+import type { TransparencyLogEntry } from '../../rekor/entry.js'
+import { verifySignedEntryTimestamp } from '../../rekor/set.js'
 import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
   CHAIN_ANNOTATION,
   RFC3161_TIMESTAMP_ANNOTATION,
-} from './signature/annotations.js'
-import { verifyTimestamps } from './timestamp/thresholds.js'
-import { bundleThresholds, checkCertificate, type SigstoreVerificationOptions } from './verify-keyless.js'
-import { type Certificate, parseCertificatePEM } from './x509/certificate.js'
-import { fulcioExtensions } from './x509/fulcio-extensions.js'
+} from '../../signature/annotations.js'
+import { verifyTimestamps } from '../../timestamp/thresholds.js'
+import { bundleThresholds, checkCertificate, type SigstoreVerificationOptions } from '../../verifier/sigstore-check.js'
+import { type Certificate, parseCertificatePEM } from '../../x509/certificate.js'
+import { fulcioExtensions } from '../../x509/fulcio-extensions.js'
 import {
   type CertificateIdentity,
   certificateIdentity,
   compileIdentityRegExp,
   type IdentityPolicy,
-} from './x509/identity.js'
-import { certificatePublicKey } from './x509/signature.js'
+} from '../../x509/identity.js'
+import { certificatePublicKey } from '../../x509/signature.js'
 
 /** What the Sigstore checks of one legacy layer proved. */
 export interface LegacySigstoreCheck {

@@ -3,21 +3,21 @@
  * legacy `.sig` tag, with a result per signature saying which form it came from.
  * @module
  */
-import type { Statement } from './attestation/statement.js'
+import type { Statement } from '../attestation/statement.js'
+import type { Bundle } from '../bundle/bundle.js'
+import { CountersignError, isCountersignError } from '../errors.js'
+import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
+import { repositoryName } from '../oci/reference.js'
+import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
+import { attachmentReference } from '../signature/cosign-tags.js'
+import type { SimpleSigningPayload } from '../signature/simple-signing.js'
+import { type SigstoreVerificationOptions, verificationMode } from '../verifier/sigstore-check.js'
+import type { Certificate } from '../x509/certificate.js'
+import type { CertificateIdentity } from '../x509/identity.js'
 import { type AuditListener, auditVerification } from './audit.js'
-import type { Bundle } from './bundle/bundle.js'
-import { CountersignError, isCountersignError } from './errors.js'
-import type { HashAlgorithm, PublicKey, VerifyOptions } from './keys/types.js'
-import { repositoryName } from './oci/reference.js'
-import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
+import { checkBundles } from './bundle/verify.js'
+import { checkLegacySignatures } from './legacy/verify.js'
 import { resolveDigest } from './resolve.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import type { SimpleSigningPayload } from './signature/simple-signing.js'
-import { checkBundles } from './verify-bundle.js'
-import { type SigstoreVerificationOptions, verificationMode } from './verify-keyless.js'
-import { checkLegacySignatures } from './verify-legacy.js'
-import type { Certificate } from './x509/certificate.js'
-import type { CertificateIdentity } from './x509/identity.js'
 
 /** cosign's default attachment size limit (`COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Exported from `countersign/verify`. */
 export const DEFAULT_MAX_PAYLOAD_BYTES: number = 128 * 1024 * 1024
@@ -185,15 +185,15 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
   return { digest, signatureReference, verified, checks, skipped }
 }
 
-export type { AuditEvent, AuditListener } from './audit.js'
-export type { SignatureBackend } from './keys/verify.js'
-export type { ArtifactInput } from './verifier/signature.js'
-export { type BundleVerifier, createVerifier } from './verifier/verifier.js'
+export type { SignatureBackend } from '../keys/verify.js'
+export type { ArtifactInput } from '../verifier/signature.js'
+export type { SigstoreVerificationOptions } from '../verifier/sigstore-check.js'
+export { type BundleVerifier, createVerifier } from '../verifier/verifier.js'
 export {
   type BundlePolicy,
   type BundleVerificationResult,
   type BundleVerifierOptions,
   type VerifyBundleOptions,
   verifyBundle,
-} from './verifier/verify-bundle.js'
-export type { SigstoreVerificationOptions } from './verify-keyless.js'
+} from '../verifier/verify-bundle.js'
+export type { AuditEvent, AuditListener } from './audit.js'

@@ -4,12 +4,13 @@
  * written, so a failing or lying service leaves the registry untouched.
  * @module
  */
-import type { BundleContent } from './bundle/bundle.js'
-import { leafCertificate } from './bundle/verification-material.js'
-import { CountersignError } from './errors.js'
-import type { KeyMaterial, SigningAlgorithm } from './signers/signer.js'
-import type { LogSigner } from './witness/types.js'
-import { type WitnessOptions, type WitnessResult, witnessSignature } from './witness/witness.js'
+import type { BundleContent } from '../bundle/bundle.js'
+import { leafCertificate } from '../bundle/verification-material.js'
+import type { KeyMaterial, SigningAlgorithm } from '../contracts/signer.js'
+import type { LogSigner } from '../contracts/transparency-log.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
+import { CountersignError } from '../errors.js'
+import { type WitnessOptions, witnessSignature } from './witness.js'
 
 /**
  * Transparency options of the signing functions (`signImage`, `attestImage`, `signBlob`, `attestBlob`).

@@ -1,7 +1,7 @@
 /** Resolve an image reference to its manifest, with cosign's wording for a missing tag. @module */
-import { CountersignError, isCountersignError } from './errors.js'
-import { repositoryName } from './oci/reference.js'
-import type { Descriptor, OCIStore, Reference, StoreCallOptions } from './oci/types.js'
+import { CountersignError, isCountersignError } from '../errors.js'
+import { repositoryName } from '../oci/reference.js'
+import type { Descriptor, OCIStore, Reference, StoreCallOptions } from '../oci/types.js'
 
 /** Called with cosign's warning when an image is signed by tag. */
 export type WarningListener = (message: string) => void

@@ -3,15 +3,19 @@
  * signer's key material, pushed as an OCI 1.1 referrer of the image (cosign.md §2.6).
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from './bundle/bundle.js'
-import { bundleVerificationMaterial } from './bundle/verification-material.js'
-import type { DSSEEnvelope } from './dsse/envelope.js'
-import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from './oci/media-types.js'
-import { pushReferrer } from './oci/referrers.js'
-import type { Descriptor, OCIStore, Repository, StoreCallOptions } from './oci/types.js'
-import { buildBundleReferrerManifest, bundleReferrerAnnotations, EMPTY_JSON_BLOB } from './signature/bundle-referrer.js'
-import type { KeyMaterial } from './signers/signer.js'
-import type { WitnessResult } from './witness/witness.js'
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../../bundle/bundle.js'
+import { bundleVerificationMaterial } from '../../bundle/verification-material.js'
+import type { KeyMaterial } from '../../contracts/signer.js'
+import type { WitnessResult } from '../../contracts/witness-result.js'
+import type { DSSEEnvelope } from '../../dsse/envelope.js'
+import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../oci/media-types.js'
+import { pushReferrer } from '../../oci/referrers.js'
+import type { Descriptor, OCIStore, Repository, StoreCallOptions } from '../../oci/types.js'
+import {
+  buildBundleReferrerManifest,
+  bundleReferrerAnnotations,
+  EMPTY_JSON_BLOB,
+} from '../../signature/bundle-referrer.js'
 
 /** Where the bundle went: its bytes, and the referrer manifest's digest in `target`. */
 export interface StoredDSSEBundle {

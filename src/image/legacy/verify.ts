@@ -3,19 +3,19 @@
  * (SET, certificate, chain, RFC 3161) for keyless and key-with-log verification.
  * @module
  */
-import { CountersignError, isCountersignError } from './errors.js'
-import { fromBase64 } from './internal/bytes.js'
-import { mapLimit } from './internal/concurrency.js'
-import type { VerifyOptions } from './keys/types.js'
-import { verifySignature } from './keys/verify.js'
-import type { Descriptor, Reference, StoreCallOptions } from './oci/types.js'
-import { hasAnnotations, SIGNATURE_ANNOTATION } from './signature/annotations.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import { signatureLayers } from './signature/signature-image.js'
-import { parseSimpleSigningPayload, type SimpleSigningPayload } from './signature/simple-signing.js'
-import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from './verify.js'
-import { verificationMode } from './verify-keyless.js'
-import { checkLegacySigstore } from './verify-keyless-legacy.js'
+import { CountersignError, isCountersignError } from '../../errors.js'
+import { fromBase64 } from '../../internal/bytes.js'
+import { mapLimit } from '../../internal/concurrency.js'
+import type { VerifyOptions } from '../../keys/types.js'
+import { verifySignature } from '../../keys/verify.js'
+import type { Descriptor, Reference, StoreCallOptions } from '../../oci/types.js'
+import { hasAnnotations, SIGNATURE_ANNOTATION } from '../../signature/annotations.js'
+import { attachmentReference } from '../../signature/cosign-tags.js'
+import { signatureLayers } from '../../signature/signature-image.js'
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from '../../signature/simple-signing.js'
+import { verificationMode } from '../../verifier/sigstore-check.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from '../verify.js'
+import { checkLegacySigstore } from './sigstore-annotations.js'
 
 /** Check every layer of the `.sig` image of `digest`; `undefined` when there is no `.sig` tag. */
 export async function checkLegacySignatures(

@@ -6,9 +6,9 @@
  * @module
  */
 import { CountersignError, type ErrorCode } from '../errors.js'
-import { readLimited } from '../oci/registry-errors.js'
-import { createTransport, type RetryOptions, safeURL } from '../oci/transport.js'
-import { fromUtf8, utf8 } from './bytes.js'
+import { fromUtf8, utf8 } from '../internal/bytes.js'
+import { readLimited } from './body.js'
+import { createTransport, type RetryOptions, safeURL } from './transport.js'
 
 /** Options shared by every service client (`createFulcioClient`, `createRekorClient`, …). */
 export interface ServiceClientOptions {

@@ -1,12 +1,11 @@
 /**
- * The contracts between signing and the Sigstore services that witness a signature: a transparency log writer
- * (Rekor v1 or v2) and RFC 3161 timestamp authorities. Clients implement them; `witnessSignature` drives them and
- * verifies what they return before anything reaches a bundle.
+ * The transparency-log contract: what signing asks of a log (Rekor v1 or v2). The Rekor clients implement it;
+ * `witnessSignature` drives it and verifies what it returns before anything reaches a bundle.
  *
  * @module
  */
 import type { BundleContent } from '../bundle/bundle.js'
-import type { SigningAlgorithm } from '../signers/signer.js'
+import type { SigningAlgorithm } from './signer.js'
 
 /**
  * Who signed the content a log entry records: the leaf certificate (keyless) or the public key (managed keys), plus
@@ -55,26 +54,4 @@ export interface TransparencyLogWriter {
     signer: LogSigner,
     options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignal },
   ): Promise<Record<string, unknown>>
-}
-
-/**
- * An RFC 3161 timestamp authority.
- *
- * @example
- * ```ts
- * import { createTimestampClient } from 'countersign/timestamp'
- * const tsa: TimestampAuthorityClient = createTimestampClient({ url: 'https://timestamp.sigstore.dev/api/v1/timestamp' })
- * const der = await tsa.timestamp(signatureBytes)
- * ```
- *
- * Exported from `countersign/witness`.
- */
-export interface TimestampAuthorityClient {
-  /** The full timestamping URL. */
-  readonly url: string
-  /**
-   * Timestamp `signature` (the message imprint is its hash) and return the DER bytes a bundle stores in
-   * `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`. The caller verifies them.
-   */
-  timestamp(signature: Uint8Array, options?: { readonly signal?: AbortSignal }): Promise<Uint8Array>
 }

@@ -7,7 +7,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { createKeyedSemaphore } from '../internal/semaphore.js'
-import { discardBody } from './registry-errors.js'
+import { discardBody } from './body.js'
 
 /**
  * Retry policy for registry requests. Delays are `random(0, min(maxDelayMs, baseDelayMs · 2^n))` (full

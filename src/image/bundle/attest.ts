@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { AttestImageOptions, AttestImageResult, SignedAttestation } from './attest.js'
-import type { Descriptor, Reference, Repository, StoreCallOptions } from './oci/types.js'
-import type { Signer } from './signers/signer.js'
-import { storeDSSEBundle } from './store-dsse-bundle.js'
+import type { Signer } from '../../contracts/signer.js'
+import type { Descriptor, Reference, Repository, StoreCallOptions } from '../../oci/types.js'
+import type { AttestImageOptions, AttestImageResult, SignedAttestation } from '../attest.js'
+import { storeDSSEBundle } from './store.js'
 
 /**
  * Store `signed` as a bundle referrer of `subject`. Each attestation is its own manifest, so concurrent writers

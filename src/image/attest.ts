@@ -4,18 +4,18 @@
  * @module
  */
 
-import { attestBundle } from './attest-bundle.js'
-import { attestLegacy } from './attest-legacy.js'
-import { createAttestationStatement, type PredicateInput } from './attestation/predicates.js'
+import { createAttestationStatement, type PredicateInput } from '../attestation/predicates.js'
+import type { KeyMaterial, Signer } from '../contracts/signer.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
+import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
+import { signDSSE } from '../dsse/sign.js'
+import { repositoryName } from '../oci/reference.js'
+import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
+import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'
 import { type AuditListener, auditSigning } from './audit.js'
-import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse/envelope.js'
-import { signDSSE } from './dsse/sign.js'
-import { repositoryName } from './oci/reference.js'
-import type { OCIStore, Reference, Repository, StoreCallOptions } from './oci/types.js'
+import { attestBundle } from './bundle/attest.js'
+import { attestLegacy } from './legacy/attest.js'
 import { resolveDescriptor, resolveDigest } from './resolve.js'
-import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from './sign-witness.js'
-import type { KeyMaterial, Signer } from './signers/signer.js'
-import type { WitnessResult } from './witness/witness.js'
 
 /**
  * Options for {@link attestImage}.

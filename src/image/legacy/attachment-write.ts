@@ -6,15 +6,15 @@
  * the tag before our write landed.
  * @module
  */
-import { CountersignError, isCountersignError } from './errors.js'
-import { sha256Digest } from './oci/digest.js'
-import type { Descriptor, OCIStore, Reference, StoreCallOptions } from './oci/types.js'
+import { CountersignError, isCountersignError } from '../../errors.js'
+import { sha256Digest } from '../../oci/digest.js'
+import type { Descriptor, OCIStore, Reference, StoreCallOptions } from '../../oci/types.js'
 import {
   buildSignatureImage,
   type ExistingSignatureConfig,
   readSignatureConfig,
   signatureLayers,
-} from './signature/signature-image.js'
+} from '../../signature/signature-image.js'
 
 /** Rounds of read-merge-write before giving up on a tag that keeps changing under us. */
 const MAX_WRITE_ROUNDS = 12

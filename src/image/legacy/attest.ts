@@ -4,18 +4,19 @@
  * type (cosign `pkg/cosign/remote` ReplaceOp, `pkg/oci/mutate` ReplaceSignatures).
  * @module
  */
-import type { AttestImageOptions, AttestImageResult, SignedAttestation } from './attest.js'
-import { parseDSSEEnvelope, serializeDSSEEnvelopeBytes } from './dsse/envelope.js'
-import { CountersignError } from './errors.js'
-import { fromUtf8 } from './internal/bytes.js'
-import { isJSONObject } from './internal/json.js'
-import { type AttachmentPlan, type AttachmentSnapshot, writeAttachmentImage } from './legacy-attachment-write.js'
-import { sha256Digest } from './oci/digest.js'
-import type { Descriptor, OCIStore, Reference, StoreCallOptions } from './oci/types.js'
-import { SIGNATURE_ANNOTATION } from './signature/annotations.js'
-import { attachmentReference } from './signature/cosign-tags.js'
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './verify.js'
-import { legacyWitnessAnnotations } from './witness/legacy-annotations.js'
+
+import { parseDSSEEnvelope, serializeDSSEEnvelopeBytes } from '../../dsse/envelope.js'
+import { CountersignError } from '../../errors.js'
+import { fromUtf8 } from '../../internal/bytes.js'
+import { isJSONObject } from '../../internal/json.js'
+import { sha256Digest } from '../../oci/digest.js'
+import type { Descriptor, OCIStore, Reference, StoreCallOptions } from '../../oci/types.js'
+import { SIGNATURE_ANNOTATION } from '../../signature/annotations.js'
+import { attachmentReference } from '../../signature/cosign-tags.js'
+import { legacyWitnessAnnotations } from '../../signature/witness-annotations.js'
+import type { AttestImageOptions, AttestImageResult, SignedAttestation } from '../attest.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../verify.js'
+import { type AttachmentPlan, type AttachmentSnapshot, writeAttachmentImage } from './attachment-write.js'
 
 /** Media type of a DSSE envelope layer. */
 export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json'

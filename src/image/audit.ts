@@ -3,12 +3,13 @@
  * log or count signatures made and verification failures without parsing errors.
  * @module
  */
-import { keyHint } from './keys/key-info.js'
-import { parsePublicKey } from './keys/parse-public.js'
-import type { PublicKey } from './keys/types.js'
-import { referenceToString } from './oci/reference.js'
-import type { Reference } from './oci/types.js'
-import type { Signer } from './signers/signer.js'
+
+import type { Signer } from '../contracts/signer.js'
+import { keyHint } from '../keys/key-info.js'
+import { parsePublicKey } from '../keys/parse-public.js'
+import type { PublicKey } from '../keys/types.js'
+import { referenceToString } from '../oci/reference.js'
+import type { Reference } from '../oci/types.js'
 
 /**
  * The outcome of one operation as an audit event. `keys` are Sigstore key hints (base64 SHA-256 of the SPKI), the

@@ -5,8 +5,10 @@
  *
  * @module
  */
-import { rfc3161TimestampValue } from '../artifacts/go-payloads.js'
+
 import { leafCertificate } from '../bundle/verification-material.js'
+import type { KeyMaterial } from '../contracts/signer.js'
+import type { WitnessResult } from '../contracts/witness-result.js'
 import { CountersignError } from '../errors.js'
 import { toBase64, toHex } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
@@ -16,9 +18,8 @@ import {
   CERTIFICATE_ANNOTATION,
   CHAIN_ANNOTATION,
   RFC3161_TIMESTAMP_ANNOTATION,
-} from '../signature/annotations.js'
-import type { KeyMaterial } from '../signers/signer.js'
-import type { WitnessResult } from './witness.js'
+} from './annotations.js'
+import { rfc3161TimestampValue } from './go-payloads.js'
 
 /**
  * Layer annotations for a legacy signature: certificate and chain for certificate signers, the Rekor bundle of the
