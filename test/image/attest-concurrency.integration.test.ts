@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attestImage } from '../src/image/attest.js'
-import { verifyImageAttestations } from '../src/image/verify-attestation.js'
-import { generateKeyPair, type PrivateKey } from '../src/keys/index.js'
-import { parseReference } from '../src/oci/reference.js'
-import { createRegistryClient } from '../src/oci/registry.js'
-import { createKeySigner } from '../src/signers/key-signer.js'
-import { pushTinyImage } from './support/oci-image.js'
-import { startRegistry, type TestRegistry } from './support/registry.js'
+import { attestImage } from '../../src/image/attest.js'
+import { verifyImageAttestations } from '../../src/image/verify-attestation.js'
+import { generateKeyPair, type PrivateKey } from '../../src/keys/index.js'
+import { parseReference } from '../../src/oci/reference.js'
+import { createRegistryClient } from '../../src/oci/registry.js'
+import { createKeySigner } from '../../src/signers/key-signer.js'
+import { pushTinyImage } from '../support/oci-image.js'
+import { startRegistry, type TestRegistry } from '../support/registry.js'
 
 const WRITERS = 8
 

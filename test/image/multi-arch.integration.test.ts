@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signImage } from '../src/image/sign.js'
-import { verifyImage } from '../src/image/verify.js'
-import { generateKeyPair } from '../src/keys/index.js'
-import { createRegistryClient } from '../src/oci/registry.js'
-import type { Reference } from '../src/oci/types.js'
-import { createKeySigner } from '../src/signers/key-signer.js'
-import { pushMultiArchImage } from './support/multi-arch.js'
-import { startRegistry, type TestRegistry } from './support/registry.js'
+import { signImage } from '../../src/image/sign.js'
+import { verifyImage } from '../../src/image/verify.js'
+import { generateKeyPair } from '../../src/keys/index.js'
+import { createRegistryClient } from '../../src/oci/registry.js'
+import type { Reference } from '../../src/oci/types.js'
+import { createKeySigner } from '../../src/signers/key-signer.js'
+import { pushMultiArchImage } from '../support/multi-arch.js'
+import { startRegistry, type TestRegistry } from '../support/registry.js'
 
 describe('multi-arch: sign --recursive on a two-platform index (real docker-registry)', () => {
   let reg: TestRegistry

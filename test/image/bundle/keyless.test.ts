@@ -6,20 +6,20 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BUNDLE_V03_MEDIA_TYPE } from '../../src/bundle/bundle.js'
-import { verifyImage } from '../../src/image/verify.js'
-import { verifyImageAttestations } from '../../src/image/verify-attestation.js'
-import { generateKeyPair } from '../../src/keys/index.js'
-import { createLayoutStore } from '../../src/oci/layout.js'
-import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../src/oci/media-types.js'
-import { createMemoryFileSystem } from '../../src/oci/memory-fs.js'
-import { pushReferrer } from '../../src/oci/referrers.js'
-import type { Descriptor, OCIStore, Reference } from '../../src/oci/types.js'
-import { buildBundleReferrerManifest, EMPTY_JSON_BLOB } from '../../src/signature/bundle-referrer.js'
-import { parseTrustedRoot } from '../../src/trust/trusted-root.js'
-import { pushTinyImage } from '../support/oci-image.js'
+import { BUNDLE_V03_MEDIA_TYPE } from '../../../src/bundle/bundle.js'
+import { verifyImage } from '../../../src/image/verify.js'
+import { verifyImageAttestations } from '../../../src/image/verify-attestation.js'
+import { generateKeyPair } from '../../../src/keys/index.js'
+import { createLayoutStore } from '../../../src/oci/layout.js'
+import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../../src/oci/media-types.js'
+import { createMemoryFileSystem } from '../../../src/oci/memory-fs.js'
+import { pushReferrer } from '../../../src/oci/referrers.js'
+import type { Descriptor, OCIStore, Reference } from '../../../src/oci/types.js'
+import { buildBundleReferrerManifest, EMPTY_JSON_BLOB } from '../../../src/signature/bundle-referrer.js'
+import { parseTrustedRoot } from '../../../src/trust/trusted-root.js'
+import { pushTinyImage } from '../../support/oci-image.js'
 
-const dir = join(import.meta.dirname, '../vectors/bundles/cosign-oci-attestation-new-bundle-format')
+const dir = join(import.meta.dirname, '../../vectors/bundles/cosign-oci-attestation-new-bundle-format')
 const bundleBytes = new Uint8Array(readFileSync(join(dir, 'bundle.sigstore.json')))
 const trustedRoot = parseTrustedRoot(readFileSync(join(dir, 'trusted_root.json')))
 const SUBJECT = 'sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4'
@@ -95,7 +95,7 @@ describe('keyless bundle verification of an image (cosign test bundle)', () => {
   it('fails with a trusted root that does not know the CA, and with a key instead of an identity', async () => {
     const { store, ref } = await setup()
     const other = parseTrustedRoot(
-      readFileSync(join(import.meta.dirname, '../vectors/bundles/conformance-happy-path-v0.3/trusted_root.json')),
+      readFileSync(join(import.meta.dirname, '../../vectors/bundles/conformance-happy-path-v0.3/trusted_root.json')),
     )
     // The production root holds the public-good CA and logs, so this one verifies too; a root without CAs must not.
     expect((await verifyImage(ref, { store, keys: [], identity, trustedRoot: other })).verified).toHaveLength(1)
