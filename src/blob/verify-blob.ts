@@ -12,11 +12,7 @@ import { decodePEM } from '../internal/pem.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
 import { assertPublicKey, verifySignature } from '../keys/verify.js'
-import {
-  type SigstoreVerificationOptions,
-  verifySigstoreBundle as sigstoreCheck,
-  verificationMode,
-} from '../verifier/sigstore-check.js'
+import { type SigstoreVerificationOptions, verificationMode, verifySigstoreBundle } from '../verifier/sigstore-check.js'
 import type { BundleVerificationResult } from '../verifier/verify-bundle.js'
 import type { CertificateIdentity } from '../x509/identity.js'
 import { type LegacyBlobBundle, parseLegacyBlobBundle } from './legacy-blob-bundle.js'
@@ -201,7 +197,8 @@ function recordedDigest(doc: Record<string, unknown>): { hash: HashAlgorithm; di
   return { hash, digest }
 }
 
-async function verifySigstoreBundle(
+/** A Sigstore bundle checked offline with the given keys (`--insecure-ignore-tlog`); no log or certificate checks. */
+async function verifyBundleByKey(
   data: Uint8Array,
   doc: Record<string, unknown>,
   options: VerifyBlobOptions,
@@ -306,7 +303,7 @@ async function verifyWithSigstore(
     )
   }
   const bundle = messageSignatureBundle(doc, options)
-  const r = await sigstoreCheck(bundle, data, options, mode)
+  const r = await verifySigstoreBundle(bundle, data, options, mode)
   return {
     source: 'bundle',
     keyIndex: r.keyIndex ?? -1,
@@ -376,7 +373,7 @@ export async function verifyBlob(data: Uint8Array, options: VerifyBlobOptions): 
   const doc = parseJSONBundle(options.bundle)
   const format = options.bundleFormat ?? 'auto'
   if (format === 'sigstore' || (format === 'auto' && doc.mediaType !== undefined)) {
-    return verifySigstoreBundle(data, doc, options)
+    return verifyBundleByKey(data, doc, options)
   }
   if (format === 'legacy' || Object.keys(doc).some((k) => k.toLowerCase() === 'base64signature')) {
     return verifyLegacyBundle(data, doc, options)

@@ -29,6 +29,7 @@ import { type AuditListener, auditVerification } from './audit.js'
 import { checkBundles } from './bundle/verify.js'
 import { checkLegacySigstore } from './legacy/sigstore-annotations.js'
 import { resolveDigest } from './resolve.js'
+import { checkSigner } from './signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
 
 /**
@@ -289,29 +290,14 @@ async function checkLayer(
     })
   }
   const payload = envelope.payload
-  const mode = verificationMode(options)
-  let signer: { keyIndex?: number; certificate?: Certificate; identity?: CertificateIdentity }
-  if (mode === 'key-offline') {
-    const keyIndex = await verifyDSSE(envelope, options.keys, {
-      hash: options.hash ?? 'sha256',
-      ...options.verifyOptions,
-    })
-    if (keyIndex < 0) return fail('failed to verify signature', { envelopeJSON, envelope, payload })
-    signer = { keyIndex }
-  } else {
+  const who = await checkSigner(verificationMode(options), {
+    byKey: () => verifyDSSE(envelope, options.keys, { hash: options.hash ?? 'sha256', ...options.verifyOptions }),
+    keyFailure: 'failed to verify signature',
     // The `.att` layer's cosign annotations: Rekor bundle (dsse/intoto entry), certificate and chain, timestamp.
-    try {
-      const r = await checkLegacySigstore(layer.annotations, { type: 'dsse', envelope }, options, mode)
-      signer = {
-        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
-        ...(r.certificate ? { certificate: r.certificate } : {}),
-        ...(r.identity ? { identity: r.identity } : {}),
-      }
-    } catch (e) {
-      if (!(e instanceof CountersignError)) throw e
-      return fail(e.message, { envelopeJSON, envelope, payload })
-    }
-  }
+    bySigstore: (mode) => checkLegacySigstore(layer.annotations, { type: 'dsse', envelope }, options, mode),
+  })
+  if ('reason' in who) return fail(who.reason, { envelopeJSON, envelope, payload })
+  const signer = who.signer
   const { keyIndex } = signer
   let statement: Statement
   try {

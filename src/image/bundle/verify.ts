@@ -8,13 +8,14 @@ import { parseStatement, type Statement, statementHasSubjectDigest } from '../..
 import { type Bundle, parseBundle } from '../../bundle/bundle.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse/envelope.js'
 import { verifyDSSE } from '../../dsse/verify.js'
-import { CountersignError, isCountersignError } from '../../errors.js'
+import { isCountersignError } from '../../errors.js'
 import { mapLimit } from '../../internal/concurrency.js'
 import { listReferrers } from '../../oci/referrers.js'
 import type { Descriptor, Repository, StoreCallOptions } from '../../oci/types.js'
 import { hasAnnotations } from '../../signature/annotations.js'
 import { bundleLayer } from '../../signature/bundle-referrer.js'
 import { verificationMode, verifySigstoreBundle } from '../../verifier/sigstore-check.js'
+import { checkSigner } from '../signer-check.js'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   type SignatureCheck,
@@ -85,29 +86,14 @@ async function checkBundle(
     return fail(`invalid payloadType ${envelope.payloadType} on envelope. Expected ${IN_TOTO_PAYLOAD_TYPE}`)
   }
   const payload = envelope.payload
-  const mode = verificationMode(options)
-  let signer: Partial<SignatureCheck>
-  if (mode === 'key-offline') {
-    const keyIndex = await verifyDSSE(envelope, options.keys, {
-      hash: options.hash ?? 'sha256',
-      ...options.verifyOptions,
-    })
-    if (keyIndex < 0) return fail('failed to verify signature', { payload })
-    signer = { keyIndex }
-  } else {
-    // The image digest is the artifact: verifyBundle checks the in-toto subject as cosign's WithArtifactDigest does.
-    try {
-      const r = await verifySigstoreBundle(bundle, { digest }, options, mode)
-      signer = {
-        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
-        ...(r.certificate ? { certificate: r.certificate } : {}),
-        ...(r.identity ? { identity: r.identity } : {}),
-      }
-    } catch (e) {
-      if (!(e instanceof CountersignError)) throw e
-      return fail(e.message, { payload })
-    }
-  }
+  // The image digest is the artifact: verifyBundle checks the in-toto subject as cosign's WithArtifactDigest does.
+  const who = await checkSigner(verificationMode(options), {
+    byKey: () => verifyDSSE(envelope, options.keys, { hash: options.hash ?? 'sha256', ...options.verifyOptions }),
+    keyFailure: 'failed to verify signature',
+    bySigstore: (mode) => verifySigstoreBundle(bundle, { digest }, options, mode),
+  })
+  if ('reason' in who) return fail(who.reason, { payload })
+  const signer = who.signer
   const keyIndex = signer.keyIndex
   let statement: Statement
   try {

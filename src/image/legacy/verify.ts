@@ -3,7 +3,7 @@
  * (SET, certificate, chain, RFC 3161) for keyless and key-with-log verification.
  * @module
  */
-import { CountersignError, isCountersignError } from '../../errors.js'
+import { isCountersignError } from '../../errors.js'
 import { fromBase64 } from '../../internal/bytes.js'
 import { mapLimit } from '../../internal/concurrency.js'
 import type { VerifyOptions } from '../../keys/types.js'
@@ -14,6 +14,7 @@ import { attachmentReference } from '../../signature/cosign-tags.js'
 import { signatureLayers } from '../../signature/signature-image.js'
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from '../../signature/simple-signing.js'
 import { verificationMode } from '../../verifier/sigstore-check.js'
+import { checkSigner } from '../signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from '../verify.js'
 import { checkLegacySigstore } from './sigstore-annotations.js'
 
@@ -72,34 +73,20 @@ async function checkLayer(
     if (isCountersignError(e, 'ERR_ABORTED')) throw e
     return fail(`fetching payload: ${(e as Error).message}`)
   }
-  const mode = verificationMode(options)
-  let signer: Partial<SignatureCheck>
-  if (mode === 'key-offline') {
-    const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
-    let keyIndex = -1
-    for (let i = 0; i < options.keys.length && keyIndex < 0; i++) {
-      if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) keyIndex = i
-    }
-    if (keyIndex < 0) return fail('invalid signature when validating ASN.1 encoded signature', { payload })
-    signer = { keyIndex }
-  } else {
-    try {
-      const r = await checkLegacySigstore(
-        layer.annotations,
-        { type: 'simple-signing', payload, signature },
-        options,
-        mode,
-      )
-      signer = {
-        ...(r.keyIndex !== undefined ? { keyIndex: r.keyIndex } : {}),
-        ...(r.certificate ? { certificate: r.certificate } : {}),
-        ...(r.identity ? { identity: r.identity } : {}),
+  const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
+  const who = await checkSigner(verificationMode(options), {
+    byKey: async () => {
+      for (let i = 0; i < options.keys.length; i++) {
+        if (await verifySignature(options.keys[i]!, payload, signature, verifyOptions)) return i
       }
-    } catch (e) {
-      if (!(e instanceof CountersignError)) throw e
-      return fail(e.message, { payload })
-    }
-  }
+      return -1
+    },
+    keyFailure: 'invalid signature when validating ASN.1 encoded signature',
+    bySigstore: (mode) =>
+      checkLegacySigstore(layer.annotations, { type: 'simple-signing', payload, signature }, options, mode),
+  })
+  if ('reason' in who) return fail(who.reason, { payload })
+  const signer = who.signer
   let claims: SimpleSigningPayload
   try {
     claims = parseSimpleSigningPayload(payload)
