@@ -20,3 +20,4 @@ node -e '
   console.log("countersign/node resolves with types under node16 ESM");
 ' "$tmp/attw-node.json"
 node scripts/check-exports.mjs
+node scripts/api-surface.mjs
