@@ -13,12 +13,6 @@ export const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3'
 export const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4'
 export const OID_SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12'
 export const OID_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47'
-/** id-kp-timeStamping (RFC 3161 §2.3) and the X.509 extensions the TSA chain check reads. */
-export const OID_EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8'
-export const OID_EXT_KEY_USAGE = '2.5.29.15'
-export const OID_EXT_BASIC_CONSTRAINTS = '2.5.29.19'
-export const OID_EXT_EXTENDED_KEY_USAGE = '2.5.29.37'
-export const OID_EXT_SUBJECT_KEY_IDENTIFIER = '2.5.29.14'
 
 /** Digest algorithms by OID. SHA-1 appears only in ESSCertID (v1), which RFC 2634 fixes to SHA-1. */
 const DIGESTS: Readonly<Record<string, HashAlgorithm>> = Object.freeze({
@@ -95,7 +89,8 @@ export function signatureSchemeFor(oid: string, digestOID?: string): SignatureSc
  * - `signature`: the CMS signature does not verify with the TSA certificate's key.
  * - `no-authorities`: the trusted root lists no timestamp authority.
  * - `untrusted`: no timestamp authority of the trusted root issued the signing certificate.
- * - `chain`: the TSA certificate chain does not verify (signatures, CA constraints).
+ * - `chain`: the TSA certificate chain does not verify (x509's chain verifier for the timeStamping purpose:
+ *   certificate profiles, names, path length, signatures; its error is the `cause`).
  * - `eku`: the signing certificate lacks a critical extended key usage of exactly timeStamping (RFC 3161 §2.3).
  * - `outside-authority-validity`: genTime lies outside the authority's `validFor` window in the trusted root.
  * - `outside-certificate-validity`: genTime lies outside a TSA certificate's notBefore..notAfter.

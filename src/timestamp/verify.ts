@@ -5,12 +5,13 @@
  * @module
  */
 import { CountersignError, isCountersignError } from '../errors.js'
-import { equalBytes } from '../internal/bytes.js'
+import { equalBytes, toHex } from '../internal/bytes.js'
 import { parseDER, readChildren, readOctetString, readOID, TAG } from '../internal/der.js'
 import type { HashAlgorithm } from '../keys/types.js'
 import type { SignatureBackend } from '../keys/verify.js'
 import { sha2Digest } from '../keys/webcrypto.js'
 import { type CertificateAuthority, isValidAt, type TrustedRoot } from '../trust/trusted-root.js'
+import { type Certificate, isCertificateValidAt } from '../x509/certificate.js'
 import {
   digest,
   digestForOID,
@@ -22,12 +23,10 @@ import {
   OID_TST_INFO,
 } from './algorithms.js'
 import {
+  embeddedCertificate,
   hasTimeStampingEKU,
-  isCertificateValidAt,
-  isIssuedBy,
-  parseTSACertificate,
-  readCertificateNames,
-  type TSACertificate,
+  trustedTSACertificates,
+  verifyTSAChain,
   verifyWithCertificate,
 } from './certificate.js'
 import { parseTimestamp, type TimestampAttribute, type TimestampToken } from './parse.js'
@@ -100,21 +99,21 @@ async function checkSignedAttributes(token: TimestampToken): Promise<void> {
   }
 }
 
-/** Does the SignerInfo identify the certificate `der` (issuer + serial, or subject key identifier)? */
-function identifies(token: TimestampToken, der: Uint8Array): boolean {
+/** Does the SignerInfo identify `cert` (issuer + serial, or subject key identifier)? */
+function identifies(token: TimestampToken, cert: Certificate): boolean {
   const { signer } = token
   if (signer.issuer !== undefined && signer.serialNumber !== undefined) {
-    const names = readCertificateNames(der)
-    return equalBytes(signer.issuer, names.issuer) && equalBytes(signer.serialNumber, names.serialNumber)
+    // x509 keeps the serial as the hex of the INTEGER contents, as encoded: the same bytes compare equal.
+    return equalBytes(signer.issuer, cert.issuer.raw) && toHex(signer.serialNumber) === cert.serialNumber
   }
-  const ski = parseTSACertificate(der).subjectKeyIdentifier
+  const ski = cert.subjectKeyId
   return signer.subjectKeyIdentifier !== undefined && ski !== undefined && equalBytes(signer.subjectKeyIdentifier, ski)
 }
 
 // A TSA's signing certificate usually comes from the trusted root, parsed once: its ESSCertID hash is computed once.
-const certificateHashes = new WeakMap<TSACertificate, Map<string, Promise<Uint8Array>>>()
+const certificateHashes = new WeakMap<Certificate, Map<string, Promise<Uint8Array>>>()
 
-function certificateHash(cert: TSACertificate, hash: HashAlgorithm | 'sha1'): Promise<Uint8Array> {
+function certificateHash(cert: Certificate, hash: HashAlgorithm | 'sha1'): Promise<Uint8Array> {
   let perCert = certificateHashes.get(cert)
   if (perCert === undefined) {
     perCert = new Map()
@@ -122,7 +121,7 @@ function certificateHash(cert: TSACertificate, hash: HashAlgorithm | 'sha1'): Pr
   }
   let pending = perCert.get(hash)
   if (pending === undefined) {
-    pending = hash === 'sha1' ? digest('sha1', cert.der) : sha2Digest(hash, cert.der)
+    pending = hash === 'sha1' ? digest('sha1', cert.raw) : sha2Digest(hash, cert.raw)
     perCert.set(hash, pending)
   }
   return pending
@@ -132,7 +131,7 @@ function certificateHash(cert: TSACertificate, hash: HashAlgorithm | 'sha1'): Pr
  * ESSCertID / ESSCertIDv2 (RFC 2634 §5.4, RFC 5035 §4): the first certID names the signing certificate by hash and,
  * optionally, by issuer + serial. Absent attribute: nothing to check (the token is bound to the key by the signature).
  */
-async function checkSigningCertificate(token: TimestampToken, leaf: TSACertificate): Promise<void> {
+async function checkSigningCertificate(token: TimestampToken, leaf: Certificate): Promise<void> {
   const attrs = token.signer.signedAttributes
   const v1 = singleAttribute(attrs, OID_SIGNING_CERTIFICATE, 'signingCertificate')
   const v2 = singleAttribute(attrs, OID_SIGNING_CERTIFICATE_V2, 'signingCertificateV2')
@@ -172,8 +171,8 @@ async function checkSigningCertificate(token: TimestampToken, leaf: TSACertifica
       const issuer = dirName === undefined ? undefined : readChildren(dirName)[0]?.raw
       if (
         serialBytes === undefined ||
-        !equalBytes(serialBytes, leaf.serialNumber) ||
-        (issuer !== undefined && !equalBytes(issuer, leaf.issuer))
+        toHex(serialBytes) !== leaf.serialNumber ||
+        (issuer !== undefined && !equalBytes(issuer, leaf.issuer.raw))
       ) {
         fail('signing-certificate-mismatch', 'signingCertificate issuer/serial does not name the signing certificate')
       }
@@ -186,30 +185,30 @@ async function checkSigningCertificate(token: TimestampToken, leaf: TSACertifica
  * embedded certificate the SignerInfo names and the authority's first certificate issued. Undefined when the
  * authority did not issue the token's signer.
  */
-function chainFor(token: TimestampToken, authority: CertificateAuthority): TSACertificate[] | undefined {
-  const first = authority.certChain[0]!
-  let chain: readonly Uint8Array[] | undefined
-  if (identifies(token, first)) {
-    chain = authority.certChain
-  } else {
-    const firstSubject = readCertificateNames(first).subject
-    const leaf = token.certificates.find(
-      (der) => identifies(token, der) && equalBytes(readCertificateNames(der).issuer, firstSubject),
-    )
-    if (leaf !== undefined) chain = [leaf, ...authority.certChain]
-  }
-  if (chain === undefined) return undefined
+function chainFor(token: TimestampToken, authority: CertificateAuthority): readonly Certificate[] | undefined {
+  const trusted = trustedTSACertificates(authority)
+  const first = trusted[0]!
+  const inRoot = (der: Uint8Array) => trusted.find((c) => equalBytes(c.raw, der))
   // Embedded certificates are never trusted, and each must be one of the chain's certificates: an embedded signer
   // certificate that differs from the root's (timestamp-authority's verifier refuses that too) or unrelated extra
-  // certificates would let different tokens verify alike.
-  if (!token.certificates.every((der) => chain.some((c) => equalBytes(c, der)))) return undefined
-  return chain.map(parseTSACertificate)
+  // certificates would let different tokens verify alike. So at most one distinct certificate outside the root's
+  // chain may be embedded, the signer's; only that one is ever parsed.
+  const foreign = token.certificates.filter((der) => inRoot(der) === undefined)
+  if (foreign.some((der) => !equalBytes(der, foreign[0]!))) return undefined
+  if (identifies(token, first)) return foreign.length === 0 ? trusted : undefined
+  for (const der of token.certificates) {
+    const cert = inRoot(der) ?? embeddedCertificate(der)
+    if (identifies(token, cert) && equalBytes(cert.issuer.raw, first.subject.raw)) {
+      return foreign.length === 0 || equalBytes(foreign[0]!, der) ? [cert, ...trusted] : undefined
+    }
+  }
+  return undefined
 }
 
 async function verifyWithAuthority(
   token: TimestampToken,
   authority: CertificateAuthority,
-  chain: readonly TSACertificate[],
+  chain: readonly Certificate[],
   backend: SignatureBackend | undefined,
   early: EarlySignature | undefined,
 ): Promise<VerifiedTimestamp> {
@@ -230,10 +229,7 @@ async function verifyWithAuthority(
   if (!hasTimeStampingEKU(leaf)) {
     fail('eku', 'TSA certificate must have a critical extended key usage of exactly timeStamping')
   }
-  for (let i = 0; i + 1 < chain.length; i++) {
-    if (!(await isIssuedBy(chain[i]!, chain[i + 1]!, backend)))
-      fail('chain', `TSA certificate ${i} is not issued by ${i + 1}`)
-  }
+  await verifyTSAChain(leaf, authority, time, backend)
   await checkSigningCertificate(token, leaf)
   const { signer } = token
   const ok =
@@ -248,7 +244,8 @@ async function verifyWithAuthority(
           backend,
         )
   if (!ok) fail('signature', 'signature verification failed')
-  return Object.freeze({ time, token, authority, signingCertificate: leaf.der })
+  // A copy: the parsed certificate's bytes are shared by every later verification.
+  return Object.freeze({ time, token, authority, signingCertificate: leaf.raw.slice() })
 }
 
 type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }
@@ -260,7 +257,7 @@ function unwrap<T>(s: Settled<T>): T {
 
 /** The token's CMS signature check, started before the cheaper checks that decide whether its outcome matters. */
 interface EarlySignature {
-  readonly leaf: TSACertificate
+  readonly leaf: Certificate
   readonly outcome: Promise<Settled<boolean>>
 }
 
@@ -308,8 +305,10 @@ function startSignature(token: TimestampToken, options: VerifyTimestampOptions):
  *    of `certChain`; embedded certificates are never trust anchors, and each must be a certificate of that chain;
  * 4. genTime lies in the authority's `validFor` (inclusive) and in every chain certificate's validity (so an
  *    expired TSA chain still proves times from when it was valid);
- * 5. the leaf has a critical EKU of exactly timeStamping, the chain signatures verify, and the CMS signature over
- *    the DER signed attributes verifies with the leaf key (Web Crypto).
+ * 5. the leaf has a critical EKU of exactly timeStamping; the chain verifies with x509's chain verifier for the
+ *    timeStamping purpose (certificate profiles, names and key identifiers, path length, signatures), as
+ *    `verifyCertificateChain` from `countersign/x509` checks Fulcio chains; and the CMS signature over the DER
+ *    signed attributes verifies with the leaf key (Web Crypto).
  *
  * Certificates of the trusted root are parsed, and their keys imported, once and cached.
  *
@@ -345,9 +344,11 @@ export async function verifyTimestamp(
     if (authorities.length === 0) fail('no-authorities', 'the trusted root lists no timestamp authority')
     const errors: CountersignError[] = []
     for (const authority of authorities) {
-      const chain = chainFor(token, authority)
-      if (chain === undefined) continue
       try {
+        // Inside the per-authority try: an authority whose certificates do not parse fails alone (as a Fulcio CA
+        // does in x509's chain verifier), the others are still tried.
+        const chain = chainFor(token, authority)
+        if (chain === undefined) continue
         return await verifyWithAuthority(token, authority, chain, options.signatureBackend, early)
       } catch (error) {
         if (!isCountersignError(error, 'ERR_TIMESTAMP_INVALID')) throw error

@@ -36,6 +36,15 @@ export const OID_EXTENDED_KEY_USAGE = '2.5.29.37'
  */
 export const OID_EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3'
 /**
+ * id-kp-timeStamping (RFC 3161 §2.3), the extended key usage of a timestamp authority's signing certificate.
+ *
+ * @example
+ * ```ts
+ * verifyCertificateChain(tsaLeaf, [authority], { time: genTime, extendedKeyUsage: OID_EKU_TIME_STAMPING })
+ * ```
+ */
+export const OID_EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8'
+/**
  * Sigstore "username" otherName SAN type (Fulcio OID 1.3.6.1.4.1.57264.1.7).
  *
  * Exported from `countersign/x509`.

@@ -1,7 +1,9 @@
 /**
  * Certificate path validation for Sigstore: from a leaf to a certificate authority of the trusted root, at one
  * observer time (the verified signing time, not "now"). The only trust anchors are the trusted root's CA chains,
- * compared byte-for-byte; certificates a bundle carries are never trusted on their own.
+ * compared byte-for-byte; certificates a bundle carries are never trusted on their own. One verifier serves Fulcio
+ * signing certificates (EKU codeSigning) and timestamp authority chains (EKU timeStamping), as in sigstore-go's
+ * `pkg/verify/certificate.go` and `pkg/verify/tsa.go`, which both end in Go's `x509.Verify`.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import {
   OID_AUTHORITY_KEY_IDENTIFIER,
   OID_BASIC_CONSTRAINTS,
   OID_EKU_CODE_SIGNING,
+  OID_EKU_TIME_STAMPING,
   OID_EXTENDED_KEY_USAGE,
   OID_KEY_USAGE,
   OID_SUBJECT_ALT_NAME,
@@ -26,6 +29,16 @@ import { isSignedBy } from './signature.js'
 
 const OID_ANY_EKU = '2.5.29.37.0'
 const OID_CERTIFICATE_POLICIES = '2.5.29.32'
+
+// How messages name a purpose: the EKU's name and what an issuer's EKU list must allow.
+const PURPOSES: Readonly<Record<string, { readonly eku: string; readonly activity: string }>> = {
+  [OID_EKU_CODE_SIGNING]: { eku: 'codeSigning', activity: 'code signing' },
+  [OID_EKU_TIME_STAMPING]: { eku: 'timeStamping', activity: 'time stamping' },
+}
+
+function purposeNames(oid: string): { readonly eku: string; readonly activity: string } {
+  return Object.hasOwn(PURPOSES, oid) ? PURPOSES[oid]! : { eku: oid, activity: `extended key usage ${oid}` }
+}
 
 // Critical extensions path validation understands. Anything else critical (name constraints, the CT poison of a
 // precertificate, private extensions) makes the certificate unusable, as in Go's x509.Verify.
@@ -55,6 +68,12 @@ export interface VerifyCertificateChainOptions {
   readonly intermediates?: readonly Certificate[]
   /** Signature primitives (default Web Crypto; `nodeSignatureBackend` from `countersign/node` in Node). */
   readonly signatureBackend?: SignatureBackend | undefined
+  /**
+   * The extended key usage the path is for (dotted OID; default id-kp-codeSigning, a Fulcio leaf). The leaf must
+   * list it, and every issuer that restricts its EKUs must allow it or anyExtendedKeyUsage (Go's `KeyUsages`).
+   * A timestamp authority chain passes id-kp-timeStamping, `1.3.6.1.5.5.7.3.8`.
+   */
+  readonly extendedKeyUsage?: string | undefined
 }
 
 /**
@@ -106,12 +125,12 @@ function unhandledCritical(cert: Certificate): string | undefined {
   return cert.extensions.find((e) => e.critical && !HANDLED_CRITICAL.has(e.oid))?.oid
 }
 
-/** Leaf requirements: a v3 end-entity certificate for code signing. */
-function checkLeafProfile(leaf: Certificate): void {
+/** Leaf requirements: a v3 end-entity certificate for the purpose `eku` (code signing unless told otherwise). */
+function checkLeafProfile(leaf: Certificate, eku: string): void {
   if (leaf.version !== 3) throw chainError('leaf-profile', 'leaf certificate is not X.509 v3')
   if (leaf.basicConstraints?.ca === true) throw chainError('leaf-profile', 'leaf certificate is a CA certificate')
-  if (!leaf.extendedKeyUsage?.includes(OID_EKU_CODE_SIGNING)) {
-    throw chainError('leaf-profile', 'leaf certificate lacks the codeSigning extended key usage')
+  if (!leaf.extendedKeyUsage?.includes(eku)) {
+    throw chainError('leaf-profile', `leaf certificate lacks the ${purposeNames(eku).eku} extended key usage`)
   }
   if (leaf.keyUsage !== undefined && !leaf.keyUsage.digitalSignature) {
     throw chainError('leaf-profile', 'leaf certificate key usage lacks digitalSignature')
@@ -121,8 +140,8 @@ function checkLeafProfile(leaf: Certificate): void {
     throw chainError('leaf-profile', `leaf certificate has unhandled critical extension ${critical}`)
 }
 
-/** CA requirements: v3, critical-or-not BasicConstraints cA, keyCertSign, an EKU (if any) allowing code signing. */
-function checkCAProfile(ca: Certificate, below: number): void {
+/** CA requirements: v3, critical-or-not BasicConstraints cA, keyCertSign, an EKU (if any) allowing `eku`. */
+function checkCAProfile(ca: Certificate, below: number, eku: string): void {
   // A getter: the subject's text is rendered only when a message needs it.
   const name = { toString: () => ca.subject.text || '(empty subject)' }
   if (ca.version !== 3 || ca.basicConstraints?.ca !== true) {
@@ -131,9 +150,9 @@ function checkCAProfile(ca: Certificate, below: number): void {
   if (ca.keyUsage === undefined || !ca.keyUsage.keyCertSign) {
     throw chainError('ca-profile', `issuing certificate ${name} may not sign certificates (keyCertSign)`)
   }
-  const eku = ca.extendedKeyUsage
-  if (eku !== undefined && !eku.includes(OID_EKU_CODE_SIGNING) && !eku.includes(OID_ANY_EKU)) {
-    throw chainError('ca-profile', `issuing certificate ${name} does not allow code signing`)
+  const allowed = ca.extendedKeyUsage
+  if (allowed !== undefined && !allowed.includes(eku) && !allowed.includes(OID_ANY_EKU)) {
+    throw chainError('ca-profile', `issuing certificate ${name} does not allow ${purposeNames(eku).activity}`)
   }
   const pathLen = ca.basicConstraints.pathLenConstraint
   if (pathLen !== undefined && below > pathLen) {
@@ -157,9 +176,20 @@ function namesChain(child: Certificate, parent: Certificate): boolean {
   return true
 }
 
+// The one parse of every trusted-root chain (Fulcio and TSA authorities alike), keyed by the root's own object.
 const authorityCache = new WeakMap<CertificateAuthority, readonly Certificate[] | CountersignError>()
 
-function authorityCertificates(ca: CertificateAuthority): readonly Certificate[] {
+/**
+ * The certificates of a trusted-root authority's `certChain`, parsed once per authority object (the issuer cache
+ * the Fulcio and timestamp chain checks share; the per-pair signature cache is keyed by these objects).
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT when a certificate of the chain does not parse (remembered).
+ * @example
+ * ```ts
+ * const [tsaLeaf, ...issuers] = authorityCertificates(trustedRoot.timestampAuthorities[0]!)
+ * ```
+ */
+export function authorityCertificates(ca: CertificateAuthority): readonly Certificate[] {
   let certs = authorityCache.get(ca)
   if (certs === undefined) {
     try {
@@ -253,6 +283,7 @@ async function pathThrough(
   leaf: Certificate,
   ca: CertificateAuthority,
   time: Date,
+  eku: string,
   backend: SignatureBackend | undefined,
 ): Promise<Certificate[]> {
   const certs = authorityCertificates(ca)
@@ -262,7 +293,7 @@ async function pathThrough(
   for (let k = 1; k < path.length; k++) {
     const cert = path[k]!
     const role = k === path.length - 1 ? 'root' : 'intermediate'
-    checkCAProfile(cert, k - 1)
+    checkCAProfile(cert, k - 1, eku)
     if (!isCertificateValidAt(cert, time)) throw expiredError(cert, role, time)
     if (k < path.length - 1 && !namesChain(cert, path[k + 1]!)) {
       throw chainError('issuer-mismatch', `trusted root CA ${ca.uri} chain is out of order`)
@@ -278,16 +309,18 @@ async function pathThrough(
 /**
  * Verify a leaf certificate's chain to a CA of the trusted root at `options.time`.
  *
- * Checks: the leaf is a v3 non-CA with EKU codeSigning (and digitalSignature when KeyUsage is present), no
- * unhandled critical extension; the CA's `validFor` covers the time; every certificate of the path is valid at the
- * time; issuer/subject names match byte-for-byte and AKI/SKI agree; every issuer is a CA with keyCertSign, within
- * its pathLenConstraint and (if it has an EKU) allowed to issue code-signing certificates; every signature
- * verifies. The anchor is the CA chain's last certificate, trusted because it is in the root, not because it is
- * self-signed. Bundle-supplied `intermediates` must each be a certificate of the verified path.
+ * Checks: the leaf is a v3 non-CA with EKU codeSigning, or `options.extendedKeyUsage` (and digitalSignature when
+ * KeyUsage is present), no unhandled critical extension; the CA's `validFor` covers the time; every certificate of
+ * the path is valid at the time; issuer/subject names match byte-for-byte and AKI/SKI agree; every issuer is a CA
+ * with keyCertSign, within its pathLenConstraint and (if it has an EKU) allowed to issue certificates for that
+ * purpose; every signature verifies. The anchor is the CA chain's last certificate, trusted because it is in the
+ * root, not because it is self-signed. Bundle-supplied `intermediates` must each be a certificate of the verified
+ * path. A timestamp authority's `certChain` may start with the TSA's own certificate: passed as the leaf, its path
+ * continues with the certificates after it.
  *
  * @param leaf - The signing certificate.
- * @param authorities - `trustedRoot.certificateAuthorities`.
- * @param options - Observer time and bundle-supplied certificates.
+ * @param authorities - `trustedRoot.certificateAuthorities` (or one timestamp authority).
+ * @param options - Observer time, bundle-supplied certificates, purpose.
  * @returns The verified path (leaf first) and its authority.
  * @throws {CountersignError} ERR_CERT_EXPIRED when the leaf (or a CA certificate) is outside its validity at the
  *   time; ERR_CERT_CHAIN_INVALID otherwise (`details.check` = `chain`, `details.reason` says which rule).
@@ -307,7 +340,8 @@ export async function verifyCertificateChain(
 ): Promise<VerifiedChain> {
   const time = options?.time
   if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new TypeError('options.time must be a valid Date')
-  checkLeafProfile(leaf)
+  const eku = options.extendedKeyUsage ?? OID_EKU_CODE_SIGNING
+  checkLeafProfile(leaf, eku)
   if (!isCertificateValidAt(leaf, time)) throw expiredError(leaf, 'leaf', time)
 
   const candidates = selectCertificateAuthorities(authorities, time)
@@ -321,7 +355,7 @@ export async function verifyCertificateChain(
   for (const ca of candidates) {
     let path: Certificate[]
     try {
-      path = await pathThrough(leaf, ca, time, options.signatureBackend)
+      path = await pathThrough(leaf, ca, time, eku, options.signatureBackend)
     } catch (error) {
       // Keep the most specific failure: any error from a CA that did issue the leaf beats "not issued by this CA".
       const reason = (error as CountersignError).details?.reason
