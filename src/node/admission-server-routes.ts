@@ -1,0 +1,146 @@
+/**
+ * The admission webhook's HTTP routes: `POST /validate` and `/mutate` (body size limit, the API server's
+ * `?timeout=`, abort when the client goes away, metrics and a log line per review), and `GET /healthz`, `/readyz`
+ * and `/metrics`.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import type { AdmissionEndpoint, AdmissionOutcome } from '../admission/handler.js'
+import { denyResponse } from '../admission/review.js'
+import { errorMessage, type WebhookState } from './admission-server-state.js'
+
+/** Go duration as the API server sends it in `?timeout=10s`; undefined when absent or odd. */
+function queryTimeoutMs(url: URL): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(url.searchParams.get('timeout') ?? '')
+  if (!m) return undefined
+  const n = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000)
+  // Leave room to write the answer before the API server gives up.
+  return Math.max(1, n - 500)
+}
+
+/** The body, or undefined once it is larger than `maxBody` (declared or actual). */
+async function readBody(req: IncomingMessage, maxBody: number): Promise<Uint8Array | undefined> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > maxBody) return undefined
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBody) return undefined
+    chunks.push(chunk)
+  }
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+/**
+ * Create the request listener of the webhook's HTTPS server.
+ *
+ * @example
+ * ```ts
+ * const server = createServer({ cert, key }, createRequestListener(state, 4 * 1024 * 1024))
+ * ```
+ */
+export function createRequestListener(
+  state: WebhookState,
+  maxBody: number,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void route(state, maxBody, req, res).catch((e) => {
+      state.log({ msg: 'request failed', error: errorMessage(e) })
+      if (!res.headersSent) send(state, res, 500, 'text/plain', 'internal error\n')
+      else res.destroy()
+    })
+  }
+}
+
+function send(state: WebhookState, res: ServerResponse, status: number, type: string, body: string): void {
+  // While shutting down, do not keep connections alive for requests that will not come.
+  if (state.closing) res.setHeader('connection', 'close')
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  })
+  res.end(body)
+}
+
+async function route(state: WebhookState, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://webhook.invalid')
+  const path = url.pathname
+  if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(state, res, 405, 'text/plain', 'method not allowed\n')
+    if (path === '/healthz') return send(state, res, 200, 'text/plain', 'ok\n')
+    if (path === '/readyz')
+      return state.ready
+        ? send(state, res, 200, 'text/plain', 'ok\n')
+        : send(state, res, 503, 'text/plain', 'not ready\n')
+    return send(state, res, 200, 'text/plain; version=0.0.4; charset=utf-8', state.metrics.render())
+  }
+  if (path !== '/validate' && path !== '/mutate') return send(state, res, 404, 'text/plain', 'not found\n')
+  const endpoint: AdmissionEndpoint = path === '/validate' ? 'validate' : 'mutate'
+  if (req.method !== 'POST') return send(state, res, 405, 'text/plain', 'method not allowed\n')
+  const started = performance.now()
+  const body = await readBody(req, maxBody)
+  if (body === undefined) {
+    state.metrics.observe(endpoint, undefined, (performance.now() - started) / 1000)
+    const deny = denyResponse('', `countersign: request body exceeds ${maxBody} bytes`, {
+      code: 413,
+      reason: 'RequestEntityTooLarge',
+    })
+    res.setHeader('connection', 'close')
+    send(state, res, 413, 'application/json', JSON.stringify(deny))
+    req.resume()
+    return
+  }
+  const outcome = await decide(state, res, body, url, endpoint)
+  const seconds = (performance.now() - started) / 1000
+  state.metrics.observe(endpoint, outcome, seconds)
+  logReview(state, endpoint, outcome, seconds)
+  if (!res.destroyed) send(state, res, outcome.status, 'application/json', JSON.stringify(outcome.body))
+}
+
+/** Run the handler, abortable by the client going away and by the end of the shutdown grace period. */
+async function decide(
+  state: WebhookState,
+  res: ServerResponse,
+  body: Uint8Array,
+  url: URL,
+  endpoint: AdmissionEndpoint,
+): Promise<AdmissionOutcome> {
+  const controller = new AbortController()
+  state.inFlight.add(controller)
+  // The API server gave up (or the connection broke): stop verifying for nobody.
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort()
+  }
+  res.once('close', onClose)
+  try {
+    const timeoutMs = queryTimeoutMs(url)
+    return await state.handler(body, {
+      endpoint,
+      signal: controller.signal,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    })
+  } finally {
+    state.inFlight.delete(controller)
+  }
+}
+
+function logReview(state: WebhookState, endpoint: AdmissionEndpoint, outcome: AdmissionOutcome, seconds: number): void {
+  state.log({
+    msg: 'admission review',
+    endpoint,
+    uid: outcome.uid,
+    kind: outcome.kind?.kind,
+    namespace: outcome.namespace,
+    decision: outcome.decision,
+    allowed: outcome.body.response.allowed,
+    images: outcome.results.length,
+    cacheHits: outcome.results.filter((r) => r.cached === true).length,
+    ms: Math.round(seconds * 1000),
+    ...(outcome.decision === 'allowed' ? {} : { message: outcome.message }),
+  })
+}

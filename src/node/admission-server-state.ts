@@ -1,0 +1,41 @@
+/**
+ * What the parts of the admission webhook server share while it runs: the current handler (replaced on each policy
+ * reload), readiness and shutdown flags, the reviews in flight, metrics and the log.
+ *
+ * @module
+ */
+import type { AdmissionHandler } from '../admission/handler.js'
+import type { AdmissionMetrics } from '../admission/metrics.js'
+import { isCountersignError } from '../errors.js'
+
+/**
+ * The mutable state of one running webhook.
+ *
+ * @example
+ * ```ts
+ * const state: WebhookState = { handler, ready: false, closing: false, inFlight: new Set(), metrics, log: () => {} }
+ * ```
+ */
+export interface WebhookState {
+  /** Decides reviews; replaced when the policies change. */
+  handler: AdmissionHandler
+  /** True once policies are loaded and until shutdown begins. */
+  ready: boolean
+  closing: boolean
+  /** One controller per review being decided, aborted when the shutdown grace period runs out. */
+  readonly inFlight: Set<AbortController>
+  readonly metrics: AdmissionMetrics
+  readonly log: (entry: Readonly<Record<string, unknown>>) => void
+}
+
+/**
+ * A message for logs: ours as is, others' cut short, never a stack.
+ *
+ * @example
+ * ```ts
+ * log({ msg: 'request failed', error: errorMessage(e) })
+ * ```
+ */
+export function errorMessage(e: unknown): string {
+  return isCountersignError(e) ? e.message : e instanceof Error ? e.message.slice(0, 300) : 'unknown error'
+}
