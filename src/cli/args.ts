@@ -75,3 +75,13 @@ export function stringFlag(flags: ParsedFlags, name: string): string | undefined
   const v = flags[name]
   return typeof v === 'string' && v !== '' ? v : undefined
 }
+
+/**
+ * A shared flag with a verb's own help line: name, type, short form and default stay those of the group's table.
+ *
+ * @example
+ * const flags = [withHelp(NEW_BUNDLE_FORMAT_FLAG, 'store a Sigstore bundle as an OCI 1.1 referrer')]
+ */
+export function withHelp(spec: FlagSpec, help: string): FlagSpec {
+  return { ...spec, help }
+}

@@ -3,20 +3,15 @@ import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '../keys/index.js'
-import { createDockerConfigCredentials } from '../node/docker-config.js'
-import { createNodeFetch } from '../node/fetch.js'
-import { nodeHasher } from '../node/hasher.js'
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
-import { createPodmanAuthCredentials } from '../node/podman-auth.js'
-import { type Credential, chainCredentials } from '../oci/auth.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
-import { createRegistryClient } from '../oci/registry.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
 import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
-import type { FlagSpec, ParsedFlags } from './args.js'
+import type { ParsedFlags } from './args.js'
+import { registryStoreFromFlags } from './flags/registry.js'
 import { isKMSKey, kmsVerificationKeys } from './kms.js'
 
 /** I/O of one CLI run, injectable for tests. */
@@ -28,32 +23,11 @@ export interface CliIO {
   readonly cwd: string
 }
 
-/** Registry flags shared by every command that touches images. */
-export const REGISTRY_FLAGS: readonly FlagSpec[] = [
-  { name: 'registry-username', type: 'string', help: 'registry user name (with --registry-password)' },
-  { name: 'registry-password', type: 'string', help: 'registry password' },
-  { name: 'registry-token', type: 'string', help: 'registry bearer token (sent as is)' },
-  { name: 'registry-cacert', type: 'string', help: 'PEM file of extra CA certificates for registries' },
-  {
-    name: 'registry-client-cert',
-    type: 'string',
-    help: 'PEM client certificate for mTLS (with --registry-client-key)',
-  },
-  { name: 'registry-client-key', type: 'string', help: 'PEM client key for mTLS' },
-  {
-    name: 'allow-insecure-registry',
-    type: 'bool',
-    help: 'skip TLS verification and allow plain HTTP fallback for registries',
-  },
-  { name: 'allow-http-registry', type: 'bool', help: 'use plain HTTP to talk to registries' },
-  { name: 'verbose', short: 'd', type: 'bool', help: 'log every registry request to stderr' },
-]
-
 /** An image to work on: the store holding it, and its reference there. */
 export interface ImageTarget {
   readonly store: OCIStore
   readonly ref: Reference
-  /** The payload identity cosign would use, overridable with --sign-container-identity. */
+  /** Whether the image is an OCI layout on disk (named `localhost/<dir>` in payload identities). */
   readonly layout: boolean
   /** Count of HTTP requests made (registry stores only). */
   readonly requests: () => number
@@ -85,59 +59,6 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
   const ref = parseReference(image)
   const { store, requests } = registryStoreFromFlags(flags, io, ref.registry)
   return { store, ref, layout: false, requests }
-}
-
-/**
- * A registry client configured from the registry flags: TLS options, Docker config / podman credentials, and the
- * explicit `--registry-username`/`--registry-password`/`--registry-token` (for `explicitFor` only, when given; for
- * every registry otherwise, as a long-running webhook talks to many).
- */
-export function registryStoreFromFlags(
-  flags: ParsedFlags,
-  io: CliIO,
-  explicitFor?: string,
-): { readonly store: OCIStore; readonly requests: () => number } {
-  const insecure = flags['allow-insecure-registry'] === true
-  const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
-  const [user, password, token] = [str('registry-username'), str('registry-password'), str('registry-token')]
-  if ((user === undefined) !== (password === undefined)) {
-    throw new CountersignError('ERR_INVALID_INPUT', '--registry-username and --registry-password go together')
-  }
-  // Explicit flags first, then Docker's config, then podman's auth.json.
-  const explicit: Credential | undefined =
-    token !== undefined
-      ? { registryToken: token }
-      : user !== undefined
-        ? { username: user, password: password! }
-        : undefined
-  const credentials = chainCredentials(
-    async (registry) => (explicit && (explicitFor === undefined || registry === explicitFor) ? explicit : undefined),
-    createDockerConfigCredentials({ env: io.env }),
-    createPodmanAuthCredentials({ env: io.env }),
-  )
-  const resolvePath = (p: string | undefined) => (p === undefined ? undefined : resolve(io.cwd, p))
-  const fetch = createNodeFetch({
-    insecureSkipTLSVerify: insecure,
-    env: io.env,
-    ...(str('registry-cacert') ? { caFile: resolvePath(str('registry-cacert'))! } : {}),
-    ...(str('registry-client-cert') ? { certFile: resolvePath(str('registry-client-cert'))! } : {}),
-    ...(str('registry-client-key') ? { keyFile: resolvePath(str('registry-client-key'))! } : {}),
-  })
-  let count = 0
-  const verbose = flags.verbose === true
-  const store = createRegistryClient({
-    fetch,
-    credentials,
-    hasher: nodeHasher,
-    ...(insecure ? { insecure: true } : {}),
-    ...(flags['allow-http-registry'] === true ? { plainHTTP: true } : {}),
-    userAgent: 'countersign',
-    onRequest: (info) => {
-      count++
-      if (verbose) io.stderr.write(`${info.method} ${info.url} → ${info.status}\n`)
-    },
-  })
-  return { store, requests: () => count }
 }
 
 function splitLayoutSpec(spec: string): { dir: string; tag?: string; digest?: string } {

@@ -1,71 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseFlags } from '../../src/cli/args.js'
-import { attachCommand } from '../../src/cli/commands/attach.js'
-import { cleanCommand } from '../../src/cli/commands/clean.js'
-import type { Command } from '../../src/cli/commands/command.js'
-import { downloadCommand } from '../../src/cli/commands/download.js'
-import { loadCommand } from '../../src/cli/commands/load.js'
-import { saveCommand } from '../../src/cli/commands/save.js'
-import { treeCommand } from '../../src/cli/commands/tree.js'
 import { createProgressBar } from '../../src/cli/progress.js'
-import { exitCodeFor } from '../../src/cli/run.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { cli } from '../support/cli.js'
 import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
-
-interface Run {
-  code: number
-  stdout: string
-  stdoutBytes: Buffer
-  stderr: string
-}
-
-/** Run one of this change's verbs in-process, as run.ts would (they are not registered there yet). */
-async function run(
-  command: Command,
-  argv: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; stdin?: string; tty?: boolean },
-): Promise<Run> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  stdout.on('data', (c) => out.push(c))
-  stderr.on('data', (c) => err.push(c))
-  let stdin: NodeJS.ReadStream
-  if (options.tty) {
-    const s = new PassThrough()
-    s.end(options.stdin ?? '')
-    stdin = Object.assign(s, { isTTY: true }) as unknown as NodeJS.ReadStream
-  } else {
-    stdin = Readable.from(
-      options.stdin === undefined ? [] : [Buffer.from(options.stdin)],
-    ) as unknown as NodeJS.ReadStream
-  }
-  const io = {
-    stdout,
-    stderr,
-    stdin,
-    env: { HOME: options.cwd, DOCKER_CONFIG: `${options.cwd}/.docker`, ...options.env },
-    cwd: options.cwd,
-  }
-  let code: number
-  try {
-    code = await command.run(parseFlags(argv, command.flags), io)
-  } catch (e) {
-    stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`)
-    code = exitCodeFor(e)
-  }
-  await new Promise((r) => setImmediate(r))
-  const stdoutBytes = Buffer.concat(out)
-  return { code, stdout: stdoutBytes.toString(), stdoutBytes, stderr: Buffer.concat(err).toString() }
-}
 
 const env = { COSIGN_PASSWORD: 'pw' }
 
@@ -93,47 +35,39 @@ describe('CLI artifact verbs against real docker-registries', () => {
     const { image: img, digest } = await image('cli/sbom', 'cli sbom')
     const sbom = JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'x'.repeat(5000) })
     writeFileSync(join(dir, 'sbom.spdx.json'), sbom)
-    const a = await run(attachCommand, ['sbom', '--sbom', 'sbom.spdx.json', img], { cwd: dir })
+    const a = await cli(['attach', 'sbom', '--sbom', 'sbom.spdx.json', img], { cwd: dir })
     expect(a.code, a.stderr).toBe(0)
     expect(a.stderr).toContain('WARNING: SBOM attachments are deprecated')
     expect(a.stderr).toContain(
       `Uploading SBOM file for [${img}] to [${reg.host}/cli/sbom:sha256-${digest.slice(7)}.sbom] with mediaType [text/spdx+json].`,
     )
-    const d = await run(downloadCommand, ['sbom', img], { cwd: dir })
+    const d = await cli(['download', 'sbom', img], { cwd: dir })
     expect(d.code, d.stderr).toBe(0)
     expect(d.stdout).toBe(sbom)
     expect(d.stderr).toContain('Found SBOM of media type: text/spdx+json')
 
-    const big = await run(attachCommand, ['sbom', '--sbom', 'sbom.spdx.json', img], {
+    const big = await cli(['attach', 'sbom', '--sbom', 'sbom.spdx.json', img], {
       cwd: dir,
       env: { COSIGN_MAX_ATTACHMENT_SIZE: '1KiB' },
     })
     expect(big.code).toBe(1)
     expect(big.stderr).toContain(`Error: size of layer (${sbom.length}) exceeded the limit (1024)`)
 
-    const exp = await run(
-      attachCommand,
-      ['sbom', '--sbom', 'sbom.spdx.json', '--registry-referrers-mode', 'oci-1-1', img],
-      {
-        cwd: dir,
-      },
-    )
+    const exp = await cli(['attach', 'sbom', '--sbom', 'sbom.spdx.json', '--registry-referrers-mode', 'oci-1-1', img], {
+      cwd: dir,
+    })
     expect(exp.code).toBe(1)
     expect(exp.stderr).toContain('in order to use  mode "oci-1-1", you must set COSIGN_EXPERIMENTAL=1')
-    const ok = await run(
-      attachCommand,
-      ['sbom', '--sbom', 'sbom.spdx.json', '--registry-referrers-mode=oci-1-1', img],
-      {
-        cwd: dir,
-        env: { COSIGN_EXPERIMENTAL: '1' },
-      },
-    )
+    const ok = await cli(['attach', 'sbom', '--sbom', 'sbom.spdx.json', '--registry-referrers-mode=oci-1-1', img], {
+      cwd: dir,
+      env: { COSIGN_EXPERIMENTAL: '1' },
+    })
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stderr).toContain('with config.mediaType [application/vnd.dev.cosign.artifact.sbom.v1+json]')
 
-    const bad = await run(attachCommand, ['sbom', '--sbom', 'sbom.spdx.json', '--type', 'nope', img], { cwd: dir })
+    const bad = await cli(['attach', 'sbom', '--sbom', 'sbom.spdx.json', '--type', 'nope', img], { cwd: dir })
     expect(bad.stderr).toContain('unknown SBOM type: "nope", expected (spdx|cyclonedx|syft)')
-    const sub = await run(attachCommand, ['sbomz', img], { cwd: dir })
+    const sub = await cli(['attach', 'sbomz', img], { cwd: dir })
     expect(sub.code).toBe(1)
   })
 
@@ -160,13 +94,13 @@ describe('CLI artifact verbs against real docker-registries', () => {
       { cwd: dir, env },
     )
     expect(s.code, s.stderr).toBe(0)
-    const a = await run(attachCommand, ['signature', '--signature', 'sig.b64', '--payload', 'payload.json', img], {
+    const a = await cli(['attach', 'signature', '--signature', 'sig.b64', '--payload', 'payload.json', img], {
       cwd: dir,
     })
     expect(a.code, a.stderr).toBe(0)
     const v = await cli(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', img], { cwd: dir, env })
     expect(v.code, v.stderr).toBe(0)
-    const d = await run(downloadCommand, ['signature', img], { cwd: dir })
+    const d = await cli(['download', 'signature', img], { cwd: dir })
     expect(d.code, d.stderr).toBe(0)
     const sig = readFileSync(join(dir, 'sig.b64'), 'utf8')
     const payload = readFileSync(join(dir, 'payload.json'))
@@ -177,11 +111,11 @@ describe('CLI artifact verbs against real docker-registries', () => {
     // A bundle from `sign` (v3 default) on the other copy, attached with --bundle: verify then reads it.
     const b = await cli(['sign', '--key', 'cosign.key', '--tlog-upload=false', other], { cwd: dir, env })
     expect(b.code, b.stderr).toBe(0)
-    const fromOther = await run(downloadCommand, ['signature', other], { cwd: dir })
+    const fromOther = await cli(['download', 'signature', other], { cwd: dir })
     writeFileSync(join(dir, 'sig.sigstore.json'), fromOther.stdout.trim())
-    const ab = await run(attachCommand, ['signature', '--bundle', 'sig.sigstore.json', img], { cwd: dir })
+    const ab = await cli(['attach', 'signature', '--bundle', 'sig.sigstore.json', img], { cwd: dir })
     expect(ab.code, ab.stderr).toBe(0)
-    const db = await run(downloadCommand, ['signature', img], { cwd: dir })
+    const db = await cli(['download', 'signature', img], { cwd: dir })
     expect(db.stdout).toBe(`${fromOther.stdout.trim()}\n`)
 
     // Attestations: an envelope file; download filters by predicate type.
@@ -201,17 +135,17 @@ describe('CLI artifact verbs against real docker-registries', () => {
         signatures: [{ sig: 'AAAA' }],
       }),
     )
-    const at = await run(attachCommand, ['attestation', '--attestation', 'att.json', img], { cwd: dir })
+    const at = await cli(['attach', 'attestation', '--attestation', 'att.json', img], { cwd: dir })
     expect(at.code, at.stderr).toBe(0)
     expect(at.stderr).toContain('Using payload from: att.json')
-    const da = await run(downloadCommand, ['attestation', '--predicate-type', 'https://example.com/p/v1', img], {
+    const da = await cli(['download', 'attestation', '--predicate-type', 'https://example.com/p/v1', img], {
       cwd: dir,
     })
     expect(da.code, da.stderr).toBe(0)
     expect(da.stdout).toBe(
       `{"payloadType":"application/vnd.in-toto+json","payload":"${statement}","signatures":[{"keyid":"","sig":"AAAA"}]}\n`,
     )
-    const none = await run(downloadCommand, ['attestation', '--predicate-type', 'https://example.com/none', img], {
+    const none = await cli(['download', 'attestation', '--predicate-type', 'https://example.com/none', img], {
       cwd: dir,
     })
     expect(none.code).toBe(10)
@@ -229,7 +163,7 @@ describe('CLI artifact verbs against real docker-registries', () => {
         })
       ).code,
     ).toBe(0)
-    const t = await run(treeCommand, [img], { cwd: dir })
+    const t = await cli(['tree', img], { cwd: dir })
     expect(t.code, t.stderr).toBe(0)
     const hex = digest.slice(7)
     expect(t.stdout.split('\n')[0]).toBe(`📦 Supply Chain Security Related artifacts for an image: ${img}`)
@@ -239,33 +173,33 @@ describe('CLI artifact verbs against real docker-registries', () => {
     expect(t.stdout).toContain(
       `└── 🔗 https://sigstore.dev/cosign/sign/v1 artifacts via OCI referrer: ${reg.host}/cli/clean@sha256:`,
     )
-    const legacyOnly = await run(treeCommand, ['--experimental-oci11=false', img], { cwd: dir })
+    const legacyOnly = await cli(['tree', '--experimental-oci11=false', img], { cwd: dir })
     expect(legacyOnly.stdout).not.toContain('OCI referrer')
 
-    const refused = await run(cleanCommand, [img], { cwd: dir })
+    const refused = await cli(['clean', img], { cwd: dir })
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('WARNING: this will remove all signatures, SBOMs and attestations from the image')
     expect(refused.stderr).toContain('stdin is not a terminal; pass -f/--force')
-    const declined = await run(cleanCommand, ['--type', 'signature', img], { cwd: dir, tty: true, stdin: 'n\n' })
+    const declined = await cli(['clean', '--type', 'signature', img], { cwd: dir, tty: true, stdin: 'n\n' })
     expect(declined.code).toBe(1)
     expect(declined.stderr).toContain('Are you sure you would like to continue? [y/N] ')
     expect(declined.stderr).toContain('user declined the prompt')
-    expect((await run(treeCommand, [img], { cwd: dir })).stdout).toBe(t.stdout)
+    expect((await cli(['tree', img], { cwd: dir })).stdout).toBe(t.stdout)
 
-    const yes = await run(cleanCommand, ['--type', 'signature', img], { cwd: dir, tty: true, stdin: 'y\n' })
+    const yes = await cli(['clean', '--type', 'signature', img], { cwd: dir, tty: true, stdin: 'y\n' })
     expect(yes.code, yes.stderr).toBe(0)
     expect(yes.stderr).toContain('WARNING: this will remove all signatures from the image')
     expect(yes.stderr).toContain(`Removed ${reg.host}/cli/clean:sha256-${hex}.sig from ${img}`)
     expect(yes.stderr).toContain('WARNING: image has referrers, consider using --referrer')
-    const forced = await run(cleanCommand, ['-f', '--type', 'referrer', img], { cwd: dir })
+    const forced = await cli(['clean', '-f', '--type', 'referrer', img], { cwd: dir })
     expect(forced.code, forced.stderr).toBe(0)
     expect(forced.stderr).not.toContain('Are you sure')
-    const after = await run(treeCommand, [img], { cwd: dir })
+    const after = await cli(['tree', img], { cwd: dir })
     expect(after.stdout).toContain('No Supply Chain Security Related Artifacts found')
     // The image is untouched.
     const m = await createRegistryClient().fetchManifest(parseReference(img))
     expect(m.descriptor.digest).toBe(digest)
-    const badType = await run(cleanCommand, ['-f', '--type', 'everything', img], { cwd: dir })
+    const badType = await cli(['clean', '-f', '--type', 'everything', img], { cwd: dir })
     expect(badType.stderr).toContain('must be one of "signature", "attestation", "referrer", "sbom", or "all"')
   })
 
@@ -280,9 +214,9 @@ describe('CLI artifact verbs against real docker-registries', () => {
         })
       ).code,
     ).toBe(0)
-    const missingDir = await run(saveCommand, [img], { cwd: dir })
+    const missingDir = await cli(['save', img], { cwd: dir })
     expect(missingDir.stderr).toContain('required flag(s) "dir" not set')
-    const s = await run(saveCommand, ['--dir', 'saved', img], { cwd: dir })
+    const s = await cli(['save', '--dir', 'saved', img], { cwd: dir })
     expect(s.code, s.stderr).toBe(0)
     const verifyLayout = await cli(
       ['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', `oci:${join(dir, 'saved')}`],
@@ -293,18 +227,18 @@ describe('CLI artifact verbs against real docker-registries', () => {
     )
     expect(verifyLayout.code, verifyLayout.stderr).toBe(0)
     const target = `${reg2.host}/mirror/save:v1`
-    const l = await run(loadCommand, ['--dir', 'saved', target], { cwd: dir })
+    const l = await cli(['load', '--dir', 'saved', target], { cwd: dir })
     expect(l.code, l.stderr).toBe(0)
     const v = await cli(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', target], { cwd: dir, env })
     expect(v.code, v.stderr).toBe(0)
     expect(JSON.parse(v.stdout)).toHaveLength(1)
     // Legacy form alone: clean the bundle referrer there and verify again.
-    expect((await run(cleanCommand, ['-f', '--type', 'referrer', target], { cwd: dir })).code).toBe(0)
+    expect((await cli(['clean', '-f', '--type', 'referrer', target], { cwd: dir })).code).toBe(0)
     const v2 = await cli(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', target], { cwd: dir, env })
     expect(v2.code, v2.stderr).toBe(0)
     expect(JSON.parse(v2.stdout)[0].critical.type).toBe('cosign container image signature')
     expect((await createRegistryClient().resolve(parseReference(target))).digest).toBe(digest)
-    const noLayout = await run(loadCommand, ['--dir', 'nowhere', target], { cwd: dir })
+    const noLayout = await cli(['load', '--dir', 'nowhere', target], { cwd: dir })
     expect(noLayout.code).toBe(1)
   })
 })

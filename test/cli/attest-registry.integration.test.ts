@@ -1,15 +1,8 @@
-// `attest` / `verify-attestation` against a real docker-registry, in both storage forms. The verbs are not
-// registered in src/cli/run.ts yet, so they run through a local harness with run.ts's error → exit code mapping.
+// `attest` / `verify-attestation` against a real docker-registry, in both storage forms.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseFlags } from '../../src/cli/args.js'
-import { attestCommand } from '../../src/cli/commands/attest.js'
-import type { Command } from '../../src/cli/commands/command.js'
-import { verifyAttestationCommand } from '../../src/cli/commands/verify-attestation.js'
-import { exitCodeFor } from '../../src/cli/run.js'
 import { parseDSSEEnvelope } from '../../src/dsse/envelope.js'
 import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
@@ -18,34 +11,10 @@ import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
 
 const env = { COSIGN_PASSWORD: 'pw' }
-const VERBS: Record<string, Command> = { attest: attestCommand, 'verify-attestation': verifyAttestationCommand }
 
-/** Run one of the new verbs in-process, as runCli would. */
-async function run(argv: readonly string[], cwd: string, stdin?: string): Promise<CliRun> {
-  const [verb, ...rest] = argv
-  const command = VERBS[verb!]!
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  stdout.on('data', (c) => out.push(c))
-  stderr.on('data', (c) => err.push(c))
-  const io = {
-    stdout,
-    stderr,
-    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]) as unknown as NodeJS.ReadStream,
-    env: { HOME: cwd, DOCKER_CONFIG: `${cwd}/.docker`, ...env },
-    cwd,
-  }
-  let code: number
-  try {
-    code = await command.run(parseFlags(rest, command.flags), io)
-  } catch (e) {
-    stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`)
-    code = exitCodeFor(e)
-  }
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
-}
+/** Run a verb in-process with this file's key password. */
+const run = (argv: readonly string[], cwd: string, stdin?: string): Promise<CliRun> =>
+  cli(argv, { cwd, env, ...(stdin !== undefined ? { stdin } : {}) })
 
 /** The statements printed by verify-attestation (one envelope JSON per line). */
 function printed(stdout: string): Record<string, unknown>[] {

@@ -1,21 +1,18 @@
-/** `sign-blob` / `verify-blob` verbs, run in-process (they are not registered in run.ts yet), with openssl interop. */
+/** `sign-blob` / `verify-blob` verbs, run in-process, with openssl interop. */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signBlobCommand } from '../../src/cli/commands/sign-blob.js'
-import { verifyBlobCommand } from '../../src/cli/commands/verify-blob.js'
 import { generateKeyPair, type KeyAlgorithm, privateKeyToPEM, publicKeyToPEM } from '../../src/keys/index.js'
-import { runVerb } from '../blob/cli-harness.js'
 import { cli } from '../support/cli.js'
 
 let dir: string
 const env = { COSIGN_PASSWORD: 'blob pass' }
 const signBlob = (argv: string[], stdin?: string) =>
-  runVerb(signBlobCommand, argv, { cwd: dir, env, ...(stdin ? { stdin } : {}) })
+  cli(['sign-blob', ...argv], { cwd: dir, env, ...(stdin ? { stdin } : {}) })
 const verifyBlob = (argv: string[], stdin?: string) =>
-  runVerb(verifyBlobCommand, argv, { cwd: dir, env, ...(stdin ? { stdin } : {}) })
+  cli(['verify-blob', ...argv], { cwd: dir, env, ...(stdin ? { stdin } : {}) })
 const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }).toString()
 
 beforeAll(async () => {

@@ -1,14 +1,13 @@
-// `countersign policy verify` through the in-process verb harness, on OCI layouts on disk.
+// `countersign policy verify` through the in-process CLI runner, on OCI layouts on disk.
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { policyCommand } from '../../src/cli/commands/policy.js'
 import { signImage } from '../../src/image/sign.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import { openLayout } from '../../src/node/layout-fs.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
-import { runVerb } from '../blob/cli-harness.js'
+import { cli } from '../support/cli.js'
 import { pushTinyImage } from '../support/oci-image.js'
 
 async function fixture() {
@@ -43,16 +42,14 @@ ${publicKeyToPEM(key.publicKey)
 describe('countersign policy verify', () => {
   it('allows a signed image (exit 0) and denies an unsigned one (exit 1) with its reason', async () => {
     const { cwd } = await fixture()
-    const ok = await runVerb(policyCommand, ['verify', '--policy', 'policy.yaml', 'oci:signed-demo'], { cwd })
+    const ok = await cli(['policy', 'verify', '--policy', 'policy.yaml', 'oci:signed-demo'], { cwd })
     expect(ok.code).toBe(0)
     expect(ok.stdout.toString()).toMatch(
       /^localhost\/signed-demo:latest \(sha256:[0-9a-f]{64}\): ALLOWED\n {2}policies: demo-signed\n$/,
     )
-    const both = await runVerb(
-      policyCommand,
-      ['verify', '--policy', 'policy.yaml', 'oci:signed-demo', 'oci:unsigned-demo'],
-      { cwd },
-    )
+    const both = await cli(['policy', 'verify', '--policy', 'policy.yaml', 'oci:signed-demo', 'oci:unsigned-demo'], {
+      cwd,
+    })
     expect(both.code).toBe(1)
     expect(both.stdout.toString()).toContain(
       'localhost/unsigned-demo:latest: policy demo-signed, authority release: signature: no signatures found',
@@ -61,9 +58,8 @@ describe('countersign policy verify', () => {
 
   it('-o json prints every decision in full', async () => {
     const { cwd } = await fixture()
-    const r = await runVerb(
-      policyCommand,
-      ['verify', '--policy', 'policy.yaml', '-o', 'json', 'oci:unsigned-demo', 'oci:signed-demo'],
+    const r = await cli(
+      ['policy', 'verify', '--policy', 'policy.yaml', '-o', 'json', 'oci:unsigned-demo', 'oci:signed-demo'],
       { cwd },
     )
     expect(r.code).toBe(1)
@@ -83,12 +79,11 @@ describe('countersign policy verify', () => {
       join(cwd, 'other.yaml'),
       'apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: other}\nspec:\n  images: [{glob: "ghcr.io/**"}]\n  authorities: [{static: {action: pass}}]\n',
     )
-    const deny = await runVerb(policyCommand, ['verify', '--policy', 'other.yaml', 'oci:signed-demo'], { cwd })
+    const deny = await cli(['policy', 'verify', '--policy', 'other.yaml', 'oci:signed-demo'], { cwd })
     expect(deny.code).toBe(1)
     expect(deny.stdout.toString()).toContain('match: no matching policies')
-    const warn = await runVerb(
-      policyCommand,
-      ['verify', '--policy', 'other.yaml', '--no-match-policy', 'warn', 'oci:signed-demo'],
+    const warn = await cli(
+      ['policy', 'verify', '--policy', 'other.yaml', '--no-match-policy', 'warn', 'oci:signed-demo'],
       { cwd },
     )
     expect(warn.code).toBe(0)
@@ -98,17 +93,16 @@ describe('countersign policy verify', () => {
       join(cwd, 'bad.yaml'),
       'apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: bad}\nspec:\n  images: [{glob: "[x"}]\n',
     )
-    const bad = await runVerb(policyCommand, ['verify', '--policy', 'bad.yaml', 'oci:signed-demo'], { cwd })
+    const bad = await cli(['policy', 'verify', '--policy', 'bad.yaml', 'oci:signed-demo'], { cwd })
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('policy "bad": spec.images[0].glob')
     expect(bad.stderr).toContain('policy "bad": spec.authorities: missing field(s)')
-    const noSub = await runVerb(policyCommand, ['--policy', 'policy.yaml'], { cwd })
+    const noSub = await cli(['policy', '--policy', 'policy.yaml'], { cwd })
     expect(noSub.stderr).toContain('use verify')
-    const missing = await runVerb(policyCommand, ['verify', '--policy', 'nope.yaml', 'oci:signed-demo'], { cwd })
+    const missing = await cli(['policy', 'verify', '--policy', 'nope.yaml', 'oci:signed-demo'], { cwd })
     expect(missing.stderr).toContain('reading policy nope.yaml')
-    const badRoot = await runVerb(
-      policyCommand,
-      ['verify', '--policy', 'policy.yaml', '--trust-root', 'noequals', 'oci:signed-demo'],
+    const badRoot = await cli(
+      ['policy', 'verify', '--policy', 'policy.yaml', '--trust-root', 'noequals', 'oci:signed-demo'],
       { cwd },
     )
     expect(badRoot.stderr).toContain('--trust-root expects NAME=FILE')

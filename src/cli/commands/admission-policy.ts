@@ -5,45 +5,27 @@
  * @module
  */
 import { createPolicyImageCheck } from '../../policy/index.js'
-import { loadTrustedRoot, registryStoreFromFlags } from '../context.js'
+import { stringFlag } from '../args.js'
+import { loadTrustedRoot } from '../context.js'
+import { loadNamedRoots, noMatchPolicyFlag, POLICY_FLAGS } from '../flags/policy.js'
+import { registryStoreFromFlags } from '../flags/registry.js'
 import { kmsVerificationKeys } from '../kms.js'
 import { createAdmissionWebhookCommand } from './admission-webhook.js'
 import type { Command } from './command.js'
-import { loadNamedRoots, noMatchPolicyFlag, policiesFromFiles } from './policy.js'
+import { policiesFromFiles } from './policy.js'
 
 /** `admission-webhook`, deciding with ClusterImagePolicies; `shutdownSignal` stops it like SIGTERM (tests). */
 export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal): Command {
   return createAdmissionWebhookCommand({
     ...(shutdownSignal ? { shutdownSignal } : {}),
-    extraFlags: [
-      {
-        name: 'no-match-policy',
-        type: 'string',
-        default: 'deny',
-        help: 'images matching no policy: deny, allow or warn',
-      },
-      {
-        name: 'trusted-root',
-        type: 'string',
-        help: 'trusted root for authorities without trustRootRef (default: the embedded Sigstore public-good root)',
-      },
-      { name: 'trust-root', type: 'strings', noSplit: true, help: 'NAME=FILE: a trusted root for trustRootRef NAME' },
-      {
-        name: 'insecure-ignore-tlog',
-        type: 'bool',
-        help: 'skip transparency log checks for every authority (private infrastructure without Rekor)',
-      },
-    ],
+    extraFlags: POLICY_FLAGS,
     createCheck: async (files, io, flags) => {
       const policies = policiesFromFiles(files, io)
       // One registry client for every image the webhook sees; explicit registry credentials apply to all registries.
       const { store } = registryStoreFromFlags(flags, io)
       return createPolicyImageCheck(policies, {
         store,
-        trustedRoot: await loadTrustedRoot(
-          typeof flags['trusted-root'] === 'string' ? flags['trusted-root'] : undefined,
-          io,
-        ),
+        trustedRoot: await loadTrustedRoot(stringFlag(flags, 'trusted-root'), io),
         trustedRoots: await loadNamedRoots((flags['trust-root'] as string[] | undefined) ?? [], io),
         noMatchPolicy: noMatchPolicyFlag(flags['no-match-policy']),
         ...(flags['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),

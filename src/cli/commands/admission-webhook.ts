@@ -4,7 +4,8 @@ import type { ImageCheck } from '../../admission/types.js'
 import { CountersignError } from '../../errors.js'
 import { type PolicyFile, startAdmissionServer } from '../../node/admission-server.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
-import { type CliIO, REGISTRY_FLAGS } from '../context.js'
+import type { CliIO } from '../context.js'
+import { REGISTRY_FLAGS } from '../flags/registry.js'
 import type { Command } from './command.js'
 
 /**

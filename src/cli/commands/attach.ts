@@ -2,13 +2,16 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
-import { attachSBOM, sbomMediaType } from '../../artifacts/attach-sbom.js'
+import { attachSBOM, cosignArtifactType, sbomMediaType } from '../../artifacts/attach-sbom.js'
 import { attachAttestations, attachBundle, attachSignature } from '../../artifacts/attach-signature.js'
 import { maxAttachmentSize } from '../../artifacts/size-limit.js'
 import { CountersignError } from '../../errors.js'
+import { SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX } from '../../oci/media-types.js'
 import { referenceToString } from '../../oci/reference.js'
-import type { FlagSpec, ParsedFlags } from '../args.js'
-import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { type FlagSpec, stringFlag } from '../args.js'
+import { type CliIO, openImage, signatureRepository } from '../context.js'
+import { REGISTRY_REFERRERS_MODE_FLAG, referrersMode } from '../flags/attachment.js'
+import { REGISTRY_FLAGS } from '../flags/registry.js'
 import { createProgressBar } from '../progress.js'
 import type { Command } from './command.js'
 
@@ -21,11 +24,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'sbom', type: 'string', help: 'sbom: path to the SBOM, or - for stdin' },
   { name: 'type', type: 'string', default: 'spdx', help: 'sbom: type of SBOM (spdx|cyclonedx|syft)' },
   { name: 'input-format', type: 'string', help: 'sbom: SBOM input format (json|xml|text)' },
-  {
-    name: 'registry-referrers-mode',
-    type: 'string',
-    help: 'sbom: legacy (.sbom tag) or oci-1-1 (OCI 1.1 referrer; needs COSIGN_EXPERIMENTAL=1)',
-  },
+  REGISTRY_REFERRERS_MODE_FLAG,
   { name: 'signature', type: 'string', help: 'signature: base64 signature file, - for stdin, or the value itself' },
   { name: 'payload', type: 'string', help: 'signature: path to the signed payload, or to a Sigstore bundle' },
   { name: 'bundle', type: 'string', help: 'signature: path to a Sigstore bundle (alias for --payload)' },
@@ -59,31 +58,11 @@ export function attachmentLimit(io: CliIO): number {
   return maxAttachmentSize(io.env.COSIGN_MAX_ATTACHMENT_SIZE, (m) => io.stderr.write(`WARNING: ${m}\n`))
 }
 
-/** cosign's `--registry-referrers-mode` check: `oci-1-1` needs `COSIGN_EXPERIMENTAL=1`. */
-export function referrersMode(f: ParsedFlags, io: CliIO): 'legacy' | 'oci-1-1' {
-  const mode = f['registry-referrers-mode']
-  if (mode === undefined || mode === 'legacy') return 'legacy'
-  if (mode !== 'oci-1-1') throw new CountersignError('ERR_INVALID_INPUT', 'must be one of "legacy", "oci-1-1"')
-  const exp = io.env.COSIGN_EXPERIMENTAL
-  if (exp !== '1' && exp?.toLowerCase() !== 'true') {
-    throw new CountersignError(
-      'ERR_INVALID_INPUT',
-      `in order to use  mode "${mode}", you must set COSIGN_EXPERIMENTAL=1`,
-    )
-  }
-  return 'oci-1-1'
-}
-
-function str(f: ParsedFlags, name: string): string | undefined {
-  const v = f[name]
-  return typeof v === 'string' && v !== '' ? v : undefined
-}
-
 /** Looks like a Sigstore bundle (what cosign's `bundle.LoadJSONFromPath` would accept). */
 function isBundleJSON(bytes: Uint8Array): boolean {
   try {
     const doc = JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: unknown }
-    return typeof doc.mediaType === 'string' && doc.mediaType.startsWith('application/vnd.dev.sigstore.bundle')
+    return typeof doc.mediaType === 'string' && doc.mediaType.startsWith(SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX)
   } catch {
     return false
   }
@@ -122,11 +101,11 @@ export const attachCommand: Command = {
 
     if (sub === 'sbom') {
       io.stderr.write(`${SBOM_DEPRECATION}\n`)
-      const path = str(f, 'sbom')
+      const path = stringFlag(f, 'sbom')
       if (path === undefined) throw new CountersignError('ERR_INVALID_INPUT', 'attach sbom: --sbom is required')
       const mode = referrersMode(f, io)
       const mediaType = sbomMediaType(String(f.type), {
-        ...(str(f, 'input-format') ? { inputFormat: str(f, 'input-format')! } : {}),
+        ...(stringFlag(f, 'input-format') ? { inputFormat: stringFlag(f, 'input-format')! } : {}),
         fileName: basename(path),
       })
       io.stderr.write(
@@ -148,21 +127,21 @@ export const attachCommand: Command = {
       const from = referenceToString(target.ref)
       io.stderr.write(
         mode === 'oci-1-1'
-          ? `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with config.mediaType [application/vnd.dev.cosign.artifact.sbom.v1+json] layers[0].mediaType [${mediaType}].\n`
+          ? `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with config.mediaType [${cosignArtifactType('sbom')}] layers[0].mediaType [${mediaType}].\n`
           : `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with mediaType [${mediaType}].\n`,
       )
       return 0
     }
 
     if (sub === 'signature') {
-      const payloadPath = str(f, 'bundle') ?? str(f, 'payload')
+      const payloadPath = stringFlag(f, 'bundle') ?? stringFlag(f, 'payload')
       const payload = payloadPath === undefined ? undefined : await readInput(payloadPath, io)
       if (payload !== undefined && isBundleJSON(payload)) {
         const r = await attachBundle(target.ref, payload, common)
         io.stderr.write(`Attached bundle to ${referenceToString(r.reference)}\n`)
         return 0
       }
-      const sigArg = str(f, 'signature')
+      const sigArg = stringFlag(f, 'signature')
       if (sigArg === undefined)
         throw new CountersignError('ERR_INVALID_INPUT', 'attach signature: --signature is required')
       // cosign reads a file (or stdin for -); a value that is no file is taken as the base64 signature itself.
@@ -174,7 +153,7 @@ export const attachCommand: Command = {
         )
       }
       const signature = isFile ? new TextDecoder().decode(await readInput(sigArg, io)) : sigArg
-      const file = async (name: string) => (str(f, name) ? readInput(str(f, name)!, io) : undefined)
+      const file = async (name: string) => (stringFlag(f, name) ? readInput(stringFlag(f, name)!, io) : undefined)
       const cert = await file('certificate')
       const chain = await file('certificate-chain')
       const tsr = await file('tsr')

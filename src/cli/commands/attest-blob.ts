@@ -4,20 +4,17 @@ import { basename, resolve } from 'node:path'
 import { resolvePredicateType } from '../../attestation/predicates.js'
 import { attestBlob } from '../../blob/attest-blob.js'
 import { CountersignError } from '../../errors.js'
-import type { FlagSpec } from '../args.js'
-import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
+import { type FlagSpec, stringFlag } from '../args.js'
+import { PREDICATE_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
+import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the private key file' },
-  { name: 'predicate', type: 'string', help: 'path to the predicate file' },
-  {
-    name: 'type',
-    type: 'string',
-    default: 'custom',
-    help: 'predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or a URI',
-  },
+  SIGNING_KEY_FLAG,
+  PREDICATE_FLAG,
+  PREDICATE_TYPE_FLAG,
   { name: 'statement', type: 'string', help: 'path to a complete in-toto statement to sign instead of --predicate' },
   { name: 'bundle', type: 'string', help: 'write the Sigstore bundle to FILE' },
   { name: 'output-attestation', type: 'string', help: 'also write the signed statement to FILE' },
@@ -33,8 +30,8 @@ export const attestBlobCommand: Command = {
   flags,
   async run({ flags: f, args }, io) {
     if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', 'accepts 1 arg(s), received ' + args.length)
-    const statementPath = typeof f.statement === 'string' && f.statement !== '' ? f.statement : undefined
-    const predicatePath = typeof f.predicate === 'string' && f.predicate !== '' ? f.predicate : undefined
+    const statementPath = stringFlag(f, 'statement')
+    const predicatePath = stringFlag(f, 'predicate')
     if (statementPath === undefined && predicatePath === undefined) {
       throw new CountersignError('ERR_INVALID_INPUT', 'predicate cannot be empty')
     }

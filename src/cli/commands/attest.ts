@@ -5,33 +5,31 @@ import { resolvePredicateType } from '../../attestation/predicates.js'
 import { CountersignError } from '../../errors.js'
 import { attestImage } from '../../image/attest.js'
 import { referenceToString } from '../../oci/reference.js'
-import type { FlagSpec } from '../args.js'
-import { type CliIO, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
-import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
+import { type FlagSpec, withHelp } from '../args.js'
+import { type CliIO, openImage, signatureRepository } from '../context.js'
+import {
+  creationTimeFromFlags,
+  legacyFormatRequested,
+  NEW_BUNDLE_FORMAT_FLAG,
+  RECORD_CREATION_TIMESTAMP_FLAG,
+} from '../flags/attachment.js'
+import { PREDICATE_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
+import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS, reportRegistryRequests } from '../flags/registry.js'
+import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the private key file' },
-  { name: 'predicate', type: 'string', help: "path to the predicate file ('-' reads stdin)" },
-  {
-    name: 'type',
-    type: 'string',
-    default: 'custom',
-    help: 'predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or a URI',
-  },
+  SIGNING_KEY_FLAG,
+  withHelp(PREDICATE_FLAG, "path to the predicate file ('-' reads stdin)"),
+  PREDICATE_TYPE_FLAG,
   { name: 'replace', type: 'bool', help: 'legacy format: replace attestations of the same predicate type' },
-  {
-    name: 'new-bundle-format',
-    type: 'bool',
-    default: true,
-    help: 'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .att tag)',
-  },
-  {
-    name: 'record-creation-timestamp',
-    type: 'bool',
-    help: "legacy format: set the attestation image's creation time to now",
-  },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  withHelp(
+    NEW_BUNDLE_FORMAT_FLAG,
+    'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .att tag)',
+  ),
+  withHelp(RECORD_CREATION_TIMESTAMP_FLAG, "legacy format: set the attestation image's creation time to now"),
+  LOCAL_IMAGE_FLAG,
   ...SIGNING_FLAGS,
   ...REGISTRY_FLAGS,
 ]
@@ -51,7 +49,7 @@ export const attestCommand: Command = {
     const type = String(f.type)
     resolvePredicateType(type)
     const predicate = await readPredicate(f.predicate, io)
-    const legacy = f['new-bundle-format'] === false
+    const legacy = legacyFormatRequested(f)
     const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const sigRepo = signatureRepository(io)
     for (const image of args) {
@@ -63,14 +61,14 @@ export const attestCommand: Command = {
         format: legacy ? 'legacy' : 'bundle',
         ...transparency,
         replace: f.replace === true,
-        ...(f['record-creation-timestamp'] === true ? { created: new Date() } : {}),
+        ...creationTimeFromFlags(f),
         ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
         onWarning: (m) => io.stderr.write(`WARNING: ${m}\n`),
       })
       io.stderr.write(`Pushing attestation to: ${referenceToString(result.attestationReference)}\n`)
       reportWitnessed(result.witnessed, io)
-      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      reportRegistryRequests(target, f, io)
     }
     return 0
   },

@@ -4,7 +4,8 @@ import { CountersignError } from '../../errors.js'
 import { referenceToString } from '../../oci/reference.js'
 import type { FlagSpec } from '../args.js'
 import { confirmContinue } from '../confirm.js'
-import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { openImage, signatureRepository } from '../context.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import type { Command } from './command.js'
 
 const TYPES: readonly CleanType[] = ['signature', 'attestation', 'referrer', 'sbom', 'all']
@@ -17,7 +18,7 @@ const flags: readonly FlagSpec[] = [
     help: 'a type of clean: <signature|attestation|referrer|sbom|all> (sbom is deprecated)',
   },
   { name: 'force', short: 'f', type: 'bool', help: 'do not prompt for confirmation' },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  LOCAL_IMAGE_FLAG,
   ...REGISTRY_FLAGS,
 ]
 

@@ -9,8 +9,9 @@ import {
   formatDownloadedSignatures,
 } from '../../artifacts/download.js'
 import { CountersignError } from '../../errors.js'
-import type { FlagSpec } from '../args.js'
-import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { type FlagSpec, stringFlag } from '../args.js'
+import { openImage, signatureRepository } from '../context.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import { createProgressBar } from '../progress.js'
 import { attachmentLimit, SBOM_DEPRECATION } from './attach.js'
 import type { Command } from './command.js'
@@ -23,7 +24,7 @@ const flags: readonly FlagSpec[] = [
     help: 'sbom/attestation: the image of this platform (os/arch[/variant]) of an index',
   },
   { name: 'output-file', type: 'string', help: 'write the output to this file instead of stdout' },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  LOCAL_IMAGE_FLAG,
   ...REGISTRY_FLAGS,
 ]
 
@@ -49,7 +50,7 @@ export const downloadCommand: Command = {
     }
     const target = openImage(image, f, io)
     const sigRepo = signatureRepository(io)
-    const platform = typeof f.platform === 'string' && f.platform !== '' ? f.platform : undefined
+    const platform = stringFlag(f, 'platform')
     const options = {
       store: target.store,
       maxSize: attachmentLimit(io),
@@ -62,7 +63,7 @@ export const downloadCommand: Command = {
     if (sub === 'signature') {
       for (const line of formatDownloadedSignatures(await downloadSignatures(target.ref, options))) out(`${line}\n`)
     } else if (sub === 'attestation') {
-      const predicateType = typeof f['predicate-type'] === 'string' ? f['predicate-type'] : undefined
+      const predicateType = stringFlag(f, 'predicate-type')
       const found = await downloadAttestations(target.ref, { ...options, ...(predicateType ? { predicateType } : {}) })
       for (const line of formatDownloadedAttestations(found)) out(`${line}\n`)
     } else {

@@ -6,8 +6,9 @@ import { encryptCosignPrivateKey, generateKeyPair, parsePrivateKey, publicKeyToP
 import { writeKeyPair } from '../../node/key-files.js'
 import { readPassword } from '../../node/password.js'
 import { nodeScrypt } from '../../node/scrypt.js'
-import type { FlagSpec } from '../args.js'
+import type { FlagSpec, ParsedFlags } from '../args.js'
 import { type CliIO, loadSigningKey } from '../context.js'
+import { SIGNING_KEY_FLAG } from '../flags/key.js'
 import { createKMSKey } from '../kms.js'
 import type { Command } from './command.js'
 
@@ -16,6 +17,16 @@ const OVERWRITE_FLAGS: readonly FlagSpec[] = [
   { name: 'force', short: 'f', type: 'bool', help: 'overwrite existing key files' },
   { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (same as --force for existing files)' },
 ]
+
+/** `--force` or `--yes`: existing key files may be replaced. */
+function overwriteRequested(flags: ParsedFlags): boolean {
+  return flags.force === true || flags.yes === true
+}
+
+/** The password of a new encrypted key (COSIGN_PASSWORD, else asked twice on the terminal, else stdin). */
+function newKeyPassword(io: CliIO): Promise<Uint8Array> {
+  return readPassword({ env: io.env, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream, confirm: true })
+}
 
 const generateFlags: readonly FlagSpec[] = [
   { name: 'output-key-prefix', type: 'string', default: 'cosign', help: 'name used for generated .pub and .key files' },
@@ -41,7 +52,7 @@ export const generateKeyPairCommand: Command = {
       const path = resolve(io.cwd, `${prefix}.pub`)
       await writeFile(path, publicKeyToPEM(publicKey), {
         mode: 0o644,
-        flag: flags.force === true || flags.yes === true ? 'w' : 'wx',
+        flag: overwriteRequested(flags) ? 'w' : 'wx',
       }).catch((cause: NodeJS.ErrnoException) => {
         if (cause.code === 'EEXIST') {
           throw new CountersignError('ERR_FILE_EXISTS', `${prefix}.pub already exists; pass --force to overwrite`, {
@@ -53,14 +64,9 @@ export const generateKeyPairCommand: Command = {
       io.stderr.write(`Public key written to ${prefix}.pub\n`)
       return 0
     }
-    const password = await readPassword({
-      env: io.env,
-      stdin: io.stdin,
-      stderr: io.stderr as NodeJS.WriteStream,
-      confirm: true,
-    })
+    const password = await newKeyPassword(io)
     const key = await generateKeyPair()
-    await writePair(prefix, key, password, flags.force === true || flags.yes === true, io)
+    await writePair(prefix, key, password, overwriteRequested(flags), io)
     return 0
   },
 }
@@ -87,13 +93,8 @@ export const importKeyPairCommand: Command = {
     const path = flags.key
     if (typeof path !== 'string') throw new CountersignError('ERR_INVALID_INPUT', 'missing --key')
     const key = parsePrivateKey(await readFile(resolve(io.cwd, path), 'utf8'))
-    const password = await readPassword({
-      env: io.env,
-      stdin: io.stdin,
-      stderr: io.stderr as NodeJS.WriteStream,
-      confirm: true,
-    })
-    await writePair(String(flags['output-key-prefix']), key, password, flags.force === true || flags.yes === true, io)
+    const password = await newKeyPassword(io)
+    await writePair(String(flags['output-key-prefix']), key, password, overwriteRequested(flags), io)
     return 0
   },
 }
@@ -111,7 +112,7 @@ async function writePair(
 }
 
 const publicKeyFlags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the private key file' },
+  SIGNING_KEY_FLAG,
   { name: 'outfile', type: 'string', help: 'write the public key to this file instead of stdout' },
 ]
 

@@ -10,43 +10,32 @@ import { referenceToString } from '../../oci/reference.js'
 import {
   type ClusterImagePolicy,
   formatPolicyReason,
-  type NoMatchPolicy,
   type PolicyDecision,
   parsePolicies,
   verifyImageAgainstPolicies,
 } from '../../policy/index.js'
-import type { TrustedRoot } from '../../trust/trusted-root.js'
-import type { FlagSpec } from '../args.js'
-import { type CliIO, loadTrustedRoot, openImage, REGISTRY_FLAGS } from '../context.js'
+import { type FlagSpec, stringFlag, withHelp } from '../args.js'
+import { type CliIO, loadTrustedRoot, openImage } from '../context.js'
+import {
+  loadNamedRoots,
+  NO_MATCH_POLICY_FLAG,
+  noMatchPolicyFlag,
+  POLICY_INSECURE_IGNORE_TLOG_FLAG,
+  POLICY_TRUSTED_ROOT_FLAG,
+  TRUST_ROOT_FLAG,
+} from '../flags/policy.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import { kmsVerificationKeys } from '../kms.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
   { name: 'policy', type: 'strings', noSplit: true, help: 'ClusterImagePolicy file (YAML or JSON); repeat for more' },
   { name: 'output', short: 'o', type: 'string', default: 'text', help: 'output format: text or json' },
-  {
-    name: 'trusted-root',
-    type: 'string',
-    help: 'trusted root for authorities without trustRootRef (default: the embedded Sigstore public-good root)',
-  },
-  {
-    name: 'trust-root',
-    type: 'strings',
-    noSplit: true,
-    help: 'NAME=FILE: a trusted root for trustRootRef NAME; repeat for more',
-  },
-  {
-    name: 'insecure-ignore-tlog',
-    type: 'bool',
-    help: 'skip transparency log checks for every authority (private infrastructure without Rekor)',
-  },
-  {
-    name: 'no-match-policy',
-    type: 'string',
-    default: 'deny',
-    help: 'images matching no policy: deny, allow or warn',
-  },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  POLICY_TRUSTED_ROOT_FLAG,
+  withHelp(TRUST_ROOT_FLAG, 'NAME=FILE: a trusted root for trustRootRef NAME; repeat for more'),
+  POLICY_INSECURE_IGNORE_TLOG_FLAG,
+  NO_MATCH_POLICY_FLAG,
+  LOCAL_IMAGE_FLAG,
   ...REGISTRY_FLAGS,
 ]
 
@@ -74,7 +63,7 @@ export const policyCommand: Command = {
     const noMatch = noMatchPolicyFlag(f['no-match-policy'])
     const policies = await loadPolicies(f.policy as string[], io)
     const trustedRoots = await loadNamedRoots(f['trust-root'] as string[], io)
-    const trustedRoot = await loadTrustedRoot(typeof f['trusted-root'] === 'string' ? f['trusted-root'] : undefined, io)
+    const trustedRoot = await loadTrustedRoot(stringFlag(f, 'trusted-root'), io)
     const decisions: PolicyDecision[] = []
     for (const image of images) {
       const target = openImage(image, f, io)
@@ -131,19 +120,6 @@ export function policiesFromFiles(
   return all
 }
 
-/** `--trust-root NAME=FILE` values as named trusted roots (for `trustRootRef`). */
-export async function loadNamedRoots(specs: readonly string[], io: CliIO): Promise<Record<string, TrustedRoot>> {
-  const roots: Record<string, TrustedRoot> = {}
-  for (const spec of specs) {
-    const eq = spec.indexOf('=')
-    if (eq <= 0 || eq === spec.length - 1) {
-      throw new CountersignError('ERR_INVALID_INPUT', `--trust-root expects NAME=FILE, got ${JSON.stringify(spec)}`)
-    }
-    roots[spec.slice(0, eq)] = await loadTrustedRoot(spec.slice(eq + 1), io)
-  }
-  return roots
-}
-
 function describe(d: PolicyDecision): string {
   const at = d.digest ? ` (${d.digest})` : ''
   const lines = [`${d.image}${at}: ${d.allowed ? 'ALLOWED' : 'DENIED'}`]
@@ -151,12 +127,4 @@ function describe(d: PolicyDecision): string {
   for (const r of d.reasons) lines.push(`  denied: ${formatPolicyReason(r)}`)
   for (const w of d.warnings) lines.push(`  warning: ${formatPolicyReason(w)}`)
   return `${lines.join('\n')}\n`
-}
-
-/** `--no-match-policy`: deny (policy-controller's default), allow or warn. */
-export function noMatchPolicyFlag(value: unknown): NoMatchPolicy {
-  if (value !== 'deny' && value !== 'allow' && value !== 'warn') {
-    throw new CountersignError('ERR_INVALID_INPUT', '--no-match-policy must be deny, allow or warn')
-  }
-  return value
 }

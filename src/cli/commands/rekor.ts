@@ -12,8 +12,9 @@ import { nodeSignatureBackend } from '../../node/signature-backend.js'
 import { createRekorClient, DEFAULT_REKOR_URL, type RekorPublicKeyFormat } from '../../rekor/client.js'
 import { type RekorLogEntry, toBundleLogEntry } from '../../rekor/log-entry.js'
 import { verifyTransparencyLogInclusion } from '../../rekor/verify-entry.js'
-import { type FlagSpec, stringFlag } from '../args.js'
+import { type FlagSpec, stringFlag, withHelp } from '../args.js'
 import { type CliIO, loadTrustedRoot } from '../context.js'
+import { TRUSTED_ROOT_FLAG } from '../flags/trust.js'
 import type { Command } from './command.js'
 import { readInputFile } from './sign-blob.js'
 
@@ -32,11 +33,7 @@ const flags: readonly FlagSpec[] = [
   },
   { name: 'email', type: 'string', help: 'search: an email address in certificates' },
   { name: 'operator', type: 'string', default: 'and', help: 'search: combine criteria with and / or' },
-  {
-    name: 'trusted-root',
-    type: 'string',
-    help: 'get: trusted_root.json the entry must verify against (default public-good)',
-  },
+  withHelp(TRUSTED_ROOT_FLAG, 'get: trusted_root.json the entry must verify against (default public-good)'),
   { name: 'output', short: 'o', type: 'string', default: 'default', help: 'default or json' },
 ]
 

@@ -1,4 +1,8 @@
-/** `sign-blob`: sign files by key, with cosign v3's outputs (Sigstore bundle, or the older bundle and signature). @module */
+/**
+ * `sign-blob`: sign files by key (file or KMS) or keyless, with cosign v3's outputs (Sigstore bundle, or the older
+ * bundle and signature).
+ * @module
+ */
 import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { serializeLegacyBlobBundle } from '../../blob/legacy-blob-bundle.js'
@@ -10,20 +14,20 @@ import { parsePublicKey } from '../../keys/parse-public.js'
 import { publicKeyToPEM } from '../../keys/to-pem.js'
 import { BUNDLE_ANNOTATION } from '../../signature/annotations.js'
 import { legacyWitnessAnnotations } from '../../signature/witness-annotations.js'
-import type { FlagSpec } from '../args.js'
+import { type FlagSpec, withHelp } from '../args.js'
 import type { CliIO } from '../context.js'
-import { SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
+import { legacyFormatRequested, NEW_BUNDLE_FORMAT_FLAG } from '../flags/attachment.js'
+import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the private key file' },
+  SIGNING_KEY_FLAG,
   { name: 'bundle', type: 'string', help: 'write everything required to verify the blob to a FILE' },
-  {
-    name: 'new-bundle-format',
-    type: 'bool',
-    default: true,
-    help: 'write a Sigstore bundle to --bundle (cosign v3 default; false: the older bundle plus a printed signature)',
-  },
+  withHelp(
+    NEW_BUNDLE_FORMAT_FLAG,
+    'write a Sigstore bundle to --bundle (cosign v3 default; false: the older bundle plus a printed signature)',
+  ),
   { name: 'output-signature', type: 'string', help: 'write the signature to FILE (not with --new-bundle-format)' },
   { name: 'output', type: 'string', help: 'deprecated alias of --output-signature' },
   { name: 'b64', type: 'bool', default: true, help: 'base64-encode the printed or written signature' },
@@ -59,7 +63,7 @@ export const signBlobCommand: Command = {
     if (args.length === 0) {
       throw new CountersignError('ERR_INVALID_INPUT', 'requires at least 1 arg(s), only received 0')
     }
-    const newBundle = f['new-bundle-format'] !== false
+    const newBundle = !legacyFormatRequested(f)
     const bundlePath = typeof f.bundle === 'string' ? f.bundle : undefined
     if (newBundle && bundlePath === undefined) {
       throw new CountersignError('ERR_INVALID_INPUT', 'must specify --bundle with --new-bundle-format')

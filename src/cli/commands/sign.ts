@@ -5,37 +5,40 @@ import { CountersignError } from '../../errors.js'
 import { signImage } from '../../image/sign.js'
 import { toBase64 } from '../../internal/bytes.js'
 import { referenceToString } from '../../oci/reference.js'
-import { parseAnnotationFlags } from '../../signature/annotations.js'
 import { ciAnnotations } from '../../signature/ci-annotations.js'
 import type { FlagSpec } from '../args.js'
-import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
-import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../signing-flags.js'
+import { openImage, signatureRepository } from '../context.js'
+import { ANNOTATIONS_FLAG, annotationsFromFlags } from '../flags/annotations.js'
+import {
+  creationTimeFromFlags,
+  legacyFormatRequested,
+  NEW_BUNDLE_FORMAT_FLAG,
+  RECORD_CREATION_TIMESTAMP_FLAG,
+} from '../flags/attachment.js'
+import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS, reportRegistryRequests } from '../flags/registry.js'
+import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the private key file' },
-  { name: 'annotations', short: 'a', type: 'strings', noSplit: true, help: 'extra key=value pairs to sign' },
+  SIGNING_KEY_FLAG,
+  ANNOTATIONS_FLAG,
   {
     name: 'ci-annotations',
     type: 'bool',
     help: 'also sign the CI provenance (GitHub Actions / GitLab CI: repo, sha, ref, workflow, run); -a wins on conflicts',
   },
-  {
-    name: 'new-bundle-format',
-    type: 'bool',
-    default: true,
-    help: 'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .sig tag)',
-  },
+  NEW_BUNDLE_FORMAT_FLAG,
   { name: 'recursive', short: 'r', type: 'bool', help: 'if IMAGE is an index, also sign every manifest in it' },
   {
     name: 'sign-container-identity',
     type: 'string',
     help: 'docker-reference to put in the payload instead of the image',
   },
-  { name: 'record-creation-timestamp', type: 'bool', help: "set the signature image's creation time to now" },
+  RECORD_CREATION_TIMESTAMP_FLAG,
   { name: 'output-signature', type: 'string', help: 'write the base64 signature to this file' },
   { name: 'output-payload', type: 'string', help: 'write the signed payload to this file' },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  LOCAL_IMAGE_FLAG,
   ...SIGNING_FLAGS,
   ...REGISTRY_FLAGS,
 ]
@@ -51,9 +54,9 @@ export const signCommand: Command = {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
     const annotations = {
       ...(f['ci-annotations'] === true ? ciAnnotations(io.env) : {}),
-      ...parseAnnotationFlags(f.annotations as string[]),
+      ...annotationsFromFlags(f),
     }
-    const legacy = f['new-bundle-format'] === false
+    const legacy = legacyFormatRequested(f)
     const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const signatures: string[] = []
     const payloads: string[] = []
@@ -66,7 +69,7 @@ export const signCommand: Command = {
         ...(f.recursive === true ? { recursive: true } : {}),
         annotations,
         ...(typeof f['sign-container-identity'] === 'string' ? { identity: f['sign-container-identity'] } : {}),
-        ...(f['record-creation-timestamp'] === true ? { created: new Date() } : {}),
+        ...creationTimeFromFlags(f),
         ...(io.env.COSIGN_DOCKER_MEDIA_TYPES === '1' ? { dockerMediaTypes: true } : {}),
         ...(signatureRepository(io) ? { signatureRepository: signatureRepository(io)! } : {}),
         onWarning: (m) => io.stderr.write(`WARNING: ${m}\n`),
@@ -77,7 +80,7 @@ export const signCommand: Command = {
           : `Pushing signature to: ${referenceToString(result.signatureReference)}\n`,
       )
       reportWitnessed(result.witnessed, io)
-      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      reportRegistryRequests(target, f, io)
       signatures.push(toBase64(result.signature))
       payloads.push(new TextDecoder().decode(result.payload))
     }

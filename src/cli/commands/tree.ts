@@ -2,9 +2,10 @@
 import { formatAttachmentTree, getAttachmentTree } from '../../artifacts/tree.js'
 import { CountersignError } from '../../errors.js'
 import { referenceToString } from '../../oci/reference.js'
-import type { FlagSpec } from '../args.js'
-import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
-import { referrersMode } from './attach.js'
+import { type FlagSpec, withHelp } from '../args.js'
+import { openImage, signatureRepository } from '../context.js'
+import { REGISTRY_REFERRERS_MODE_FLAG, referrersMode } from '../flags/attachment.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -14,12 +15,11 @@ const flags: readonly FlagSpec[] = [
     default: true,
     help: 'list OCI 1.1 referrers too (deprecated in cosign; false ignores them)',
   },
-  {
-    name: 'registry-referrers-mode',
-    type: 'string',
-    help: 'legacy or oci-1-1 (needs COSIGN_EXPERIMENTAL=1; lists referrers even with --experimental-oci11=false)',
-  },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  withHelp(
+    REGISTRY_REFERRERS_MODE_FLAG,
+    'legacy or oci-1-1 (needs COSIGN_EXPERIMENTAL=1; lists referrers even with --experimental-oci11=false)',
+  ),
+  LOCAL_IMAGE_FLAG,
   ...REGISTRY_FLAGS,
 ]
 

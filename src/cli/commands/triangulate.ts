@@ -4,7 +4,8 @@ import { resolveDigest } from '../../image/resolve.js'
 import { referenceToString, repositoryName } from '../../oci/reference.js'
 import { attachmentReference } from '../../signature/cosign-tags.js'
 import type { FlagSpec } from '../args.js'
-import { openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
+import { openImage, signatureRepository } from '../context.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -14,7 +15,7 @@ const flags: readonly FlagSpec[] = [
     default: 'signature',
     help: 'related object: signature, attestation, sbom or digest',
   },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  LOCAL_IMAGE_FLAG,
   ...REGISTRY_FLAGS,
 ]
 

@@ -8,18 +8,21 @@ import { resolvePredicateType } from '../../attestation/predicates.js'
 import { parseStatement } from '../../attestation/statement.js'
 import { CountersignError } from '../../errors.js'
 import { type BundlePolicy, verifyBundle } from '../../verifier/verify-bundle.js'
-import type { FlagSpec } from '../args.js'
+import { type FlagSpec, withHelp } from '../args.js'
 import { loadTrustedRoot, loadVerificationKeys } from '../context.js'
-import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
+import { CHECK_CLAIMS_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
+import { VERIFICATION_KEYS_FLAG } from '../flags/key.js'
+import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
+import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'strings', help: 'public key file or KMS URI; repeat (or comma-separate) for several keys' },
+  withHelp(VERIFICATION_KEYS_FLAG, 'public key file or KMS URI; repeat (or comma-separate) for several keys'),
   { name: 'bundle', type: 'string', help: 'the attestation bundle (from attest-blob)' },
-  { name: 'type', type: 'string', default: 'custom', help: 'predicate type the attestation must have (alias or URI)' },
-  { name: 'check-claims', type: 'bool', default: true, help: 'check that the statement names the blob (its sha256)' },
-  { name: 'insecure-ignore-tlog', type: 'bool', help: 'ignore transparency log verification' },
+  withHelp(PREDICATE_TYPE_FLAG, 'predicate type the attestation must have (alias or URI)'),
+  withHelp(CHECK_CLAIMS_FLAG, 'check that the statement names the blob (its sha256)'),
+  withHelp(INSECURE_IGNORE_TLOG_FLAG, 'ignore transparency log verification'),
   ...KEYLESS_FLAGS,
 ]
 

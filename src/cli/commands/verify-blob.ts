@@ -5,33 +5,30 @@ import { decodeBlobSignature, verifyBlob } from '../../blob/verify-blob.js'
 import { CountersignError } from '../../errors.js'
 import { utf8 } from '../../internal/bytes.js'
 import type { HashAlgorithm } from '../../keys/types.js'
-import { type FlagSpec, stringFlag } from '../args.js'
+import { type FlagSpec, stringFlag, withHelp } from '../args.js'
 import { type CliIO, loadVerificationKeys } from '../context.js'
-import { digestAlgorithmFlag, KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../keyless-flags.js'
+import { legacyFormatRequested, NEW_BUNDLE_FORMAT_FLAG } from '../flags/attachment.js'
+import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
+import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
+import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
+import { digestAlgorithmFlag, SIGNATURE_DIGEST_ALGORITHM_FLAG } from '../flags/verification.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'string', help: 'path to the public key file' },
+  VERIFICATION_KEY_FLAG,
   { name: 'signature', type: 'string', help: 'signature content or path' },
   { name: 'bundle', type: 'string', help: 'path to bundle FILE' },
-  {
-    name: 'insecure-ignore-tlog',
-    type: 'bool',
-    help: 'ignore transparency log verification',
-  },
+  withHelp(INSECURE_IGNORE_TLOG_FLAG, 'ignore transparency log verification'),
   { name: 'private-infrastructure', type: 'bool', help: 'deprecated alias of --insecure-ignore-tlog' },
-  {
-    name: 'new-bundle-format',
-    type: 'bool',
-    default: true,
-    help: 'expect a Sigstore bundle in --bundle (false: only the older base64Signature bundle)',
-  },
-  {
-    name: 'signature-digest-algorithm',
-    type: 'string',
-    help: 'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
-  },
+  withHelp(
+    NEW_BUNDLE_FORMAT_FLAG,
+    'expect a Sigstore bundle in --bundle (false: only the older base64Signature bundle)',
+  ),
+  withHelp(
+    SIGNATURE_DIGEST_ALGORITHM_FLAG,
+    'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
+  ),
   { name: 'offline', type: 'bool', help: 'accepted for cosign compatibility (verification is offline)' },
   { name: 'certificate', type: 'string', help: 'keyless: a detached certificate (not supported; use --bundle)' },
   ...KEYLESS_FLAGS,
@@ -97,7 +94,7 @@ export const verifyBlobCommand: Command = {
       ...sigstore,
       ...(signature !== undefined ? { signature: await readSignature(signature, io) } : {}),
       ...(bundle !== undefined ? { bundle: await readInputFile(bundle, io) } : {}),
-      bundleFormat: f['new-bundle-format'] === false ? 'legacy' : 'auto',
+      bundleFormat: legacyFormatRequested(f) ? 'legacy' : 'auto',
       ...(hashFlag !== undefined ? { hash: hashFlag as HashAlgorithm } : {}),
     })
     io.stderr.write('Verified OK\n')

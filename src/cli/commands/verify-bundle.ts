@@ -11,17 +11,25 @@ import { nodeSignatureBackend } from '../../node/signature-backend.js'
 import { publicGoodTrustedRoot } from '../../trust/public-good.js'
 import { parseTrustedRoot } from '../../trust/trusted-root.js'
 import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../../verifier/verify-bundle.js'
-import type { FlagSpec } from '../args.js'
+import { type FlagSpec, withHelp } from '../args.js'
+import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
+import { IDENTITY_FLAGS } from '../flags/keyless.js'
+import { TRUSTED_ROOT_FLAG } from '../flags/trust.js'
 import type { Command } from './command.js'
+
+/** The conformance protocol's wording for the keyless identity flags. */
+const IDENTITY_HELP: Readonly<Record<string, string>> = {
+  'certificate-identity': 'expected certificate SAN (exact)',
+  'certificate-identity-regexp': 'expected certificate SAN (RE2 regexp, unanchored)',
+  'certificate-oidc-issuer': 'expected OIDC issuer (exact)',
+  'certificate-oidc-issuer-regexp': 'expected OIDC issuer (regexp)',
+}
 
 const flags: readonly FlagSpec[] = [
   { name: 'bundle', type: 'string', help: 'the Sigstore bundle (JSON file)' },
-  { name: 'key', type: 'string', help: 'public key (PEM) for managed-key bundles' },
-  { name: 'certificate-identity', type: 'string', help: 'expected certificate SAN (exact)' },
-  { name: 'certificate-identity-regexp', type: 'string', help: 'expected certificate SAN (RE2 regexp, unanchored)' },
-  { name: 'certificate-oidc-issuer', type: 'string', help: 'expected OIDC issuer (exact)' },
-  { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'expected OIDC issuer (regexp)' },
-  { name: 'trusted-root', type: 'string', help: 'trusted_root.json (default: the embedded Sigstore public-good root)' },
+  withHelp(VERIFICATION_KEY_FLAG, 'public key (PEM) for managed-key bundles'),
+  ...IDENTITY_FLAGS.map((spec) => withHelp(spec, IDENTITY_HELP[spec.name]!)),
+  withHelp(TRUSTED_ROOT_FLAG, 'trusted_root.json (default: the embedded Sigstore public-good root)'),
   { name: 'tlog-threshold', type: 'string', help: 'verified transparency-log entries required (default 1)' },
   { name: 'ctlog-threshold', type: 'string', help: 'verified SCTs required (default 1)' },
   { name: 'signed-timestamp-threshold', type: 'string', help: 'verified RFC 3161 timestamps required (default 0)' },

@@ -2,39 +2,26 @@
 import { CountersignError } from '../../errors.js'
 import { type SignatureCheck, verifyImage } from '../../image/verify.js'
 import { goMarshal, goObject } from '../../internal/go-json.js'
-import type { HashAlgorithm } from '../../keys/index.js'
 import { referenceToString } from '../../oci/reference.js'
 import type { Reference } from '../../oci/types.js'
-import { parseAnnotationFlags } from '../../signature/annotations.js'
-import type { FlagSpec } from '../args.js'
-import { loadVerificationKeys, openImage, REGISTRY_FLAGS, signatureRepository } from '../context.js'
-import {
-  checkedLines,
-  digestAlgorithmFlag,
-  KEYLESS_FLAGS,
-  outputFlag,
-  sigstoreOptionsFromFlags,
-} from '../keyless-flags.js'
-import { kmsVerifyDefaults } from '../kms.js'
+import { type FlagSpec, withHelp } from '../args.js'
+import { openImage, signatureRepository } from '../context.js'
+import { ANNOTATIONS_FLAG, annotationsFromFlags } from '../flags/annotations.js'
+import { VERIFICATION_KEYS_FLAG } from '../flags/key.js'
+import { checkedLines, KEYLESS_FLAGS } from '../flags/keyless.js'
+import { JSON_OUTPUT_FLAG, outputFlag } from '../flags/output.js'
+import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS, reportRegistryRequests } from '../flags/registry.js'
+import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
+import { imageVerificationFromFlags, SIGNATURE_DIGEST_ALGORITHM_FLAG } from '../flags/verification.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'key', type: 'strings', help: 'path to a public key file; repeat (or comma-separate) for several keys' },
-  {
-    name: 'annotations',
-    short: 'a',
-    type: 'strings',
-    noSplit: true,
-    help: 'key=value annotations every signature must carry',
-  },
-  { name: 'insecure-ignore-tlog', type: 'bool', help: 'skip transparency log verification' },
-  { name: 'output', short: 'o', type: 'string', default: 'json', help: 'output format: json or text' },
-  {
-    name: 'signature-digest-algorithm',
-    type: 'string',
-    help: "digest algorithm: sha256, sha384 or sha512 (default sha256, or the KMS key's own)",
-  },
-  { name: 'local-image', type: 'bool', help: 'IMAGE is a path to an OCI layout on disk' },
+  VERIFICATION_KEYS_FLAG,
+  withHelp(ANNOTATIONS_FLAG, 'key=value annotations every signature must carry'),
+  INSECURE_IGNORE_TLOG_FLAG,
+  JSON_OUTPUT_FLAG,
+  SIGNATURE_DIGEST_ALGORITHM_FLAG,
+  LOCAL_IMAGE_FLAG,
   ...KEYLESS_FLAGS,
   ...REGISTRY_FLAGS,
 ]
@@ -49,24 +36,15 @@ export const verifyCommand: Command = {
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
     const output = outputFlag(f.output)
-    const kmsDefaults = await kmsVerifyDefaults(f.key as string[], io)
-    const hash = digestAlgorithmFlag(f['signature-digest-algorithm']) ?? kmsDefaults.hash ?? 'sha256'
-    const keyFlags = f.key as string[]
-    const hasKey = keyFlags.length > 0
-    const ignoreTlog = f['insecure-ignore-tlog'] === true
-    const sigstore = await sigstoreOptionsFromFlags(f, io, hasKey, ignoreTlog)
-    const keys = hasKey ? await loadVerificationKeys(keyFlags, io) : []
-    const annotations = parseAnnotationFlags(f.annotations as string[])
+    const { hasKey, sigstore, options } = await imageVerificationFromFlags(f, io)
+    const annotations = annotationsFromFlags(f)
     const sigRepo = signatureRepository(io)
     for (const image of args) {
       const target = openImage(image, f, io)
       const result = await verifyImage(target.ref, {
         store: target.store,
-        keys,
         annotations,
-        ...sigstore,
-        hash: hash as HashAlgorithm,
-        ...(kmsDefaults.rsaPadding ? { verifyOptions: { rsaPadding: kmsDefaults.rsaPadding } } : {}),
+        ...options,
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
       })
       const lines = [
@@ -76,7 +54,7 @@ export const verifyCommand: Command = {
       if (Object.keys(annotations).length > 0) lines.push('  - The specified annotations were verified.')
       lines.push('  - The cosign claims were validated', ...checkedLines(sigstore, hasKey))
       io.stderr.write(`${lines.join('\n')}\n`)
-      if (f.verbose === true && !target.layout) io.stderr.write(`${target.requests()} registry requests\n`)
+      reportRegistryRequests(target, f, io)
       if (output === 'text') {
         for (const c of result.verified) io.stdout.write(`${new TextDecoder().decode(c.payload)}\n`)
       } else {

@@ -1,18 +1,25 @@
 /**
- * cosign's keyless and Sigstore flags, shared by `verify`, `verify-attestation` and `verify-blob`, and how they map
- * onto {@link SigstoreVerificationOptions} (cosign.md §5.1 "Mode selection").
+ * The keyless verification flags of `verify`, `verify-attestation`, `verify-blob` and `verify-blob-attestation`
+ * (the certificate identity and issuer, GitHub workflow claims, trusted root) and how they map onto
+ * {@link SigstoreVerificationOptions}, following cosign's mode selection (`cmd/cosign/cli/options/certificate.go`,
+ * `cmd/cosign/cli/verify/verify.go`).
  * @module
  */
-import { CountersignError } from '../errors.js'
-import type { HashAlgorithm } from '../keys/types.js'
-import { nodeSignatureBackend } from '../node/signature-backend.js'
-import type { SigstoreVerificationOptions } from '../verifier/sigstore-check.js'
-import type { IdentityPolicy } from '../x509/identity.js'
-import { type FlagSpec, type ParsedFlags, stringFlag } from './args.js'
-import { type CliIO, loadTrustedRoot } from './context.js'
 
-/** The flags (without `--insecure-ignore-tlog`, which each verb already declares). */
-export const KEYLESS_FLAGS: readonly FlagSpec[] = [
+import { nodeSignatureBackend } from '../../node/signature-backend.js'
+import type { SigstoreVerificationOptions } from '../../verifier/sigstore-check.js'
+import type { IdentityPolicy } from '../../x509/identity.js'
+import { type FlagSpec, type ParsedFlags, stringFlag } from '../args.js'
+import { type CliIO, loadTrustedRoot } from '../context.js'
+import { INSECURE_IGNORE_SCT_FLAG, TRUSTED_ROOT_FLAG, USE_SIGNED_TIMESTAMPS_FLAG } from './trust.js'
+
+/**
+ * The certificate identity and issuer a keyless signature must carry, exact or as an RE2 pattern.
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [SIGNING_KEY_FLAG, ...IDENTITY_FLAGS]
+ */
+export const IDENTITY_FLAGS: readonly FlagSpec[] = [
   { name: 'certificate-identity', type: 'string', help: 'keyless: the identity (SAN) expected in the certificate' },
   {
     name: 'certificate-identity-regexp',
@@ -21,6 +28,10 @@ export const KEYLESS_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'certificate-oidc-issuer', type: 'string', help: 'keyless: the OIDC issuer expected in the certificate' },
   { name: 'certificate-oidc-issuer-regexp', type: 'string', help: 'keyless: RE2 pattern the OIDC issuer matches' },
+]
+
+/** The GitHub Actions claims (Fulcio certificate extensions) a keyless signature may be pinned to. */
+const GITHUB_WORKFLOW_FLAGS: readonly FlagSpec[] = [
   { name: 'certificate-github-workflow-trigger', type: 'string', help: 'keyless: expected GitHub workflow trigger' },
   { name: 'certificate-github-workflow-sha', type: 'string', help: 'keyless: expected GitHub workflow commit SHA' },
   { name: 'certificate-github-workflow-name', type: 'string', help: 'keyless: expected GitHub workflow name' },
@@ -30,19 +41,29 @@ export const KEYLESS_FLAGS: readonly FlagSpec[] = [
     help: 'keyless: expected GitHub workflow repository',
   },
   { name: 'certificate-github-workflow-ref', type: 'string', help: 'keyless: expected GitHub workflow ref' },
-  {
-    name: 'trusted-root',
-    type: 'string',
-    help: 'Sigstore trusted_root.json (default: the embedded public-good root)',
-  },
-  { name: 'insecure-ignore-sct', type: 'bool', help: 'do not require an embedded SCT in the certificate' },
-  { name: 'use-signed-timestamps', type: 'bool', help: 'require a verified RFC 3161 timestamp' },
+]
+
+/**
+ * Every keyless verification flag (without `--insecure-ignore-tlog`, which each verb places with its own help).
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [VERIFICATION_KEYS_FLAG, INSECURE_IGNORE_TLOG_FLAG, ...KEYLESS_FLAGS]
+ */
+export const KEYLESS_FLAGS: readonly FlagSpec[] = [
+  ...IDENTITY_FLAGS,
+  ...GITHUB_WORKFLOW_FLAGS,
+  TRUSTED_ROOT_FLAG,
+  INSECURE_IGNORE_SCT_FLAG,
+  USE_SIGNED_TIMESTAMPS_FLAG,
 ]
 
 /**
  * The Sigstore options of a verb: an identity policy when no key is given (the library reports cosign's errors
  * for a missing identity or issuer, or for a key together with an identity), and the trusted root whenever it is
  * needed (keyless, or a key without `--insecure-ignore-tlog`).
+ *
+ * @example
+ * const sigstore = await sigstoreOptionsFromFlags(flags, io, keys.length > 0, flags['insecure-ignore-tlog'] === true)
  */
 export async function sigstoreOptionsFromFlags(
   f: ParsedFlags,
@@ -83,7 +104,12 @@ export async function sigstoreOptionsFromFlags(
   }
 }
 
-/** cosign's header lines for what was checked (`cmd/cosign/cli/verify/common.go PrintVerificationHeader`). */
+/**
+ * cosign's header lines for what was checked (`cmd/cosign/cli/verify/common.go PrintVerificationHeader`).
+ *
+ * @example
+ * io.stderr.write(`${checkedLines(sigstore, keys.length > 0).join('\n')}\n`)
+ */
 export function checkedLines(options: SigstoreVerificationOptions, hasKey: boolean): string[] {
   const lines: string[] = []
   if (options.insecureIgnoreTlog !== true) {
@@ -92,23 +118,4 @@ export function checkedLines(options: SigstoreVerificationOptions, hasKey: boole
   if (hasKey) lines.push('  - The signatures were verified against the specified public key')
   else lines.push('  - The code-signing certificate was verified using trusted certificate authority certificates')
   return lines
-}
-
-/** `--signature-digest-algorithm`: sha256 (cosign's default), sha384 or sha512; `undefined` when not given. */
-export function digestAlgorithmFlag(value: unknown): HashAlgorithm | undefined {
-  if (value === undefined) return undefined
-  const hash = String(value)
-  if (hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512') {
-    throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `unsupported digest algorithm: ${hash}`)
-  }
-  return hash
-}
-
-/** `-o/--output`: json (default) or text. */
-export function outputFlag(value: unknown): 'json' | 'text' {
-  const output = String(value)
-  if (output !== 'json' && output !== 'text') {
-    throw new CountersignError('ERR_INVALID_INPUT', `unsupported output format: ${output}`)
-  }
-  return output
 }

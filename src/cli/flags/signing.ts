@@ -6,23 +6,30 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
-import type { WitnessResult } from '../contracts/witness-result.js'
-import { CountersignError } from '../errors.js'
-import { createKeylessSigner } from '../fulcio/keyless-signer.js'
-import { createNodeFetch } from '../node/fetch.js'
-import { loginInteractively } from '../node/oidc-login.js'
-import { detectIdentityToken, staticIdentityToken } from '../oidc/providers.js'
-import { createKeySigner } from '../signers/key-signer.js'
-import { parseSigningConfig } from '../trust/signing-config.js'
-import { createSigstoreServices } from '../witness/services.js'
-import type { TransparencyOptions } from '../witness/signing.js'
-import { type FlagSpec, type ParsedFlags, stringFlag } from './args.js'
-import { confirmContinue } from './confirm.js'
-import { type CliIO, loadSigningKey, loadTrustedRoot } from './context.js'
-import { isKMSKey, kmsSigner } from './kms.js'
+import type { Signer, SigningAlgorithm } from '../../contracts/signer.js'
+import type { WitnessResult } from '../../contracts/witness-result.js'
+import { CountersignError } from '../../errors.js'
+import { createKeylessSigner } from '../../fulcio/keyless-signer.js'
+import { createNodeFetch } from '../../node/fetch.js'
+import { loginInteractively } from '../../node/oidc-login.js'
+import { detectIdentityToken, staticIdentityToken } from '../../oidc/providers.js'
+import { createKeySigner } from '../../signers/key-signer.js'
+import { parseSigningConfig } from '../../trust/signing-config.js'
+import { createSigstoreServices } from '../../witness/services.js'
+import type { TransparencyOptions } from '../../witness/signing.js'
+import { type FlagSpec, type ParsedFlags, stringFlag, withHelp } from '../args.js'
+import { confirmContinue } from '../confirm.js'
+import { type CliIO, loadSigningKey, loadTrustedRoot } from '../context.js'
+import { isKMSKey, kmsSigner } from '../kms.js'
+import { INSECURE_IGNORE_SCT_FLAG, TRUSTED_ROOT_FLAG } from './trust.js'
 
-/** The flags (each verb adds `--key` and its own). */
+/**
+ * The signing flags (each verb adds `--key` and its own): transparency upload, keyless token and login, Sigstore
+ * services, and the trusted root their answers are checked against.
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [SIGNING_KEY_FLAG, ...SIGNING_FLAGS, ...REGISTRY_FLAGS]
+ */
 export const SIGNING_FLAGS: readonly FlagSpec[] = [
   { name: 'tlog-upload', type: 'bool', default: true, help: 'upload the signature to the transparency log' },
   { name: 'yes', short: 'y', type: 'bool', help: 'skip confirmation prompts (the transparency-log privacy notice)' },
@@ -52,12 +59,11 @@ export const SIGNING_FLAGS: readonly FlagSpec[] = [
     default: true,
     help: 'take services from the signing config (false: the URL flags and cosign defaults)',
   },
-  {
-    name: 'trusted-root',
-    type: 'string',
-    help: 'Sigstore trusted_root.json that service answers are verified against (default: embedded public-good root)',
-  },
-  { name: 'insecure-ignore-sct', type: 'bool', help: 'keyless: do not require an SCT in the Fulcio certificate' },
+  withHelp(
+    TRUSTED_ROOT_FLAG,
+    'Sigstore trusted_root.json that service answers are verified against (default: embedded public-good root)',
+  ),
+  withHelp(INSECURE_IGNORE_SCT_FLAG, 'keyless: do not require an SCT in the Fulcio certificate'),
 ]
 
 /** cosign's privacy statement (`cmd/cosign/cli/sign/privacy`), shown before an identity is logged publicly. */
@@ -100,6 +106,9 @@ async function explicitToken(value: string, io: CliIO): Promise<string> {
  * Build the signer and transparency options from the flags. Keyless signing (no `--key`) takes the token from
  * `--identity-token`, then the environment (GitHub Actions, `SIGSTORE_ID_TOKEN`), then an interactive browser login
  * on a terminal; before an identity is logged, cosign's privacy notice must be confirmed (or `--yes`).
+ *
+ * @example
+ * const { signer, transparency } = await signingSetupFromFlags(flags, io, { legacy: true })
  */
 export async function signingSetupFromFlags(
   f: ParsedFlags,
@@ -198,7 +207,12 @@ async function identityToken(
   })
 }
 
-/** cosign's note per logged entry (`tlog entry created with index: N`) and per timestamp. */
+/**
+ * cosign's note per logged entry (`tlog entry created with index: N`) and per timestamp.
+ *
+ * @example
+ * reportWitnessed(result.witnessed, io)
+ */
 export function reportWitnessed(witnessed: WitnessResult | undefined, io: CliIO): void {
   for (const e of witnessed?.verifiedEntries ?? []) {
     io.stderr.write(`tlog entry created with index: ${e.entry.logIndex}\n`)

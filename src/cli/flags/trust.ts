@@ -1,0 +1,54 @@
+/**
+ * The trust flags of the Sigstore verbs: which trusted root service answers and signatures are checked against, and
+ * which of its witnesses (transparency log, SCTs, timestamps) may be skipped or are required.
+ * @module
+ */
+import type { FlagSpec } from '../args.js'
+
+/**
+ * `--trusted-root FILE` (read with `loadTrustedRoot`: absent or empty means the embedded public-good root).
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [withHelp(TRUSTED_ROOT_FLAG, 'the trusted root of a private deployment')]
+ */
+export const TRUSTED_ROOT_FLAG: FlagSpec = {
+  name: 'trusted-root',
+  type: 'string',
+  help: 'Sigstore trusted_root.json (default: the embedded public-good root)',
+}
+
+/**
+ * `--insecure-ignore-tlog`: accept signatures without a verified transparency-log entry.
+ *
+ * @example
+ * const ignoreTlog = flags['insecure-ignore-tlog'] === true
+ */
+export const INSECURE_IGNORE_TLOG_FLAG: FlagSpec = {
+  name: 'insecure-ignore-tlog',
+  type: 'bool',
+  help: 'skip transparency log verification',
+}
+
+/**
+ * `--insecure-ignore-sct`: accept a Fulcio certificate without an embedded SCT.
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [INSECURE_IGNORE_SCT_FLAG]
+ */
+export const INSECURE_IGNORE_SCT_FLAG: FlagSpec = {
+  name: 'insecure-ignore-sct',
+  type: 'bool',
+  help: 'do not require an embedded SCT in the certificate',
+}
+
+/**
+ * `--use-signed-timestamps`: require a verified RFC 3161 timestamp.
+ *
+ * @example
+ * const flags: readonly FlagSpec[] = [USE_SIGNED_TIMESTAMPS_FLAG]
+ */
+export const USE_SIGNED_TIMESTAMPS_FLAG: FlagSpec = {
+  name: 'use-signed-timestamps',
+  type: 'bool',
+  help: 'require a verified RFC 3161 timestamp',
+}
