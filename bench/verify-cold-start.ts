@@ -3,7 +3,7 @@
 // the process's time origin), when its first line of code ran (Node's boot), how long the imports took and how long
 // the verification took; the parent also times spawn → exit. An empty child gives Node's own boot for reference.
 //
-// countersign is measured as users load it: src/verify.ts and src/trust/index.ts built the way tsup builds dist (ESM,
+// countersign is measured as users load it: src/image/verify.ts and src/trust/index.ts built the way tsup builds dist (ESM,
 // code splitting, dependencies external) into node_modules/.cache, so the figures do not depend on a stale dist/ or
 // on tsx's transpiler. The Node backend is loaded from its own module (src/node/signature-backend.ts): through the
 // countersign/node index it would also load undici (~100 ms), which only the registry client needs.

@@ -1,13 +1,26 @@
 // Every public export (what the package.json subpaths expose) has TSDoc saying which subpath exports it
-// ("Exported from `countersign/…`", STYLE.md §2.7, in the spirit of jose's check); functions also need an @example.
+// ("Exported from `countersign/…`", our rule for public TSDoc, in the spirit of jose's `tools/check-subpaths.js`);
+// functions also need an @example.
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize } from 'node:path'
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'))
+// dist/<name>.js is built from the source tsup.config.ts names for <name> (e.g. dist/sign.js from src/image/sign.ts).
+const sources = new Map(
+  [...readFileSync('tsup.config.ts', 'utf8').matchAll(/['"]?([\w/-]+)['"]?\s*:\s*['"](src\/[^'"]+\.ts)['"]/g)].map(
+    (m) => [m[1], m[2]],
+  ),
+)
 const entries = Object.values(pkg.exports)
   .map((t) => (typeof t === 'string' ? t : (t.node ?? t).default))
   .filter((p) => p.endsWith('.js'))
-  .map((p) => p.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'))
+  .map((p) => {
+    const name = p.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
+    const source = sources.get(name)
+    if (source === undefined)
+      throw new Error(`tsup.config.ts builds no entry named ${name} (package.json exports ${p})`)
+    return source
+  })
 
 const problems = []
 const checked = new Set()
@@ -20,7 +33,20 @@ function check(file, name) {
   const m = new RegExp(`^export (?:declare )?(?:async )?(function|const|class|interface|type) ${name}\\b`, 'm').exec(
     text,
   )
-  if (!m) return problems.push(`${file}: ${name} re-exported but not declared there`)
+  if (!m) {
+    // A module may pass a name on from where it is declared (`export { x } from './y.js'`): follow it there.
+    for (const r of text.matchAll(/^export (?:type )?\{([^}]*)\} from '([^']+)'/gm)) {
+      const names = r[1].split(',').map((n) =>
+        n
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/),
+      )
+      const hit = names.find((n) => (n[1] ?? n[0]) === name)
+      if (hit) return check(normalize(join(dirname(file), r[2].replace(/\.js$/, '.ts'))), hit[0])
+    }
+    return problems.push(`${file}: ${name} re-exported but not declared there`)
+  }
   const before = text.slice(0, m.index).trimEnd()
   const doc = before.endsWith('*/') ? before.slice(before.lastIndexOf('/**')) : ''
   const where = `${file}:${text.slice(0, m.index).split('\n').length} ${name}`

@@ -22,18 +22,30 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   internal: ['errors'],
   contracts: ['bundle', 'rekor', 'timestamp', 'keys'], // types only (checked below)
   keys: ['errors', 'internal', 'contracts'],
-  trust: ['errors', 'internal', 'keys'],
+  trust: ['errors', 'internal', 'keys', 'oci'], // oci: media types only (OCI_MEDIA_TYPES_ONLY)
   x509: ['errors', 'internal', 'keys', 'trust'],
-  dsse: ['errors', 'internal', 'keys', 'contracts'],
+  dsse: ['errors', 'internal', 'keys', 'contracts', 'oci'], // oci: media types only
   attestation: ['errors', 'internal'],
-  bundle: ['errors', 'internal', 'keys', 'dsse', 'contracts'],
+  bundle: ['errors', 'internal', 'keys', 'dsse', 'contracts', 'oci'], // oci: media types only
   signature: ['errors', 'internal', 'oci', 'bundle', 'contracts'],
   // L0 formats with their L1 clients
   oci: ['errors', 'internal', 'http'],
   rekor: ['errors', 'internal', 'keys', 'trust', 'x509', 'dsse', 'bundle', 'contracts', 'http'],
   timestamp: ['errors', 'internal', 'keys', 'trust', 'x509', 'contracts', 'http'],
   // L0 verification of everything above (no I/O)
-  verifier: ['errors', 'internal', 'keys', 'trust', 'x509', 'dsse', 'attestation', 'bundle', 'rekor', 'timestamp'],
+  verifier: [
+    'errors',
+    'internal',
+    'keys',
+    'trust',
+    'x509',
+    'dsse',
+    'attestation',
+    'bundle',
+    'rekor',
+    'timestamp',
+    'oci',
+  ],
   // L1 I/O clients
   http: ['errors', 'internal'],
   oidc: ['errors', 'internal', 'keys', 'http'],
@@ -43,7 +55,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // L2 orchestration
   witness: ['errors', 'internal', 'bundle', 'contracts', 'signature', 'trust', 'rekor', 'timestamp', 'fulcio', 'http'],
   image: [...CORE, 'oci', 'rekor', 'timestamp', 'verifier', 'witness'],
-  blob: [...CORE, 'verifier', 'witness'],
+  blob: [...CORE, 'oci', 'verifier', 'witness'], // oci: media types only
   artifacts: [...CORE, 'oci', 'image'],
   admission: ['errors', 'internal', 'oci'],
   policy: [...CORE, 'oci', 'image', 'admission'],
@@ -52,6 +64,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   cli: [], // everything: see allowedFor
   index: [...CORE, 'oci', 'image', 'signers'],
 }
+/**
+ * Folders whose only business with `oci` is its media-type constants (every media type lives in
+ * `oci/media-types.ts`): they may import that file and nothing else of `oci` (no registry client, no OCI formats).
+ */
+const OCI_MEDIA_TYPES_ONLY = ['trust', 'dsse', 'bundle', 'verifier', 'blob']
+const OCI_MEDIA_TYPES = join(src, 'oci', 'media-types')
 const EVERYTHING = Object.keys(ALLOWED).filter((f) => f !== 'cli' && f !== 'index')
 const allowedFor = (folder: string) => (folder === 'cli' ? EVERYTHING : (ALLOWED[folder] ?? []))
 
@@ -146,7 +164,13 @@ describe('layering', () => {
       if (to === p.folder) continue
       if (!allowedFor(p.folder).includes(to)) bad.push(`${spec} (${p.folder} → ${to})`)
       else if (p.folder === 'contracts' && !typeOnly) bad.push(`${spec} (contracts hold types only)`)
-      else if (to === 'http' && ['oci', 'rekor', 'timestamp'].includes(p.folder) && !CLIENT_FILES.test(p.name)) {
+      else if (
+        to === 'oci' &&
+        OCI_MEDIA_TYPES_ONLY.includes(p.folder) &&
+        target.replace(/\.[jt]s$/, '') !== OCI_MEDIA_TYPES
+      ) {
+        bad.push(`${spec} (${p.folder} may use only oci/media-types from oci)`)
+      } else if (to === 'http' && ['oci', 'rekor', 'timestamp'].includes(p.folder) && !CLIENT_FILES.test(p.name)) {
         bad.push(`${spec} (only the client files of ${p.folder} may use http)`)
       }
     }

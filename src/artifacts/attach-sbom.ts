@@ -1,6 +1,7 @@
 /**
  * `attach sbom`: store an SBOM next to an image, unsigned, in cosign's legacy `.sbom` tag or (cosign's experimental
- * `--registry-referrers-mode=oci-1-1`) as an OCI 1.1 referrer (cosign.md §2.1, §2.7).
+ * `--registry-referrers-mode=oci-1-1`) as an OCI 1.1 referrer (docs/formats.md §Attachment tags, §OCI 1.1 referrer
+ * modes).
  * @module
  */
 import { CountersignError } from '../errors.js'
@@ -8,7 +9,15 @@ import { resolveDescriptor } from '../image/resolve.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { sha256Digest } from '../oci/digest.js'
-import { OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../oci/media-types.js'
+import {
+  COSIGN_ARTIFACT_TYPE_PREFIX,
+  CYCLONEDX_JSON_MEDIA_TYPE,
+  CYCLONEDX_XML_MEDIA_TYPE,
+  OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+  SPDX_JSON_MEDIA_TYPE,
+  SPDX_MEDIA_TYPE,
+  SYFT_MEDIA_TYPE,
+} from '../oci/media-types.js'
 import { pushReferrer } from '../oci/referrers.js'
 import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
@@ -16,17 +25,6 @@ import { attachmentReference } from '../signature/cosign-tags.js'
 import { buildSignatureImage } from '../signature/signature-image.js'
 import { attachmentLayer, pushBlobWithProgress, writeSingleLayerImage } from './attachment-image.js'
 import { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE } from './size-limit.js'
-
-/** SPDX tag-value media type. Exported from `countersign/artifacts`. */
-export const SPDX_MEDIA_TYPE = 'text/spdx'
-/** SPDX JSON media type. Exported from `countersign/artifacts`. */
-export const SPDX_JSON_MEDIA_TYPE = 'text/spdx+json'
-/** CycloneDX XML media type. Exported from `countersign/artifacts`. */
-export const CYCLONEDX_XML_MEDIA_TYPE = 'application/vnd.cyclonedx+xml'
-/** CycloneDX JSON media type. Exported from `countersign/artifacts`. */
-export const CYCLONEDX_JSON_MEDIA_TYPE = 'application/vnd.cyclonedx+json'
-/** Syft JSON media type. Exported from `countersign/artifacts`. */
-export const SYFT_MEDIA_TYPE = 'application/vnd.syft+json'
 
 /**
  * The OCI 1.1 artifact type cosign gives an attachment kind (`sig`, `sbom`, `att`, …):
@@ -41,7 +39,7 @@ export const SYFT_MEDIA_TYPE = 'application/vnd.syft+json'
  * Exported from `countersign/artifacts`.
  */
 export function cosignArtifactType(name: string): string {
-  return `application/vnd.dev.cosign.artifact.${name}.v1+json`
+  return `${COSIGN_ARTIFACT_TYPE_PREFIX}${name}.v1+json`
 }
 
 /**

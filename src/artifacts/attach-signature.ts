@@ -4,14 +4,21 @@
  * @module
  */
 import { parseStatement } from '../attestation/statement.js'
-import { BUNDLE_V03_MEDIA_TYPE, parseBundle } from '../bundle/bundle.js'
-import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
+import { parseBundle } from '../bundle/bundle.js'
 import { CountersignError } from '../errors.js'
 import { resolveDescriptor } from '../image/resolve.js'
 import { fromBase64, fromUtf8, utf8 } from '../internal/bytes.js'
 import { goMarshal } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
-import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../oci/media-types.js'
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  IN_TOTO_PAYLOAD_TYPE,
+  OCI_EMPTY_MEDIA_TYPE,
+  OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+  SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from '../oci/media-types.js'
 import { repositoryName } from '../oci/reference.js'
 import { pushReferrer } from '../oci/referrers.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
@@ -21,7 +28,6 @@ import {
   CHAIN_ANNOTATION,
   RFC3161_TIMESTAMP_ANNOTATION,
   SIGNATURE_ANNOTATION,
-  SIMPLE_SIGNING_MEDIA_TYPE,
 } from '../signature/annotations.js'
 import {
   buildBundleReferrerManifest,
@@ -38,9 +44,6 @@ import {
 import { createSimpleSigningPayload } from '../signature/simple-signing.js'
 import { type AttachmentLayer, appendAttachmentLayers, attachmentLayer } from './attachment-image.js'
 import { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE } from './size-limit.js'
-
-/** Media type of a legacy attestation layer (a DSSE envelope). Exported from `countersign/artifacts`. */
-export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json'
 
 /**
  * Options shared by the attach functions.
@@ -239,7 +242,7 @@ export async function attachAttestations(
   if (
     objects.length === 1 &&
     typeof first.mediaType === 'string' &&
-    first.mediaType.startsWith('application/vnd.dev.sigstore.bundle')
+    first.mediaType.startsWith(SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX)
   ) {
     return attachBundle(ref, input, options)
   }

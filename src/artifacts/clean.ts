@@ -4,14 +4,17 @@
  * referrers tag-schema fallback index loses the deleted entries (or goes away when nothing is left).
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE } from '../bundle/bundle.js'
-import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { resolveDigest } from '../image/resolve.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isImageIndex } from '../oci/manifest.js'
-import { OCI_IMAGE_INDEX_MEDIA_TYPE } from '../oci/media-types.js'
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  COSIGN_ARTIFACT_TYPE_PREFIX,
+  IN_TOTO_PAYLOAD_TYPE,
+  OCI_IMAGE_INDEX_MEDIA_TYPE,
+} from '../oci/media-types.js'
 import { listReferrers, referrersTag } from '../oci/referrers.js'
 import type { Descriptor, ImageIndex, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { bundleLayer } from '../signature/bundle-referrer.js'
@@ -111,9 +114,7 @@ function isCosignReferrer(
   if ('config' in manifest) types.push(manifest.config.mediaType)
   return types.some(
     (t) =>
-      t === BUNDLE_V03_MEDIA_TYPE ||
-      t === IN_TOTO_PAYLOAD_TYPE ||
-      t?.startsWith('application/vnd.dev.cosign.artifact.') === true,
+      t === BUNDLE_V03_MEDIA_TYPE || t === IN_TOTO_PAYLOAD_TYPE || t?.startsWith(COSIGN_ARTIFACT_TYPE_PREFIX) === true,
   )
 }
 

@@ -1,7 +1,7 @@
 /**
  * `download signature|sbom|attestation`: read what is attached to an image and print it the way cosign does
- * (cosign.md §7): bundles as compact JSON lines, legacy signatures as Go-marshalled `SignedPayload` lines, legacy
- * attestations as `{payloadType,payload,signatures}` lines, SBOMs as their raw bytes.
+ * (docs/formats.md §Download output): bundles as compact JSON lines, legacy signatures as Go-marshalled
+ * `SignedPayload` lines, legacy attestations as `{payloadType,payload,signatures}` lines, SBOMs as their raw bytes.
  * @module
  */
 import { resolvePredicateType } from '../attestation/predicates.js'

@@ -7,16 +7,19 @@
  * @module
  */
 export {
-  type AttachSBOMOptions,
-  type AttachSBOMResult,
-  attachSBOM,
   CYCLONEDX_JSON_MEDIA_TYPE,
   CYCLONEDX_XML_MEDIA_TYPE,
-  cosignArtifactType,
-  type SBOMMediaTypeOptions,
+  DSSE_ENVELOPE_MEDIA_TYPE,
   SPDX_JSON_MEDIA_TYPE,
   SPDX_MEDIA_TYPE,
   SYFT_MEDIA_TYPE,
+} from '../oci/media-types.js'
+export {
+  type AttachSBOMOptions,
+  type AttachSBOMResult,
+  attachSBOM,
+  cosignArtifactType,
+  type SBOMMediaTypeOptions,
   sbomMediaType,
 } from './attach-sbom.js'
 export {
@@ -26,7 +29,6 @@ export {
   attachAttestations,
   attachBundle,
   attachSignature,
-  DSSE_ENVELOPE_MEDIA_TYPE,
 } from './attach-signature.js'
 export {
   type CleanedManifest,

@@ -1,8 +1,9 @@
 /**
  * `save` / `load`: an image (or index) with its signatures, attestations and bundle referrers, to and from an OCI
- * image layout in cosign's `save` format (cosign.md §2.8, `pkg/oci/layout/write.go`): `index.json` lists the image
- * (`kind: dev.cosignproject.cosign/image` or `…/imageIndex`), the `.sig` image (`…/sigs`) and the `.att` image
- * (`…/atts`); referrer manifests and their blobs sit in `blobs/sha256` only, found by their `subject`.
+ * image layout in cosign's `save` format (docs/formats.md §Save layout; cosign `pkg/oci/layout/write.go`):
+ * `index.json` lists the image (`kind: dev.cosignproject.cosign/image` or `…/imageIndex`), the `.sig` image
+ * (`…/sigs`) and the `.att` image (`…/atts`); referrer manifests and their blobs sit in `blobs/sha256` only, found by
+ * their `subject`.
  * @module
  */
 import { CountersignError, isCountersignError } from '../errors.js'

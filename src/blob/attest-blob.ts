@@ -4,15 +4,16 @@
  * @module
  */
 import { createAttestationStatement, type PredicateInput } from '../attestation/predicates.js'
-import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/bundle.js'
+import { serializeBundle } from '../bundle/bundle.js'
 import { bundleVerificationMaterial } from '../bundle/verification-material.js'
 import type { Signer } from '../contracts/signer.js'
 import type { WitnessResult } from '../contracts/witness-result.js'
-import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
+import type { DSSEEnvelope } from '../dsse/envelope.js'
 import { signDSSE } from '../dsse/sign.js'
 import { CountersignError } from '../errors.js'
 import { fromUtf8, toHex } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { BUNDLE_V03_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'
 import { hashBytes } from './message-digest.js'
 

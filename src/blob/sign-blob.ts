@@ -1,14 +1,16 @@
 /**
- * Sign blobs (arbitrary bytes) by key, as `cosign sign-blob --key` does: a raw signature over the bytes, and a
- * Sigstore bundle v0.3 with a `messageSignature`.
+ * Sign blobs (arbitrary bytes) with any signer (a key, a KMS key, or keyless through Fulcio), as `cosign sign-blob`
+ * does: a raw signature over the bytes, and a Sigstore bundle v0.3 with a `messageSignature` (and the certificate
+ * when keyless).
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/bundle.js'
+import { serializeBundle } from '../bundle/bundle.js'
 import { bundleVerificationMaterial } from '../bundle/verification-material.js'
 import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
 import type { WitnessResult } from '../contracts/witness-result.js'
 import { defaultSigningAlgorithm } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
+import { BUNDLE_V03_MEDIA_TYPE } from '../oci/media-types.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'
 import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHash } from './message-digest.js'
 

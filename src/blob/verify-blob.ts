@@ -1,7 +1,8 @@
 /**
- * Verify blob signatures by key, as `cosign verify-blob --key … --insecure-ignore-tlog` does: a raw signature, a
+ * Verify blob signatures as `cosign verify-blob` does: by key offline (`--insecure-ignore-tlog`), or through the
+ * Sigstore verifier by certificate identity (keyless) or by key with the transparency log. Reads a raw signature, a
  * Sigstore bundle with a `messageSignature` (v0.1–v0.3), or cosign's older `{"base64Signature": …}` bundle
- * (cosign.md §5.4).
+ * (docs/formats.md §Blob bundles).
  * @module
  */
 import { type Bundle, type BundleContent, parseBundle } from '../bundle/bundle.js'
@@ -315,7 +316,10 @@ async function verifyWithSigstore(
 }
 
 /**
- * Verify a blob signature by key, with `cosign verify-blob --key … --insecure-ignore-tlog` semantics:
+ * Verify a blob signature, as `cosign verify-blob` does: with a certificate identity (keyless) or a key with the
+ * transparency log, a Sigstore bundle is required and verified with the Sigstore verifier against `trustedRoot`
+ * (certificate chain, SCTs, identity, transparency log, timestamps). With a key and `insecureIgnoreTlog`
+ * (`cosign verify-blob --key … --insecure-ignore-tlog`):
  *
  * - The signature is always checked over the blob bytes with the given keys; a bundle's `publicKey.hint` and
  *   `messageDigest` are never trusted for that. A stated `messageDigest` must still equal the blob's digest.
@@ -327,9 +331,6 @@ async function verifyWithSigstore(
  * - Ed25519 signatures are pure Ed25519 (what `sign-blob` makes without a transparency log).
  *
  * @param data - The blob.
- * With `identity` (keyless) or a key without `insecureIgnoreTlog`, a Sigstore bundle is required and verified with
- * the Sigstore verifier against `trustedRoot` (certificate chain, SCTs, identity, transparency log, timestamps).
- *
  * @param options - Keys or an identity with a trusted root, the signature or bundle, and the tlog/SCT options.
  * @returns Which key verified what.
  * @throws {TypeError} when arguments have the wrong type.

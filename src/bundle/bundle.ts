@@ -4,14 +4,17 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
-
-/** Media type of bundle v0.3, the version cosign v3 writes. Exported from `countersign/bundle`. */
-export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
+import {
+  BUNDLE_V01_MEDIA_TYPE,
+  BUNDLE_V02_MEDIA_TYPE,
+  BUNDLE_V03_LEGACY_MEDIA_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+} from '../oci/media-types.js'
 
 const MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
-  'application/vnd.dev.sigstore.bundle+json;version=0.1': '0.1',
-  'application/vnd.dev.sigstore.bundle+json;version=0.2': '0.2',
-  'application/vnd.dev.sigstore.bundle+json;version=0.3': '0.3',
+  [BUNDLE_V01_MEDIA_TYPE]: '0.1',
+  [BUNDLE_V02_MEDIA_TYPE]: '0.2',
+  [BUNDLE_V03_LEGACY_MEDIA_TYPE]: '0.3',
   [BUNDLE_V03_MEDIA_TYPE]: '0.3',
 }
 

@@ -4,8 +4,8 @@
  * Exported from `countersign/bundle`.
  * @module
  */
+export { BUNDLE_V03_MEDIA_TYPE } from '../oci/media-types.js'
 export {
-  BUNDLE_V03_MEDIA_TYPE,
   type Bundle,
   type BundleContent,
   type BundleVerificationMaterial,

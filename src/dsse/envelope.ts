@@ -3,9 +3,6 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 
-/** The in-toto payload type. Exported from `countersign/dsse`. */
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
-
 /**
  * One DSSE signature.
  *

@@ -4,13 +4,8 @@
  * Exported from `countersign/dsse`.
  * @module
  */
-export {
-  type DSSEEnvelope,
-  type DSSESignature,
-  IN_TOTO_PAYLOAD_TYPE,
-  parseDSSEEnvelope,
-  serializeDSSEEnvelope,
-} from './envelope.js'
+export { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
+export { type DSSEEnvelope, type DSSESignature, parseDSSEEnvelope, serializeDSSEEnvelope } from './envelope.js'
 export { dssePAE } from './pae.js'
 export { signDSSE } from './sign.js'
 export { verifyDSSE } from './verify.js'

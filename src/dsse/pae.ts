@@ -7,8 +7,8 @@ import { concat, utf8 } from '../internal/bytes.js'
  *
  * @example
  * ```ts
- * import { dssePAE } from 'countersign/dsse'
- * dssePAE('application/vnd.in-toto+json', new TextEncoder().encode('{}'))
+ * import { dssePAE, IN_TOTO_PAYLOAD_TYPE } from 'countersign/dsse'
+ * dssePAE(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode('{}'))
  * ```
  *
  * Exported from `countersign/dsse`.

@@ -1,14 +1,16 @@
 /**
- * Attest container images by key, in either storage form cosign uses: a Sigstore bundle stored as an OCI 1.1
- * referrer (cosign v3's default) or a DSSE layer of the legacy `sha256-<hex>.att` image.
+ * Attest container images with any signer (a key, a KMS key, or keyless through Fulcio), in either storage form
+ * cosign uses: a Sigstore bundle stored as an OCI 1.1 referrer (cosign v3's default) or a DSSE layer of the legacy
+ * `sha256-<hex>.att` image.
  * @module
  */
 
 import { createAttestationStatement, type PredicateInput } from '../attestation/predicates.js'
 import type { KeyMaterial, Signer } from '../contracts/signer.js'
 import type { WitnessResult } from '../contracts/witness-result.js'
-import { type DSSEEnvelope, IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
+import type { DSSEEnvelope } from '../dsse/envelope.js'
 import { signDSSE } from '../dsse/sign.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
 import { repositoryName } from '../oci/reference.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'

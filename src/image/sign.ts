@@ -1,6 +1,7 @@
 /**
- * Sign container images, by key, in either storage form cosign uses: a Sigstore bundle stored as an OCI 1.1
- * referrer (cosign v3's default) or the legacy simple-signing layer of the `sha256-<hex>.sig` image.
+ * Sign container images with any signer (a key, a KMS key, or keyless through Fulcio), in either storage form cosign
+ * uses: a Sigstore bundle stored as an OCI 1.1 referrer (cosign v3's default) or the legacy simple-signing layer of
+ * the `sha256-<hex>.sig` image.
  * @module
  */
 

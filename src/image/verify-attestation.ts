@@ -1,23 +1,20 @@
 /**
- * Verify image attestations by key in both storage forms: Sigstore bundle referrers (cosign v3) and the DSSE
- * layers of the legacy `.att` tag, with a result per attestation and cosign's `--type` filter
- * (cosign.md §4.5; cosign `cmd/cosign/cli/verify/verify_attestation.go`, `pkg/cosign/verify.go`).
+ * Verify image attestations by key or by certificate identity (keyless) in both storage forms: Sigstore bundle
+ * referrers (cosign v3) and the DSSE layers of the legacy `.att` tag, with a result per attestation and cosign's
+ * `--type` filter (docs/formats.md §Attestation verification; cosign `cmd/cosign/cli/verify/verify_attestation.go`,
+ * `pkg/cosign/verify.go`).
  * @module
  */
 
 import { PREDICATE_TYPE_ALIASES } from '../attestation/predicates.js'
 import { parseStatement, type Statement, statementHasSubjectDigest } from '../attestation/statement.js'
 import type { Bundle } from '../bundle/bundle.js'
-import {
-  type DSSEEnvelope,
-  IN_TOTO_PAYLOAD_TYPE,
-  parseDSSEEnvelope,
-  serializeDSSEEnvelopeBytes,
-} from '../dsse/envelope.js'
+import { type DSSEEnvelope, parseDSSEEnvelope, serializeDSSEEnvelopeBytes } from '../dsse/envelope.js'
 import { verifyDSSE } from '../dsse/verify.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { mapLimit } from '../internal/concurrency.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
 import { repositoryName } from '../oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { attachmentReference } from '../signature/cosign-tags.js'

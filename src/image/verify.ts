@@ -1,6 +1,6 @@
 /**
- * Verify image signatures by key in both storage forms: Sigstore bundle referrers first (cosign v3), then the
- * legacy `.sig` tag, with a result per signature saying which form it came from.
+ * Verify image signatures by key or by certificate identity (keyless) in both storage forms: Sigstore bundle
+ * referrers first (cosign v3), then the legacy `.sig` tag, with a result per signature saying which form it came from.
  * @module
  */
 import type { Statement } from '../attestation/statement.js'
@@ -122,11 +122,11 @@ export interface VerifyImageResult {
  * countersign also accepts a valid legacy signature then, so images signed by both cosign generations verify during
  * a migration.) Signed bytes are verified as received, never re-serialised.
  *
- * Modes (cosign.md §5.1): a key with `insecureIgnoreTlog` checks signatures only (legacy: signature,
- * `docker-manifest-digest`, annotations; bundle: DSSE signature, in-toto subject digest, subject annotations). A key
- * without it, or an `identity` (keyless), needs `trustedRoot`: bundles go through {@link verifyBundle} with the
- * image digest as the artifact, legacy layers through their `bundle` (SET), `certificate`, `chain` and
- * `rfc3161timestamp` annotations; then the same claims are checked.
+ * Modes (docs/formats.md §Verification modes): a key with `insecureIgnoreTlog` checks signatures only (legacy:
+ * signature, `docker-manifest-digest`, annotations; bundle: DSSE signature, in-toto subject digest, subject
+ * annotations). A key without it, or an `identity` (keyless), needs `trustedRoot`: bundles go through
+ * {@link verifyBundle} with the image digest as the artifact, legacy layers through their `bundle` (SET),
+ * `certificate`, `chain` and `rfc3161timestamp` annotations; then the same claims are checked.
  *
  * @throws {CountersignError} ERR_OCI_NOT_FOUND (image tag missing, `details.target` `image`), ERR_NO_SIGNATURES (no
  *   bundle and no `.sig`), ERR_NO_MATCHING_SIGNATURES (none verified; `details.checks` has every reason),

@@ -16,10 +16,10 @@ import {
 import { safeURL } from '../http/transport.js'
 import { fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
-import { type BearerToken, bearerFromTokenResponse, type CachedBearerToken } from './bearer-token.js'
+import { type AccessToken, accessTokenFromResponse, type CachedAccessToken } from './access-token.js'
 
 /** One request; `token` adds `Authorization: Bearer …`. */
-export type CloudRequest = Omit<ServiceRequest, 'acceptStatus'> & { readonly token?: CachedBearerToken }
+export type CloudRequest = Omit<ServiceRequest, 'acceptStatus'> & { readonly token?: CachedAccessToken }
 
 /** Sends requests for one provider; non-2xx answers throw ERR_KMS. */
 export type CloudHTTP = (request: CloudRequest) => Promise<ServiceResponse>
@@ -139,8 +139,8 @@ export function badResponse(provider: string, message: string, status?: number):
 }
 
 /** An OAuth token endpoint's answer (`what`, e.g. "Google token response") as a token, or ERR_KMS naming it. */
-export function bearerTokenOf(res: ServiceResponse, provider: string, what: string, now: number): BearerToken {
-  const token = bearerFromTokenResponse(jsonObject(res, provider, what), now)
+export function accessTokenOf(res: ServiceResponse, provider: string, what: string, now: number): AccessToken {
+  const token = accessTokenFromResponse(jsonObject(res, provider, what), now)
   if (!token) throw badResponse(provider, `${what} has no access_token`, res.status)
   return token
 }

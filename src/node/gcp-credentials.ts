@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { CountersignError } from '../errors.js'
-import type { BearerTokenSource } from '../kms/bearer-token.js'
+import type { AccessTokenSource } from '../kms/access-token.js'
 import {
   createGCPCredentialsFromJSON,
   createGCPMetadataCredentials,
@@ -53,7 +53,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
  * (`GCE_METADATA_HOST`). Files may hold `service_account` or `authorized_user` credentials.
  *
  * @param options - Environment, fetch, retries and clock.
- * @returns A {@link BearerTokenSource} for `createGCPKMSProvider({ credentials })`.
+ * @returns A {@link AccessTokenSource | BearerTokenSource} for `createGCPKMSProvider({ credentials })`.
  * @example
  * ```ts
  * import { createGCPKMSProvider } from 'countersign/kms/gcp'
@@ -63,10 +63,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
  *
  * Exported from `countersign/node`.
  */
-export function createGoogleDefaultCredentials(options: GoogleDefaultCredentialsOptions = {}): BearerTokenSource {
+export function createGoogleDefaultCredentials(options: GoogleDefaultCredentialsOptions = {}): AccessTokenSource {
   const env = options.env ?? process.env
-  let chosen: Promise<BearerTokenSource> | undefined
-  const choose = async (): Promise<BearerTokenSource> => {
+  let chosen: Promise<AccessTokenSource> | undefined
+  const choose = async (): Promise<AccessTokenSource> => {
     const named = env.GOOGLE_APPLICATION_CREDENTIALS
     if (named) {
       const text = await readIfExists(named)

@@ -183,7 +183,10 @@ export function parseWWWAuthenticate(header: string): AuthChallenge[] {
 }
 
 /**
- * A bearer token and when it stops being used (milliseconds since the epoch).
+ * A registry token from a distribution token server ({@link fetchBearerToken}), sent as `Authorization: Bearer …` to
+ * the registry, and when it stops being used (milliseconds since the epoch; always known, `expires_in` defaults to
+ * 60 s). Not the cloud-KMS OAuth token that `countersign/kms/gcp` and `countersign/kms/azure` also export as
+ * `BearerToken` (whose expiry may be unknown).
  *
  * @example
  * ```ts

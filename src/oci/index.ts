@@ -48,7 +48,27 @@ export {
   REF_NAME_ANNOTATION,
 } from './layout.js'
 export { isImageIndex, MAX_MANIFEST_BYTES, manifestMediaType, parseDescriptor, parseManifest } from './manifest.js'
-export * from './media-types.js'
+// Only the OCI and Docker names: the other media types there belong to (and are exported from) their formats.
+export {
+  DOCKER_CONFIG_MEDIA_TYPE,
+  DOCKER_LAYER_MEDIA_TYPE,
+  DOCKER_MANIFEST_LIST_MEDIA_TYPE,
+  DOCKER_MANIFEST_SCHEMA1_MEDIA_TYPE,
+  DOCKER_MANIFEST_SCHEMA1_SIGNED_MEDIA_TYPE,
+  DOCKER_MANIFEST_SCHEMA2_MEDIA_TYPE,
+  EMPTY_JSON_DIGEST,
+  EMPTY_JSON_SIZE,
+  isIndexMediaType,
+  isManifestMediaType,
+  isSchema1MediaType,
+  MANIFEST_ACCEPT_HEADER,
+  OCI_EMPTY_MEDIA_TYPE,
+  OCI_IMAGE_CONFIG_MEDIA_TYPE,
+  OCI_IMAGE_INDEX_MEDIA_TYPE,
+  OCI_IMAGE_LAYER_GZIP_MEDIA_TYPE,
+  OCI_IMAGE_LAYER_MEDIA_TYPE,
+  OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+} from './media-types.js'
 export { createMemoryFileSystem, type MemoryFileSystem } from './memory-fs.js'
 export {
   DEFAULT_REGISTRY,

@@ -126,7 +126,7 @@ export function isImageIndex(m: ImageManifest | ImageIndex): m is ImageIndex {
  * @example
  * ```ts
  * import { manifestMediaType, parseManifest } from 'countersign/oci'
- * manifestMediaType(parseManifest(bytes)) // 'application/vnd.oci.image.manifest.v1+json'
+ * manifestMediaType(parseManifest(bytes)) // OCI_IMAGE_MANIFEST_MEDIA_TYPE for a manifest without `mediaType`
  * ```
  *
  * Exported from `countersign/oci`.
@@ -148,8 +148,8 @@ export function manifestMediaType(m: ImageManifest | ImageIndex, hint?: string):
  * ERR_OCI_SIZE_LIMIT when larger than {@link MAX_MANIFEST_BYTES}.
  * @example
  * ```ts
- * import { parseManifest } from 'countersign/oci'
- * const m = parseManifest(bytes, 'application/vnd.oci.image.manifest.v1+json')
+ * import { OCI_IMAGE_MANIFEST_MEDIA_TYPE, parseManifest } from 'countersign/oci'
+ * const m = parseManifest(bytes, OCI_IMAGE_MANIFEST_MEDIA_TYPE)
  * ```
  *
  * Exported from `countersign/oci`.

@@ -29,7 +29,8 @@ import type { Descriptor, OCIStore, PushedManifest, Reference, Repository, Store
  *
  * @example
  * ```ts
- * const options: ListReferrersOptions = { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }
+ * import { BUNDLE_V03_MEDIA_TYPE } from 'countersign/bundle'
+ * const options: ListReferrersOptions = { artifactType: BUNDLE_V03_MEDIA_TYPE }
  * ```
  *
  * Exported from `countersign/oci`.
@@ -249,11 +250,10 @@ function stripData(d: GoDescriptor): Descriptor {
  * tag holds something other than a valid OCI image index; ERR_OCI_SIZE_LIMIT when it is too large; store errors.
  * @example
  * ```ts
+ * import { BUNDLE_V03_MEDIA_TYPE } from 'countersign/bundle'
  * import { createRegistryClient, listReferrers, parseReference } from 'countersign/oci'
  * const repo = parseReference('ghcr.io/acme/app')
- * const bundles = await listReferrers(createRegistryClient(), repo, digest, {
- *   artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
- * })
+ * const bundles = await listReferrers(createRegistryClient(), repo, digest, { artifactType: BUNDLE_V03_MEDIA_TYPE })
  * ```
  *
  * Exported from `countersign/oci`.
@@ -474,9 +474,9 @@ export async function pushReferrer(
  * OCI index; ERR_OCI_HTTP when concurrent writers kept replacing the index; store errors.
  * @example
  * ```ts
- * import { repairReferrersIndex } from 'countersign/oci'
+ * import { OCI_IMAGE_MANIFEST_MEDIA_TYPE, repairReferrersIndex } from 'countersign/oci'
  * await repairReferrersIndex(store, repo, subjectDigest, [
- *   { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size, artifactType },
+ *   { mediaType: OCI_IMAGE_MANIFEST_MEDIA_TYPE, digest, size, artifactType },
  * ])
  * ```
  *

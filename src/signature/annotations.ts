@@ -1,4 +1,4 @@
-/** Annotation keys and media types cosign uses on legacy signature layers (cosign.md §2.3). @module */
+/** Annotation keys cosign uses on legacy signature layers (docs/formats.md §Legacy layer annotations). @module */
 import { CountersignError } from '../errors.js'
 
 /** Layer annotation holding the base64 DER signature. Exported from `countersign/signature`. */
@@ -11,8 +11,6 @@ export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain'
 export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle'
 /** Layer annotation holding an RFC 3161 timestamp. Exported from `countersign/signature`. */
 export const RFC3161_TIMESTAMP_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp'
-/** Media type of a simple-signing payload layer. Exported from `countersign/signature`. */
-export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json'
 
 /**
  * Parse cosign `-a key=value` flags into a map: split on the first `=`, later keys win, empty key rejected.

@@ -1,11 +1,15 @@
 /**
  * cosign v3's storage for Sigstore bundles: an OCI 1.1 referrer manifest whose one layer is the bundle
- * (cosign.md §2.6), byte-for-byte in cosign's key order.
+ * (docs/formats.md §Bundle referrers), byte-for-byte in cosign's key order.
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE } from '../bundle/bundle.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+  SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX,
+} from '../oci/media-types.js'
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js'
 
 /** The 2-byte `{}` config blob of artifact manifests. Exported from `countersign/signature`. */
@@ -59,7 +63,7 @@ export function buildBundleReferrerManifest(input: BundleReferrerInput): Uint8Ar
     goMarshal(
       goObject([
         ['schemaVersion', 2],
-        ['mediaType', 'application/vnd.oci.image.manifest.v1+json'],
+        ['mediaType', OCI_IMAGE_MANIFEST_MEDIA_TYPE],
         ['config', desc(input.emptyConfig, BUNDLE_V03_MEDIA_TYPE)],
         ['layers', [desc(input.bundle)]],
         ['annotations', bundleReferrerAnnotations(input.predicateType, input.created)],
@@ -104,5 +108,5 @@ export function bundleReferrerAnnotations(predicateType: string, created: Date):
 export function bundleLayer(manifest: ImageManifest | ImageIndex): Descriptor | undefined {
   if (!('layers' in manifest) || manifest.layers.length !== 1) return undefined
   const layer = manifest.layers[0]!
-  return layer.mediaType.startsWith('application/vnd.dev.sigstore.bundle') ? layer : undefined
+  return layer.mediaType.startsWith(SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX) ? layer : undefined
 }

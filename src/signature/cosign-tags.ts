@@ -1,4 +1,7 @@
-/** Where cosign keeps attachments: the `sha256-<hex>.sig|.att|.sbom` tag scheme (cosign.md §2.1). @module */
+/**
+ * Where cosign keeps attachments: the `sha256-<hex>.sig|.att|.sbom` tag scheme (docs/formats.md §Attachment tags).
+ * @module
+ */
 import { CountersignError } from '../errors.js'
 import type { Reference, Repository } from '../oci/types.js'
 

@@ -4,6 +4,8 @@
  * Exported from `countersign/signature`.
  * @module
  */
+
+export { SIMPLE_SIGNING_MEDIA_TYPE } from '../oci/media-types.js'
 export {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
@@ -12,7 +14,6 @@ export {
   parseAnnotationFlags,
   RFC3161_TIMESTAMP_ANNOTATION,
   SIGNATURE_ANNOTATION,
-  SIMPLE_SIGNING_MEDIA_TYPE,
 } from './annotations.js'
 export {
   BUNDLE_CONTENT_ANNOTATION,

@@ -1,18 +1,19 @@
 /**
  * The legacy cosign signature image (`sha256-<hex>.sig`): config and manifest bytes exactly as cosign's
- * go-containerregistry code writes them (cosign.md §2.2), and reading its layers back.
+ * go-containerregistry code writes them (docs/formats.md §Legacy signature image), and reading its layers back.
  * @module
  */
 import { CountersignError } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
+import {
+  DOCKER_CONFIG_MEDIA_TYPE,
+  DOCKER_MANIFEST_SCHEMA2_MEDIA_TYPE,
+  OCI_IMAGE_CONFIG_MEDIA_TYPE,
+  OCI_IMAGE_MANIFEST_MEDIA_TYPE,
+} from '../oci/media-types.js'
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js'
 
-/** OCI media types used by the signature image. */
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
-const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json'
 /** Go's zero time, as go-containerregistry writes an unset `created`. */
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -88,11 +89,13 @@ export async function buildSignatureImage(
     ),
   )
   const configDescriptor: Descriptor = {
-    mediaType: options.dockerMediaTypes ? DOCKER_CONFIG : OCI_CONFIG,
+    mediaType: options.dockerMediaTypes ? DOCKER_CONFIG_MEDIA_TYPE : OCI_IMAGE_CONFIG_MEDIA_TYPE,
     size: config.length,
     digest: await options.digest(config),
   }
-  const manifestMediaType = options.dockerMediaTypes ? DOCKER_MANIFEST : OCI_MANIFEST
+  const manifestMediaType = options.dockerMediaTypes
+    ? DOCKER_MANIFEST_SCHEMA2_MEDIA_TYPE
+    : OCI_IMAGE_MANIFEST_MEDIA_TYPE
   const manifest = utf8(
     goMarshal(
       goObject([

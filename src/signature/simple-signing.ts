@@ -12,7 +12,8 @@ import { isJSONObject } from '../internal/json.js'
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature'
 
 /**
- * The parsed payload (see cosign.md §1.1). `optional` is `null` when the signer gave no annotations.
+ * The parsed payload (see docs/formats.md §Simple signing payload). `optional` is `null` when the signer gave no
+ * annotations.
  *
  * Exported from `countersign/signature`.
  */

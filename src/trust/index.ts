@@ -5,12 +5,16 @@
  * Exported from `countersign/trust`.
  * @module
  */
+export {
+  SIGNING_CONFIG_MEDIA_TYPE_V02,
+  TRUSTED_ROOT_MEDIA_TYPE_V01,
+  TRUSTED_ROOT_MEDIA_TYPE_V02,
+} from '../oci/media-types.js'
 export { PUBLIC_GOOD_TRUSTED_ROOT_JSON, publicGoodTrustedRoot } from './public-good.js'
 export { PUBLIC_GOOD_SIGNING_CONFIG_JSON, publicGoodSigningConfig } from './public-good-signing-config.js'
 export {
   parseSigningConfig,
   type ServiceSelection,
-  SIGNING_CONFIG_MEDIA_TYPE_V02,
   type SigningConfig,
   type SigningService,
   selectSigningService,
@@ -23,8 +27,6 @@ export {
   parseTrustedRoot,
   selectCertificateAuthorities,
   selectTransparencyLogs,
-  TRUSTED_ROOT_MEDIA_TYPE_V01,
-  TRUSTED_ROOT_MEDIA_TYPE_V02,
   type TransparencyLog,
   type TrustedRoot,
   transparencyLogKey,

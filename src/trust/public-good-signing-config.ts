@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { SIGNING_CONFIG_MEDIA_TYPE_V02 } from '../oci/media-types.js'
 import { parseSigningConfig, type SigningConfig } from './signing-config.js'
 
 /**
@@ -14,7 +15,7 @@ import { parseSigningConfig, type SigningConfig } from './signing-config.js'
  * Exported from `countersign/trust`.
  */
 export const PUBLIC_GOOD_SIGNING_CONFIG_JSON: string = JSON.stringify({
-  mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+  mediaType: SIGNING_CONFIG_MEDIA_TYPE_V02,
   caUrls: [
     {
       url: 'https://fulcio.sigstore.dev',

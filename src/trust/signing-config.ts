@@ -9,14 +9,8 @@
 import { CountersignError } from '../errors.js'
 import { fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { SIGNING_CONFIG_MEDIA_TYPE_V02 } from '../oci/media-types.js'
 import type { ValidityPeriod } from './trusted-root.js'
-
-/**
- * The only signing-config media type in use (sigstore-go rejects others too).
- *
- * Exported from `countersign/trust`.
- */
-export const SIGNING_CONFIG_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json'
 
 /**
  * One service endpoint of a signing config.

@@ -9,26 +9,17 @@ import { equalBytes, fromBase64, fromUtf8, toBase64 } from '../internal/bytes.js
 import { isJSONObject } from '../internal/json.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { KeyAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
-
-/**
- * Media type of a v0.1 trusted root (what the public-good TUF repository serves).
- *
- * Exported from `countersign/trust`.
- */
-export const TRUSTED_ROOT_MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1'
-
-/**
- * Media type of a v0.2 trusted root (protobuf-specs' newer naming scheme, same message).
- *
- * Exported from `countersign/trust`.
- */
-export const TRUSTED_ROOT_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.trustedroot.v0.2+json'
+import {
+  TRUSTED_ROOT_MEDIA_TYPE_V01,
+  TRUSTED_ROOT_MEDIA_TYPE_V02,
+  TRUSTED_ROOT_MEDIA_TYPE_V02_LEGACY,
+} from '../oci/media-types.js'
 
 // The v0.2 message is unchanged from v0.1; the legacy `+json;version=0.2` spelling is accepted like the bundle's.
 const MEDIA_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set([
   TRUSTED_ROOT_MEDIA_TYPE_V01,
   TRUSTED_ROOT_MEDIA_TYPE_V02,
-  'application/vnd.dev.sigstore.trustedroot+json;version=0.2',
+  TRUSTED_ROOT_MEDIA_TYPE_V02_LEGACY,
 ])
 
 /**

@@ -1,7 +1,6 @@
 /** The artifact checks of bundle verification: the signature over the artifact (or DSSE PAE) and the subject. @module */
 import { parseStatement, type Statement, statementHasSubjectDigest } from '../attestation/statement.js'
 import type { Bundle } from '../bundle/bundle.js'
-import { IN_TOTO_PAYLOAD_TYPE } from '../dsse/envelope.js'
 import { dssePAE } from '../dsse/pae.js'
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromHex, toHex } from '../internal/bytes.js'
@@ -9,6 +8,7 @@ import { rawPublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { sha2Digest } from '../keys/webcrypto.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
 
 /**
  * The artifact: its bytes, or only its digest (`sha256:<hex>` / `sha512:<hex>`).

@@ -1,6 +1,6 @@
 /**
- * Sigstore verification for image signatures and attestations: which mode the options select (cosign.md §5.1
- * "Mode selection"), the verifier thresholds cosign's flags map to, and a bundle checked with {@link verifyBundle}
+ * Sigstore verification for image signatures and attestations: which mode the options select (docs/formats.md
+ * §Verification modes), the verifier thresholds cosign's flags map to, and a bundle checked with {@link verifyBundle}
  * (keyless, or a key with the transparency log).
  * @module
  */

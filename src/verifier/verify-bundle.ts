@@ -232,7 +232,8 @@ export async function verifyBundle(
     )
   }
 
-  // RFC 3161: unverifiable tokens are dropped (shared/README verdict policy) but a root without TSAs fails them all.
+  // RFC 3161: unverifiable tokens are dropped (docs/formats.md §Where Sigstore clients disagree) but a root without
+  // TSAs fails them all.
   let timestamps: readonly VerifiedTimestamp[] = []
   if (tokens.length > 0) {
     if (!timestampCheck) {

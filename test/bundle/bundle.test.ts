@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseStatement, statementHasSubjectDigest } from '../../src/attestation/statement.js'
-import { BUNDLE_V03_MEDIA_TYPE, parseBundle, serializeBundle } from '../../src/bundle/bundle.js'
+import { parseBundle, serializeBundle } from '../../src/bundle/bundle.js'
+import { BUNDLE_V03_MEDIA_TYPE } from '../../src/oci/media-types.js'
 
 const dir = new URL('../vectors/bundles/', import.meta.url)
 const read = (c: string) => readFileSync(new URL(`${c}/bundle.sigstore.json`, dir))

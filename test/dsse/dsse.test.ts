@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
-import { BUNDLE_V03_MEDIA_TYPE, parseBundle } from '../../src/bundle/bundle.js'
+import { parseBundle } from '../../src/bundle/bundle.js'
 import { parseDSSEEnvelope, serializeDSSEEnvelope } from '../../src/dsse/envelope.js'
 import { dssePAE } from '../../src/dsse/pae.js'
 import { signDSSE } from '../../src/dsse/sign.js'
 import { verifyDSSE } from '../../src/dsse/verify.js'
 import { toHex } from '../../src/internal/bytes.js'
 import { ecdsaP1363ToDER, generateKeyPair, parsePublicKey } from '../../src/keys/index.js'
+import { BUNDLE_V03_MEDIA_TYPE } from '../../src/oci/media-types.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 
 const load = (dir: string) =>

@@ -174,7 +174,7 @@ describe('encryptCosignPrivateKey', () => {
     const doc = JSON.parse(json)
     expect(Object.keys(doc)).toEqual(['kdf', 'cipher', 'ciphertext'])
     expect(Object.keys(doc.kdf)).toEqual(['name', 'params', 'salt'])
-    // 138-byte PKCS#8 + 16-byte Poly1305 tag, as cosign.md §3.1 says.
+    // 138-byte PKCS#8 + 16-byte Poly1305 tag (docs/formats.md §Encrypted keys).
     expect(fromBase64(doc.ciphertext)).toHaveLength(154)
     expect((await decryptCosignPrivateKey(pem, utf8('pw'))).pkcs8).toEqual(key.pkcs8)
   })

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { sha256Digest } from '../../src/oci/digest.js'
-import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from '../../src/signature/annotations.js'
+import { SIMPLE_SIGNING_MEDIA_TYPE } from '../../src/oci/media-types.js'
+import { SIGNATURE_ANNOTATION } from '../../src/signature/annotations.js'
 import { buildSignatureImage, readSignatureConfig } from '../../src/signature/signature-image.js'
 
 const dir = new URL('../vectors/cosign/', import.meta.url)

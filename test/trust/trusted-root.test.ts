@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, test } from 'vitest'
 import { fromBase64, toHex } from '../../src/internal/bytes.js'
+import { TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../src/oci/media-types.js'
 import { PUBLIC_GOOD_TRUSTED_ROOT_JSON, publicGoodTrustedRoot } from '../../src/trust/public-good.js'
 import {
   isValidAt,
   parseTrustedRoot,
   selectCertificateAuthorities,
   selectTransparencyLogs,
-  TRUSTED_ROOT_MEDIA_TYPE_V02,
   transparencyLogKey,
 } from '../../src/trust/trusted-root.js'
 

@@ -1,5 +1,5 @@
 /**
- * Every bundle case under test/vectors/bundles (copied from shared/fixtures/bundles) must give the verdict its
+ * Every bundle case under test/vectors/bundles (upstream sources in its SOURCE.md) must give the verdict its
  * case.json states, with the options it names (verifierOptions, key, identity, keyValidFor, checkSubject).
  */
 import { describe, expect, it } from 'vitest'
@@ -88,7 +88,7 @@ const BACKENDS: readonly [string, SignatureBackend | undefined][] = [
   ['nodeSignatureBackend', nodeSignatureBackend],
 ]
 
-describe.each(BACKENDS)('Sigstore bundle conformance (shared/fixtures/bundles), %s', (_, backend) => {
+describe.each(BACKENDS)('Sigstore bundle conformance (test/vectors/bundles), %s', (_, backend) => {
   for (const name of caseNames()) {
     const { c } = loadCase(name)
     const want = OPTIONAL.has(name) ? 'either' : c.expect

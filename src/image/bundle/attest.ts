@@ -1,6 +1,6 @@
 /**
- * Bundle-form attestations (cosign v3 default, cosign.md §2.6): the signed DSSE envelope in a Sigstore bundle v0.3,
- * stored as an OCI 1.1 referrer of the image annotated with the predicate type.
+ * Bundle-form attestations (cosign v3 default, docs/formats.md §Bundle referrers): the signed DSSE envelope in a
+ * Sigstore bundle v0.3, stored as an OCI 1.1 referrer of the image annotated with the predicate type.
  * @module
  */
 

@@ -1,13 +1,13 @@
 /**
- * Bundle-form signing (cosign v3 default, cosign.md §2.6): an in-toto statement about the image digest, signed as
- * DSSE, wrapped in a Sigstore bundle v0.3 and stored as an OCI 1.1 referrer of the image.
+ * Bundle-form signing (cosign v3 default, docs/formats.md §Bundle referrers): an in-toto statement about the image
+ * digest, signed as DSSE, wrapped in a Sigstore bundle v0.3 and stored as an OCI 1.1 referrer of the image.
  * @module
  */
 
 import { COSIGN_SIGN_PREDICATE_TYPE, createStatement } from '../../attestation/statement.js'
 import type { Signer } from '../../contracts/signer.js'
-import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse/envelope.js'
 import { signDSSE } from '../../dsse/sign.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../../oci/media-types.js'
 import type { Descriptor, Reference, Repository, StoreCallOptions } from '../../oci/types.js'
 import { witnessForSigning } from '../../witness/signing.js'
 import type { SignImageOptions, SignImageResult } from '../sign.js'

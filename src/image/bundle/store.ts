@@ -1,14 +1,14 @@
 /**
  * Store a signed DSSE envelope the way cosign v3 does for both `sign` and `attest`: a Sigstore bundle v0.3 with the
- * signer's key material, pushed as an OCI 1.1 referrer of the image (cosign.md §2.6).
+ * signer's key material, pushed as an OCI 1.1 referrer of the image (docs/formats.md §Bundle referrers).
  * @module
  */
-import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../../bundle/bundle.js'
+import { serializeBundle } from '../../bundle/bundle.js'
 import { bundleVerificationMaterial } from '../../bundle/verification-material.js'
 import type { KeyMaterial } from '../../contracts/signer.js'
 import type { WitnessResult } from '../../contracts/witness-result.js'
 import type { DSSEEnvelope } from '../../dsse/envelope.js'
-import { OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../oci/media-types.js'
+import { BUNDLE_V03_MEDIA_TYPE, OCI_EMPTY_MEDIA_TYPE, OCI_IMAGE_MANIFEST_MEDIA_TYPE } from '../../oci/media-types.js'
 import { pushReferrer } from '../../oci/referrers.js'
 import type { Descriptor, OCIStore, Repository, StoreCallOptions } from '../../oci/types.js'
 import {

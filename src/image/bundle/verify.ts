@@ -1,15 +1,15 @@
 /**
  * Bundle-form verification (cosign v3): list the image's referrers, read each Sigstore bundle as received, and
  * check it with the given keys, or with the Sigstore verifier (keyless, or a key with the transparency log)
- * (cosign.md §2.6 "Reader", §5.1 "Bundle-format checks").
+ * (docs/formats.md §Reading bundle referrers, §Bundle-format checks).
  * @module
  */
 import { parseStatement, type Statement, statementHasSubjectDigest } from '../../attestation/statement.js'
 import { type Bundle, parseBundle } from '../../bundle/bundle.js'
-import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse/envelope.js'
 import { verifyDSSE } from '../../dsse/verify.js'
 import { isCountersignError } from '../../errors.js'
 import { mapLimit } from '../../internal/concurrency.js'
+import { IN_TOTO_PAYLOAD_TYPE } from '../../oci/media-types.js'
 import { listReferrers } from '../../oci/referrers.js'
 import type { Descriptor, Repository, StoreCallOptions } from '../../oci/types.js'
 import { hasAnnotations } from '../../signature/annotations.js'

@@ -1,6 +1,6 @@
 /**
  * Read-modify-write of a legacy attachment image (`sha256-<hex>.sig` / `.att`), safe against concurrent writers
- * as far as a registry without conditional writes allows. This is the protection `sign-legacy.ts` uses, as a
+ * as far as a registry without conditional writes allows. This is the protection `legacy/sign.ts` uses, as a
  * reusable helper: the tag has no locking in the registry (cosign issue #2432), so after writing we re-read it: if
  * another writer replaced it without our layer we merge again, and a second, later check catches a writer that read
  * the tag before our write landed.

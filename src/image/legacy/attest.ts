@@ -1,7 +1,7 @@
 /**
- * Legacy (`.att` tag) attestations, cosign.md §2.5: the DSSE envelope JSON becomes a layer of the attestation image
- * at `sha256-<hex>.att`, appended to what is there or, with `replace`, replacing the layers of the same predicate
- * type (cosign `pkg/cosign/remote` ReplaceOp, `pkg/oci/mutate` ReplaceSignatures).
+ * Legacy (`.att` tag) attestations (docs/formats.md §Legacy attestation image): the DSSE envelope JSON becomes a
+ * layer of the attestation image at `sha256-<hex>.att`, appended to what is there or, with `replace`, replacing the
+ * layers of the same predicate type (cosign `pkg/cosign/remote` ReplaceOp, `pkg/oci/mutate` ReplaceSignatures).
  * @module
  */
 
@@ -10,6 +10,7 @@ import { CountersignError } from '../../errors.js'
 import { fromUtf8 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import { sha256Digest } from '../../oci/digest.js'
+import { DSSE_ENVELOPE_MEDIA_TYPE } from '../../oci/media-types.js'
 import type { Descriptor, OCIStore, Reference, StoreCallOptions } from '../../oci/types.js'
 import { SIGNATURE_ANNOTATION } from '../../signature/annotations.js'
 import { attachmentReference } from '../../signature/cosign-tags.js'
@@ -18,8 +19,6 @@ import type { AttestImageOptions, AttestImageResult, SignedAttestation } from '.
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../verify.js'
 import { type AttachmentPlan, type AttachmentSnapshot, writeAttachmentImage } from './attachment-write.js'
 
-/** Media type of a DSSE envelope layer. */
-export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json'
 /** Layer annotation naming the attestation's predicate type. */
 export const PREDICATE_TYPE_ANNOTATION = 'predicateType'
 

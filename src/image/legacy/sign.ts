@@ -1,6 +1,7 @@
 /**
- * Legacy (`.sig` tag) signing, cosign.md §1–2: the simple-signing payload becomes a layer of the signature image at
- * `sha256-<hex>.sig`, appended to what is there with cosign's dedupe rules.
+ * Legacy (`.sig` tag) signing (docs/formats.md §Simple signing payload, §Legacy signature image): the simple-signing
+ * payload becomes a layer of the signature image at `sha256-<hex>.sig`, appended to what is there with cosign's
+ * dedupe rules.
  * @module
  */
 
@@ -10,9 +11,10 @@ import { parsePublicKey } from '../../keys/parse-public.js'
 import type { VerifyOptions } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import { sha256Digest } from '../../oci/digest.js'
+import { SIMPLE_SIGNING_MEDIA_TYPE } from '../../oci/media-types.js'
 import { repositoryName } from '../../oci/reference.js'
 import type { Descriptor, Reference, StoreCallOptions } from '../../oci/types.js'
-import { SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from '../../signature/annotations.js'
+import { SIGNATURE_ANNOTATION } from '../../signature/annotations.js'
 import { attachmentReference } from '../../signature/cosign-tags.js'
 import { createSimpleSigningPayload } from '../../signature/simple-signing.js'
 import { legacyWitnessAnnotations } from '../../signature/witness-annotations.js'

@@ -1,8 +1,9 @@
 /**
- * Sigstore checks of a legacy `.sig` layer (cosign v1/v2 keyless images; cosign.md §2.3, §5.1 "Legacy-format
- * checks"): the RFC 3161 annotation when signed timestamps are required, the Rekor SET of the `bundle` annotation and
- * its hashedrekord body, the certificate of the `certificate` annotation (chain with the `chain` annotation's
- * intermediates at the integrated time, SCTs, identity with the issuer from extension .1.1), then the signature.
+ * Sigstore checks of a legacy `.sig` layer (cosign v1/v2 keyless images; docs/formats.md §Legacy layer annotations,
+ * §Legacy-format checks): the RFC 3161 annotation when signed timestamps are required, the Rekor SET of the
+ * `bundle` annotation and its hashedrekord body, the certificate of the `certificate` annotation (chain with the
+ * `chain` annotation's intermediates at the integrated time, SCTs, identity with the issuer from extension .1.1),
+ * then the signature.
  * @module
  */
 import type { DSSEEnvelope } from '../../dsse/envelope.js'
@@ -103,7 +104,7 @@ export async function checkLegacySigstore(
     if (!pem) throw fail('ERR_INVALID_INPUT', 'no certificate found on signature')
     leaf = parseCertificatePEM(pem)[0]!
     const chain = a[CHAIN_ANNOTATION]
-    // The chain annotation is written even when empty (cosign.md §2.3).
+    // The chain annotation is written even when empty (docs/formats.md §Legacy layer annotations).
     if (chain && chain.trim() !== '') intermediates = parseCertificatePEM(chain)
   } else {
     keyIndex = await verifyContent(content, options.keys, verifyOptions)

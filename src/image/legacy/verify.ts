@@ -1,5 +1,5 @@
 /**
- * Legacy (`.sig` tag) verification, cosign.md §5.1 "Legacy-format checks": by key, or with the Sigstore annotations
+ * Legacy (`.sig` tag) verification (docs/formats.md §Legacy-format checks): by key, or with the Sigstore annotations
  * (SET, certificate, chain, RFC 3161) for keyless and key-with-log verification.
  * @module
  */

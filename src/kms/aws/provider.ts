@@ -13,7 +13,7 @@ import { parseSPKI } from '../../keys/parse-public.js'
 import type { PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
 import { sha2Digest } from '../../keys/webcrypto.js'
-import { createKMSSigner } from '../kms-signer.js'
+import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from '../types.js'
 import { type AWSKeySpec, keySpecFor, signingSchemeFor } from './algorithms.js'
 import { type AWSKMSCall, createAWSKMSClient } from './client.js'
@@ -195,7 +195,7 @@ export function createAWSKMSProvider(options: AWSKMSProviderOptions = {}): AWSKM
       const { publicKey, signingAlgorithms } = await describe(call, ref, callOptions?.signal)
       const scheme = signingSchemeFor(publicKey, signingAlgorithms)
       const rsaPadding = scheme.algorithm.startsWith('rsa-pss') ? ('pss' as const) : ('pkcs1v15' as const)
-      return createKMSSigner(uri, scheme.algorithm, publicKey, async (data, signal) => {
+      return kmsSignerFromSignFunction(uri, scheme.algorithm, publicKey, async (data, signal) => {
         signal?.throwIfAborted()
         const digest = await sha2Digest(scheme.hash, data)
         const out = await call(

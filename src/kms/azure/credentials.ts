@@ -10,8 +10,8 @@
 import { CountersignError } from '../../errors.js'
 import type { ServiceClientOptions } from '../../http/service.js'
 import { utf8 } from '../../internal/bytes.js'
-import type { BearerTokenSource } from '../bearer-token.js'
-import { askMetadataServer, bearerTokenOf, createCloudHTTP } from '../cloud-http.js'
+import type { AccessTokenSource } from '../access-token.js'
+import { accessTokenOf, askMetadataServer, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
 
 const PROVIDER = 'azurekms'
@@ -89,7 +89,7 @@ export interface AzureClientCredentialsOptions extends AzureCredentialOptions {
  * (EnvironmentCredential / ClientSecretCredential) or a federated client assertion (WorkloadIdentityCredential).
  *
  * @param options - Tenant, client, secret or assertion, authority, fetch.
- * @returns A {@link BearerTokenSource} for `createAzureKMSProvider({ credentials })`.
+ * @returns A {@link AccessTokenSource | BearerTokenSource} for `createAzureKMSProvider({ credentials })`.
  * @example
  * ```ts
  * import { createAzureClientCredentials, createAzureKMSProvider } from 'countersign/kms/azure'
@@ -99,7 +99,7 @@ export interface AzureClientCredentialsOptions extends AzureCredentialOptions {
  *
  * Exported from `countersign/kms/azure`.
  */
-export function createAzureClientCredentials(options: AzureClientCredentialsOptions): BearerTokenSource {
+export function createAzureClientCredentials(options: AzureClientCredentialsOptions): AccessTokenSource {
   const { tenantId, clientId } = options
   // The tenant becomes a path segment: Entra tenant IDs are GUIDs or domain names.
   if (typeof tenantId !== 'string' || !/^[A-Za-z0-9.-]{1,100}$/.test(tenantId)) throw invalid('invalid Azure tenant ID')
@@ -127,7 +127,7 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
       contentType: 'application/x-www-form-urlencoded',
       ...(signal ? { signal } : {}),
     })
-    return bearerTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)())
   }
 }
 
@@ -150,7 +150,7 @@ export interface AzureManagedIdentityOptions extends AzureCredentialOptions {
  * IMDS (not on Azure) is reported as missing credentials. Azure Arc, Cloud Shell and Service Fabric are not handled.
  *
  * @param options - Environment, user-assigned client ID, fetch.
- * @returns A {@link BearerTokenSource}.
+ * @returns A {@link AccessTokenSource | BearerTokenSource}.
  * @example
  * ```ts
  * import { createAzureKMSProvider, createAzureManagedIdentityCredentials } from 'countersign/kms/azure'
@@ -159,7 +159,7 @@ export interface AzureManagedIdentityOptions extends AzureCredentialOptions {
  *
  * Exported from `countersign/kms/azure`.
  */
-export function createAzureManagedIdentityCredentials(options: AzureManagedIdentityOptions = {}): BearerTokenSource {
+export function createAzureManagedIdentityCredentials(options: AzureManagedIdentityOptions = {}): AccessTokenSource {
   const env = options.env ?? {}
   const resource = options.resource ?? AZURE_VAULT_RESOURCE
   let url: URL
@@ -191,7 +191,7 @@ export function createAzureManagedIdentityCredentials(options: AzureManagedIdent
       PROVIDER,
       'no Azure credentials found: pass an access token, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or run with a managed identity (the metadata service is unreachable)',
     )
-    return bearerTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)())
   }
 }
 
@@ -214,7 +214,7 @@ export interface AzureDefaultCredentialsOptions extends AzureCredentialOptions {
  * The first configured source is used.
  *
  * @param options - Environment and the federated token reader.
- * @returns A {@link BearerTokenSource}.
+ * @returns A {@link AccessTokenSource | BearerTokenSource}.
  * @example
  * ```ts
  * import { createAzureDefaultCredentials, createAzureKMSProvider } from 'countersign/kms/azure'
@@ -223,7 +223,7 @@ export interface AzureDefaultCredentialsOptions extends AzureCredentialOptions {
  *
  * Exported from `countersign/kms/azure`.
  */
-export function createAzureDefaultCredentials(options: AzureDefaultCredentialsOptions = {}): BearerTokenSource {
+export function createAzureDefaultCredentials(options: AzureDefaultCredentialsOptions = {}): AccessTokenSource {
   const env = options.env ?? {}
   const { env: _env, federatedToken, ...common } = options
   const tenantId = env.AZURE_TENANT_ID

@@ -4,7 +4,7 @@
  * Exported from `countersign/kms/azure`.
  * @module
  */
-export type { BearerToken, BearerTokenSource } from '../bearer-token.js'
+export type { AccessToken as BearerToken, AccessTokenSource as BearerTokenSource } from '../access-token.js'
 export {
   type AzureClientCredentialsOptions,
   type AzureCredentialOptions,

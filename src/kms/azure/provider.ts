@@ -16,9 +16,9 @@ import { CURVES } from '../../keys/algorithms.js'
 import { ecdsaP1363ToDER } from '../../keys/ecdsa-der.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
-import { type BearerTokenSource, type CachedBearerToken, cacheBearerToken, staticBearerToken } from '../bearer-token.js'
+import { type AccessTokenSource, type CachedAccessToken, cacheAccessToken, staticAccessToken } from '../access-token.js'
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
-import { createKMSSigner } from '../kms-signer.js'
+import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider } from '../types.js'
 import { AZURE_VAULT_RESOURCE, createAzureDefaultCredentials } from './credentials.js'
 import { publicKeyFromJWK } from './jwk.js'
@@ -84,7 +84,7 @@ export interface AzureKMSProviderOptions extends KMSCallOptions {
   /** A fixed access token for Key Vault. Secret: never logged. */
   readonly accessToken?: string
   /** Where tokens come from (cached until five minutes before expiry). */
-  readonly credentials?: BearerTokenSource
+  readonly credentials?: AccessTokenSource
   /** Environment for the default credential chain (`AZURE_*`, `IDENTITY_*`). */
   readonly env?: KMSEnvironment
   /** Workload identity token reader for the default chain (`countersign/node` reads `AZURE_FEDERATED_TOKEN_FILE`). */
@@ -113,7 +113,7 @@ interface ResolvedKey {
 
 interface Context {
   readonly http: CloudHTTP
-  readonly token: CachedBearerToken
+  readonly token: CachedAccessToken
   readonly base: string
   readonly apiVersion: string
   readonly signal?: AbortSignal
@@ -234,16 +234,16 @@ export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): A
     }
     endpoint = `${u.origin}${u.pathname.replace(/\/+$/, '')}`
   }
-  const tokens = new Map<string, CachedBearerToken>()
-  const tokenFor = (resource: string): CachedBearerToken => {
+  const tokens = new Map<string, CachedAccessToken>()
+  const tokenFor = (resource: string): CachedAccessToken => {
     let t = tokens.get(resource)
     if (!t) {
-      let source: BearerTokenSource
+      let source: AccessTokenSource
       if (options.accessToken !== undefined) {
         if (typeof options.accessToken !== 'string' || options.accessToken === '') {
           throw new TypeError('accessToken must be a non-empty string')
         }
-        source = staticBearerToken(options.accessToken)
+        source = staticAccessToken(options.accessToken)
       } else if (options.credentials) {
         source = options.credentials
       } else {
@@ -255,7 +255,7 @@ export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): A
           ...(options.now ? { now: options.now } : {}),
         })
       }
-      t = cacheBearerToken(source, options.now)
+      t = cacheAccessToken(source, options.now)
       tokens.set(resource, t)
     }
     return t
@@ -276,7 +276,7 @@ export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): A
     async createSigner(uri, call) {
       const ref = parseAzureKMSURI(uri)
       const key = await resolveKey(context(ref, call), ref)
-      return createKMSSigner(uri, key.algorithm.signing, key.publicKey, async (data, signal) => {
+      return kmsSignerFromSignFunction(uri, key.algorithm.signing, key.publicKey, async (data, signal) => {
         const signature = await signDigest(context(ref, { ...call, ...(signal ? { signal } : {}) }), ref, key, data)
         // Refused here rather than published: a signature that does not verify would only fail far from its cause.
         const { hash } = key.algorithm

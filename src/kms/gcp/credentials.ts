@@ -12,8 +12,8 @@ import { isJSONObject } from '../../internal/json.js'
 import { parsePrivateKey } from '../../keys/parse-private.js'
 import { signData } from '../../keys/sign.js'
 import type { PrivateKey } from '../../keys/types.js'
-import type { BearerTokenSource } from '../bearer-token.js'
-import { askMetadataServer, badResponse, bearerTokenOf, createCloudHTTP } from '../cloud-http.js'
+import type { AccessTokenSource } from '../access-token.js'
+import { accessTokenOf, askMetadataServer, badResponse, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
 
 /** The scope Cloud KMS accepts (what the Go client requests). */
@@ -78,7 +78,7 @@ async function exchange(
     contentType: 'application/x-www-form-urlencoded',
     ...(options.signal ? { signal: options.signal } : {}),
   })
-  return bearerTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)())
+  return accessTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)())
 }
 
 /**
@@ -87,7 +87,7 @@ async function exchange(
  *
  * @param json - The file's contents (text or parsed).
  * @param options - Fetch, retries and clock.
- * @returns A {@link BearerTokenSource}; wrap it with the provider's cache (the provider does).
+ * @returns A {@link AccessTokenSource | BearerTokenSource}; wrap it with the provider's cache (the provider does).
  * @throws {CountersignError} ERR_INVALID_INPUT for malformed files (messages never include the private key or
  *   secrets), ERR_UNSUPPORTED_ALGORITHM for other credential types.
  * @example
@@ -102,7 +102,7 @@ async function exchange(
 export function createGCPCredentialsFromJSON(
   json: string | Record<string, unknown>,
   options: GCPCredentialOptions = {},
-): BearerTokenSource {
+): AccessTokenSource {
   let doc: unknown = json
   if (typeof json === 'string') {
     try {
@@ -167,7 +167,7 @@ export function createGCPCredentialsFromJSON(
  * as Google's Go client). An unreachable server (not on Google Cloud) is reported as missing credentials.
  *
  * @param options - `env` (for `GCE_METADATA_HOST`), fetch, retries, clock.
- * @returns A {@link BearerTokenSource}.
+ * @returns A {@link AccessTokenSource | BearerTokenSource}.
  * @example
  * ```ts
  * import { createGCPMetadataCredentials, createGCPKMSProvider } from 'countersign/kms/gcp'
@@ -178,7 +178,7 @@ export function createGCPCredentialsFromJSON(
  */
 export function createGCPMetadataCredentials(
   options: GCPCredentialOptions & { readonly env?: KMSEnvironment } = {},
-): BearerTokenSource {
+): AccessTokenSource {
   const host = options.env?.GCE_METADATA_HOST || 'metadata.google.internal'
   if (!/^[A-Za-z0-9.\-[\]:]+$/.test(host)) throw credentialError('GCE_METADATA_HOST is not a host name')
   const url = `http://${host}/computeMetadata/v1/instance/service-accounts/default/token`
@@ -199,6 +199,6 @@ export function createGCPMetadataCredentials(
     if (res.headers.get('metadata-flavor') !== 'Google') {
       throw badResponse(PROVIDER, 'GCE metadata server answered without Metadata-Flavor: Google', res.status)
     }
-    return bearerTokenOf(res, PROVIDER, 'GCE metadata token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'GCE metadata token response', (options.now ?? Date.now)())
   }
 }

@@ -4,7 +4,7 @@
  * Exported from `countersign/kms/gcp`.
  * @module
  */
-export type { BearerToken, BearerTokenSource } from '../bearer-token.js'
+export type { AccessToken as BearerToken, AccessTokenSource as BearerTokenSource } from '../access-token.js'
 export type { GCPKeyAlgorithm } from './algorithms.js'
 export { crc32c } from './crc32c.js'
 export {

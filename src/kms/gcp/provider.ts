@@ -15,9 +15,9 @@ import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
-import { type BearerTokenSource, type CachedBearerToken, cacheBearerToken, staticBearerToken } from '../bearer-token.js'
+import { type AccessTokenSource, type CachedAccessToken, cacheAccessToken, staticAccessToken } from '../access-token.js'
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
-import { createKMSSigner } from '../kms-signer.js'
+import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider } from '../types.js'
 import { GCP_ALGORITHMS, type GCPAlgorithmInfo, type GCPKeyAlgorithm, gcpAlgorithmName } from './algorithms.js'
 import { crc32c } from './crc32c.js'
@@ -47,7 +47,7 @@ export interface GCPKMSProviderOptions extends KMSCallOptions {
   /** A fixed OAuth access token. Secret: never logged. */
   readonly accessToken?: string
   /** Where tokens come from (cached by the provider until five minutes before they expire). */
-  readonly credentials?: BearerTokenSource
+  readonly credentials?: AccessTokenSource
   /** Environment (`process.env` in Node): `GOOGLE_OAUTH_ACCESS_TOKEN`, `GCE_METADATA_HOST`. */
   readonly env?: KMSEnvironment
   /** Current time in milliseconds (default `Date.now`), for token expiry. */
@@ -85,7 +85,7 @@ interface ResolvedVersion {
 
 interface Context {
   readonly http: CloudHTTP
-  readonly token: CachedBearerToken
+  readonly token: CachedAccessToken
   readonly base: string
   readonly signal?: AbortSignal
 }
@@ -269,15 +269,15 @@ async function checkSignature(version: ResolvedVersion, data: Uint8Array, signat
   if (!ok) throw badResponse(PROVIDER, `${SERVICE}: the returned signature does not verify with the key's public key`)
 }
 
-function tokenSource(options: GCPKMSProviderOptions): BearerTokenSource {
+function tokenSource(options: GCPKMSProviderOptions): AccessTokenSource {
   if (options.accessToken !== undefined) {
     if (typeof options.accessToken !== 'string' || options.accessToken === '')
       throw new TypeError('accessToken must be a non-empty string')
-    return staticBearerToken(options.accessToken)
+    return staticAccessToken(options.accessToken)
   }
   if (options.credentials) return options.credentials
   const envToken = options.env?.GOOGLE_OAUTH_ACCESS_TOKEN
-  if (envToken) return staticBearerToken(envToken)
+  if (envToken) return staticAccessToken(envToken)
   return createGCPMetadataCredentials({
     ...httpOptions(options),
     ...(options.env ? { env: options.env } : {}),
@@ -305,9 +305,9 @@ function tokenSource(options: GCPKMSProviderOptions): BearerTokenSource {
  */
 export function createGCPKMSProvider(options: GCPKMSProviderOptions = {}): GCPKMSProvider {
   const base = endpointOf(options.endpoint)
-  let token: CachedBearerToken | undefined
+  let token: CachedAccessToken | undefined
   const tokens = () => {
-    token ??= cacheBearerToken(tokenSource(options), options.now)
+    token ??= cacheAccessToken(tokenSource(options), options.now)
     return token
   }
   const context = (call: KMSCallOptions | undefined): Context => {
@@ -325,7 +325,7 @@ export function createGCPKMSProvider(options: GCPKMSProviderOptions = {}): GCPKM
     async createSigner(uri, call) {
       const ref = parseGCPKMSURI(uri)
       const version = await resolveVersion(context(call), ref)
-      return createKMSSigner(uri, version.info.signing, version.publicKey, async (data, signal) => {
+      return kmsSignerFromSignFunction(uri, version.info.signing, version.publicKey, async (data, signal) => {
         const signature = await asymmetricSign(context({ ...call, ...(signal ? { signal } : {}) }), version, data)
         await checkSignature(version, data, signature)
         return signature

@@ -5,7 +5,7 @@ import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { curveForAlgorithm } from '../../keys/algorithms.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
 import type { PublicKey } from '../../keys/types.js'
-import { createKMSSigner } from '../kms-signer.js'
+import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSSigner } from '../types.js'
 import type { VaultClient } from './client.js'
 import { invalidResponse } from './http.js'
@@ -42,7 +42,7 @@ export function createTransitSigner(client: VaultClient, uri: string, key: Trans
   const path = `${client.config.transitPath}/sign/${encodeURIComponent(key.name)}${hash ? `/${hash}` : ''}`
   const what = `signing with transit key "${key.name}"`
 
-  return createKMSSigner(uri, algorithm, publicKey, async (data, signal) => {
+  return kmsSignerFromSignFunction(uri, algorithm, publicKey, async (data, signal) => {
     signal?.throwIfAborted()
     // As sigstore: hash locally and send the digest with prehashed=true; RSA asks for PKCS#1 v1.5 (Vault's default
     // is PSS); ECDSA asks for ASN.1 DER. Ed25519 keys sign the message itself.

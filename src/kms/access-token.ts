@@ -1,17 +1,26 @@
 /**
- * OAuth bearer tokens for the cloud KMS providers (Google Cloud KMS, Azure Key Vault): the shape a credential source
- * returns and a cache that reuses a token until shortly before it expires. Shared by the providers; never exported
- * from the package on its own.
+ * OAuth 2.0 access tokens for the cloud KMS providers (Google Cloud KMS, Azure Key Vault): the shape a credential
+ * source returns and a cache that reuses a token until shortly before it expires. Shared by the providers. The
+ * public subpaths call these `BearerToken` and `BearerTokenSource`; inside the package they are `AccessToken` and
+ * `AccessTokenSource`, so they are never mistaken for the registry token of `countersign/oci` (also public as
+ * `BearerToken`, with an always-known expiry).
  *
  * @module
  */
 
 /**
- * An access token and when it stops being valid.
+ * An OAuth 2.0 access token for a cloud KMS API, sent as `Authorization: Bearer …`, and when it stops being valid.
+ * Not the registry token of `countersign/oci`, whose `BearerToken` always carries its expiry.
  *
- * Exported from `countersign/kms/gcp` and `countersign/kms/azure`.
+ * @example
+ * ```ts
+ * import type { BearerToken } from 'countersign/kms/gcp'
+ * const token: BearerToken = { token: accessToken, expiresAt: Date.now() + 3_600_000 }
+ * ```
+ *
+ * Exported from `countersign/kms/gcp` and `countersign/kms/azure` as `BearerToken`.
  */
-export interface BearerToken {
+export interface AccessToken {
   /** The token. Secret: never log it or put it in an error. */
   readonly token: string
   /** Expiry in milliseconds since the epoch; absent when unknown (the token is then used until a 401). */
@@ -28,12 +37,20 @@ export interface BearerToken {
  * const source: BearerTokenSource = async () => ({ token: await myVault.read('gcp-token') })
  * ```
  *
- * Exported from `countersign/kms/gcp` and `countersign/kms/azure`.
+ * Exported from `countersign/kms/gcp` and `countersign/kms/azure` as `BearerTokenSource`.
  */
-export type BearerTokenSource = (options: { readonly signal?: AbortSignal }) => Promise<BearerToken>
+export type AccessTokenSource = (options: { readonly signal?: AbortSignal }) => Promise<AccessToken>
 
-/** A {@link BearerTokenSource} wrapped with a cache; `invalidate()` forgets the token after a 401. */
-export interface CachedBearerToken {
+/**
+ * An {@link AccessTokenSource} wrapped with a cache; `invalidate()` forgets the token after a 401.
+ *
+ * @example
+ * ```ts
+ * const token: CachedAccessToken = cacheAccessToken(source)
+ * headers.Authorization = `Bearer ${await token.get({ signal })}`
+ * ```
+ */
+export interface CachedAccessToken {
   get(options: { readonly signal?: AbortSignal }): Promise<string>
   invalidate(): void
 }
@@ -44,8 +61,13 @@ const REFRESH_MARGIN_MS = 5 * 60_000
 /**
  * Cache `source`: one request in flight at a time, reuse until five minutes (or half the lifetime, for short-lived
  * tokens) before `expiresAt`.
+ *
+ * @example
+ * ```ts
+ * const token = cacheAccessToken(options.credentials ?? staticAccessToken(options.accessToken), options.now)
+ * ```
  */
-export function cacheBearerToken(source: BearerTokenSource, now: () => number = Date.now): CachedBearerToken {
+export function cacheAccessToken(source: AccessTokenSource, now: () => number = Date.now): CachedAccessToken {
   let cached: { token: string; refreshAt: number } | undefined
   let pending: Promise<string> | undefined
   return {
@@ -73,16 +95,28 @@ export function cacheBearerToken(source: BearerTokenSource, now: () => number = 
   }
 }
 
-/** A source answering with one fixed token (an explicit `accessToken` option or an environment variable). */
-export function staticBearerToken(token: string): BearerTokenSource {
+/**
+ * A source answering with one fixed token (an explicit `accessToken` option or an environment variable).
+ *
+ * @example
+ * ```ts
+ * const source = staticAccessToken(env.GOOGLE_OAUTH_ACCESS_TOKEN)
+ * ```
+ */
+export function staticAccessToken(token: string): AccessTokenSource {
   return async () => ({ token })
 }
 
 /**
  * Read an OAuth 2.0 token response (`access_token`, `expires_in` as a number or — from Azure IMDS — a numeric
  * string, or Azure's `expires_on` epoch seconds). Returns undefined when `access_token` is missing.
+ *
+ * @example
+ * ```ts
+ * accessTokenFromResponse({ access_token: 'ya29.x', expires_in: 3599 }, Date.now()) // { token, expiresAt }
+ * ```
  */
-export function bearerFromTokenResponse(doc: Record<string, unknown>, now: number): BearerToken | undefined {
+export function accessTokenFromResponse(doc: Record<string, unknown>, now: number): AccessToken | undefined {
   const token = doc.access_token
   if (typeof token !== 'string' || token === '' || /[\s\u0000-\u001f\u007f]/.test(token)) return undefined
   const num = (v: unknown): number | undefined => {
