@@ -127,6 +127,69 @@ export function makeOpenSSLTSACertificates(dir: string, name: string, options: O
   ])
 }
 
+export interface SelfSignedOpenSSLTSAOptions {
+  /** Subject CN (O is `countersign-test`); a self-signed certificate is its own issuer, so this names both. */
+  readonly commonName: string
+  /** The serial number as `openssl x509 -set_serial` takes it (`0x…` or decimal); default random. */
+  readonly serial?: string
+  /** A key file in `dir` to certify (another certificate's key); default a new P-256 key `<name>.key`. */
+  readonly keyFile?: string
+  /** Extension lines replacing `tsa_ext` (critical EKU timeStamping, digitalSignature), e.g. to leave out the EKU. */
+  readonly extensions?: readonly string[]
+}
+
+/**
+ * In `dir` (holding {@link writeOpenSSLTSAConfig}'s files): a self-signed TSA certificate `<name>.crt`, valid for a
+ * year, with `tsa_ext`'s extensions (or `extensions`), the kind of certificate a trusted root may name a TSA by alone.
+ * Its key is `<name>.key` unless `keyFile` names an existing one. `openssl ts -reply` signs only with a certificate
+ * fit for timestamping, so one without the EKU can only be a twin (same key, name and serial) of one that is.
+ */
+export function makeSelfSignedOpenSSLTSACertificate(
+  dir: string,
+  name: string,
+  options: SelfSignedOpenSSLTSAOptions,
+): void {
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const key = options.keyFile ?? `${name}.key`
+  const request = ['-out', `${name}.csr`, '-subj', `/O=countersign-test/CN=${options.commonName}`]
+  if (options.keyFile === undefined) {
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      ...request,
+    ])
+  } else {
+    openssl(['req', '-new', '-key', key, ...request])
+  }
+  let extensions = ['-extfile', 'tsa.cnf', '-extensions', 'tsa_ext']
+  if (options.extensions !== undefined) {
+    writeFileSync(join(dir, `${name}-ext.cnf`), `[ ext ]\n${options.extensions.join('\n')}\n`)
+    extensions = ['-extfile', `${name}-ext.cnf`, '-extensions', 'ext']
+  }
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    // Signed with its own key: issuer = subject.
+    '-signkey',
+    key,
+    ...(options.serial === undefined ? [] : ['-set_serial', options.serial]),
+    '-days',
+    '365',
+    ...extensions,
+    '-out',
+    `${name}.crt`,
+  ])
+}
+
 /** Make the CA and TSA certificates and start the server on 127.0.0.1 with a random port. */
 export async function startOpenSSLTSA(): Promise<OpenSSLTSA> {
   const dir = mkdtempSync(join(tmpdir(), 'openssl-tsa-'))

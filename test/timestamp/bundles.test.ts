@@ -190,6 +190,22 @@ describe('timestamp-specific failures', () => {
     })
   })
 
+  test('a timestamp authority whose certificate does not parse does not keep the others from verifying', async () => {
+    const name = 'conformance-rekor2-happy-path'
+    const json = JSON.parse(readFileSync(join(BUNDLES, name, 'trusted_root.json'), 'utf8'))
+    const broken = { ...json.timestampAuthorities[0], certChain: { certificates: [{ rawBytes: 'MAA=' }] } }
+    const bundle = readBundle(name)
+    const [token] = tokens(bundle)
+    const alone = parseTrustedRoot({ ...json, timestampAuthorities: [broken] })
+    expect(await reasonOf(verifyTimestamp(token!, signatureBytes(bundle), { trustedRoot: alone }))).toBe(
+      'ERR_TIMESTAMP_INVALID:malformed',
+    )
+    const both = parseTrustedRoot({ ...json, timestampAuthorities: [broken, ...json.timestampAuthorities] })
+    await expect(verifyTimestamp(token!, signatureBytes(bundle), { trustedRoot: both })).resolves.toMatchObject({
+      authority: both.timestampAuthorities[1],
+    })
+  })
+
   test('sigstore-python duplicate timestamps are refused', async () => {
     const name = 'sigstore-python-tsa-duplicate-timestamps_fail'
     const bundle = readBundle(name)

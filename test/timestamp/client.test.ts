@@ -337,8 +337,10 @@ describe('against OpenSSL (DER, application/timestamp-query)', () => {
 describe('against the @sigstore/mock TSA (JSON form)', () => {
   let mock: SigstoreMock
   beforeAll(async () => {
-    // Whole seconds: the mock writes genTime's milliseconds, irrelevant here.
-    mock = await startSigstoreMock({ clock: new Date(Math.floor(Date.now() / 1000) * 1000) })
+    // Whole seconds: the mock writes genTime's milliseconds, irrelevant here. A few seconds ahead: the mock's TSA
+    // certificates take notBefore from the wall clock while it starts, and a start that crossed a second boundary
+    // (a loaded machine) left genTime before notBefore.
+    mock = await startSigstoreMock({ clock: new Date(Math.floor(Date.now() / 1000) * 1000 + 5000) })
   })
   afterAll(async () => {
     await mock?.close()

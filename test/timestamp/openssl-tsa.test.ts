@@ -201,6 +201,12 @@ describe('negative controls, each confirmed by openssl ts -verify', () => {
     expect(await reasonOf(verifyTimestamp(response, signature, { trustedRoot: mixed }))).toBe(
       'ERR_TIMESTAMP_INVALID:chain',
     )
+    // The chain is x509's chain verifier's verdict (purpose timeStamping); its error is the cause.
+    await expect(verifyTimestamp(response, signature, { trustedRoot: mixed })).rejects.toMatchObject({
+      message:
+        'timestamp: TSA certificate chain does not verify: leaf certificate was not issued by CA http://tsa.invalid/',
+      cause: { code: 'ERR_CERT_CHAIN_INVALID', details: { reason: 'untrusted-issuer' } },
+    })
   })
 
   test('a tampered signature fails', async () => {
