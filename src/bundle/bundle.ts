@@ -123,6 +123,10 @@ function parseMaterial(vm: Record<string, unknown>): BundleVerificationMaterial 
 }
 
 function parseContent(doc: Record<string, unknown>): BundleContent {
+  // The content is a protobuf oneof: a bundle carrying both would let a verifier check one and a consumer use the other.
+  if (doc.dsseEnvelope !== undefined && doc.messageSignature !== undefined && doc.messageSignature !== null) {
+    throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has both dsseEnvelope and messageSignature')
+  }
   if (doc.dsseEnvelope !== undefined) {
     let envelope: DSSEEnvelope
     try {

@@ -106,6 +106,11 @@ function checkShape(entry: TransparencyLogEntry, version: BundleVersion): void {
   }
   if (isRekorV2Entry(entry) && inclusionProof === undefined)
     tlogError('proof', 'a Rekor v2 entry needs an inclusion proof')
+  // Rekor v2 has one tree per log (no shards), so the entry's index is the proven one; a different top-level logIndex
+  // is unauthenticated and would be reported as where the entry is (sigstore-go compares them too).
+  if (isRekorV2Entry(entry) && inclusionProof !== undefined && entry.logIndex !== inclusionProof.logIndex) {
+    tlogError('proof', 'the entry logIndex differs from the inclusion proof logIndex')
+  }
   if (inclusionPromise === undefined && inclusionProof === undefined) {
     tlogError('proof', 'the entry has neither an inclusion promise nor an inclusion proof')
   }

@@ -76,3 +76,30 @@ describe('parseBundle on real bundles', () => {
     expect(() => parseBundle(doc)).toThrow(expect.objectContaining({ code: 'ERR_BUNDLE_INVALID' }))
   })
 })
+
+// Issue 18: the content is a protobuf oneof. Before, a bundle with both was accepted (the DSSE envelope was used).
+describe('bundle content is one of dsseEnvelope or messageSignature', () => {
+  const dsse = JSON.parse(read('conformance-happy-path-intoto-in-dsse-v3').toString('utf8'))
+  const message = JSON.parse(read('conformance-happy-path-v0.3').toString('utf8'))
+
+  it('refuses a bundle carrying both', () => {
+    for (const both of [
+      { ...dsse, messageSignature: message.messageSignature },
+      { ...message, dsseEnvelope: dsse.dsseEnvelope },
+    ]) {
+      expect(() => parseBundle(new TextEncoder().encode(JSON.stringify(both)))).toThrow(
+        expect.objectContaining({
+          code: 'ERR_BUNDLE_INVALID',
+          message: 'bundle has both dsseEnvelope and messageSignature',
+        }),
+      )
+    }
+  })
+
+  it('reads each alone, and an explicit null messageSignature as absent (protojson)', () => {
+    expect(parseBundle(new TextEncoder().encode(JSON.stringify(dsse))).content.type).toBe('dsseEnvelope')
+    expect(parseBundle(new TextEncoder().encode(JSON.stringify(message))).content.type).toBe('messageSignature')
+    const withNull = { ...dsse, messageSignature: null }
+    expect(parseBundle(new TextEncoder().encode(JSON.stringify(withNull))).content.type).toBe('dsseEnvelope')
+  })
+})

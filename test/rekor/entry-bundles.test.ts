@@ -211,3 +211,32 @@ describe('verifyTransparencyLogInclusion: the same checks without the body', () 
     else await expect(p).rejects.toMatchObject({ ...error, message: expect.stringMatching(message) })
   })
 })
+
+// Issue 18: a Rekor v2 entry's top-level logIndex is not what the proof proves unless the two agree (one tree, no
+// shards). Before, a bundle claiming index 999999999 verified and the result reported that index.
+describe('Rekor v2 entry index', () => {
+  const cases = ['conformance-rekor2-happy-path', 'conformance-rekor2-dsse-happy-path']
+  test.each(cases)('%s: a top-level logIndex other than the proof’s is refused', async (name) => {
+    const d = join(DIR, name)
+    const raw = JSON.parse(readFileSync(join(d, 'bundle.sigstore.json'), 'utf8'))
+    const entry = raw.verificationMaterial.tlogEntries[0]
+    expect(entry.logIndex).toBe(entry.inclusionProof.logIndex)
+    const { options } = load(name)
+    const r = await verifyTransparencyLogEntry(entry, options)
+    expect(r.entry.logIndex).toBe(BigInt(entry.inclusionProof.logIndex))
+    for (const forged of ['999999999', String(BigInt(entry.logIndex) + 1n), '0']) {
+      if (forged === entry.logIndex) continue
+      await expect(verifyTransparencyLogEntry({ ...entry, logIndex: forged }, options)).rejects.toMatchObject({
+        ...tlog('proof'),
+        message: expect.stringMatching(/logIndex differs from the inclusion proof/),
+      })
+    }
+  })
+
+  test('Rekor v1 keeps its shard-local proof index (the two differ legitimately)', async () => {
+    const { bundle, options } = load('conformance-happy-path-v0.3')
+    const e = bundle.tlogEntries[0]!
+    expect(e.logIndex).not.toBe(e.inclusionProof!.logIndex)
+    await expect(verifyTransparencyLogEntry(e, options)).resolves.toBeDefined()
+  })
+})
