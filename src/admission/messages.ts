@@ -5,6 +5,7 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
+import { boundedJoin, clipText } from '../internal/bounded-text.js'
 import type { ImageCheckResult } from './types.js'
 
 /** The API server truncates long warnings (over 256 characters) and drops many; keep within that. */
@@ -30,7 +31,7 @@ const MAX_REASON_LENGTH = 512
  * ```
  */
 export function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`
+  return clipText(s, max)
 }
 
 /** Warnings travel as HTTP `Warning` headers: one line, printable. */
@@ -65,7 +66,8 @@ export function reasonsOf(r: ImageCheckResult): string {
   const prefix = `${r.image}: `
   const own = r.reasons.map((x) => (x.startsWith(prefix) ? x.slice(prefix.length) : x))
   const reasons = own.length > 0 ? own : ['denied by policy']
-  return clip(reasons.join('; '), MAX_REASON_LENGTH * 2)
+  // A check may return thousands of reasons: the first are listed, then a count; the line stays within 1 KiB.
+  return clip(boundedJoin(reasons, '; ', { maxItemLength: MAX_REASON_LENGTH * 2 }), MAX_REASON_LENGTH * 2)
 }
 
 /**

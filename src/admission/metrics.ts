@@ -17,6 +17,11 @@ export interface AdmissionMetrics {
   /** Count one policy (or TLS material) reload attempt. */
   recordReload(what: 'policy' | 'tls', ok: boolean): void
   setReady(ready: boolean): void
+  /**
+   * Whether the newest policy files failed to load: the last good policies (if any) keep deciding meanwhile, so
+   * readiness alone does not show it.
+   */
+  setPolicyLoadFailing(failing: boolean): void
   /** The exposition text for `GET /metrics`. */
   render(): string
 }
@@ -64,6 +69,7 @@ export function createAdmissionMetrics(): AdmissionMetrics {
   let cacheHits = 0
   const reloads = new Map<string, number>()
   let ready = 0
+  let policyLoadFailing = 0
   const latency = Object.fromEntries(
     ENDPOINTS.map((e) => [e, { counts: BUCKETS.map(() => 0), sum: 0, count: 0 } satisfies Histogram]),
   ) as Record<AdmissionEndpoint, Histogram>
@@ -95,6 +101,9 @@ export function createAdmissionMetrics(): AdmissionMetrics {
     setReady(r) {
       ready = r ? 1 : 0
     },
+    setPolicyLoadFailing(failing) {
+      policyLoadFailing = failing ? 1 : 0
+    },
     render() {
       const perEndpoint = (m: Record<AdmissionEndpoint, number>) =>
         ENDPOINTS.map((e) => [`{endpoint="${e}"}`, m[e]] as const)
@@ -116,6 +125,12 @@ export function createAdmissionMetrics(): AdmissionMetrics {
         ...counter('Image checks answered from the verification cache.', 'cache_hits_total', [['', cacheHits]]),
         ...counter('Reloads of policies and TLS material.', 'reloads_total', [...reloads.entries()]),
         ...counter('1 when policies are loaded and the webhook accepts reviews.', 'ready', [['', ready]], 'gauge'),
+        ...counter(
+          '1 while the newest policy files fail to load (the last good policies, if any, keep deciding).',
+          'policy_load_failing',
+          [['', policyLoadFailing]],
+          'gauge',
+        ),
         `# HELP ${PREFIX}_request_duration_seconds Time to answer an admission review.`,
         `# TYPE ${PREFIX}_request_duration_seconds histogram`,
       ]

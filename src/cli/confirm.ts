@@ -1,5 +1,6 @@
 /** cosign's `ui.ConfirmContinue` for the CLI: a `[y/N]` question on stderr, answered on a terminal. @module */
 import { CountersignError, type ErrorCode } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import type { CliIO } from './context.js'
 
 /** Read one line from the CLI's stdin (the answer to a prompt); "" at end of input. */
@@ -59,5 +60,5 @@ export async function confirmContinue(io: CliIO, options: ConfirmOptions): Promi
     .toLowerCase()
   if (answer === 'y') return
   if (answer === '' || answer === 'n') throw new CountersignError(options.code, 'user declined the prompt')
-  throw new CountersignError(options.code, `invalid input ${JSON.stringify(answer)} (allowed values [y, n])`)
+  throw new CountersignError(options.code, `invalid input ${quoteClipped(answer)} (allowed values [y, n])`)
 }

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
+import type { SecretSet } from '../http/redact.js'
 import type { PrivateKey, PublicKey } from '../keys/index.js'
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
@@ -21,6 +22,11 @@ export interface CliIO {
   readonly stdin: NodeJS.ReadStream
   readonly env: Record<string, string | undefined>
   readonly cwd: string
+  /**
+   * The process's secrets (created once, in `main.ts`; `runCli` creates one when absent): every client of the run
+   * gets it, and errors, logs and admission answers are redacted with it.
+   */
+  readonly secrets?: SecretSet
 }
 
 /** An image to work on: the store holding it, and its reference there. */
@@ -57,6 +63,7 @@ export function openImage(image: string, flags: ParsedFlags, io: CliIO, options?
     return { store: openLayout(path, { create: options?.create === true }), ref, layout: true, requests: () => 0 }
   }
   const ref = parseReference(image)
+  // Explicit registry credentials go to this image's registry only (or to the --registry-host ones).
   const { store, requests } = registryStoreFromFlags(flags, io, ref.registry)
   return { store, ref, layout: false, requests }
 }

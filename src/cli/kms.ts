@@ -6,6 +6,7 @@
 
 import type { SigningAlgorithm } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
+import type { SecretSet } from '../http/redact.js'
 import type { PublicKey } from '../keys/types.js'
 import { createKMSSigner } from '../kms/dispatch.js'
 import type { HashiVaultKMSProvider } from '../kms/hashivault/provider.js'
@@ -21,13 +22,26 @@ type ProviderFactory = (io: CliIO) => KMSProvider
 
 /** The built-in providers by scheme (`openbao://` is Vault's alias). */
 const FACTORIES: Readonly<Record<string, ProviderFactory>> = {
-  awskms: (io) => awsKMSProviderFromEnvironment({ env: io.env }),
-  gcpkms: (io) => gcpKMSProviderFromEnvironment({ env: io.env }),
-  azurekms: (io) => azureKMSProviderFromEnvironment({ env: io.env }),
+  awskms: (io) => awsKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
+  gcpkms: (io) => gcpKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
+  azurekms: (io) => azureKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
   hashivault: (io) =>
-    hashiVaultKMSProviderFromEnvironment({ env: io.env, ...(io.env.HOME ? { homeDir: io.env.HOME } : {}) }),
+    hashiVaultKMSProviderFromEnvironment({
+      env: io.env,
+      ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
+      ...secretsOf(io),
+    }),
   openbao: (io) =>
-    hashiVaultKMSProviderFromEnvironment({ env: io.env, ...(io.env.HOME ? { homeDir: io.env.HOME } : {}) }),
+    hashiVaultKMSProviderFromEnvironment({
+      env: io.env,
+      ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
+      ...secretsOf(io),
+    }),
+}
+
+/** The run's secret set, for the providers (they add the credentials they resolve and redact errors with it). */
+function secretsOf(io: CliIO): { readonly secrets?: SecretSet } {
+  return io.secrets !== undefined ? { secrets: io.secrets } : {}
 }
 
 /** Whether `--key` names a KMS key rather than a file. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `countersign` executable. @module */
+import { createSecretSet } from '../http/redact.js'
 import { runCli } from './run.js'
 
 const code = await runCli(process.argv.slice(2), {
@@ -8,5 +9,7 @@ const code = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
+  // One set for the process: every secret it reads or resolves is kept out of what it prints.
+  secrets: createSecretSet(),
 })
 process.exitCode = code

@@ -1,5 +1,6 @@
 /** Dispatch a command line to its verb and turn errors into cosign's exit codes. @module */
 import { type ErrorCode, isCountersignError } from '../errors.js'
+import { createSecretSet } from '../http/redact.js'
 import { formatHelp, parseFlags } from './args.js'
 import { policyAdmissionWebhookCommand } from './commands/admission-policy.js'
 import { attachCommand } from './commands/attach.js'
@@ -23,6 +24,7 @@ import { verifyBlobCommand } from './commands/verify-blob.js'
 import { verifyBlobAttestationCommand } from './commands/verify-blob-attestation.js'
 import { verifyBundleCommand } from './commands/verify-bundle.js'
 import type { CliIO } from './context.js'
+import { registerCliSecrets } from './secrets.js'
 
 /** Every verb, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -88,10 +90,17 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stdout.write(formatHelp(command.usage, command.description, command.flags))
     return 0
   }
+  // The run's secrets: what the flags and the environment hold, then whatever the clients resolve.
+  const secrets = io.secrets ?? createSecretSet()
+  registerCliSecrets(secrets, io.env)
+  const runIO: CliIO = { ...io, secrets }
   try {
-    return await command.run(parseFlags(rest, command.flags), io)
+    const parsed = parseFlags(rest, command.flags)
+    registerCliSecrets(secrets, io.env, parsed.flags)
+    return await command.run(parsed, runIO)
   } catch (e) {
-    io.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`)
+    // Clients redact what they build from answers; this catches anything else that quotes one.
+    io.stderr.write(`Error: ${secrets.redact(e instanceof Error ? e.message : String(e))}\n`)
     return exitCodeFor(e)
   }
 }

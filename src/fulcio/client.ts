@@ -6,10 +6,10 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { fromBase64, toBase64 } from '../internal/bytes.js'
 import { decodePEMBlocks, encodePEM } from '../internal/pem.js'
-import { redactError } from '../oidc/redact.js'
 import { parseCertificate } from '../x509/certificate.js'
 
 /**
@@ -156,6 +156,8 @@ export function createFulcioClient(options: FulcioClientOptions = {}): FulcioCli
           method: 'POST',
           url: `${base}/api/v2/signingCert`,
           json: body,
+          // Its JSON-escaped and base64 forms (and its segments) are redacted from whatever Fulcio answers.
+          secrets: [identityToken],
           maxBytes: MAX_RESPONSE_BYTES,
           ...(signal ? { signal } : {}),
         })
@@ -184,7 +186,8 @@ export function createFulcioClient(options: FulcioClientOptions = {}): FulcioCli
         }
         return Object.freeze({ chain: Object.freeze(chain), detachedSct })
       } catch (error) {
-        throw redactError(error, [identityToken])
+        http.secrets.addTemporary(identityToken)
+        throw redactError(error, http.secrets)
       }
     },
   })

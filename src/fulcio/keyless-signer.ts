@@ -7,11 +7,11 @@
 
 import type { KeyMaterial, Signer } from '../contracts/signer.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { createSecretSet, redactError, type SecretSet } from '../http/redact.js'
 import { toArrayBufferView, utf8 } from '../internal/bytes.js'
 import { ecdsaP1363ToDER } from '../keys/ecdsa-der.js'
 import { getSubtle } from '../keys/webcrypto.js'
 import type { IdentityTokenProvider } from '../oidc/providers.js'
-import { redactError } from '../oidc/redact.js'
 import { parseIdentityToken } from '../oidc/token.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { Certificate } from '../x509/certificate.js'
@@ -34,6 +34,11 @@ export interface KeylessSignerOptions {
   readonly ctlogThreshold?: number
   /** The clock (default the current time). */
   readonly now?: () => Date
+  /**
+   * The secrets kept out of errors (the CLI passes its process-wide set); the token is added once it is obtained.
+   * Default: a set of the signer's own.
+   */
+  readonly secrets?: SecretSet
 }
 
 /**
@@ -116,6 +121,8 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
   if (!Number.isInteger(ctlogThreshold) || ctlogThreshold < 0) {
     throw new RangeError('ctlogThreshold must be a non-negative integer')
   }
+  const secrets = options.secrets ?? createSecretSet()
+  if (typeof identityToken === 'string') secrets.add(identityToken.trim())
   const now = options.now ?? (() => new Date())
 
   let keys: Promise<{ privateKey: CryptoKey; spki: Uint8Array }> | undefined
@@ -141,6 +148,7 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
     try {
       const { spki } = await keyPair()
       raw = await resolveToken(identityToken, signal)
+      secrets.addTemporary(raw)
       const token = parseIdentityToken(raw, { now: now() })
       const proofOfPossession = await rawSign(utf8(token.challenge))
       const response = await fulcio.createSigningCertificate({
@@ -159,7 +167,7 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
       })
       return Object.freeze({ chain: response.chain, leaf: verified.leaf, identity: verified.identity })
     } catch (error) {
-      throw redactError(error, [raw])
+      throw redactError(error, secrets)
     }
   }
   const certificate = (signal: AbortSignal | undefined): Promise<Certified> => {

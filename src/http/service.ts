@@ -1,13 +1,16 @@
 /**
  * HTTP for the Sigstore service clients (Fulcio, Rekor, TSA, OIDC, KMS): one request helper with the registry
  * transport's retries and timeouts, bounded response bodies, and errors that carry the status but never the
- * request (tokens and signatures stay out of messages). Never exported from the package.
+ * request: every secret the client knows (its {@link SecretSet}, which also learns the credentials each request
+ * carries) is redacted from the service's reason before it is clipped into a message. Never exported from the
+ * package.
  *
  * @module
  */
 import { CountersignError, type ErrorCode } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { readLimited } from './body.js'
+import { clipReason, createSecretSet, redactError, rememberHeaderSecrets, type SecretSet } from './redact.js'
 import { createTransport, type RetryOptions, safeURL } from './transport.js'
 
 /** Options shared by every service client (`createFulcioClient`, `createRekorClient`, …). */
@@ -22,6 +25,11 @@ export interface ServiceClientOptions {
   readonly userAgent?: string
   /** Abortable sleep between retries (tests make it instant). */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /**
+   * The secrets to keep out of errors: the process's set (the CLI and the admission webhook pass theirs), which the
+   * client adds the credentials it sends to. Default: a set of the client's own.
+   */
+  readonly secrets?: SecretSet
 }
 
 /** One request of a {@link ServiceHTTP}. */
@@ -40,6 +48,11 @@ export interface ServiceRequest {
   /** Whether the request may be repeated on 5xx/429/reset (default true: the Sigstore writes are idempotent). */
   readonly retry?: boolean
   readonly signal?: AbortSignal
+  /**
+   * Secret values this request carries in its body (a client secret, a refresh token, an OIDC token), remembered
+   * as short-lived secrets before it is sent. Credentials in `headers` are found without being listed here.
+   */
+  readonly secrets?: readonly (string | undefined)[]
 }
 
 /** A response with its body read (bounded). */
@@ -52,21 +65,16 @@ export interface ServiceResponse {
   text(): string
 }
 
-/** Sends requests for one service. */
-export type ServiceHTTP = (request: ServiceRequest) => Promise<ServiceResponse>
+/** Sends requests for one service; `secrets` is the set its errors are redacted with. */
+export type ServiceHTTP = ((request: ServiceRequest) => Promise<ServiceResponse>) & { readonly secrets: SecretSet }
 
 const DEFAULT_MAX_BYTES = 1024 * 1024
 const DEFAULT_TIMEOUT_MS = 30_000
 /** Characters of an error body kept in a message: enough for the service's reason, not a dump. */
 const MAX_ERROR_TEXT = 300
 
-function clip(s: string): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return clean.length > MAX_ERROR_TEXT ? `${clean.slice(0, MAX_ERROR_TEXT)}…` : clean
-}
-
 /** The service's own reason from an error body: `{"message": …}` (Rekor, Fulcio gRPC gateway) or plain text. */
-function errorReason(body: Uint8Array): string {
+function errorReason(body: Uint8Array, secrets: SecretSet): string {
   let text: string
   try {
     text = fromUtf8(body)
@@ -75,11 +83,13 @@ function errorReason(body: Uint8Array): string {
   }
   try {
     const doc = JSON.parse(text) as { message?: unknown; error?: unknown; error_description?: unknown }
-    for (const v of [doc?.message, doc?.error_description, doc?.error]) if (typeof v === 'string') return clip(v)
+    for (const v of [doc?.message, doc?.error_description, doc?.error]) {
+      if (typeof v === 'string') return clipReason(v, secrets, MAX_ERROR_TEXT)
+    }
   } catch {
     // Not JSON: keep the text.
   }
-  return clip(text)
+  return clipReason(text, secrets, MAX_ERROR_TEXT)
 }
 
 /**
@@ -93,6 +103,7 @@ function errorReason(body: Uint8Array): string {
  * ```
  */
 export function createServiceHTTP(name: string, code: ErrorCode, options: ServiceClientOptions = {}): ServiceHTTP {
+  const secrets = options.secrets ?? createSecretSet()
   const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
   const transport = createTransport({
     fetch: fetchFn,
@@ -100,8 +111,10 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
     ...(options.sleep ? { sleep: options.sleep } : {}),
     requestTimeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   })
-  return async (request) => {
+  const send = async (request: ServiceRequest): Promise<ServiceResponse> => {
     const headers: Record<string, string> = { ...(request.headers ?? {}) }
+    rememberHeaderSecrets(secrets, headers)
+    if (request.secrets !== undefined) secrets.addTemporary(...request.secrets)
     if (options.userAgent !== undefined) headers['User-Agent'] = options.userAgent
     let body: Uint8Array | undefined
     if (request.json !== undefined) {
@@ -112,7 +125,8 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
       if (request.contentType !== undefined) headers['Content-Type'] = request.contentType
     }
     if (headers.Accept === undefined && headers.accept === undefined) headers.Accept = 'application/json'
-    const where = `${request.method} ${safeURL(request.url)}`
+    // A URL path is ours, but a caller may have put a token in it (an ambient-credentials endpoint).
+    const where = secrets.redact(`${request.method} ${safeURL(request.url)}`)
     let res: Response
     try {
       res = await transport(
@@ -145,7 +159,7 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
     }
     const ok = (res.status >= 200 && res.status < 300) || (request.acceptStatus ?? []).includes(res.status)
     if (!ok) {
-      const reason = errorReason(bytes)
+      const reason = errorReason(bytes, secrets)
       throw new CountersignError(
         code,
         `${name}: ${where} failed with HTTP ${res.status}${reason ? `: ${reason}` : ''}`,
@@ -162,8 +176,9 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
         try {
           return JSON.parse(fromUtf8(bytes, `${name} response`))
         } catch (cause) {
+          // The parser's message quotes the start of the body, which may echo the request.
           throw new CountersignError(code, `${name}: ${where} answered with invalid JSON`, {
-            cause,
+            cause: redactError(cause, secrets),
             details: { status: res.status, reason: 'invalid-json' },
           })
         }
@@ -173,6 +188,7 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
       },
     }
   }
+  return Object.assign(send, { secrets })
 }
 
 function mapFailure(cause: unknown, signal: AbortSignal | undefined, name: string): unknown {

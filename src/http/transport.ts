@@ -3,6 +3,10 @@
  * exponential backoff and full jitter on 408/429/500/502/503/504 and on connections reset before a response
  * (ggcr `transport.NewRetry` + `Temporary()`), honouring `Retry-After`.
  *
+ * The transport hands back a response once its headers arrive, so it cannot retry a body that breaks off later:
+ * the registry client does, with the same budget and backoff ({@link backoffDelay}) — manifests, tag and referrer
+ * pages are fetched again (src/oci/registry-read.ts), blobs resume with `Range` (src/oci/blob-download.ts).
+ *
  * @module
  */
 import { CountersignError } from '../errors.js'

@@ -12,6 +12,7 @@ import type { Bundle } from '../bundle/bundle.js'
 import { type DSSEEnvelope, parseDSSEEnvelope, serializeDSSEEnvelopeBytes } from '../dsse/envelope.js'
 import { verifyDSSE } from '../dsse/verify.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { boundedJoin } from '../internal/bounded-text.js'
 import { mapLimit } from '../internal/concurrency.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
@@ -25,6 +26,7 @@ import type { CertificateIdentity } from '../x509/identity.js'
 import { type AuditListener, auditVerification } from './audit.js'
 import { checkBundles } from './bundle/verify.js'
 import { checkLegacySigstore } from './legacy/sigstore-annotations.js'
+import { deliveryFailure, isRegistryUnavailable } from './registry-failure.js'
 import { resolveDigest } from './resolve.js'
 import { checkSigner } from './signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
@@ -178,8 +180,9 @@ async function verifyUnaudited(
         else checks.push(fromBundleCheck(c, c.bundle.content.envelope))
       }
     } catch (e) {
-      // As for signatures: a failing referrers lookup falls back to the legacy form; aborts and network errors surface.
-      if (format === 'bundle' || isCountersignError(e, 'ERR_ABORTED') || isCountersignError(e, 'ERR_NETWORK')) throw e
+      // As for signatures: a failing referrers lookup falls back to the legacy form; aborts and registry failures
+      // (network, 429/5xx after retries) surface.
+      if (format === 'bundle' || isCountersignError(e, 'ERR_ABORTED') || isRegistryUnavailable(e)) throw e
       skipped.push({ descriptor: { mediaType: '', digest: '', size: 0 }, reason: (e as Error).message })
     }
   }
@@ -193,8 +196,9 @@ async function verifyUnaudited(
   }
   const passed = checks.filter((c) => c.verified)
   if (passed.length === 0) {
-    const reasons = checks.map((c) => c.reasons.join('; '))
-    throw new CountersignError('ERR_NO_MATCHING_SIGNATURES', `no matching attestations: ${reasons.join('\n ')}`, {
+    // An image may carry any number of attestations: the first checks are listed, then a count.
+    const reasons = boundedJoin(checks, '\n ', { format: (c) => c.reasons.join('; ') })
+    throw new CountersignError('ERR_NO_MATCHING_SIGNATURES', `no matching attestations: ${reasons}`, {
       details: { digest, reference: repositoryName(ref), checks },
     })
   }
@@ -204,7 +208,7 @@ async function verifyUnaudited(
     const uri = Object.hasOwn(PREDICATE_TYPE_ALIASES, t) ? PREDICATE_TYPE_ALIASES[t]! : t
     verified = passed.filter((c) => c.predicateType === uri)
     if (verified.length === 0) {
-      const found = passed.map((c) => c.predicateType ?? '').join(',')
+      const found = boundedJoin(passed, ',', { format: (c) => c.predicateType ?? '' })
       throw new CountersignError(
         'ERR_CLAIMS_INVALID',
         `none of the attestations matched the predicate type: ${t}, found: ${found}`,
@@ -271,7 +275,9 @@ async function checkLayer(
       maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
     })
   } catch (e) {
-    if (isCountersignError(e, 'ERR_ABORTED')) throw e
+    // A registry that failed to deliver the envelope stops the verification; an envelope it delivered is judged here.
+    const stop = deliveryFailure(e, layer)
+    if (stop) throw stop
     return fail(`fetching payload: ${(e as Error).message}`)
   }
   let envelope: DSSEEnvelope

@@ -6,6 +6,7 @@
 import type { Statement } from '../attestation/statement.js'
 import type { Bundle } from '../bundle/bundle.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { boundedJoin } from '../internal/bounded-text.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { repositoryName } from '../oci/reference.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
@@ -17,6 +18,7 @@ import type { CertificateIdentity } from '../x509/identity.js'
 import { type AuditListener, auditVerification } from './audit.js'
 import { checkBundles } from './bundle/verify.js'
 import { checkLegacySignatures } from './legacy/verify.js'
+import { isRegistryUnavailable } from './registry-failure.js'
 import { resolveDigest } from './resolve.js'
 
 /** cosign's default attachment size limit (`COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Exported from `countersign/verify`. */
@@ -161,8 +163,9 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
       checks.push(...found.checks)
       skipped = found.skipped
     } catch (e) {
-      // cosign falls back to the legacy form when listing bundles fails; aborts and network failures still surface.
-      if (format === 'bundle' || isCountersignError(e, 'ERR_ABORTED') || isCountersignError(e, 'ERR_NETWORK')) throw e
+      // cosign falls back to the legacy form when listing bundles fails; aborts and registry failures (network,
+      // 429/5xx after retries) still surface: they say nothing about which signatures exist.
+      if (format === 'bundle' || isCountersignError(e, 'ERR_ABORTED') || isRegistryUnavailable(e)) throw e
       skipped = [{ descriptor: { mediaType: '', digest: '', size: 0 }, reason: (e as Error).message }]
     }
   }
@@ -177,8 +180,9 @@ async function verifyUnaudited(ref: Reference, options: VerifyImageOptions): Pro
     throw new CountersignError('ERR_NO_SIGNATURES', 'no signatures found', { details: { digest } })
   const verified = checks.filter((c) => c.verified)
   if (verified.length === 0) {
-    const reasons = checks.map((c) => c.reasons.join('; '))
-    throw new CountersignError('ERR_NO_MATCHING_SIGNATURES', `no matching signatures: ${reasons.join('\n ')}`, {
+    // An image may carry any number of signatures: the first checks are listed, then a count.
+    const reasons = boundedJoin(checks, '\n ', { format: (c) => c.reasons.join('; ') })
+    throw new CountersignError('ERR_NO_MATCHING_SIGNATURES', `no matching signatures: ${reasons}`, {
       details: { digest, reference: repositoryName(ref), checks },
     })
   }

@@ -2,11 +2,14 @@
  * HTTP for the cloud KMS providers that authenticate with OAuth bearer tokens (Google Cloud KMS, Azure Key Vault)
  * and their token endpoints: the shared service helper, a bearer token that is refreshed once when the service
  * answers 401, and error bodies (`{"error":{"message":…}}` or OAuth's `{"error":…,"error_description":…}`) turned
- * into ERR_KMS with `details.provider` and `details.status`. Tokens never reach messages. Internal.
+ * into ERR_KMS with `details.provider` and `details.status`. Tokens never reach messages: the service's reason is
+ * redacted against the client's secret set (which learns the bearer token and the request's listed secrets) before
+ * it is clipped. Internal.
  *
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { clipReason, type SecretSet } from '../http/redact.js'
 import {
   createServiceHTTP,
   type ServiceClientOptions,
@@ -21,8 +24,8 @@ import { type AccessToken, accessTokenFromResponse, type CachedAccessToken } fro
 /** One request; `token` adds `Authorization: Bearer …`. */
 export type CloudRequest = Omit<ServiceRequest, 'acceptStatus'> & { readonly token?: CachedAccessToken }
 
-/** Sends requests for one provider; non-2xx answers throw ERR_KMS. */
-export type CloudHTTP = (request: CloudRequest) => Promise<ServiceResponse>
+/** Sends requests for one provider; non-2xx answers throw ERR_KMS, redacted with its `secrets`. */
+export type CloudHTTP = ((request: CloudRequest) => Promise<ServiceResponse>) & { readonly secrets: SecretSet }
 
 // Client errors are read here (to report the service's reason); 408 and 429 stay with the retrying transport.
 const CLIENT_ERRORS: readonly number[] = Array.from({ length: 100 }, (_, i) => 400 + i).filter(
@@ -50,11 +53,6 @@ function reasonOf(body: Uint8Array): { message: string; code?: string } {
   return { message: description || (code ?? ''), ...(code ? { code } : {}) }
 }
 
-function clip(s: string): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON)}…` : clean
-}
-
 /** Add `details.provider` to an ERR_KMS from the service helper (5xx/429 after retries, oversized bodies). */
 function withProvider(e: unknown, provider: string): unknown {
   if (e instanceof CountersignError && e.code === 'ERR_KMS' && e.details?.provider === undefined) {
@@ -71,6 +69,7 @@ export function httpOptions(o: ServiceClientOptions): ServiceClientOptions {
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     ...(o.userAgent !== undefined ? { userAgent: o.userAgent } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),
+    ...(o.secrets ? { secrets: o.secrets } : {}),
   }
 }
 
@@ -80,7 +79,7 @@ export function httpOptions(o: ServiceClientOptions): ServiceClientOptions {
  */
 export function createCloudHTTP(provider: string, service: string, options: ServiceClientOptions): CloudHTTP {
   const http = createServiceHTTP(service, 'ERR_KMS', options)
-  return async (request) => {
+  const send = async (request: CloudRequest): Promise<ServiceResponse> => {
     const { token, ...rest } = request
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...(rest.headers ?? {}) }
@@ -98,14 +97,22 @@ export function createCloudHTTP(provider: string, service: string, options: Serv
         continue
       }
       const { message, code } = reasonOf(res.body)
-      const reason = clip(message)
+      const reason = clipReason(message, http.secrets, MAX_REASON)
+      const where = http.secrets.redact(`${rest.method} ${safeURL(rest.url)}`)
       throw new CountersignError(
         'ERR_KMS',
-        `${service}: ${rest.method} ${safeURL(rest.url)} failed with HTTP ${res.status}${reason ? `: ${reason}` : ''}`,
-        { details: { provider, status: res.status, ...(code ? { reason: clip(code) } : {}) } },
+        `${service}: ${where} failed with HTTP ${res.status}${reason ? `: ${reason}` : ''}`,
+        {
+          details: {
+            provider,
+            status: res.status,
+            ...(code ? { reason: clipReason(code, http.secrets, MAX_REASON) } : {}),
+          },
+        },
       )
     }
   }
+  return Object.assign(send, { secrets: http.secrets })
 }
 
 /** The `details.status` of an ERR_KMS, for callers that treat 404 as "does not exist yet". */
@@ -138,10 +145,20 @@ export function badResponse(provider: string, message: string, status?: number):
   })
 }
 
-/** An OAuth token endpoint's answer (`what`, e.g. "Google token response") as a token, or ERR_KMS naming it. */
-export function accessTokenOf(res: ServiceResponse, provider: string, what: string, now: number): AccessToken {
+/**
+ * An OAuth token endpoint's answer (`what`, e.g. "Google token response") as a token, or ERR_KMS naming it. The
+ * token is added to `secrets` (short-lived) so no later error can quote it.
+ */
+export function accessTokenOf(
+  res: ServiceResponse,
+  provider: string,
+  what: string,
+  now: number,
+  secrets?: SecretSet,
+): AccessToken {
   const token = accessTokenFromResponse(jsonObject(res, provider, what), now)
   if (!token) throw badResponse(provider, `${what} has no access_token`, res.status)
+  secrets?.addTemporary(token.token)
   return token
 }
 

@@ -1,44 +1,36 @@
 /**
  * Keeping the admission webhook's policies and TLS material current: reading them (a content fingerprint says
  * whether anything changed), one reload at a time, triggered by directory watches (debounced) and a periodic poll.
+ * Policy files that fail to load are remembered by fingerprint: reported once, not re-parsed on every poll, while
+ * the last good policies keep deciding (docs/admission.md, "Reloading").
  *
  * @module
  */
 import { createHash } from 'node:crypto'
 import { type FSWatcher, watch } from 'node:fs'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type { Server } from 'node:https'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { type AdmissionHandlerOptions, createAdmissionHandler } from '../admission/handler.js'
 import { CountersignError } from '../errors.js'
 import type { AdmissionServerOptions, PolicyFile } from './admission-server.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
+import { type PolicyFileLimits, readPolicyPaths } from './policy-files.js'
 
-async function filesOf(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = []
-  for (const p of paths) {
-    const s = await stat(p)
-    if (!s.isDirectory()) {
-      out.push(p)
-      continue
-    }
-    for (const name of (await readdir(p)).sort()) {
-      if (name.startsWith('.')) continue
-      const full = join(p, name)
-      if ((await stat(full)).isFile()) out.push(full)
-    }
-  }
-  return out
-}
+/**
+ * A remembered policy failure is tried again after this long even though the files did not change: loading also
+ * reads what the fingerprint does not cover (trusted roots named by flags), which may have been fixed meanwhile.
+ */
+const DEFAULT_FAILED_RETRY_MS = 5 * 60_000
 
-async function readPolicyFiles(paths: readonly string[]): Promise<{ files: PolicyFile[]; fingerprint: string }> {
+/** The policy files under `paths` (size-limited, see {@link readPolicyPaths}), with a fingerprint of them all. */
+async function readPolicyFiles(
+  paths: readonly string[],
+  limits?: PolicyFileLimits,
+): Promise<{ files: PolicyFile[]; fingerprint: string }> {
   const hash = createHash('sha256')
-  const files: PolicyFile[] = []
-  for (const path of await filesOf(paths)) {
-    const content = await readFile(path, 'utf8')
-    files.push({ path, content })
-    hash.update(`${path}\0${content.length}\0${content}\0`)
-  }
+  const files = await readPolicyPaths(paths, limits)
+  for (const { path, content } of files) hash.update(`${path}\0${content.length}\0${content}\0`)
   return { files, fingerprint: hash.digest('hex') }
 }
 
@@ -79,6 +71,12 @@ export interface ReloaderOptions {
   readonly handlerOptions: Omit<AdmissionHandlerOptions, 'check'>
   /** Of the TLS material the server started with. */
   readonly tlsFingerprint: string
+  /** Size limits of the policy files (default 4 MiB per file, 64 MiB per directory). */
+  readonly policyFileLimits?: PolicyFileLimits
+  /** How long a policy failure is remembered before the same files are tried again (default 5 minutes). */
+  readonly failedRetryMs?: number
+  /** The clock (tests). */
+  readonly now?: () => number
 }
 
 /**
@@ -100,37 +98,89 @@ export interface Reloader {
  * Create the reloader of one webhook: it replaces the state's handler when the policies change (and marks the
  * webhook ready), and the server's secure context when the TLS material changes. A failing reload keeps what was.
  *
+ * A policy set that fails (unreadable, over a size limit, invalid, or refused by `loadCheck`) is remembered by its
+ * fingerprint (by its error when it could not be read): it is logged and counted once, marks
+ * `countersign_admission_policy_load_failing`, and is not loaded again until the files change or
+ * `failedRetryMs` passes. Readiness is unchanged by such a failure: the last good policies keep deciding (and a
+ * webhook that never had good policies stays not ready).
+ *
  * @example
  * ```ts
  * const reloader = createReloader({ state, server, options, handlerOptions, tlsFingerprint })
  * await reloader.reload()
  * ```
  */
-export function createReloader({ state, server, options, handlerOptions, tlsFingerprint }: ReloaderOptions): Reloader {
+export function createReloader({
+  state,
+  server,
+  options,
+  handlerOptions,
+  tlsFingerprint,
+  policyFileLimits,
+  failedRetryMs = DEFAULT_FAILED_RETRY_MS,
+  now = Date.now,
+}: ReloaderOptions): Reloader {
   const { metrics, log } = state
   let policyFingerprint: string | undefined
+  // The last policy failure: what failed (fingerprint or read error), when, and what was reported.
+  let failed: { key: string; at: number; error: string } | undefined
+  let tlsFailure: string | undefined
   let reloading: Promise<void> | undefined
   let again = false
-  const reloadOnce = async (): Promise<void> => {
-    // Policies: only rebuild the check when the content changed (polls are frequent, building may be costly).
+
+  const policyFailed = (key: string, e: unknown): void => {
+    const error = errorMessage(e)
+    const repeat = failed?.key === key && failed.error === error
+    failed = { key, at: now(), error }
+    metrics.recordReload('policy', false)
+    metrics.setPolicyLoadFailing(true)
+    // A retry of the same files failing the same way is not news.
+    if (!repeat) log({ msg: 'policy load failed; keeping the previous policies', error })
+  }
+
+  const reloadPolicies = async (): Promise<void> => {
+    let read: { files: PolicyFile[]; fingerprint: string }
     try {
-      const { files, fingerprint } = await readPolicyFiles(options.policyPaths ?? [])
-      if (fingerprint !== policyFingerprint) {
-        const check = await options.loadCheck(files)
-        if (typeof check !== 'function') throw new TypeError('loadCheck did not return a function')
-        state.handler = createAdmissionHandler({ ...handlerOptions, check })
-        policyFingerprint = fingerprint
-        metrics.recordReload('policy', true)
-        log({ msg: 'policies loaded', files: files.map((f) => f.path) })
-        if (!state.closing) {
-          state.ready = true
-          metrics.setReady(true)
-        }
-      }
+      read = await readPolicyFiles(options.policyPaths ?? [], policyFileLimits)
     } catch (e) {
-      metrics.recordReload('policy', false)
-      log({ msg: 'policy load failed; keeping the previous policies', error: errorMessage(e) })
+      // Unreadable files have no fingerprint; the same error again is the same failure (not logged again).
+      const key = `read: ${errorMessage(e)}`
+      if (failed?.key !== key) policyFailed(key, e)
+      return
     }
+    const { files, fingerprint } = read
+    if (fingerprint === policyFingerprint) {
+      // Back to the files that are loaded (a bad edit reverted): nothing is failing any more.
+      if (failed) {
+        failed = undefined
+        metrics.setPolicyLoadFailing(false)
+        log({ msg: 'policy files are the loaded ones again' })
+      }
+      return
+    }
+    // Only rebuild the check for new content (polls are frequent, building may be costly), and not again for files
+    // that just failed: a bad file would otherwise be parsed on every poll.
+    if (failed?.key === fingerprint && now() - failed.at < failedRetryMs) return
+    try {
+      const check = await options.loadCheck(files)
+      if (typeof check !== 'function') throw new TypeError('loadCheck did not return a function')
+      state.handler = createAdmissionHandler({ ...handlerOptions, check })
+    } catch (e) {
+      policyFailed(fingerprint, e)
+      return
+    }
+    policyFingerprint = fingerprint
+    failed = undefined
+    metrics.recordReload('policy', true)
+    metrics.setPolicyLoadFailing(false)
+    log({ msg: 'policies loaded', files: files.map((f) => f.path) })
+    if (!state.closing) {
+      state.ready = true
+      metrics.setReady(true)
+    }
+  }
+
+  const reloadTLS = async (): Promise<void> => {
     try {
       const next = await readTLS(options.tlsCertFile, options.tlsKeyFile)
       if (next.fingerprint !== tlsFingerprint) {
@@ -139,10 +189,20 @@ export function createReloader({ state, server, options, handlerOptions, tlsFing
         metrics.recordReload('tls', true)
         log({ msg: 'TLS certificate reloaded' })
       }
+      tlsFailure = undefined
     } catch (e) {
+      // Reported once per distinct error, not on every poll.
+      const error = errorMessage(e)
+      if (error === tlsFailure) return
+      tlsFailure = error
       metrics.recordReload('tls', false)
-      log({ msg: 'TLS reload failed; keeping the previous certificate', error: errorMessage(e) })
+      log({ msg: 'TLS reload failed; keeping the previous certificate', error })
     }
+  }
+
+  const reloadOnce = async (): Promise<void> => {
+    await reloadPolicies()
+    await reloadTLS()
   }
   // One reload at a time; a request during one runs once more afterwards, so no change is missed.
   const reload = (): Promise<void> => {

@@ -7,6 +7,7 @@
 import type { AdmissionHandler } from '../admission/handler.js'
 import type { AdmissionMetrics } from '../admission/metrics.js'
 import { isCountersignError } from '../errors.js'
+import { clipText } from '../internal/bounded-text.js'
 
 /**
  * The mutable state of one running webhook.
@@ -19,7 +20,10 @@ import { isCountersignError } from '../errors.js'
 export interface WebhookState {
   /** Decides reviews; replaced when the policies change. */
   handler: AdmissionHandler
-  /** True once policies are loaded and until shutdown begins. */
+  /**
+   * True once policies are loaded and until shutdown begins. Newer policy files that fail to load leave it true: the
+   * last good policies keep deciding (the failure shows in the log and `countersign_admission_policy_load_failing`).
+   */
   ready: boolean
   closing: boolean
   /** One controller per review being decided, aborted when the shutdown grace period runs out. */
@@ -28,8 +32,11 @@ export interface WebhookState {
   readonly log: (entry: Readonly<Record<string, unknown>>) => void
 }
 
+/** Longest message of ours in a log line (their lists are bounded; this bounds whatever else a loader throws). */
+const MAX_LOGGED_MESSAGE = 16 * 1024
+
 /**
- * A message for logs: ours as is, others' cut short, never a stack.
+ * A message for logs: ours as is up to 16 KiB, others' cut short, never a stack.
  *
  * @example
  * ```ts
@@ -37,5 +44,6 @@ export interface WebhookState {
  * ```
  */
 export function errorMessage(e: unknown): string {
-  return isCountersignError(e) ? e.message : e instanceof Error ? e.message.slice(0, 300) : 'unknown error'
+  if (isCountersignError(e)) return clipText(e.message, MAX_LOGGED_MESSAGE)
+  return e instanceof Error ? e.message.slice(0, 300) : 'unknown error'
 }

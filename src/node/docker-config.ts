@@ -1,5 +1,4 @@
 /** Registry credentials from the Docker CLI configuration (`~/.docker/config.json`). @module */
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
 import type { Credential, CredentialProvider } from '../oci/auth.js'
+import { runCredentialHelper } from './credential-helper.js'
 
 /**
  * Options for {@link createDockerConfigCredentials}.
@@ -31,7 +31,6 @@ const DOCKER_HUB = 'index.docker.io'
 const DOCKER_HUB_ALIASES = new Set(['index.docker.io', 'docker.io', 'registry-1.docker.io'])
 const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/'
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024
-const MAX_HELPER_OUTPUT = 1024 * 1024
 
 /**
  * Normalise a registry as written in a Docker config key or an image reference to the host[:port] used for
@@ -90,101 +89,56 @@ function credentialFromEntry(entry: unknown, key: string): Credential | undefine
   return undefined
 }
 
-/** Keys of `map` whose normalised host equals `registry`, exact spellings first. Never a substring match. */
-function matchingKeys(map: Record<string, unknown>, registry: string): string[] {
-  const exact: string[] = []
-  const normalised: string[] = []
-  for (const key of Object.keys(map)) {
-    if (key === registry) exact.push(key)
-    else if (normalizeRegistryHost(key) === registry) normalised.push(key)
-  }
-  return [...exact, ...normalised]
+/**
+ * The key a registry is stored under (docker/cli `registry.GetAuthConfigKey`): Docker Hub's v1 URL for Docker Hub,
+ * the host[:port] for every other registry. It is also what a credential helper is asked for.
+ */
+function dockerAuthKey(registry: string): string {
+  return registry === DOCKER_HUB ? DOCKER_HUB_SERVER_URL : registry
 }
 
-function runHelper(
-  helper: string,
-  serverURL: string,
-  env: Record<string, string | undefined>,
-  timeoutMs: number,
-): Promise<Credential | undefined> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
-    return Promise.reject(invalidConfig(`docker config: invalid credential helper name ${JSON.stringify(helper)}`))
-  }
-  const program = `docker-credential-${helper}`
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, ['get'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    let outBytes = 0
-    let errBytes = 0
-    let settled = false
-    const finish = (fn: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      fn()
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      finish(() => reject(invalidConfig(`${program} did not answer within ${timeoutMs} ms`)))
-    }, timeoutMs)
-    child.stdout.on('data', (c: Buffer) => {
-      outBytes += c.length
-      if (outBytes > MAX_HELPER_OUTPUT) {
-        child.kill('SIGKILL')
-        finish(() => reject(invalidConfig(`${program} produced too much output`)))
-      } else out.push(c)
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      errBytes += c.length
-      if (errBytes <= 64 * 1024) err.push(c)
-    })
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' ? 'was not found on PATH' : 'could not be started'
-      finish(() =>
-        reject(new CountersignError('ERR_INVALID_INPUT', `credential helper ${program} ${why}`, { cause: e })),
-      )
-    })
-    child.stdin.on('error', () => {
-      // The helper may exit without reading stdin; its exit status tells the story.
-    })
-    child.on('close', (code) => {
-      finish(() => {
-        const stdout = Buffer.concat(out).toString('utf8')
-        const stderr = Buffer.concat(err).toString('utf8')
-        if (code !== 0) {
-          // docker-credential-helpers report a missing entry with this message (credentials.errCredentialsNotFound).
-          if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve(undefined)
-          // The helper's output may contain secrets; report only the exit status.
-          return reject(invalidConfig(`credential helper ${program} failed with exit code ${code}`))
-        }
-        let doc: unknown
-        try {
-          doc = JSON.parse(stdout)
-        } catch {
-          return reject(invalidConfig(`credential helper ${program} returned output that is not JSON`))
-        }
-        if (!isJSONObject(doc))
-          return reject(invalidConfig(`credential helper ${program} returned an unexpected answer`))
-        const username = typeof doc.Username === 'string' ? doc.Username : ''
-        const secret = typeof doc.Secret === 'string' ? doc.Secret : ''
-        if (secret === '') return resolve(undefined)
-        // "<token>" as the user name marks an identity (refresh) token (docker/cli credentials/native_store.go).
-        if (username === '<token>') return resolve({ identityToken: secret })
-        return resolve({ username, password: secret })
-      })
-    })
-    child.stdin.end(serverURL)
-  })
+/**
+ * The `auths` key for `registry` (docker/cli credentials/file_store.go `Get`): the key spelled exactly as
+ * {@link dockerAuthKey}, else the first key whose host[:port] (scheme and path dropped) is the registry's. A port
+ * is part of the host, and hosts never match as substrings. Docker Hub's other spellings (`docker.io`,
+ * `registry-1.docker.io`, with or without a scheme) are accepted for Docker Hub too, as podman does when it reads
+ * this file (containers/image pkg/docker/config `normalizeAuthFileKey`); they name no other host.
+ */
+function authsKey(auths: Record<string, unknown>, registry: string): string | undefined {
+  const exact = dockerAuthKey(registry)
+  if (Object.hasOwn(auths, exact)) return exact
+  return Object.keys(auths).find((key) => normalizeRegistryHost(key) === registry)
+}
+
+/**
+ * The `credHelpers` value for `registry`, or undefined when no key names it. docker/cli configfile
+ * `getConfiguredCredentialStore` looks the registry's key up as is: a host[:port] (Docker Hub: its v1 URL, or one
+ * of its host names as podman writes them), never a URL or a path, so `https://gcr.io` is no helper key for
+ * `gcr.io`. An empty value means "this registry uses the file, not `credsStore`", as in Docker.
+ */
+function credHelperFor(helpers: Record<string, unknown>, registry: string): string | undefined {
+  const exact = dockerAuthKey(registry)
+  const key = Object.hasOwn(helpers, exact)
+    ? exact
+    : Object.keys(helpers).find((k) => !k.includes('/') && normalizeRegistryHost(k) === registry)
+  return key !== undefined && typeof helpers[key] === 'string' ? (helpers[key] as string) : undefined
 }
 
 /**
  * A {@link CredentialProvider} reading the Docker CLI configuration: `$DOCKER_CONFIG/config.json` or
- * `~/.docker/config.json`. In Docker's order it consults `credHelpers` for the registry, then `credsStore`, then
- * inline `auths` (base64 `auth`, `username`/`password`, `identitytoken`, `registrytoken`). Helpers are run as
- * `docker-credential-<name> get` with the server URL on stdin. Registry keys match only when their host[:port]
- * equals the registry exactly (`https://index.docker.io/v1/`, `docker.io` and `registry-1.docker.io` all mean
- * Docker Hub); `evil.example` never matches a key for `example`. A missing config file means anonymous.
+ * `~/.docker/config.json`, read again on every lookup (a rotated Secret mount is picked up). Docker's rules decide
+ * which registry gets what (docker/cli cli/config/configfile and credentials):
+ * - the registry's key is its host[:port] (a port is part of the host: `host:5000` is not `host`); Docker Hub
+ *   (`docker.io`, `index.docker.io`, `registry-1.docker.io`) is `https://index.docker.io/v1/`;
+ * - `credHelpers` names a helper per registry key; otherwise `credsStore` is the default helper. When a helper
+ *   serves the registry it alone answers (run as `docker-credential-<name> get` with the key on stdin): inline
+ *   user names, passwords and identity tokens for that registry are not used, a `registrytoken` is;
+ * - otherwise the `auths` entry for the key: spelled exactly, else any key whose host[:port] is the registry's once
+ *   a scheme and path are dropped (`https://ghcr.io/v1/` is `ghcr.io`), holding base64 `auth`,
+ *   `username`/`password`, `identitytoken` or `registrytoken`.
+ *
+ * Hosts are compared whole and case-insensitively, never as substrings: `evil.example` never matches a key for
+ * `example`. A missing config file means anonymous.
  *
  * @throws {CountersignError} ERR_INVALID_INPUT (from the provider) when the config is not valid JSON, an `auth`
  * value does not decode, or a helper fails; messages never contain secrets.
@@ -227,25 +181,17 @@ export function createDockerConfigCredentials(options: DockerConfigCredentialsOp
     if (!isJSONObject(config)) throw invalidConfig(`docker config ${path} must be a JSON object`)
     const registry = normalizeRegistryHost(registryInput)
     const auths = isJSONObject(config.auths) ? config.auths : {}
-    const authKeys = matchingKeys(auths, registry)
-    const serverURL = registry === DOCKER_HUB ? DOCKER_HUB_SERVER_URL : (authKeys[0] ?? registry)
-
+    const entryKey = authsKey(auths, registry)
     const helpers = isJSONObject(config.credHelpers) ? config.credHelpers : {}
-    const helperKey = matchingKeys(helpers, registry)[0]
-    if (helperKey !== undefined) {
-      const helper = str(helpers[helperKey])
-      if (helper !== undefined) return runHelper(helper, serverURL, env, timeoutMs)
-    }
-    const store = str(config.credsStore)
-    if (store !== undefined) {
-      const fromStore = await runHelper(store, serverURL, env, timeoutMs)
-      if (fromStore !== undefined) return fromStore
-    }
-    for (const key of authKeys) {
-      const c = credentialFromEntry(auths[key], key)
-      if (c !== undefined) return c
-    }
-    return undefined
+    const helper = credHelperFor(helpers, registry) ?? str(config.credsStore) ?? ''
+    if (helper === '') return entryKey === undefined ? undefined : credentialFromEntry(auths[entryKey], entryKey)
+    // A helper serves this registry (docker/cli credentials/native_store.go `Get`): its answer replaces the file
+    // entry's user name, password and identity token, so those are not used even when the helper has nothing. A
+    // registry token written in the file survives, and a registry token is what a client sends first.
+    const entry = entryKey === undefined ? undefined : auths[entryKey]
+    const fileToken = isJSONObject(entry) ? str(entry.registrytoken) : undefined
+    if (fileToken !== undefined) return { registryToken: fileToken }
+    return runCredentialHelper(helper, dockerAuthKey(registry), env, timeoutMs)
   }
 }
 

@@ -6,6 +6,7 @@ import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
 import type { Credential, CredentialProvider } from '../oci/auth.js'
+import { runCredentialHelper } from './credential-helper.js'
 import { normalizeRegistryHost } from './docker-config.js'
 
 /**
@@ -21,11 +22,15 @@ import { normalizeRegistryHost } from './docker-config.js'
 export interface PodmanAuthCredentialsOptions {
   /** Read only this file (as `REGISTRY_AUTH_FILE` does). */
   readonly authFile?: string
-  /** Environment for `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME` and `HOME`; defaults to `process.env`. */
+  /**
+   * Environment for `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`, `HOME` and the helpers' `PATH`;
+   * defaults to `process.env`.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024
+const HELPER_TIMEOUT_MS = 30_000
 
 function invalid(message: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', message)
@@ -58,24 +63,44 @@ function splitKey(key: string): [string, string] {
 }
 
 /**
- * The `auths` key that applies to `registry`/`repository`: the longest namespace that is the repository or a
- * path-segment prefix of it, else the bare host. `quay.io/org` matches `org/app` but never `organisation/app`,
- * and `example.com` never matches `evil-example.com`.
+ * The `auths` key that applies to `registry`/`repository` (containers/image pkg/docker/config
+ * `findCredentialsInFile`): the longest namespace that is the repository or a path-segment prefix of it, else the
+ * bare host, a key spelled exactly before one that only normalises to it (`quay.io` before `https://quay.io/v1/`).
+ * `quay.io/org` matches `org/app` but never `organisation/app`, `example.com` never matches `evil-example.com`,
+ * and `host:5000` is not `host`.
+ *
+ * @example
+ * ```ts
+ * matchPodmanKey(['quay.io', 'quay.io/org'], 'quay.io', 'org/app') // 'quay.io/org'
+ * ```
  */
 export function matchPodmanKey(keys: Iterable<string>, registry: string, repository: string): string | undefined {
   const host = normalizeRegistryHost(registry)
   let best: string | undefined
-  let bestLength = -1
+  let bestRank = -1
   for (const key of keys) {
     const [keyHost, path] = splitKey(key)
     if (keyHost !== host) continue
     const applies = path === '' || repository === path || repository.startsWith(`${path}/`)
-    if (applies && path.length > bestLength) {
+    // Longer namespaces first; among keys for the same namespace, the exact spelling first.
+    const exact = key === (path === '' ? host : `${host}/${path}`) ? 1 : 0
+    const rank = path.length * 2 + exact
+    if (applies && rank > bestRank) {
       best = key
-      bestLength = path.length
+      bestRank = rank
     }
   }
   return best
+}
+
+/**
+ * The `credHelpers` value for `registry` in one file: keys are registries (host[:port], never a namespace or a URL:
+ * containers/image looks the registry up as is), Docker Hub spelled `docker.io` or another of its host names.
+ */
+function credHelperFor(helpers: Record<string, unknown>, registry: string): string | undefined {
+  const host = normalizeRegistryHost(registry)
+  const key = Object.keys(helpers).find((k) => !k.includes('/') && normalizeRegistryHost(k) === host)
+  return key !== undefined && typeof helpers[key] === 'string' && helpers[key] !== '' ? helpers[key] : undefined
 }
 
 function credentialFrom(entry: unknown, key: string, file: string): Credential | undefined {
@@ -95,7 +120,9 @@ function credentialFrom(entry: unknown, key: string, file: string): Credential |
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
 }
 
-async function readAuths(file: string): Promise<Record<string, unknown> | undefined> {
+async function readAuthFile(
+  file: string,
+): Promise<{ auths: Record<string, unknown>; credHelpers: Record<string, unknown> } | undefined> {
   let bytes: Uint8Array
   try {
     bytes = new Uint8Array(await readFile(file))
@@ -112,7 +139,10 @@ async function readAuths(file: string): Promise<Record<string, unknown> | undefi
     throw invalid(`${file} is not valid JSON`)
   }
   if (!isJSONObject(doc)) throw invalid(`${file} must be a JSON object`)
-  return isJSONObject(doc.auths) ? doc.auths : {}
+  return {
+    auths: isJSONObject(doc.auths) ? doc.auths : {},
+    credHelpers: isJSONObject(doc.credHelpers) ? doc.credHelpers : {},
+  }
 }
 
 /**
@@ -120,7 +150,9 @@ async function readAuths(file: string): Promise<Record<string, unknown> | undefi
  * else `$XDG_RUNTIME_DIR/containers/auth.json` then `$XDG_CONFIG_HOME/containers/auth.json` (default
  * `~/.config/containers/auth.json`); the first file with a matching entry wins. Keys may be namespaced
  * (`quay.io/org`): the longest namespace containing the repository wins, the bare host otherwise; hosts match
- * exactly, never as substrings. Entries hold base64 `auth` or an `identitytoken`. `credHelpers` are not run.
+ * exactly, never as substrings, and a port is part of the host. Entries hold base64 `auth` or an `identitytoken`.
+ * A file's `credHelpers` entry for the registry (a host, never a namespace) runs that helper instead of the file's
+ * `auths`, as podman does.
  * Combine with {@link createDockerConfigCredentials} through `chainCredentials` for podman's Docker fallback.
  *
  * @throws {CountersignError} ERR_INVALID_INPUT (from the provider) for unreadable or invalid files; messages
@@ -139,11 +171,25 @@ export function createPodmanAuthCredentials(options: PodmanAuthCredentialsOption
   return async (registry, context) => {
     const files = options.authFile !== undefined ? [options.authFile] : podmanAuthFiles(env)
     for (const file of files) {
-      const auths = await readAuths(file)
-      if (auths === undefined) continue
-      const key = matchPodmanKey(Object.keys(auths), registry, context?.repository ?? '')
+      const doc = await readAuthFile(file)
+      if (doc === undefined) continue
+      // A file's helper for the registry answers instead of that file's `auths`; nothing from it → the next file.
+      const helper = credHelperFor(doc.credHelpers, registry)
+      if (helper !== undefined) {
+        const host = normalizeRegistryHost(registry)
+        // podman asks helpers for the registry as it names it: Docker Hub is `docker.io`.
+        const c = await runCredentialHelper(
+          helper,
+          host === 'index.docker.io' ? 'docker.io' : host,
+          env,
+          HELPER_TIMEOUT_MS,
+        )
+        if (c !== undefined) return c
+        continue
+      }
+      const key = matchPodmanKey(Object.keys(doc.auths), registry, context?.repository ?? '')
       if (key === undefined) continue
-      const c = credentialFrom(auths[key], key, file)
+      const c = credentialFrom(doc.auths[key], key, file)
       if (c !== undefined) return c
     }
     return undefined

@@ -1,11 +1,14 @@
 /**
  * Registry authentication: `WWW-Authenticate` parsing, Basic and Bearer token flows (distribution token
- * spec, OAuth2 refresh-token grant for identity tokens), and a token cache with expiry.
+ * spec, OAuth2 refresh-token grant for identity tokens), and a token cache with expiry. Every credential is added
+ * to the client's secret set when it is resolved, and every token when it is issued, so that no error built from a
+ * registry's or token server's answer can carry one.
  *
  * @module
  */
 import { CountersignError } from '../errors.js'
 import { discardBody, readLimited } from '../http/body.js'
+import { createSecretSet, type SecretSet } from '../http/redact.js'
 import { fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { registryError } from './registry-errors.js'
 
@@ -223,6 +226,11 @@ export interface FetchBearerTokenOptions {
   readonly userAgent?: string
   /** Clock for expiry; defaults to `Date.now`. */
   readonly now?: () => number
+  /**
+   * The secrets kept out of errors; the credential and the issued token are added to it. Default: a set of this
+   * call's own (holding the credential).
+   */
+  readonly secrets?: SecretSet
 }
 
 const MAX_TOKEN_BODY_BYTES = 64 * 1024
@@ -288,6 +296,19 @@ function basicHeader(username: string, password: string): string {
   return `Basic ${toBase64(utf8(`${username}:${password}`))}`
 }
 
+/**
+ * Add the secret parts of `credential` to `secrets`: the password and `user:password` (whose base64 a Basic header
+ * carries), or the token.
+ */
+function rememberCredential(secrets: SecretSet, credential: Credential | undefined): void {
+  if (typeof credential !== 'object' || credential === null) return
+  const c = credential as { username?: unknown; password?: unknown; identityToken?: unknown; registryToken?: unknown }
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  const password = str(c.password)
+  secrets.add(password, str(c.identityToken), str(c.registryToken))
+  if (password !== undefined) secrets.add(`${str(c.username) ?? ''}:${password}`)
+}
+
 function checkTokenValue(token: unknown): string | undefined {
   // Visible ASCII only: the value goes into a header, and CR/LF would be header injection.
   return typeof token === 'string' && /^[\x21-\x7e]{1,16384}$/.test(token) ? token : undefined
@@ -319,6 +340,8 @@ export async function fetchBearerToken(
   const url = checkRealm(realm, options.registry, options.plainHTTP === true)
   const service = challenge.params.service
   const cred = options.credential
+  const secrets = options.secrets ?? createSecretSet()
+  rememberCredential(secrets, cred)
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.userAgent) headers['User-Agent'] = options.userAgent
   const what = `token request to ${url.origin}${url.pathname}`
@@ -355,7 +378,7 @@ export async function fetchBearerToken(
     await discardBody(res)
     throw unauthorized(`${what} was refused (HTTP ${res.status}); check the credentials for ${options.registry}`)
   }
-  if (!res.ok) throw await registryError(res, { what })
+  if (!res.ok) throw await registryError(res, { what, secrets })
   const body = await readLimited(res, MAX_TOKEN_BODY_BYTES, 'token response')
   let doc: unknown
   try {
@@ -367,6 +390,8 @@ export async function fetchBearerToken(
   }
   const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>
   const token = checkTokenValue(d.token) ?? checkTokenValue(d.access_token)
+  // Issued tokens expire (60 s by default); the set keeps only the latest ones.
+  secrets.addTemporary(token)
   if (token === undefined) {
     throw new CountersignError('ERR_OCI_HTTP', `${what} returned no usable token`, { details: { status: res.status } })
   }
@@ -440,6 +465,11 @@ export interface AuthenticatorOptions {
   readonly credentials?: CredentialProvider
   readonly userAgent?: string
   readonly now?: () => number
+  /**
+   * The secrets kept out of errors (the registry client passes its own); every credential is added when it is
+   * looked up and every token when it is issued. Default: a set of the authenticator's own.
+   */
+  readonly secrets?: SecretSet
 }
 
 /**
@@ -483,6 +513,7 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now
+  const secrets = options.secrets ?? createSecretSet()
   // Basic and registry-token headers, per registry and repository (credentials may be namespaced).
   const registryWide = new Map<string, string>()
   const wideKey = (s: AuthScope) => `${s.registry}\n${s.repository}`
@@ -496,6 +527,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     let p = creds.get(k)
     if (p === undefined) {
       p = options.credentials ? options.credentials(registry, { repository }) : Promise.resolve(undefined)
+      p = p.then((c) => {
+        rememberCredential(secrets, c)
+        return c
+      })
       creds.set(k, p)
       p.catch(() => creds.delete(k))
     }
@@ -540,6 +575,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           plainHTTP: opts.plainHTTP,
           ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
           now,
+          secrets,
         })
         bearer.set(key(scope), token)
         return `Bearer ${token.token}`

@@ -1,7 +1,8 @@
 /**
  * Streaming blob download: bytes are hashed as they arrive, the last chunk is held back until the digest and
- * size check out, and a broken connection resumes with a `Range` request. A consumer therefore never sees a
- * completed stream (or a returned buffer) whose content does not match the digest.
+ * size check out, and a broken connection (or a body that ends before its `Content-Length`) resumes with a `Range`
+ * request. A consumer therefore never sees a completed stream (or a returned buffer) whose content does not match
+ * the digest.
  *
  * @module
  */
@@ -122,8 +123,15 @@ export function verifiedBlobStream(options: VerifiedStreamOptions): ReadableStre
     reader = res.body.getReader()
   }
 
+  /** A body that ended cleanly before its Content-Length: cut short, so resumed like a broken connection. */
+  const cutShort = (declared: number) =>
+    new CountersignError('ERR_NETWORK', `${options.what}: got ${received} bytes, Content-Length said ${declared}`, {
+      details: { expected: declared, actual: received },
+    })
+
   const resume = async (cause: unknown): Promise<void> => {
     if (resumesLeft <= 0 || options.signal?.aborted) {
+      if (cause instanceof CountersignError) throw cause
       throw new CountersignError('ERR_NETWORK', `${options.what}: the connection broke while reading the blob`, {
         cause,
       })
@@ -149,18 +157,21 @@ export function verifiedBlobStream(options: VerifiedStreamOptions): ReadableStre
 
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     const actual = `${algorithm}:${toHex(hash.digest())}`
-    if (total !== undefined && received !== total) {
-      throw new CountersignError(
-        'ERR_NETWORK',
-        `${options.what}: got ${received} bytes, Content-Length said ${total}`,
-        { details: { expected: total, actual: received } },
-      )
-    }
+    if (total !== undefined && received !== total) throw cutShort(total)
     if (!equalBytes(utf8(actual), utf8(`${algorithm}:${hex}`))) {
+      // `received` and `contentLength` let a caller that knows the blob's size tell a body cut short without a
+      // declared length (it looks complete) from different content.
       throw new CountersignError(
         'ERR_OCI_DIGEST_MISMATCH',
         `${options.what}: content digest ${actual} does not match`,
-        { details: { expected: options.digest, actual } },
+        {
+          details: {
+            expected: options.digest,
+            actual,
+            received,
+            ...(total !== undefined ? { contentLength: total } : {}),
+          },
+        },
       )
     }
     if (held !== undefined) controller.enqueue(held)
@@ -185,6 +196,11 @@ export function verifiedBlobStream(options: VerifiedStreamOptions): ReadableStre
               continue
             }
             if (step.done) {
+              // A clean end before the Content-Length (a proxy closing early) is a truncation: resume it too.
+              if (total !== undefined && received < total) {
+                await resume(cutShort(total))
+                continue
+              }
               finish(controller)
               return
             }

@@ -6,6 +6,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { discardBody } from '../http/body.js'
+import type { SecretSet } from '../http/redact.js'
 import { repositoryName } from './reference.js'
 import { registryError } from './registry-errors.js'
 import type { Repository } from './types.js'
@@ -35,6 +36,8 @@ export interface UploadRequest {
   readonly onProgress?: (done: number, total: number) => void
   /** Set once bytes of a stream source have been read: the upload can then no longer be restarted. */
   readonly onConsumed?: () => void
+  /** The client's secrets, redacted from the registry's error answers. */
+  readonly secrets?: SecretSet
 }
 
 function headerDigest(res: Response): string | undefined {
@@ -103,6 +106,7 @@ function sizeError(what: string, expected: number, actual: string): CountersignE
 export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<void> {
   const name = repositoryName(req.repo)
   const what = `blob upload ${name}@${req.digest}`
+  const secrets = req.secrets !== undefined ? { secrets: req.secrets } : {}
   let post = `/v2/${req.repo.repository}/blobs/uploads/`
   if (req.mountFrom !== undefined) {
     post += `?mount=${encodeURIComponent(req.digest)}&from=${encodeURIComponent(req.mountFrom.repository)}`
@@ -118,7 +122,7 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
     req.onProgress?.(req.size, req.size)
     return
   }
-  if (start.res.status !== 202) throw await registryError(start.res, { what: `POST ${what}` })
+  if (start.res.status !== 202) throw await registryError(start.res, { what: `POST ${what}`, ...secrets })
   await discardBody(start.res)
   let location = uploadLocation(start.res, start.url, `POST ${what}`)
 
@@ -131,7 +135,7 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
       retry: false,
     })
     if (done.res.status !== 201 && done.res.status !== 204 && done.res.status !== 200) {
-      throw await registryError(done.res, { what: `PUT ${what}` })
+      throw await registryError(done.res, { what: `PUT ${what}`, ...secrets })
     }
     await discardBody(done.res)
     const reported = headerDigest(done.res)
@@ -180,7 +184,7 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
         body: chunk,
         retry: false,
       })
-      if (patch.res.status !== 202) throw await registryError(patch.res, { what: `PATCH ${what}` })
+      if (patch.res.status !== 202) throw await registryError(patch.res, { what: `PATCH ${what}`, ...secrets })
       await discardBody(patch.res)
       const range = patch.res.headers.get('range')
       if (range !== null && !new RegExp(`^(?:bytes=)?0-${end}$`).test(range.trim())) {

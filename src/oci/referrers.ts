@@ -384,6 +384,33 @@ async function mergeIntoFallback(
   })
 }
 
+/**
+ * Push the referrer manifest by digest. When the registry fails after the retries (network, 429/5xx), its answer may
+ * be what was lost and not the write: if the manifest is there by digest, go on as if the push had answered (the
+ * write is idempotent; whether the registry took the subject is then unknown, so the Referrers API is asked).
+ */
+async function pushLandedOrNot(
+  store: OCIStore,
+  target: Reference,
+  bytes: Uint8Array,
+  mediaType: string,
+  signal: AbortSignal | undefined,
+): Promise<PushedManifest> {
+  try {
+    return await store.pushManifest(target, bytes, mediaType, callOptions(signal))
+  } catch (e) {
+    const unavailable =
+      isCountersignError(e, 'ERR_NETWORK') || (isCountersignError(e, 'ERR_OCI_HTTP') && e.details?.temporary === true)
+    if (!unavailable) throw e
+    try {
+      await store.resolve(target, callOptions(signal))
+    } catch {
+      throw e
+    }
+    return { mediaType, digest: target.digest!, size: bytes.length }
+  }
+}
+
 function attemptsOf(n: number | undefined): number {
   if (n === undefined) return DEFAULT_MAX_ATTEMPTS
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('"maxAttempts" must be a positive integer')
@@ -396,7 +423,9 @@ function attemptsOf(n: number | undefined): number {
  * is all; otherwise (registries without the API, registries that send `OCI-Subject` without serving the API, and
  * image layouts) the entry `{mediaType, size, digest, annotations, artifactType}` is merged into the OCI image index
  * at the referrers tag `sha256-<hex>`, written as go-containerregistry writes it. Concurrent writers are handled as
- * well as a registry without conditional writes allows: see the module notes and {@link repairReferrersIndex}.
+ * well as a registry without conditional writes allows: see the module notes and {@link repairReferrersIndex}. A
+ * push that failed on the network or with 429/5xx after the retries but is in the registry by digest (its answer
+ * was lost) is carried on with.
  *
  * @param manifestBytes - The referrer manifest, exactly as it is to be stored.
  * @param mediaType - Its media type (`application/vnd.oci.image.manifest.v1+json` for cosign bundles).
@@ -443,7 +472,7 @@ export async function pushReferrer(
   }
   const digest = await computeDigest(manifestBytes)
   const target: Reference = { registry: repo.registry, repository: repo.repository, digest }
-  const pushed = await store.pushManifest(target, manifestBytes, mediaType, callOptions(signal))
+  const pushed = await pushLandedOrNot(store, target, manifestBytes, mediaType, signal)
   if (store.kind === 'registry') {
     // Like sigstore-js, do not trust OCI-Subject alone (ECR sends it without serving the API); like ggcr, a
     // registry whose API already lists the manifest needs no fallback either.

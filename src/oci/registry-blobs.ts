@@ -1,10 +1,10 @@
 /**
  * The blob verbs of the registry client (distribution-spec v1.1 §Pulling blobs, §Pushing blobs): existence check,
- * digest-verified fetch (whole or streamed, resuming broken connections), and upload with restarts.
+ * digest-verified fetch (whole or streamed, resuming broken or truncated bodies), and upload with restarts.
  *
  * @module
  */
-import { CountersignError } from '../errors.js'
+import { CountersignError, isCountersignError } from '../errors.js'
 import { discardBody } from '../http/body.js'
 import { backoffDelay } from '../http/transport.js'
 import type { AuthScope } from './auth.js'
@@ -15,6 +15,7 @@ import type { ProgressCallback, PushBlobOptions, RegistryClient } from './regist
 import { describeRequest, fail, type RegistryContext, scopeOf, v2 } from './registry-context.js'
 import { registryErrorFromParts } from './registry-errors.js'
 import type { Op } from './registry-operation.js'
+import { withRereads } from './registry-read.js'
 import { parseLength } from './transport-headers.js'
 import type { Descriptor, Repository } from './types.js'
 
@@ -45,10 +46,17 @@ export function registryBlobs(ctx: RegistryContext): RegistryBlobVerbs {
         return blobHead(ctx, op, repo, digest, scopeOf(repo, 'pull'))
       }),
     fetchBlob: (repo, digest, callOptions) =>
-      ctx.operation(callOptions, async (op) => {
+      ctx.operation(callOptions, (op) => {
         const max = callOptions?.maxSize ?? ctx.maxBlobBytes
-        const { stream, size } = await openBlob(ctx, op, repo, digest, max, callOptions?.onProgress)
-        return collectStream(stream, size)
+        // Broken connections resume inside the stream. A body without a Content-Length that ends early looks
+        // complete and fails the digest check: nothing was handed out yet, so download it again (registry-read.ts).
+        return withRereads(
+          ctx,
+          op,
+          () => openBlob(ctx, op, repo, digest, max, callOptions?.onProgress),
+          ({ stream, size }) => collectStream(stream, size),
+          (e, { size }) => size === undefined && isCountersignError(e, 'ERR_OCI_DIGEST_MISMATCH'),
+        )
       }),
     fetchBlobStream: (repo, digest, callOptions) =>
       ctx.operation(
@@ -73,7 +81,10 @@ async function blobHead(
   await discardBody(res)
   if (res.status === 200) return true
   if (res.status === 404) return false
-  throw registryErrorFromParts(res.status, [], { what: describeRequest('HEAD', 'blob', repo, digest) })
+  throw registryErrorFromParts(res.status, [], {
+    what: describeRequest('HEAD', 'blob', repo, digest),
+    secrets: ctx.secrets,
+  })
 }
 
 /** GET a blob and wrap its body in a digest-verifying stream that resumes broken connections. */
@@ -97,7 +108,7 @@ async function openBlob(
       })
     ).res
   const res = await get(0)
-  if (res.status !== 200) await fail(res, what)
+  if (res.status !== 200) await fail(res, what, ctx.secrets)
   await checkDeclaredSize(res, maxSize, what)
   const stream = verifiedBlobStream({
     response: res,
@@ -179,6 +190,7 @@ async function pushBlob(
         size,
         source,
         chunkSize: ctx.chunkSize,
+        secrets: ctx.secrets,
         ...(mountFrom !== undefined ? { mountFrom } : {}),
         ...(onProgress !== undefined ? { onProgress } : {}),
         onConsumed: () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { createSecretSet, redactError, type SecretSet } from '../http/redact.js'
 import { createTransport, defaultSleep, type RetryOptions } from '../http/transport.js'
 import { type AuthScope, createAuthenticator } from './auth.js'
 import { type HasherFactory, nobleHasher } from './blob-download.js'
@@ -41,6 +42,8 @@ export interface RegistryContext {
   /** The caller's retry policy, for the backoff between upload restarts. */
   readonly retry: RetryOptions | undefined
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** The secrets redacted from registry answers and from every error an operation throws. */
+  readonly secrets: SecretSet
   /** Run one operation under the caller's signal and the client's timeout (see {@link runOperation}). */
   operation<T>(callOptions: StoreCallOptions | undefined, fn: (op: Op) => Promise<T>, streaming?: boolean): Promise<T>
   readonly send: Send
@@ -69,11 +72,13 @@ export function createRegistryContext(options: RegistryClientOptions): RegistryC
     ...(options.onRequest !== undefined ? { onAttempt: options.onRequest } : {}),
   })
   const rawFetch: RawFetch = (url, init, retry = true) => transport(url, init, { retry })
+  const secrets = options.secrets ?? createSecretSet()
   const auth = createAuthenticator({
     fetch: (url, init) => rawFetch(url, init),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     userAgent,
     ...(options.now !== undefined ? { now: options.now } : {}),
+    secrets,
   })
   return {
     maxManifestBytes: options.maxManifestBytes ?? MAX_MANIFEST_BYTES,
@@ -85,7 +90,12 @@ export function createRegistryContext(options: RegistryClientOptions): RegistryC
     retryBudget: Math.max(0, Math.floor(options.retry?.attempts ?? 3)),
     retry: options.retry,
     sleep,
-    operation: (callOptions, fn, streaming) => runOperation(options.timeoutMs, callOptions, fn, streaming),
+    secrets,
+    // Errors are redacted where they are built from an answer; this catches any other text that quotes one.
+    operation: (callOptions, fn, streaming) =>
+      runOperation(options.timeoutMs, callOptions, fn, streaming).catch((e: unknown) => {
+        throw redactError(e, secrets)
+      }),
     send: createSender({ rawFetch, auth, userAgent, options }),
   }
 }
@@ -142,25 +152,31 @@ export function describeRequest(method: string, what: string, ref: Repository, i
 }
 
 /**
- * Throw the registry error a failed response carries.
+ * Throw the registry error a failed response carries, with `secrets` (the client's) redacted from it.
  *
  * @example
  * ```ts
- * if (res.status !== 200) await fail(res, what)
+ * if (res.status !== 200) await fail(res, what, ctx.secrets)
  * ```
  */
-export async function fail(res: Response, what: string): Promise<never> {
-  throw await registryError(res, { what })
+export async function fail(res: Response, what: string, secrets?: SecretSet): Promise<never> {
+  throw await registryError(res, { what, ...(secrets !== undefined ? { secrets } : {}) })
 }
 
 /**
- * An ERR_OCI_DIGEST_MISMATCH with the two digests in its details.
+ * An ERR_OCI_DIGEST_MISMATCH with the two digests in its details, and any `extra` details (the bytes `received`,
+ * the declared `contentLength`).
  *
  * @example
  * ```ts
- * throw mismatch('content does not match', expected, actual)
+ * throw mismatch('content does not match', expected, actual, { received: 120 })
  * ```
  */
-export function mismatch(message: string, expected: string, actual: string): CountersignError {
-  return new CountersignError('ERR_OCI_DIGEST_MISMATCH', message, { details: { expected, actual } })
+export function mismatch(
+  message: string,
+  expected: string,
+  actual: string,
+  extra: Record<string, unknown> = {},
+): CountersignError {
+  return new CountersignError('ERR_OCI_DIGEST_MISMATCH', message, { details: { expected, actual, ...extra } })
 }

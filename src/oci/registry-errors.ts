@@ -1,6 +1,13 @@
-/** Map registry HTTP responses to CountersignError, parsing distribution-spec error bodies. @module */
+/**
+ * Map registry HTTP responses to CountersignError, parsing distribution-spec error bodies. A registry may echo the
+ * request (its `Authorization` header, a token) in an error body, so every text taken from one is redacted against
+ * the client's secrets before it is clipped.
+ *
+ * @module
+ */
 import { CountersignError, type ErrorCode } from '../errors.js'
 import { discardBody, readLimited } from '../http/body.js'
+import { clipReason, redactValue, type SecretSet } from '../http/redact.js'
 
 /**
  * One entry of a distribution-spec error body (`{"errors":[{code,message,detail}]}`).
@@ -23,14 +30,16 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024
 const MAX_ERRORS = 20
 const MAX_TEXT = 500
 
-function clip(s: string): string {
-  // Control characters from a hostile server would garble terminals and logs.
-  const clean = s.replace(/[\u0000-\u001f\u007f]+/g, ' ')
-  return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean
+/** Nothing to redact: for callers that know no secrets. */
+const NO_SECRETS: Pick<SecretSet, 'redact'> = { redact: (text) => text }
+
+function clip(s: string, secrets: Pick<SecretSet, 'redact'>): string {
+  return clipReason(s, secrets, MAX_TEXT, { trim: false })
 }
 
 /**
- * Parse a distribution-spec error body. Tolerant: anything that is not the expected JSON yields `[]`.
+ * Parse a distribution-spec error body. Tolerant: anything that is not the expected JSON yields `[]`. With
+ * `secrets`, codes, messages and details have every secret redacted (before messages are clipped).
  *
  * @example
  * ```ts
@@ -40,7 +49,10 @@ function clip(s: string): string {
  *
  * Exported from `countersign/oci`.
  */
-export function parseRegistryErrors(body: Uint8Array): RegistryErrorEntry[] {
+export function parseRegistryErrors(
+  body: Uint8Array,
+  secrets: Pick<SecretSet, 'redact'> = NO_SECRETS,
+): RegistryErrorEntry[] {
   let doc: unknown
   try {
     doc = JSON.parse(new TextDecoder().decode(body))
@@ -55,9 +67,9 @@ export function parseRegistryErrors(body: Uint8Array): RegistryErrorEntry[] {
     if (typeof e !== 'object' || e === null) continue
     const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown }
     out.push({
-      code: typeof code === 'string' ? clip(code) : 'UNKNOWN',
-      message: typeof message === 'string' ? clip(message) : '',
-      ...(detail !== undefined ? { detail } : {}),
+      code: typeof code === 'string' ? clip(code, secrets) : 'UNKNOWN',
+      message: typeof message === 'string' ? clip(message, secrets) : '',
+      ...(detail !== undefined ? { detail: redactValue(detail, secrets) } : {}),
     })
   }
   return out
@@ -76,6 +88,11 @@ export function parseRegistryErrors(body: Uint8Array): RegistryErrorEntry[] {
 export interface RegistryErrorContext {
   /** What was being done, e.g. `GET manifest ghcr.io/org/app:v1`; must not contain credentials. */
   readonly what: string
+  /**
+   * The secrets to redact from what the registry answered (the registry client passes its own: the credentials
+   * and tokens it has used). Anything with a `redact(text)` method will do.
+   */
+  readonly secrets?: Pick<SecretSet, 'redact'>
 }
 
 function codeForStatus(status: number): ErrorCode {
@@ -100,7 +117,7 @@ function codeForStatus(status: number): ErrorCode {
 export async function registryError(res: Response, context: RegistryErrorContext): Promise<CountersignError> {
   let registryErrors: RegistryErrorEntry[] = []
   try {
-    registryErrors = parseRegistryErrors(await readLimited(res, MAX_ERROR_BODY_BYTES))
+    registryErrors = parseRegistryErrors(await readLimited(res, MAX_ERROR_BODY_BYTES), context.secrets ?? NO_SECRETS)
   } catch {
     await discardBody(res)
   }
@@ -130,14 +147,18 @@ export function registryErrorFromParts(
   registryErrors: readonly RegistryErrorEntry[],
   context: RegistryErrorContext,
 ): CountersignError {
+  const secrets = context.secrets
+  // Entries parsed without the secrets (or built by a caller) are redacted here; redacting twice changes nothing.
+  const entries = secrets === undefined ? registryErrors : redactValue(registryErrors, secrets)
   const temporary =
     status === 429 ||
     (status >= 500 && status <= 599) ||
-    registryErrors.some((e) => e.code === 'UNAVAILABLE' || e.code === 'TOOMANYREQUESTS')
-  const first = registryErrors[0]
+    entries.some((e) => e.code === 'UNAVAILABLE' || e.code === 'TOOMANYREQUESTS')
+  const first = entries[0]
   // HEAD responses carry no body; name the status so "401" alone is not all a user sees.
   const summary = first ? `: ${first.code}${first.message ? `: ${first.message}` : ''}` : (STATUS_TEXT[status] ?? '')
-  return new CountersignError(codeForStatus(status), `${context.what} failed with HTTP ${status}${summary}`, {
-    details: { status, registryErrors, temporary },
+  const what = secrets === undefined ? context.what : secrets.redact(context.what)
+  return new CountersignError(codeForStatus(status), `${what} failed with HTTP ${status}${summary}`, {
+    details: { status, registryErrors: entries, temporary },
   })
 }

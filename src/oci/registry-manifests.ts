@@ -22,6 +22,7 @@ import {
 } from './registry-context.js'
 import { parseRegistryErrors, registryError, registryErrorFromParts } from './registry-errors.js'
 import type { Op } from './registry-operation.js'
+import { readWhole } from './registry-read.js'
 import { contentType, headerDigest, parseLength } from './transport-headers.js'
 import type { Descriptor, FetchedManifest, PushedManifest, Reference } from './types.js'
 
@@ -82,7 +83,7 @@ async function manifestRequest(
 async function resolveManifest(ctx: RegistryContext, op: Op, ref: Reference): Promise<Descriptor> {
   const { res, what } = await manifestRequest(ctx, op, ref, 'HEAD', 'pull')
   await discardBody(res)
-  if (res.status !== 200) throw registryErrorFromParts(res.status, [], { what })
+  if (res.status !== 200) throw registryErrorFromParts(res.status, [], { what, secrets: ctx.secrets })
   const digest = headerDigest(res)
   const size = parseLength(res)
   const mediaType = contentType(res)
@@ -103,20 +104,52 @@ async function resolveManifest(ctx: RegistryContext, op: Op, ref: Reference): Pr
   return { mediaType, digest, size }
 }
 
+/** GET a manifest, reading it again when the body breaks off (see registry-read.ts). */
 async function getManifest(ctx: RegistryContext, op: Op, ref: Reference): Promise<FetchedManifest> {
-  const { res, what } = await manifestRequest(ctx, op, ref, 'GET', 'pull')
-  if (res.status !== 200) await fail(res, what)
+  return readWhole(
+    ctx,
+    op,
+    async () => {
+      const sent = await manifestRequest(ctx, op, ref, 'GET', 'pull')
+      if (sent.res.status !== 200) await fail(sent.res, sent.what, ctx.secrets)
+      return sent
+    },
+    ({ res, what }) => readManifest(ctx, res, ref, what),
+  )
+}
+
+/** Read and check one manifest response: the requested digest, `Docker-Content-Digest`, and the document. */
+async function readManifest(
+  ctx: RegistryContext,
+  res: Response,
+  ref: Reference,
+  what: string,
+): Promise<FetchedManifest> {
   const bytes = await readLimited(res, ctx.maxManifestBytes, 'manifest')
   const fromHeader = headerDigest(res)
   const algorithm = ref.digest !== undefined ? parseDigest(ref.digest).algorithm : 'sha256'
   const digest = await computeDigest(bytes, algorithm)
+  // How many bytes came, and whether their number was declared: a caller that knows the manifest's size can tell
+  // a body cut short from different content (docs/formats.md §Registry failures).
+  const received = receivedDetails(bytes, res)
   if (ref.digest !== undefined && digest !== ref.digest) {
-    throw mismatch(`${what}: content digest ${digest} does not match the requested digest`, ref.digest, digest)
+    throw mismatch(
+      `${what}: content digest ${digest} does not match the requested digest`,
+      ref.digest,
+      digest,
+      received,
+    )
   }
-  if (fromHeader !== undefined) await checkHeaderDigest(what, bytes, fromHeader, digest, algorithm)
+  if (fromHeader !== undefined) await checkHeaderDigest(what, bytes, fromHeader, digest, algorithm, received)
   const hint = contentType(res)
   const manifest = parseManifest(bytes, hint)
   return { descriptor: { mediaType: manifestMediaType(manifest, hint), digest, size: bytes.length }, bytes, manifest }
+}
+
+/** `received` and, when declared, `contentLength`: the details a digest mismatch carries. */
+function receivedDetails(bytes: Uint8Array, res: Response): Record<string, number> {
+  const declared = parseLength(res)
+  return { received: bytes.length, ...(declared !== undefined ? { contentLength: declared } : {}) }
 }
 
 /** A `Docker-Content-Digest` must match the content, in whichever algorithm it names. */
@@ -126,6 +159,7 @@ async function checkHeaderDigest(
   fromHeader: string,
   digest: string,
   algorithm: 'sha256' | 'sha512',
+  received: Record<string, number>,
 ): Promise<void> {
   let headerAlgorithm: 'sha256' | 'sha512'
   try {
@@ -139,6 +173,7 @@ async function checkHeaderDigest(
       `${what}: Docker-Content-Digest ${fromHeader} does not match the content (${check})`,
       fromHeader,
       check,
+      received,
     )
   }
 }
@@ -170,7 +205,7 @@ async function putManifest(
       body: bytes,
     }),
   )
-  if (res.status < 200 || res.status > 299) await fail(res, what)
+  if (res.status < 200 || res.status > 299) await fail(res, what, ctx.secrets)
   await discardBody(res)
   const reported = headerDigest(res)
   if (reported !== undefined && algorithm === 'sha256' && reported !== digest) {
@@ -198,8 +233,9 @@ async function putWithRaceRetries(
   let { res } = await put()
   for (let retry = 0; retry < MANIFEST_RACE_RETRIES && res.status === 400; retry++) {
     const body = await readLimited(res, 64 * 1024)
-    if (!parseRegistryErrors(body).some((e) => e.code === 'DIGEST_INVALID')) {
-      throw registryErrorFromParts(400, parseRegistryErrors(body), { what })
+    const entries = parseRegistryErrors(body, ctx.secrets)
+    if (!entries.some((e) => e.code === 'DIGEST_INVALID')) {
+      throw registryErrorFromParts(400, entries, { what, secrets: ctx.secrets })
     }
     await ctx.sleep(25 * 2 ** retry + Math.random() * 50, op.signal)
     res = (await put()).res
@@ -213,7 +249,7 @@ async function deleteManifest(ctx: RegistryContext, op: Op, ref: Reference): Pro
     await discardBody(res)
     return
   }
-  const err = await registryError(res, { what })
+  const err = await registryError(res, { what, secrets: ctx.secrets })
   const entries = (err.details?.registryErrors ?? []) as { code: string }[]
   if (res.status === 405 || entries.some((e) => e.code === 'UNSUPPORTED')) {
     throw new CountersignError(

@@ -13,6 +13,7 @@ import type { RegistryClient } from './registry.js'
 import { describeRequest, fail, type RegistryContext, scopeOf, v2 } from './registry-context.js'
 import type { Op } from './registry-operation.js'
 import { nextPage } from './registry-pages.js'
+import { readWhole } from './registry-read.js'
 import { contentType } from './transport-headers.js'
 import type { Descriptor, ReferrersOptions, Repository } from './types.js'
 
@@ -64,26 +65,40 @@ async function listReferrerPages(
   const seen = new Set<string>()
   const limits = { what, maxPages: ctx.referrersMaxPages, tooMany: `more than ${ctx.referrersMaxPages} pages`, seen }
   for (let page = 1; ; page++) {
-    const { res, url } = await ctx.send(op, {
-      method: 'GET',
-      scope: scopeOf(repo, 'pull'),
-      target,
-      headers: { Accept: OCI_IMAGE_INDEX_MEDIA_TYPE },
-    })
-    seen.add(url)
-    const isIndex = res.status === 200 && contentType(res) === OCI_IMAGE_INDEX_MEDIA_TYPE
-    if (!isIndex) {
-      // ggcr referrers.go: anything but a 200 index from the first request means "use the tag schema".
-      if (page === 1 && NO_REFERRERS_API.has(res.status)) {
-        await discardBody(res)
-        return undefined
-      }
-      if (res.status !== 200) await fail(res, what)
-      await discardBody(res)
-      throw new CountersignError('ERR_OCI_HTTP', `${what}: page ${page} is not an OCI image index`)
-    }
-    out.push(...(await referrersOfPage(res, what, artifactType)))
-    const next = nextPage(res, url, page, limits)
+    const pageTarget = target
+    // A page whose body breaks off is fetched again (registry-read.ts); the pages before it are kept.
+    const got = await readWhole(
+      ctx,
+      op,
+      async () => {
+        const sent = await ctx.send(op, {
+          method: 'GET',
+          scope: scopeOf(repo, 'pull'),
+          target: pageTarget,
+          headers: { Accept: OCI_IMAGE_INDEX_MEDIA_TYPE },
+        })
+        seen.add(sent.url)
+        return sent
+      },
+      async (sent) => {
+        const { res } = sent
+        const isIndex = res.status === 200 && contentType(res) === OCI_IMAGE_INDEX_MEDIA_TYPE
+        if (!isIndex) {
+          // ggcr referrers.go: anything but a 200 index from the first request means "use the tag schema".
+          if (page === 1 && NO_REFERRERS_API.has(res.status)) {
+            await discardBody(res)
+            return undefined
+          }
+          if (res.status !== 200) await fail(res, what, ctx.secrets)
+          await discardBody(res)
+          throw new CountersignError('ERR_OCI_HTTP', `${what}: page ${page} is not an OCI image index`)
+        }
+        return { ...sent, found: await referrersOfPage(res, what, artifactType) }
+      },
+    )
+    if (got === undefined) return undefined
+    out.push(...got.found)
+    const next = nextPage(got.res, got.url, page, limits)
     if (next === undefined) return out
     target = next
   }

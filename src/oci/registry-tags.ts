@@ -8,6 +8,7 @@ import { readLimited } from '../http/body.js'
 import type { RegistryClient } from './registry.js'
 import { describeRequest, fail, type RegistryContext, scopeOf, v2 } from './registry-context.js'
 import { nextPage } from './registry-pages.js'
+import { readWhole } from './registry-read.js'
 
 const MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024
 
@@ -42,14 +43,27 @@ export function registryTags(ctx: RegistryContext): RegistryTagVerbs {
           tooMany: `more than ${ctx.tagListMaxPages} pages of tags`,
         }
         for (let page = 1; ; page++) {
-          const { res, url } = await ctx.send(op, {
-            method: 'GET',
-            scope: scopeOf(repo, 'pull'),
-            target,
-            headers: { Accept: 'application/json' },
-          })
-          if (res.status !== 200) await fail(res, what)
-          tags.push(...tagsOfPage(await readLimited(res, MAX_TAG_PAGE_BYTES, 'tag list page'), what))
+          const pageTarget = target
+          // A page whose body breaks off is fetched again (registry-read.ts); the pages before it are kept.
+          const { res, url, found } = await readWhole(
+            ctx,
+            op,
+            async () => {
+              const sent = await ctx.send(op, {
+                method: 'GET',
+                scope: scopeOf(repo, 'pull'),
+                target: pageTarget,
+                headers: { Accept: 'application/json' },
+              })
+              if (sent.res.status !== 200) await fail(sent.res, what, ctx.secrets)
+              return sent
+            },
+            async (sent) => ({
+              ...sent,
+              found: tagsOfPage(await readLimited(sent.res, MAX_TAG_PAGE_BYTES, 'tag list page'), what),
+            }),
+          )
+          tags.push(...found)
           const next = nextPage(res, url, page, limits)
           if (next === undefined) return tags
           target = next

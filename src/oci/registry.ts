@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SecretSet } from '../http/redact.js'
 import type { RetryOptions } from '../http/transport.js'
 import type { CredentialProvider } from './auth.js'
 import type { HasherFactory } from './blob-download.js'
@@ -91,6 +92,12 @@ export interface RegistryClientOptions {
   readonly onRequest?: (info: RegistryRequestInfo) => void
   /** Clock for token expiry and `Retry-After` dates; defaults to `Date.now`. */
   readonly now?: () => number
+  /**
+   * The secrets kept out of errors: every credential the client resolves and every token it is issued is added, and
+   * redacted from anything a registry answers before it becomes part of an error. The CLI and the admission
+   * webhook pass their process-wide set; default: a set of the client's own.
+   */
+  readonly secrets?: SecretSet
 }
 
 /**

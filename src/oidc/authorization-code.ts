@@ -10,10 +10,10 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { toArrayBufferView, toBase64, utf8 } from '../internal/bytes.js'
 import { getSubtle } from '../keys/webcrypto.js'
-import { redactError } from './redact.js'
 import { parseIdentityToken } from './token.js'
 
 /**
@@ -322,13 +322,15 @@ export async function exchangeAuthorizationCode(
       maxBytes: 256 * 1024,
       // An authorization code is single-use: a repeated request could only fail or be replayed.
       retry: false,
+      secrets: [code, request.codeVerifier],
       ...(signal ? { signal } : {}),
     })
     const doc = res.json() as { id_token?: unknown } | null
     idToken = typeof doc === 'object' && doc !== null ? doc.id_token : undefined
   } catch (error) {
-    throw redactError(error, [code, request.codeVerifier])
+    throw redactError(error, http.secrets)
   }
+  if (typeof idToken === 'string') http.secrets.addTemporary(idToken)
   if (typeof idToken !== 'string' || idToken === '') {
     throw loginError('the OIDC token endpoint answered without an id_token', 'no-id-token')
   }

@@ -6,8 +6,8 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
-import { redactError } from './redact.js'
 
 /**
  * Produces an identity token when asked (lazily, so a token is fetched only when a certificate is needed).
@@ -157,9 +157,12 @@ export function githubActionsIdentityToken(options: GitHubActionsIdentityTokenOp
       if (typeof value !== 'string' || value.trim() === '') {
         throw noToken('GitHub Actions OIDC answered without a token ("value")', 'invalid-response')
       }
+      // The caller's set (the CLI's) learns the issued token, so later errors (Fulcio's) cannot quote it.
+      http.secrets.addTemporary(value.trim())
       return value.trim()
     } catch (error) {
-      throw redactError(error, [requestToken])
+      http.secrets.add(requestToken)
+      throw redactError(error, http.secrets)
     }
   }
 }

@@ -8,6 +8,7 @@
 import { isCountersignError } from '../errors.js'
 import { type SignatureCheck, verifyImage } from '../image/verify.js'
 import { type AttestationCheck, verifyImageAttestations } from '../image/verify-attestation.js'
+import { boundedJoin } from '../internal/bounded-text.js'
 import { toHex } from '../internal/bytes.js'
 import { mapLimit } from '../internal/concurrency.js'
 import { decodePEMBlocks } from '../internal/pem.js'
@@ -18,7 +19,7 @@ import type { OCIStore, Reference, Repository, StoreCallOptions } from '../oci/t
 import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { Certificate } from '../x509/certificate.js'
-import { checkIdentity } from '../x509/identity.js'
+import { checkIdentity } from '../x509/identity-sync.js'
 import type { AttestationFact, AuthorityFacts, PolicyFacts, SignatureFact } from './evaluate.js'
 import type { ClusterImagePolicy, PolicyAuthority, PolicyCheck, PolicyIdentity } from './types.js'
 
@@ -337,7 +338,7 @@ function toFacts(
       const found = [...new Set(verified.map((c) => `${c.identity?.subject ?? '?'} (${c.identity?.issuer ?? '?'})`))]
       throw new AuthorityFailure(
         'identity',
-        `none of the ${verified.length} verified ${kind} matched the identities; found: ${found.join(', ')}`,
+        `none of the ${verified.length} verified ${kind} matched the identities; found: ${boundedJoin(found, ', ')}`,
       )
     }
   }

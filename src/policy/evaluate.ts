@@ -7,6 +7,7 @@
  */
 import { PREDICATE_TYPE_ALIASES } from '../attestation/predicates.js'
 import { isCountersignError } from '../errors.js'
+import { boundedJoin, quoteClipped } from '../internal/bounded-text.js'
 import { celConditionFor } from './cel.js'
 import { matchImageGlob } from './glob.js'
 import type {
@@ -228,7 +229,9 @@ function evaluateAuthority(
     const uri = predicateURI(w.predicateType)
     const candidates = found.filter((f) => f.predicateType === uri)
     if (candidates.length === 0) {
-      const types = [...new Set(found.map((f) => f.predicateType))].map((t) => JSON.stringify(t)).join(',')
+      const types = boundedJoin([...new Set(found.map((f) => f.predicateType))], ',', {
+        format: (t) => quoteClipped(t),
+      })
       reasons.push(
         reason(
           'attestation',

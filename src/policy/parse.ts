@@ -5,14 +5,21 @@
  */
 import { parseAllDocuments } from 'yaml'
 import { CountersignError } from '../errors.js'
+import { boundedJoin, clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 import type { ClusterImagePolicy } from './types.js'
-import { checkPolicyDocument, type PolicyFieldError } from './validate.js'
+import { checkPolicyDocument } from './validate.js'
 
-/** Policy files are configuration: anything this large is a mistake or an attack. */
+/** Policy files are configuration: anything this large is a mistake or an attack (docs/policy.md, "Limits"). */
 const MAX_POLICY_BYTES = 4 * 1024 * 1024
 // Billion-laughs guard: a document may expand aliases only this often.
 const MAX_ALIAS_COUNT = 100
+/**
+ * Field errors kept in `details.errors`, and warnings returned, over all documents of one input: one input can hold
+ * many thousands of bad documents; the rest are counted.
+ */
+const MAX_ERRORS = 100
+const MAX_WARNINGS = 100
 
 /**
  * Options for {@link parsePolicies}.
@@ -26,7 +33,7 @@ export interface ParsePoliciesOptions {
 
 /**
  * The policies read, and warnings (deprecated predicate types, unknown fields, features countersign does not
- * evaluate and therefore fails closed on).
+ * evaluate and therefore fails closed on): at most 100, then one "… and K more warning(s)".
  *
  * Exported from `countersign/policy`.
  */
@@ -44,7 +51,9 @@ export interface ParsedPolicies {
  * @param input - YAML or JSON text (or its UTF-8 bytes), or already decoded documents.
  * @param options - `source` names the input in errors.
  * @throws {CountersignError} ERR_INVALID_INPUT naming the policy and each field (`details.errors`:
- *   `{ policy, field, message }[]`); YAML syntax errors; documents of another kind; duplicate policy names.
+ *   `{ policy, field, message }[]`); YAML syntax errors; documents of another kind; duplicate policy names. The
+ *   message lists the first 16 problems then "… and K more"; `details.errors` keeps the first 100
+ *   (`details.omittedErrors` counts the rest); names and values quoted in them are clipped.
  * @example
  * ```ts
  * import { parsePolicies } from 'countersign/policy'
@@ -54,40 +63,54 @@ export interface ParsedPolicies {
  * Exported from `countersign/policy`.
  */
 export function parsePolicies(input: string | Uint8Array | unknown, options?: ParsePoliciesOptions): ParsedPolicies {
-  const source = options?.source ?? 'policy'
+  // The source (a path) is the caller's; clipped all the same, since it is repeated in every message.
+  const source = clipText(options?.source ?? 'policy', MAX_ITEM_LENGTH)
   const docs = typeof input === 'string' || input instanceof Uint8Array ? decodeText(input, source) : [input]
   const flat: { doc: Record<string, unknown>; where: string }[] = []
   for (const [i, d] of docs.entries()) flatten(d, `${source}#${i}`, flat, 0)
   const warnings: string[] = []
+  let omittedWarnings = 0
   const errors: { policy: string; field: string; message: string }[] = []
+  let omittedErrors = 0
+  const addError = (policy: string, field: string, message: string) => {
+    // The name is clipped once here: it is repeated in every error of its document.
+    if (errors.length < MAX_ERRORS) errors.push({ policy: clipText(policy, MAX_QUOTED_LENGTH), field, message })
+    else omittedErrors++
+  }
   const policies: ClusterImagePolicy[] = []
   const seen = new Set<string>()
   for (const { doc, where } of flat) {
     if (doc.kind !== 'ClusterImagePolicy') {
-      errors.push({
-        policy: where,
-        field: 'kind',
-        message: `expected ClusterImagePolicy, got ${JSON.stringify(doc.kind)}`,
-      })
+      addError(where, 'kind', `expected ClusterImagePolicy, got ${quoteClipped(doc.kind)}`)
       continue
     }
     const r = checkPolicyDocument(doc, where)
-    warnings.push(...r.warnings)
-    errors.push(...r.errors.map((e: PolicyFieldError) => ({ policy: r.name, ...e })))
+    for (const w of r.warnings) {
+      if (warnings.length < MAX_WARNINGS) warnings.push(w)
+      else omittedWarnings++
+    }
+    omittedWarnings += r.omittedWarnings
+    for (const e of r.errors) addError(r.name, e.field, e.message)
+    omittedErrors += r.omittedErrors
     if (!r.policy) continue
     if (seen.has(r.policy.name)) {
-      errors.push({ policy: r.policy.name, field: 'metadata.name', message: 'duplicate policy name' })
+      addError(r.policy.name, 'metadata.name', 'duplicate policy name')
       continue
     }
     seen.add(r.policy.name)
     policies.push(r.policy)
   }
   if (errors.length > 0) {
-    const lines = errors.map((e) => `policy ${JSON.stringify(e.policy)}: ${e.field}: ${e.message}`)
-    throw new CountersignError('ERR_INVALID_INPUT', `invalid ClusterImagePolicy in ${source}: ${lines.join('; ')}`, {
-      details: { errors },
+    const listed = boundedJoin(errors, '; ', {
+      total: errors.length + omittedErrors,
+      maxItemLength: 2 * MAX_ITEM_LENGTH,
+      format: (e) => `policy ${JSON.stringify(e.policy)}: ${e.field}: ${e.message}`,
+    })
+    throw new CountersignError('ERR_INVALID_INPUT', `invalid ClusterImagePolicy in ${source}: ${listed}`, {
+      details: { errors, ...(omittedErrors > 0 ? { omittedErrors } : {}) },
     })
   }
+  if (omittedWarnings > 0) warnings.push(`… and ${omittedWarnings} more warning(s)`)
   if (policies.length === 0) {
     throw new CountersignError('ERR_INVALID_INPUT', `no ClusterImagePolicy in ${source}`)
   }
@@ -112,15 +135,23 @@ function decodeText(input: string | Uint8Array, source: string): unknown[] {
   for (const [i, doc] of list.entries()) {
     const err = doc.errors[0]
     if (err) {
-      throw new CountersignError('ERR_INVALID_INPUT', `${source}: document ${i}: YAML: ${err.message}`, { cause: err })
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `${source}: document ${i}: YAML: ${clipText(err.message, MAX_ITEM_LENGTH)}`,
+        { cause: err },
+      )
     }
     let value: unknown
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
     } catch (cause) {
-      throw new CountersignError('ERR_INVALID_INPUT', `${source}: document ${i}: ${(cause as Error).message}`, {
-        cause,
-      })
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `${source}: document ${i}: ${clipText(String((cause as Error).message), MAX_ITEM_LENGTH)}`,
+        {
+          cause,
+        },
+      )
     }
     if (value !== null && value !== undefined) out.push(value)
   }

@@ -3,10 +3,11 @@
  * `_defaults.go`): every error is collected with its field path, so one pass reports them all.
  * @module
  */
+import { clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import { parseRepository } from '../oci/reference.js'
-import { compileRE2 } from '../x509/re2.js'
+import { compileIdentityRegExp } from '../x509/identity-sync.js'
 import { compileCELCondition } from './cel.js'
 import { compileImageGlob } from './glob.js'
 import type {
@@ -28,7 +29,17 @@ export interface PolicyFieldError {
 interface Ctx {
   readonly errors: PolicyFieldError[]
   readonly warnings: string[]
+  /** Errors and warnings past the bounds below: counted, not kept. */
+  omittedErrors: number
+  omittedWarnings: number
 }
+
+/**
+ * Most field errors (and warnings) kept per document: a 4 MiB document can hold millions of bad entries, and each
+ * kept one costs memory and a line somewhere; the rest are counted.
+ */
+const MAX_FIELD_ERRORS = 100
+const MAX_WARNINGS = 100
 
 export const POLICY_API_VERSIONS: readonly string[] = ['policy.sigstore.dev/v1alpha1', 'policy.sigstore.dev/v1beta1']
 const HASH_ALGORITHMS = ['sha224', 'sha256', 'sha384', 'sha512']
@@ -52,12 +63,23 @@ const AUTHORITY_FIELDS = [
 ]
 
 function fail(ctx: Ctx, field: string, message: string): void {
-  ctx.errors.push({ field, message })
+  if (ctx.errors.length >= MAX_FIELD_ERRORS) ctx.omittedErrors++
+  else ctx.errors.push({ field: clipText(field, MAX_ITEM_LENGTH), message: clipText(message, MAX_ITEM_LENGTH) })
+}
+
+function warn(ctx: Ctx, message: string): void {
+  if (ctx.warnings.length >= MAX_WARNINGS) ctx.omittedWarnings++
+  else ctx.warnings.push(clipText(message, MAX_ITEM_LENGTH))
+}
+
+/** An input value inside a message, clipped (the message names the field; the value only illustrates). */
+function shown(v: string): string {
+  return clipText(v, MAX_QUOTED_LENGTH)
 }
 
 function unknownFields(ctx: Ctx, obj: Record<string, unknown>, known: readonly string[], path: string): void {
   for (const k of Object.keys(obj)) {
-    if (!known.includes(k)) ctx.warnings.push(`${path}.${k}: unknown field, ignored`)
+    if (!known.includes(k)) warn(ctx, `${path}.${shown(k)}: unknown field, ignored`)
   }
 }
 
@@ -111,25 +133,44 @@ function objects(ctx: Ctx, list: unknown[] | undefined, path: string): [Record<s
 }
 
 /**
+ * What {@link checkPolicyDocument} found: the policy when valid, else its (bounded) field errors.
+ *
+ * @example
+ * ```ts
+ * const { policy, errors, omittedErrors } = checkPolicyDocument(doc, 'policy.yaml#0')
+ * ```
+ */
+export interface CheckedPolicyDocument {
+  readonly policy?: ClusterImagePolicy
+  /** The policy's name, or where the document is when it has none. */
+  readonly name: string
+  /** The first field errors (at most 100). */
+  readonly errors: PolicyFieldError[]
+  /** Field errors beyond those kept. */
+  readonly omittedErrors: number
+  /** The first warnings (at most 100). */
+  readonly warnings: string[]
+  /** Warnings beyond those kept. */
+  readonly omittedWarnings: number
+}
+
+/**
  * Validate and default one ClusterImagePolicy document (already decoded). Returns the policy, or the field errors
  * that policy-controller's admission webhook would give (plus a few of countersign's own), and warnings.
  */
-export function checkPolicyDocument(
-  doc: Record<string, unknown>,
-  where: string,
-): { policy?: ClusterImagePolicy; name: string; errors: PolicyFieldError[]; warnings: string[] } {
-  const ctx: Ctx = { errors: [], warnings: [] }
+export function checkPolicyDocument(doc: Record<string, unknown>, where: string): CheckedPolicyDocument {
+  const ctx: Ctx = { errors: [], warnings: [], omittedErrors: 0, omittedWarnings: 0 }
   const metadata = isJSONObject(doc.metadata) ? doc.metadata : {}
   const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : ''
   if (name === '') fail(ctx, 'metadata.name', 'missing field(s)')
   const apiVersion = typeof doc.apiVersion === 'string' ? doc.apiVersion : ''
   if (!POLICY_API_VERSIONS.includes(apiVersion)) {
-    fail(ctx, 'apiVersion', `expected one of ${POLICY_API_VERSIONS.join(', ')}, got ${JSON.stringify(doc.apiVersion)}`)
+    fail(ctx, 'apiVersion', `expected one of ${POLICY_API_VERSIONS.join(', ')}, got ${quoteClipped(doc.apiVersion)}`)
   }
   const spec = isJSONObject(doc.spec) ? doc.spec : undefined
   if (!spec) {
     fail(ctx, 'spec', 'missing field(s)')
-    return { name: name || where, errors: ctx.errors, warnings: ctx.warnings }
+    return checked(ctx, name || where)
   }
   unknownFields(ctx, spec, SPEC_FIELDS, 'spec')
 
@@ -146,7 +187,7 @@ export function checkPolicyDocument(
       compileImageGlob(glob)
       images.push({ glob })
     } catch (e) {
-      fail(ctx, `${path}.glob`, `invalid value: ${glob}: glob is invalid: ${(e as Error).message}`)
+      fail(ctx, `${path}.glob`, `invalid value: ${shown(glob)}: glob is invalid: ${(e as Error).message}`)
     }
   }
 
@@ -158,8 +199,7 @@ export function checkPolicyDocument(
   )
   const names = new Set<string>()
   for (const [i, a] of authorities.entries()) {
-    if (names.has(a.name))
-      fail(ctx, `spec.authorities[${i}].name`, `duplicate authority name ${JSON.stringify(a.name)}`)
+    if (names.has(a.name)) fail(ctx, `spec.authorities[${i}].name`, `duplicate authority name ${quoteClipped(a.name)}`)
     names.add(a.name)
   }
 
@@ -167,28 +207,29 @@ export function checkPolicyDocument(
   const m = optString(ctx, spec, 'mode', 'spec')
   if (m !== undefined) {
     if (m === 'enforce' || m === 'warn') mode = m
-    else fail(ctx, 'spec.mode', `invalid value: ${m}: unsupported mode`)
+    else fail(ctx, 'spec.mode', `invalid value: ${shown(m)}: unsupported mode`)
   }
 
   const matchList = optArray(ctx, spec, 'match', 'spec')
   for (const [mr, path] of objects(ctx, matchList, 'spec.match')) {
     const resource = typeof mr.resource === 'string' ? mr.resource : ''
     if (resource !== '' && !MATCH_RESOURCES.includes(resource)) {
-      fail(ctx, `${path}.resource`, `invalid value: ${resource}: unsupported resource name`)
+      fail(ctx, `${path}.resource`, `invalid value: ${shown(resource)}: unsupported resource name`)
     }
     if (mr.selector !== undefined && resource === '' && !mr.version && !mr.group) {
       fail(ctx, `${path}.selector`, 'selector requires a resource type to match the labels')
     }
   }
   if (matchList && matchList.length > 0) {
-    ctx.warnings.push(
-      `policy ${name}: spec.match (resource selectors) is not applied by the image check: the policy applies to every matching image`,
+    warn(
+      ctx,
+      `policy ${shown(name)}: spec.match (resource selectors) is not applied by the image check: the policy applies to every matching image`,
     )
   }
 
   const policy = checkCondition(ctx, optObject(ctx, spec, 'policy', 'spec'), 'spec.policy', true)
 
-  if (ctx.errors.length > 0) return { name: name || where, errors: ctx.errors, warnings: ctx.warnings }
+  if (ctx.errors.length > 0) return checked(ctx, name || where)
   const result: ClusterImagePolicy = {
     name,
     apiVersion,
@@ -198,7 +239,13 @@ export function checkPolicyDocument(
     mode,
     ...(matchList && matchList.length > 0 ? { match: matchList } : {}),
   }
-  return { policy: deepFreeze(result), name, errors: [], warnings: ctx.warnings }
+  return { ...checked(ctx, name), policy: deepFreeze(result) }
+}
+
+/** The outcome of a document so far. */
+function checked(ctx: Ctx, name: string): CheckedPolicyDocument {
+  const { errors, omittedErrors, warnings, omittedWarnings } = ctx
+  return { name, errors, omittedErrors, warnings, omittedWarnings }
 }
 
 function checkAuthority(ctx: Ctx, a: Record<string, unknown>, path: string, index: number): PolicyAuthority {
@@ -224,7 +271,7 @@ function checkAuthority(ctx: Ctx, a: Record<string, unknown>, path: string, inde
     const action = optString(ctx, staticObj, 'action', `${path}.static`)
     if (action === undefined) fail(ctx, `${path}.static.action`, 'missing field(s)')
     else if (action !== 'pass' && action !== 'fail') {
-      fail(ctx, `${path}.static.action`, `invalid value: ${action}: unsupported action`)
+      fail(ctx, `${path}.static.action`, `invalid value: ${shown(action)}: unsupported action`)
     }
     const message = optString(ctx, staticObj, 'message', `${path}.static`)
     out.static = { action, ...(message !== undefined ? { message } : {}) }
@@ -266,7 +313,7 @@ function checkAuthority(ctx: Ctx, a: Record<string, unknown>, path: string, inde
   const format = optString(ctx, a, 'signatureFormat', path)
   if (format !== undefined) {
     if (format === 'legacy' || format === 'bundle') out.signatureFormat = format
-    else fail(ctx, `${path}.signatureFormat`, `invalid value: ${format}: expected legacy or bundle`)
+    else fail(ctx, `${path}.signatureFormat`, `invalid value: ${shown(format)}: expected legacy or bundle`)
   }
   return out as unknown as PolicyAuthority
 }
@@ -283,7 +330,7 @@ function checkKeyRef(ctx: Ctx, k: Record<string, unknown>, path: string): Policy
   if (hash !== undefined) {
     const h = hash.trim().toLowerCase()
     if (HASH_ALGORITHMS.includes(h)) hashAlgorithm = h
-    else fail(ctx, `${path}.hashAlgorithm`, `invalid value: ${hash}`)
+    else fail(ctx, `${path}.hashAlgorithm`, `invalid value: ${shown(hash)}`)
   }
   if (data !== undefined) {
     try {
@@ -294,7 +341,7 @@ function checkKeyRef(ctx: Ctx, k: Record<string, unknown>, path: string): Policy
   }
   if (kms !== undefined) {
     const problem = kmsProblem(kms)
-    if (problem) fail(ctx, `${path}.kms`, `invalid value: ${kms}: ${problem}`)
+    if (problem) fail(ctx, `${path}.kms`, `invalid value: ${shown(kms)}: ${problem}`)
   }
   let secretRef: PolicyKeyRef['secretRef']
   if (secret) {
@@ -323,7 +370,7 @@ function kmsProblem(kms: string): string | undefined {
   const m = AWS_ARN_REF.exec(kms)
   if (!m) return 'kms key should be in the format awskms://[ENDPOINT]/[ARN] with a key or alias ARN'
   const endpoint = m[1]!
-  if (endpoint !== '' && !/^[^:/]+:\d+$/.test(endpoint)) return `malformed endpoint: ${endpoint}`
+  if (endpoint !== '' && !/^[^:/]+:\d+$/.test(endpoint)) return `malformed endpoint: ${shown(endpoint)}`
   return undefined
 }
 
@@ -365,9 +412,9 @@ function checkIdentity(ctx: Ctx, id: Record<string, unknown>, path: string): Pol
   ] as const) {
     if (re === undefined) continue
     try {
-      compileRE2(re)
+      compileIdentityRegExp(re)
     } catch (e) {
-      fail(ctx, `${path}.${field}`, `invalid value: ${re}: regex is invalid: ${(e as Error).message}`)
+      fail(ctx, `${path}.${field}`, `invalid value: ${shown(re)}: regex is invalid: ${(e as Error).message}`)
     }
   }
   if (subject === undefined && subjectRegExp === undefined) fail(ctx, path, 'missing field(s): subject, subjectRegExp')
@@ -388,7 +435,7 @@ function checkSource(ctx: Ctx, s: Record<string, unknown>, path: string): NonNul
       if (oci.includes('/') && /[.:]/.test(oci.slice(0, oci.indexOf('/')))) parseRepository(oci, { strict: true })
       else if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/.test(oci)) throw new Error('not a registry')
     } catch (e) {
-      fail(ctx, `${path}.oci`, `invalid value: ${oci}: ${(e as Error).message}`)
+      fail(ctx, `${path}.oci`, `invalid value: ${shown(oci)}: ${(e as Error).message}`)
     }
   }
   const secrets = optArray(ctx, s, 'signaturePullSecrets', path)
@@ -411,8 +458,9 @@ function checkAttestation(ctx: Ctx, a: Record<string, unknown>, path: string): P
   const predicateType = optString(ctx, a, 'predicateType', path)
   if (predicateType === undefined) fail(ctx, `${path}.predicateType`, 'missing field(s)')
   else if (SHORT_PREDICATE_TYPES.includes(predicateType) || !/^([A-Za-z][A-Za-z0-9+.-]*:|\/)/.test(predicateType)) {
-    ctx.warnings.push(
-      `${path}.predicateType: deprecated value ${JSON.stringify(predicateType)}, please use RFC 3986 conformant values`,
+    warn(
+      ctx,
+      `${path}.predicateType: deprecated value ${quoteClipped(predicateType)}, please use RFC 3986 conformant values`,
     )
   }
   const policy = checkCondition(ctx, optObject(ctx, a, 'policy', path), `${path}.policy`, false)
@@ -428,7 +476,7 @@ function checkCondition(
   if (!p) return undefined
   const type = optString(ctx, p, 'type', path)
   if (type !== 'cel' && type !== 'cue' && type !== 'rego') {
-    fail(ctx, `${path}.type`, `invalid value: ${type ?? ''}: only [cel,cue,rego] are supported`)
+    fail(ctx, `${path}.type`, `invalid value: ${shown(type ?? '')}: only [cel,cue,rego] are supported`)
   }
   const data = optString(ctx, p, 'data', path)
   const remoteObj = optObject(ctx, p, 'remote', path)
@@ -440,7 +488,11 @@ function checkCondition(
   if (remoteObj) {
     const url = optString(ctx, remoteObj, 'url', `${path}.remote`) ?? ''
     if (!/^https:\/\/[^/?#]+/.test(url)) {
-      fail(ctx, `${path}.remote.url`, `invalid value: ${url}: url valid is invalid. host and https scheme are expected`)
+      fail(
+        ctx,
+        `${path}.remote.url`,
+        `invalid value: ${shown(url)}: url valid is invalid. host and https scheme are expected`,
+      )
     }
     const sha256sum = optString(ctx, remoteObj, 'sha256sum', `${path}.remote`)
     if (sha256sum === undefined) fail(ctx, `${path}.remote.sha256sum`, 'missing field(s)')
@@ -462,7 +514,7 @@ function checkCondition(
     if (!inSpec) fail(ctx, `${path}.${f}`, 'must not set the field(s)')
     else {
       flags[f] = v
-      if (v) ctx.warnings.push(`${path}.${f}: not supported by countersign; the condition sees only authorityMatches`)
+      if (v) warn(ctx, `${path}.${f}: not supported by countersign; the condition sees only authorityMatches`)
     }
   }
   if (type === 'cel' && data !== undefined) {
@@ -473,9 +525,9 @@ function checkCondition(
     }
   }
   if (type === 'cue' || type === 'rego') {
-    ctx.warnings.push(`${path}: ${type} policies are not evaluated by countersign and fail closed; use type: cel`)
+    warn(ctx, `${path}: ${type} policies are not evaluated by countersign and fail closed; use type: cel`)
   } else if (remote || configMapRef) {
-    ctx.warnings.push(`${path}: remote and configMapRef policies are not fetched by countersign and fail closed`)
+    warn(ctx, `${path}: remote and configMapRef policies are not fetched by countersign and fail closed`)
   }
   return {
     type: type as PolicyCondition['type'],

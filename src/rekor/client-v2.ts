@@ -8,6 +8,7 @@
 import type { BundleContent } from '../bundle/bundle.js'
 import type { LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
 import { CountersignError, isCountersignError } from '../errors.js'
+import { redactingErrors } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { toBase64 } from '../internal/bytes.js'
 import { verifyEntryBody } from './body.js'
@@ -144,5 +145,5 @@ export function createRekorV2Client(options: RekorV2ClientOptions): Transparency
     return entryJSON(entry)
   }
 
-  return Object.freeze({ url: base, apiVersion: 2 as const, createEntry })
+  return Object.freeze({ url: base, apiVersion: 2 as const, createEntry: redactingErrors(createEntry, http.secrets) })
 }

@@ -8,6 +8,7 @@
 import type { BundleContent } from '../bundle/bundle.js'
 import type { LogEntryKind, LogSigner, TransparencyLogWriter } from '../contracts/transparency-log.js'
 import { CountersignError } from '../errors.js'
+import { redactingErrors } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions, type ServiceResponse } from '../http/service.js'
 import { fromHex, toBase64 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
@@ -324,14 +325,15 @@ export function createRekorClient(options: RekorClientOptions = {}): RekorClient
     })
   }
 
+  const s = http.secrets
   return Object.freeze({
     url: base,
     apiVersion: 1 as const,
-    createEntry,
-    createLogEntry,
-    getEntryByUUID,
-    getEntryByIndex,
-    searchIndex,
-    getLogInfo,
+    createEntry: redactingErrors(createEntry, s),
+    createLogEntry: redactingErrors(createLogEntry, s),
+    getEntryByUUID: redactingErrors(getEntryByUUID, s),
+    getEntryByIndex: redactingErrors(getEntryByIndex, s),
+    searchIndex: redactingErrors(searchIndex, s),
+    getLogInfo: redactingErrors(getLogInfo, s),
   })
 }

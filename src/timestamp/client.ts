@@ -12,6 +12,7 @@
 
 import type { TimestampAuthorityClient } from '../contracts/timestamp-authority.js'
 import { CountersignError } from '../errors.js'
+import { clipReason, redactingErrors, type SecretSet } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { equalBytes, fromUtf8 } from '../internal/bytes.js'
 import {
@@ -83,7 +84,7 @@ function responseError(url: string, reason: string, message: string, cause?: unk
 
 const CLIP = 200
 
-function freeText(node: DERNode): string {
+function freeText(node: DERNode, secrets: SecretSet): string {
   const parts: string[] = []
   for (const s of readChildren(node)) {
     try {
@@ -92,13 +93,15 @@ function freeText(node: DERNode): string {
       parts.push('?')
     }
   }
-  // The TSA's text goes into a message: no control characters, bounded.
-  const text = parts.join('; ').replace(/[\u0000-\u001f\u007f]+/g, ' ')
-  return text.length > CLIP ? `${text.slice(0, CLIP)}…` : text
+  // The TSA's text goes into a message: secrets redacted before it is cut, no control characters, bounded.
+  return clipReason(parts.join('; '), secrets, CLIP, { trim: false })
 }
 
 /** The PKIStatusInfo of a TimeStampResp: status, the TSA's text and failure bits, read leniently for the message. */
-function readStatus(der: Uint8Array): { status: number; text: string; failures: string[] } | undefined {
+function readStatus(
+  der: Uint8Array,
+  secrets: SecretSet,
+): { status: number; text: string; failures: string[] } | undefined {
   const ctx = { code: 'ERR_TIMESTAMP_HTTP', what: 'TimeStampResp' } as const
   try {
     const [info] = readSequence(parseDER(der, ctx), 'TimeStampResp', ctx)
@@ -108,7 +111,7 @@ function readStatus(der: Uint8Array): { status: number; text: string; failures: 
     let text = ''
     const failures: string[] = []
     for (const node of rest) {
-      if (node.tag === TAG.SEQUENCE) text = freeText(node)
+      if (node.tag === TAG.SEQUENCE) text = freeText(node, secrets)
       else if (node.tag === TAG.BIT_STRING) {
         const { bytes } = readBitString(node, 'PKIFailureInfo', ctx)
         for (let bit = 0; bit < bytes.length * 8; bit++) {
@@ -135,8 +138,8 @@ function randomNonce(bits: number): bigint {
  * Check a TSA's answer against the request: a TimeStampResp (not a bare token), status granted, the same message
  * imprint (algorithm and digest) and the same nonce.
  */
-function checkResponse(url: string, body: Uint8Array, request: TimestampRequest): TimestampToken {
-  const status = readStatus(body)
+function checkResponse(url: string, body: Uint8Array, request: TimestampRequest, secrets: SecretSet): TimestampToken {
+  const status = readStatus(body, secrets)
   if (status === undefined) responseError(url, 'invalid-response', 'the answer is not an RFC 3161 TimeStampResp')
   if (status.status !== 0 && status.status !== 1) {
     const name = STATUS_NAMES[status.status] ?? `status ${status.status}`
@@ -230,9 +233,9 @@ export function createTimestampClient(options: TimestampClientOptions): Timestam
       maxBytes: MAX_RESPONSE_BYTES,
       ...(call.signal ? { signal: call.signal } : {}),
     })
-    checkResponse(where, res.body, request)
+    checkResponse(where, res.body, request, http.secrets)
     return res.body.slice()
   }
 
-  return Object.freeze({ url, timestamp })
+  return Object.freeze({ url, timestamp: redactingErrors(timestamp, http.secrets) })
 }

@@ -84,6 +84,7 @@ function clientOptions(options: SigstoreServicesOptions): ServiceClientOptions {
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   }
 }
 

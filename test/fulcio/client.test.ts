@@ -120,7 +120,7 @@ describe('createFulcioClient', () => {
       const { fetch } = fakeFetch(json(400, { message: echo }))
       const e = await failure(createFulcioClient({ fetch }).createSigningCertificate(request))
       expect(e.code).toBe('ERR_FULCIO_HTTP')
-      expect(e.message).toContain('[redacted]')
+      expect(e.message).toContain('[REDACTED]')
       expect(e.message).not.toContain(payload)
     }
   })

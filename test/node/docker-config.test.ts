@@ -33,6 +33,19 @@ esac
 `,
   )
   chmodSync(join(bin, 'docker-credential-test'), 0o755)
+  // Answers for every server with the server URL it was asked for as the user name; "nothing" for none.
+  writeFileSync(
+    join(bin, 'docker-credential-echo'),
+    `#!/bin/sh
+[ "$1" = "get" ] || exit 3
+read -r server || true
+case "$server" in
+  nothing*) echo "credentials not found in native keychain"; exit 1 ;;
+  *) printf '{"ServerURL":"%s","Username":"asked:%s","Secret":"s"}' "$server" "$server" ;;
+esac
+`,
+  )
+  chmodSync(join(bin, 'docker-credential-echo'), 0o755)
 })
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
@@ -109,8 +122,9 @@ describe('createDockerConfigCredentials', () => {
     expect(await creds('missing.example')).toBeUndefined()
     // credsStore serves Docker Hub with the canonical server URL.
     expect(await creds('docker.io')).toEqual({ username: 'hub', password: 'hubsecret' })
-    // Store has nothing → inline auths are used.
-    expect(await creds('inline.example')).toEqual({ username: 'i', password: 'p' })
+    // The store serves every registry without a helper of its own: it has nothing for this one, and the inline
+    // entry is not used (the native store's answer replaces it in Docker).
+    expect(await creds('inline.example')).toBeUndefined()
     const err = await creds('broken.example').catch((e) => e)
     expect(err.code).toBe('ERR_INVALID_INPUT')
     expect(err.message).not.toContain('super-secret-output')
@@ -159,11 +173,111 @@ describe('createDockerConfigCredentials', () => {
   })
 })
 
+// Docker's rules for which registry gets which entry (docker/cli cli/config/configfile/file.go,
+// cli/config/credentials/{file_store,native_store}.go, registry.GetAuthConfigKey), one test per rule.
+describe("createDockerConfigCredentials follows Docker's host rules", () => {
+  const auth = (user: string) => ({ auth: b64(`${user}:pw`) })
+  const cred = (user: string) => ({ username: user, password: 'pw' })
+  const provider = (name: string, config: unknown) =>
+    createDockerConfigCredentials({ env: { ...env(), DOCKER_CONFIG: writeConfig(name, config) } })
+
+  test('docker.io, index.docker.io and registry-1.docker.io all use the https://index.docker.io/v1/ key', async () => {
+    const creds = provider('rule-hub', {
+      auths: { 'https://index.docker.io/v1/': auth('hub'), 'ghcr.io': auth('gh') },
+    })
+    for (const hub of ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'DOCKER.IO']) {
+      expect(await creds(hub), hub).toEqual(cred('hub'))
+    }
+    for (const notHub of ['docker.io.evil.com', 'evil-docker.io', 'index.docker.io:5000', 'hub.docker.com']) {
+      expect(await creds(notHub), notHub).toBeUndefined()
+    }
+  })
+
+  test('the exact key wins over another spelling of the same registry', async () => {
+    const creds = provider('rule-exact', {
+      auths: {
+        'docker.io': auth('alias'),
+        'https://index.docker.io/v1/': auth('canonical'),
+        'https://reg.example/v2/': auth('url'),
+        'reg.example': auth('host'),
+      },
+    })
+    expect(await creds('docker.io')).toEqual(cred('canonical'))
+    expect(await creds('reg.example')).toEqual(cred('host'))
+  })
+
+  test('keys with a scheme and a path match by host[:port] only', async () => {
+    const creds = provider('rule-url', {
+      auths: {
+        'https://reg.example:5000/v1/': auth('five'),
+        'http://plain.example/some/path': auth('plain'),
+        'https://evil.example@reg2.example/': auth('userinfo'),
+      },
+    })
+    expect(await creds('reg.example:5000')).toEqual(cred('five'))
+    expect(await creds('plain.example')).toEqual(cred('plain'))
+    expect(await creds('reg.example')).toBeUndefined()
+    expect(await creds('evil.example')).toBeUndefined()
+  })
+
+  test('a port is part of the host: host:5000, host and host:5001 are three registries', async () => {
+    const creds = provider('rule-port', { auths: { 'host.example:5000': auth('five'), 'host.example': auth('bare') } })
+    expect(await creds('host.example:5000')).toEqual(cred('five'))
+    expect(await creds('host.example')).toEqual(cred('bare'))
+    expect(await creds('host.example:5001')).toBeUndefined()
+    expect(await creds('host.example:443')).toBeUndefined()
+  })
+
+  test('credHelpers are per registry key: a host[:port], or the v1 URL for Docker Hub, never a URL or a prefix', async () => {
+    const creds = provider('rule-helpers', {
+      credHelpers: {
+        'helped.example': 'echo',
+        'helped.example:5000': 'echo',
+        'https://url-key.example/': 'echo',
+        'https://index.docker.io/v1/': 'echo',
+      },
+      auths: { 'url-key.example': auth('inline'), 'helped.example': auth('ignored') },
+    })
+    // The helper is asked for the registry's key, not for an auths spelling of it.
+    expect(await creds('helped.example')).toEqual({ username: 'asked:helped.example', password: 's' })
+    expect(await creds('helped.example:5000')).toEqual({ username: 'asked:helped.example:5000', password: 's' })
+    expect(await creds('registry-1.docker.io')).toEqual({
+      username: 'asked:https://index.docker.io/v1/',
+      password: 's',
+    })
+    // A URL is not a credHelpers key: the inline entry applies.
+    expect(await creds('url-key.example')).toEqual(cred('inline'))
+    expect(await creds('sub.helped.example')).toBeUndefined()
+    expect(await creds('helped.example:5001')).toBeUndefined()
+  })
+
+  test('credsStore is the default helper; an empty credHelpers entry keeps that registry on the file', async () => {
+    const creds = provider('rule-store', {
+      credsStore: 'echo',
+      credHelpers: { 'file-only.example': '' },
+      auths: {
+        'file-only.example': auth('file'),
+        'stored.example': auth('shadowed'),
+        'nothing.example': auth('shadowed-too'),
+        'tokened.example': { registrytoken: 'rt' },
+      },
+    })
+    expect(await creds('anything.example:8443')).toEqual({ username: 'asked:anything.example:8443', password: 's' })
+    expect(await creds('stored.example')).toEqual({ username: 'asked:stored.example', password: 's' })
+    expect(await creds('nothing.example')).toBeUndefined()
+    expect(await creds('file-only.example')).toEqual(cred('file'))
+    // A registry token written in the file survives a helper, as in Docker's native store.
+    expect(await creds('tokened.example')).toEqual({ registryToken: 'rt' })
+  })
+})
+
 describe('createStaticCredentials / normalizeRegistryHost', () => {
   test('normalisation', () => {
     expect(normalizeRegistryHost('https://index.docker.io/v1/')).toBe('index.docker.io')
     expect(normalizeRegistryHost('docker.io')).toBe('index.docker.io')
+    expect(normalizeRegistryHost('registry-1.docker.io')).toBe('index.docker.io')
     expect(normalizeRegistryHost('http://Reg.Example:5000/v2/')).toBe('reg.example:5000')
+    expect(normalizeRegistryHost('quay.io/org/app')).toBe('quay.io')
   })
   test('static map', async () => {
     const creds = createStaticCredentials({

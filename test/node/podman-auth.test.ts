@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -78,6 +78,63 @@ describe('podman auth.json', () => {
     const err = await createPodmanAuthCredentials({ authFile: join(dir, 'badauth.json') })('quay.io').catch((e) => e)
     expect(err.code).toBe('ERR_INVALID_INPUT')
     expect(err.message).not.toContain('no-colon-secret')
+  })
+
+  test('a port is part of the host, and a key spelled exactly wins over one that normalises to it', async () => {
+    const keys = ['https://quay.io/v1/', 'quay.io', 'http://quay.io/org', 'quay.io/org', 'quay.io:5000/org']
+    expect(matchPodmanKey(keys, 'quay.io', 'x/y')).toBe('quay.io')
+    expect(matchPodmanKey(keys, 'quay.io', 'org/app')).toBe('quay.io/org')
+    expect(matchPodmanKey(keys, 'quay.io:5000', 'org/app')).toBe('quay.io:5000/org')
+    expect(matchPodmanKey(keys, 'quay.io:5000', 'other/app')).toBeUndefined()
+    expect(matchPodmanKey(keys, 'quay.io:5001', 'org/app')).toBeUndefined()
+    // Docker Hub's names are one registry; a URL key names a host, its path is not a namespace.
+    expect(matchPodmanKey(['docker.io/library'], 'index.docker.io', 'library/alpine')).toBe('docker.io/library')
+    expect(matchPodmanKey(['registry-1.docker.io'], 'docker.io', 'library/alpine')).toBe('registry-1.docker.io')
+    expect(matchPodmanKey(['https://quay.io/other'], 'quay.io', 'org/app')).toBe('https://quay.io/other')
+  })
+
+  test("credHelpers: per registry, run instead of the file's auths; nothing from the helper → the next file", async () => {
+    const bin = join(dir, 'bin')
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(
+      join(bin, 'docker-credential-podtest'),
+      `#!/bin/sh
+read -r server || true
+case "$server" in
+  empty.example) echo "credentials not found"; exit 1 ;;
+  *) printf '{"Username":"helper:%s","Secret":"hs"}' "$server" ;;
+esac
+`,
+    )
+    chmodSync(join(bin, 'docker-credential-podtest'), 0o755)
+    const first = join(dir, 'helpers/run/containers/auth.json')
+    mkdirSync(join(first, '..'), { recursive: true })
+    writeFileSync(
+      first,
+      JSON.stringify({
+        credHelpers: { 'helped.example': 'podtest', 'docker.io': 'podtest', 'empty.example': 'podtest' },
+        auths: { 'helped.example': entry('shadowed'), 'empty.example': entry('shadowed') },
+      }),
+    )
+    write(join(dir, 'helpers/config/containers/auth.json'), { 'empty.example': entry('second-file') })
+    const p = createPodmanAuthCredentials({
+      env: {
+        XDG_RUNTIME_DIR: join(dir, 'helpers/run'),
+        XDG_CONFIG_HOME: join(dir, 'helpers/config'),
+        PATH: `${bin}:/usr/bin:/bin`,
+      },
+    })
+    expect(await p('helped.example', { repository: 'a/b' })).toEqual({
+      username: 'helper:helped.example',
+      password: 'hs',
+    })
+    // podman names Docker Hub `docker.io` when it asks a helper.
+    expect(await p('index.docker.io', { repository: 'library/alpine' })).toEqual({
+      username: 'helper:docker.io',
+      password: 'hs',
+    })
+    expect(await p('empty.example', { repository: 'a/b' })).toEqual(cred('second-file'))
+    expect(await p('helped.example:5000', { repository: 'a/b' })).toBeUndefined()
   })
 
   test('chained with the Docker config: podman first, Docker as fallback', async () => {

@@ -177,6 +177,89 @@ describe('faults injected by a proxy in front of docker-registry', () => {
     expect(delivered).toBeLessThan(blob.length)
   })
 
+  test('connection reset on every try of a blob body: ERR_NETWORK once the resumes are spent', async () => {
+    fault = (r) => (isBlobGet(r) ? { kind: 'reset-response', afterBytes: 1000 } : undefined)
+    const { c, summary } = client({ retry: { attempts: 2 } })
+    await expect(c.fetchBlob(repo(), digest)).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+      message: expect.stringContaining('the connection broke while reading the blob'),
+    })
+    expect(summary()).toEqual(['GET 200', 'GET 206', 'GET 206'])
+  })
+
+  test('blob body cut short without Content-Length: fetchBlob downloads it again; every time → mismatch', async () => {
+    times(1, isBlobGet, { kind: 'truncate-response', afterBytes: 1000 })
+    const { c, summary, sleeps } = client()
+    expect(Buffer.from(await c.fetchBlob(repo(), digest)).equals(Buffer.from(blob))).toBe(true)
+    expect(summary()).toEqual(['GET 200', 'GET 200'])
+    expect(sleeps).toHaveLength(1)
+
+    fault = (r) => (isBlobGet(r) ? { kind: 'truncate-response', afterBytes: 1000 } : undefined)
+    const always = client({ retry: { attempts: 1 } })
+    const err = await always.c.fetchBlob(repo(), digest).catch((e) => e)
+    // The bytes that came and no declared length: a caller knowing the size can tell the cut (src/image).
+    expect(err).toMatchObject({ code: 'ERR_OCI_DIGEST_MISMATCH', details: { expected: digest, received: 1000 } })
+    expect(err.details.contentLength).toBeUndefined()
+    expect(always.summary()).toEqual(['GET 200', 'GET 200'])
+  })
+
+  describe('manifests and tag lists', () => {
+    const isManifestGet = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/manifests/')
+    let ref: ReturnType<typeof parseReference>
+    beforeAll(async () => {
+      const img = await tinyImage('faults: bodies')
+      ref = parseReference(`${proxy.host}/faults/bodies:v1`)
+      const plain = createRegistryClient()
+      await plain.pushBlob(ref, img.config, img.configDescriptor.mediaType)
+      await plain.pushBlob(ref, img.layer, img.layerDescriptor.mediaType)
+      await plain.pushManifest(ref, img.manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE)
+    })
+
+    test('a GET body reset once is fetched again and the call succeeds', async () => {
+      times(1, isManifestGet, { kind: 'reset-response', afterBytes: 20 })
+      const { c, summary, sleeps } = client()
+      const got = await c.fetchManifest(ref)
+      expect(got.descriptor.digest).toBe((await createRegistryClient().resolve(ref)).digest)
+      expect(summary()).toEqual(['GET 200', 'GET 200'])
+      expect(sleeps).toHaveLength(1)
+
+      times(1, (r) => r.method === 'GET' && r.path.endsWith('/tags/list'), { kind: 'reset-response', afterBytes: 5 })
+      const tags = client()
+      expect(await tags.c.listTags(ref)).toEqual(['v1'])
+      expect(tags.summary()).toEqual(['GET 200', 'GET 200'])
+    })
+
+    test('a body cut short without Content-Length is read again, by tag and by digest', async () => {
+      const digest = (await createRegistryClient().resolve(ref)).digest
+      for (const target of [ref, { ...ref, tag: undefined, digest }]) {
+        times(1, isManifestGet, { kind: 'truncate-response', afterBytes: 30 })
+        const { c, summary } = client()
+        expect((await c.fetchManifest(target)).descriptor.digest).toBe(digest)
+        expect(summary()).toEqual(['GET 200', 'GET 200'])
+      }
+    })
+
+    test('a body reset on every try: ERR_NETWORK after the retry budget', async () => {
+      fault = (r) => (isManifestGet(r) ? { kind: 'reset-response', afterBytes: 20 } : undefined)
+      const { c, summary } = client({ retry: { attempts: 2 } })
+      await expect(c.fetchManifest(ref)).rejects.toMatchObject({ code: 'ERR_NETWORK' })
+      expect(summary()).toEqual(['GET 200', 'GET 200', 'GET 200'])
+    })
+
+    test('a manifest PUT whose answer is lost is sent again; it had landed, and lands again', async () => {
+      const img = await tinyImage('faults: lost answer')
+      const target = parseReference(`${proxy.host}/faults/bodies:lost`)
+      const plain = createRegistryClient()
+      await plain.pushBlob(target, img.config, img.configDescriptor.mediaType)
+      await plain.pushBlob(target, img.layer, img.layerDescriptor.mediaType)
+      times(1, (r) => r.method === 'PUT' && r.path.includes('/manifests/'), { kind: 'lose-response' })
+      const { c, summary } = client()
+      const pushed = await c.pushManifest(target, img.manifest, OCI_IMAGE_MANIFEST_MEDIA_TYPE)
+      expect(summary()).toEqual(['PUT 0', 'PUT 201'])
+      expect((await plain.resolve(target)).digest).toBe(pushed.digest)
+    })
+  })
+
   test('redirect loop on a blob GET: a coded error, not a hang', async () => {
     fault = (r) =>
       isBlobGet(r) ? { kind: 'respond', status: 307, headers: { Location: `${proxy.url}${r.path}` } } : undefined

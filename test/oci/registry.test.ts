@@ -455,17 +455,22 @@ describe('registry client (fake registry)', () => {
 })
 
 describe('registry client: broken streams', () => {
-  test('a body that errors mid-read is ERR_NETWORK', async () => {
-    const fetch = (async () =>
-      new Response(
+  test('a body that errors mid-read is ERR_NETWORK, after the GET was sent again within the retry budget', async () => {
+    let sent = 0
+    const fetch = (async () => {
+      sent++
+      return new Response(
         new ReadableStream<Uint8Array>({
           start(c) {
             c.enqueue(enc.encode('{"schema'))
             c.error(new TypeError('terminated'))
           },
         }),
-      )) as typeof globalThis.fetch
-    await expect(createRegistryClient({ fetch }).fetchManifest(ref)).rejects.toMatchObject({ code: 'ERR_NETWORK' })
+      )
+    }) as typeof globalThis.fetch
+    const client = createRegistryClient({ fetch, sleep: async () => {} })
+    await expect(client.fetchManifest(ref)).rejects.toMatchObject({ code: 'ERR_NETWORK' })
+    expect(sent).toBe(4)
   })
   test('abort while reading the body is ERR_ABORTED', async () => {
     const ac = new AbortController()

@@ -75,7 +75,7 @@ describe('githubActionsIdentityToken', () => {
     const fetch = async () => new Response(JSON.stringify({ message: `bad token ${secret}` }), { status: 403 })
     const e = await rejection(githubActionsIdentityToken({ env: server.githubEnv, fetch })())
     expect(e.code).toBe('ERR_OIDC_TOKEN')
-    expect(e.message).toContain('[redacted]')
+    expect(e.message).toContain('[REDACTED]')
     expect(e.message).not.toContain(secret)
   })
 })

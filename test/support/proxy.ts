@@ -1,7 +1,8 @@
 /**
  * An in-process HTTP proxy on 127.0.0.1 for tests: a forward proxy (absolute-form requests, as sent through
  * HTTP_PROXY, plus CONNECT tunnels) and a reverse proxy in front of a `target`, with fault injection
- * (canned responses, connection resets before or during a response or request body, corrupted bodies).
+ * (canned responses, connection resets before or during a response or request body, bodies cut short that look
+ * complete, answers lost after the target applied a request, corrupted bodies).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect, type Socket } from 'node:net'
@@ -28,6 +29,13 @@ export type Fault =
   | { readonly kind: 'reset-request'; readonly afterBytes: number }
   /** Forward, but destroy the client connection after this many response-body bytes. */
   | { readonly kind: 'reset-response'; readonly afterBytes: number }
+  /**
+   * Forward status and headers without Content-Length, send this many body bytes, then end the response cleanly:
+   * a body cut short that looks complete (a proxy closing early).
+   */
+  | { readonly kind: 'truncate-response'; readonly afterBytes: number }
+  /** Forward (the target applies the request), then destroy the client connection instead of answering. */
+  | { readonly kind: 'lose-response' }
   /** Forward, flipping one byte of the response body. */
   | { readonly kind: 'corrupt' }
 
@@ -60,17 +68,44 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault
       headers: req.headers,
     },
     (up) => {
+      if (fault?.kind === 'lose-response') {
+        up.resume()
+        up.on('end', () => res.socket?.destroy())
+        return
+      }
+      if (fault?.kind === 'truncate-response') {
+        const headers: string[] = []
+        for (let i = 0; i < up.rawHeaders.length; i += 2) {
+          if (up.rawHeaders[i]!.toLowerCase() === 'content-length') continue
+          headers.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!)
+        }
+        res.writeHead(up.statusCode ?? 502, headers)
+        let kept = 0
+        up.on('data', (chunk: Buffer) => {
+          const keep = Math.max(0, Math.min(chunk.length, fault.afterBytes - kept))
+          if (keep > 0) res.write(chunk.subarray(0, keep))
+          kept += keep
+        })
+        up.on('end', () => res.end())
+        up.on('error', () => res.socket?.destroy())
+        return
+      }
       res.writeHead(up.statusCode ?? 502, up.rawHeaders)
       let sent = 0
       let flipped = false
+      let cut = false
       up.on('data', (chunk: Buffer) => {
+        if (cut) return
         if (fault?.kind === 'reset-response' && sent + chunk.length > fault.afterBytes) {
           const keep = Math.max(0, fault.afterBytes - sent)
           if (keep > 0) res.write(chunk.subarray(0, keep))
           sent += keep
+          cut = true
           up.destroy()
-          // Let the partial chunk reach the client first, then cut the connection.
-          setTimeout(() => res.socket?.destroy(), 20)
+          // Let the partial chunk reach the client first, then cut the connection. (A small body may have come in
+          // whole, so 'end' still fires: it must not finish the response and leave the client waiting.)
+          const socket = res.socket
+          setTimeout(() => socket?.destroy(), 20)
           return
         }
         if (fault?.kind === 'corrupt' && !flipped && chunk.length > 0) {
@@ -82,7 +117,9 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault
         sent += chunk.length
         res.write(chunk)
       })
-      up.on('end', () => res.end())
+      up.on('end', () => {
+        if (!cut) res.end()
+      })
       up.on('error', () => res.socket?.destroy())
     },
   )

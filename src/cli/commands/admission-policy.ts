@@ -6,8 +6,7 @@
  */
 import { createPolicyImageCheck } from '../../policy/index.js'
 import { stringFlag } from '../args.js'
-import { loadTrustedRoot } from '../context.js'
-import { loadNamedRoots, noMatchPolicyFlag, POLICY_FLAGS } from '../flags/policy.js'
+import { loadNamedRoots, loadPolicyTrustedRoot, noMatchPolicyFlag, POLICY_FLAGS } from '../flags/policy.js'
 import { registryStoreFromFlags } from '../flags/registry.js'
 import { kmsVerificationKeys } from '../kms.js'
 import { createAdmissionWebhookCommand } from './admission-webhook.js'
@@ -21,11 +20,13 @@ export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal
     extraFlags: POLICY_FLAGS,
     createCheck: async (files, io, flags) => {
       const policies = policiesFromFiles(files, io)
-      // One registry client for every image the webhook sees; explicit registry credentials apply to all registries.
-      const { store } = registryStoreFromFlags(flags, io)
+      // One registry client for every image the webhook sees. Pods name any registry they like, so explicit
+      // credentials go only to the --registry-host registries (refused without them); the rest come per registry
+      // from a Docker config or auth.json.
+      const { store } = registryStoreFromFlags(flags, io, undefined)
       return createPolicyImageCheck(policies, {
         store,
-        trustedRoot: await loadTrustedRoot(stringFlag(flags, 'trusted-root'), io),
+        trustedRoot: await loadPolicyTrustedRoot(stringFlag(flags, 'trusted-root'), io),
         trustedRoots: await loadNamedRoots((flags['trust-root'] as string[] | undefined) ?? [], io),
         noMatchPolicy: noMatchPolicyFlag(flags['no-match-policy']),
         ...(flags['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),

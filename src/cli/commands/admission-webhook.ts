@@ -2,10 +2,11 @@
 import { resolve } from 'node:path'
 import type { ImageCheck } from '../../admission/types.js'
 import { CountersignError } from '../../errors.js'
+import { createSecretSet, redactingErrors, redactValue } from '../../http/redact.js'
 import { type PolicyFile, startAdmissionServer } from '../../node/admission-server.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
 import type { CliIO } from '../context.js'
-import { REGISTRY_FLAGS } from '../flags/registry.js'
+import { boundRegistryCredentials, REGISTRY_FLAGS } from '../flags/registry.js'
 import type { Command } from './command.js'
 
 /**
@@ -90,6 +91,10 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
         throw new CountersignError('ERR_INVALID_INPUT', '--mode must be enforce or warn')
       const timeoutMs = parseDuration(String(f.timeout))
       const host = typeof f.host === 'string' ? f.host : undefined
+      const secrets = io.secrets ?? createSecretSet()
+      // The webhook has no image of its own: explicit registry credentials without --registry-host are refused
+      // here, at start, rather than on every policy load.
+      boundRegistryCredentials(f, undefined)
 
       const server = await startAdmissionServer({
         tlsCertFile: resolve(io.cwd, cert),
@@ -99,8 +104,14 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
         policyPaths: policies,
         mode,
         timeoutMs,
-        loadCheck: (files) => options.createCheck(files, io, f),
-        log: (entry) => io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
+        // Verdicts, denial messages and log lines pass through the process's secrets, as docs/admission.md promises
+        // (the registry client already redacts what registries answer; this covers any other text quoting one).
+        loadCheck: async (files) => {
+          const check = await options.createCheck(files, io, f)
+          return redactingErrors(async (image, context) => redactValue(await check(image, context), secrets), secrets)
+        },
+        log: (entry) =>
+          io.stderr.write(`${JSON.stringify(redactValue({ time: new Date().toISOString(), ...entry }, secrets))}\n`),
       })
       if (!server.isReady()) {
         // The first load failed (reason logged above); keep serving denials so a fixed ConfigMap is picked up, as a

@@ -3,9 +3,8 @@
  * decision per image (every reason), `-o json` the full decisions; exits 1 when any image is denied.
  * @module
  */
-import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { CountersignError } from '../../errors.js'
+import { clipText, MAX_QUOTED_LENGTH } from '../../internal/bounded-text.js'
 import { referenceToString } from '../../oci/reference.js'
 import {
   type ClusterImagePolicy,
@@ -15,13 +14,15 @@ import {
   verifyImageAgainstPolicies,
 } from '../../policy/index.js'
 import { type FlagSpec, stringFlag, withHelp } from '../args.js'
-import { type CliIO, loadTrustedRoot, openImage } from '../context.js'
+import { type CliIO, openImage } from '../context.js'
 import {
   loadNamedRoots,
+  loadPolicyTrustedRoot,
   NO_MATCH_POLICY_FLAG,
   noMatchPolicyFlag,
   POLICY_INSECURE_IGNORE_TLOG_FLAG,
   POLICY_TRUSTED_ROOT_FLAG,
+  readPolicyFlagFiles,
   TRUST_ROOT_FLAG,
 } from '../flags/policy.js'
 import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
@@ -63,7 +64,7 @@ export const policyCommand: Command = {
     const noMatch = noMatchPolicyFlag(f['no-match-policy'])
     const policies = await loadPolicies(f.policy as string[], io)
     const trustedRoots = await loadNamedRoots(f['trust-root'] as string[], io)
-    const trustedRoot = await loadTrustedRoot(stringFlag(f, 'trusted-root'), io)
+    const trustedRoot = await loadPolicyTrustedRoot(stringFlag(f, 'trusted-root'), io)
     const decisions: PolicyDecision[] = []
     for (const image of images) {
       const target = openImage(image, f, io)
@@ -87,15 +88,7 @@ export const policyCommand: Command = {
 
 async function loadPolicies(paths: readonly string[], io: CliIO): Promise<ClusterImagePolicy[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one --policy file is required')
-  const files: { path: string; content: Uint8Array }[] = []
-  for (const p of paths) {
-    try {
-      files.push({ path: p, content: new Uint8Array(await readFile(resolve(io.cwd, p))) })
-    } catch (cause) {
-      throw new CountersignError('ERR_INVALID_INPUT', `reading policy ${p}: ${(cause as Error).message}`, { cause })
-    }
-  }
-  return policiesFromFiles(files, io)
+  return policiesFromFiles(await readPolicyFlagFiles(paths, io), io)
 }
 
 /**
@@ -107,13 +100,19 @@ export function policiesFromFiles(
   io: CliIO,
 ): ClusterImagePolicy[] {
   const all: ClusterImagePolicy[] = []
+  // A set, not a scan of `all`: one file may hold tens of thousands of policies.
+  const names = new Set<string>()
   for (const file of files) {
     const parsed = parsePolicies(file.content, { source: file.path })
     for (const w of parsed.warnings) io.stderr.write(`WARNING: ${file.path}: ${w}\n`)
     for (const policy of parsed.policies) {
-      if (all.some((x) => x.name === policy.name)) {
-        throw new CountersignError('ERR_INVALID_INPUT', `policy ${policy.name} is defined twice (${file.path})`)
+      if (names.has(policy.name)) {
+        throw new CountersignError(
+          'ERR_INVALID_INPUT',
+          `policy ${clipText(policy.name, MAX_QUOTED_LENGTH)} is defined twice (${file.path})`,
+        )
       }
+      names.add(policy.name)
       all.push(policy)
     }
   }

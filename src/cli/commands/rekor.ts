@@ -79,6 +79,7 @@ export const rekorCommand: Command = {
       url: stringFlag(f, 'rekor-url') ?? DEFAULT_REKOR_URL,
       fetch: createNodeFetch({ env: io.env }),
       userAgent: 'countersign',
+      ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
     })
     const json = f.output === 'json'
     if (sub === 'get') {

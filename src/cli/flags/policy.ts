@@ -1,12 +1,16 @@
 /**
  * The flags of policy evaluation, shared by `policy verify` and the admission webhook: trusted roots for the
  * policies' authorities (default and by `trustRootRef` name), the transparency-log switch, and what happens to an
- * image no policy matches (policy-controller's `no-match-policy`).
+ * image no policy matches (policy-controller's `no-match-policy`); and the reading of the files they name, within
+ * the size limits of docs/policy.md.
  * @module
  */
-import { CountersignError } from '../../errors.js'
+import { resolve } from 'node:path'
+import { CountersignError, isCountersignError } from '../../errors.js'
+import { quoteClipped } from '../../internal/bounded-text.js'
+import { MAX_POLICY_FILE_BYTES, MAX_TRUSTED_ROOT_BYTES, readFileWithin } from '../../node/policy-files.js'
 import type { NoMatchPolicy } from '../../policy/index.js'
-import type { TrustedRoot } from '../../trust/trusted-root.js'
+import { parseTrustedRoot, type TrustedRoot } from '../../trust/trusted-root.js'
 import { type FlagSpec, withHelp } from '../args.js'
 import { type CliIO, loadTrustedRoot } from '../context.js'
 import { INSECURE_IGNORE_TLOG_FLAG, TRUSTED_ROOT_FLAG } from './trust.js'
@@ -83,11 +87,67 @@ export async function loadNamedRoots(specs: readonly string[], io: CliIO): Promi
   for (const spec of specs) {
     const eq = spec.indexOf('=')
     if (eq <= 0 || eq === spec.length - 1) {
-      throw new CountersignError('ERR_INVALID_INPUT', `--trust-root expects NAME=FILE, got ${JSON.stringify(spec)}`)
+      throw new CountersignError('ERR_INVALID_INPUT', `--trust-root expects NAME=FILE, got ${quoteClipped(spec)}`)
     }
-    roots[spec.slice(0, eq)] = await loadTrustedRoot(spec.slice(eq + 1), io)
+    roots[spec.slice(0, eq)] = await loadPolicyTrustedRoot(spec.slice(eq + 1), io)
   }
   return roots
+}
+
+/**
+ * `--trusted-root FILE` of policy evaluation (or one `--trust-root` file), read within 4 MiB before parsing (the
+ * webhook reads it on every policy reload); the embedded public-good root when no file is given.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT when unreadable, larger than 4 MiB, or not a trusted root.
+ * @example
+ * const trustedRoot = await loadPolicyTrustedRoot(stringFlag(flags, 'trusted-root'), io)
+ */
+export async function loadPolicyTrustedRoot(path: string | undefined, io: CliIO): Promise<TrustedRoot> {
+  if (path === undefined || path === '') return loadTrustedRoot(path, io)
+  return parseTrustedRoot(
+    await readWithin(path, io, MAX_TRUSTED_ROOT_BYTES, { kind: 'trusted root', what: 'trusted root' }),
+  )
+}
+
+/**
+ * The `--policy FILE` files of `policy verify`, each refused before it is read in full when over 4 MiB.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT naming the file when unreadable or over the limit.
+ * @example
+ * const files = await readPolicyFlagFiles(['policy.yaml'], io) // [{ path: 'policy.yaml', content: Uint8Array }]
+ */
+export async function readPolicyFlagFiles(
+  paths: readonly string[],
+  io: CliIO,
+): Promise<{ path: string; content: Uint8Array }[]> {
+  const files: { path: string; content: Uint8Array }[] = []
+  for (const p of paths) {
+    files.push({
+      path: p,
+      content: await readWithin(p, io, MAX_POLICY_FILE_BYTES, { kind: 'policy', what: 'policy file' }),
+    })
+  }
+  return files
+}
+
+/**
+ * `path` (relative to the working directory) within `maxBytes`; errors name it as the user gave it: `reading <kind>
+ * <path>: …` when unreadable, `<path>: <what> is larger than N bytes` when too large.
+ */
+async function readWithin(
+  path: string,
+  io: CliIO,
+  maxBytes: number,
+  names: { readonly kind: string; readonly what: string },
+): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFileWithin(resolve(io.cwd, path), maxBytes, names.what, path))
+  } catch (cause) {
+    if (isCountersignError(cause)) throw cause
+    throw new CountersignError('ERR_INVALID_INPUT', `reading ${names.kind} ${path}: ${(cause as Error).message}`, {
+      cause,
+    })
+  }
 }
 
 /**

@@ -1,15 +1,15 @@
 /**
- * The registry flag group of every verb that touches images (credentials, TLS, plain HTTP, request log) and
- * `--local-image`, and how they become a registry client.
+ * The registry flag group of every verb that touches images (credentials and the hosts they are for, TLS, plain
+ * HTTP, request log) and `--local-image`, and how they become a registry client.
  * @module
  */
 import { resolve } from 'node:path'
 import { CountersignError } from '../../errors.js'
-import { createDockerConfigCredentials } from '../../node/docker-config.js'
+import { createDockerConfigCredentials, normalizeRegistryHost } from '../../node/docker-config.js'
 import { createNodeFetch } from '../../node/fetch.js'
 import { nodeHasher } from '../../node/hasher.js'
 import { createPodmanAuthCredentials } from '../../node/podman-auth.js'
-import { type Credential, chainCredentials } from '../../oci/auth.js'
+import { type Credential, type CredentialProvider, chainCredentials } from '../../oci/auth.js'
 import { createRegistryClient } from '../../oci/registry.js'
 import type { OCIStore } from '../../oci/types.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
@@ -25,6 +25,11 @@ export const REGISTRY_FLAGS: readonly FlagSpec[] = [
   { name: 'registry-username', type: 'string', help: 'registry user name (with --registry-password)' },
   { name: 'registry-password', type: 'string', help: 'registry password' },
   { name: 'registry-token', type: 'string', help: 'registry bearer token (sent as is)' },
+  {
+    name: 'registry-host',
+    type: 'strings',
+    help: "registry host[:port] the --registry-username/--registry-password/--registry-token are for, and the only ones they are sent to (repeatable; default: the image's registry)",
+  },
   { name: 'registry-cacert', type: 'string', help: 'PEM file of extra CA certificates for registries' },
   {
     name: 'registry-client-cert',
@@ -53,35 +58,87 @@ export const LOCAL_IMAGE_FLAG: FlagSpec = {
   help: 'IMAGE is a path to an OCI layout on disk',
 }
 
+// A registry as written in an image reference: host or IPv4, bracketed IPv6, optional port (no scheme, no path).
+const REGISTRY_HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?$/
+
 /**
- * A registry client configured from the registry flags: TLS options, Docker config / podman credentials, and the
- * explicit `--registry-username`/`--registry-password`/`--registry-token` (for `explicitFor` only, when given; for
- * every registry otherwise, as a long-running webhook talks to many).
+ * The explicit `--registry-username`/`--registry-password`/`--registry-token`, as a provider that answers only for
+ * the registries they were given for: the `--registry-host` hosts when any are named, else `imageRegistry` (the
+ * registry of the image on the command line). Never "every registry": a long-running verb (the admission webhook)
+ * that has no image of its own requires `--registry-host`, since the images it sees name registries an attacker
+ * may control. Hosts compare as Docker compares them (whole host[:port], Docker Hub's names alike, no substrings).
  *
+ * @throws {CountersignError} ERR_INVALID_INPUT for a user name without a password (or the reverse), a
+ * `--registry-host` that is not a host[:port], `--registry-host` without credentials, or credentials with no
+ * host to bind them to.
  * @example
- * const { store, requests } = registryStoreFromFlags(flags, io, 'ghcr.io')
+ * const explicit = boundRegistryCredentials(flags, 'ghcr.io') // undefined when no credential flags were given
  */
-export function registryStoreFromFlags(
+export function boundRegistryCredentials(
   flags: ParsedFlags,
-  io: CliIO,
-  explicitFor?: string,
-): { readonly store: OCIStore; readonly requests: () => number } {
-  const insecure = flags['allow-insecure-registry'] === true
+  imageRegistry: string | undefined,
+): CredentialProvider | undefined {
   // An empty value counts as given here (`--registry-token ""` sends an empty token), unlike `stringFlag`.
   const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
   const [user, password, token] = [str('registry-username'), str('registry-password'), str('registry-token')]
   if ((user === undefined) !== (password === undefined)) {
     throw new CountersignError('ERR_INVALID_INPUT', '--registry-username and --registry-password go together')
   }
-  // Explicit flags first, then Docker's config, then podman's auth.json.
+  const named = (flags['registry-host'] as string[] | undefined) ?? []
+  for (const host of named) {
+    if (!REGISTRY_HOST_RE.test(host)) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `--registry-host must be a registry host[:port] such as ghcr.io or localhost:5000, not ${JSON.stringify(host)}`,
+      )
+    }
+  }
   const explicit: Credential | undefined =
     token !== undefined
       ? { registryToken: token }
       : user !== undefined
         ? { username: user, password: password! }
         : undefined
+  if (explicit === undefined) {
+    if (named.length > 0) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        '--registry-host names the registries for --registry-username/--registry-password or --registry-token; give those too',
+      )
+    }
+    return undefined
+  }
+  const bound = named.length > 0 ? named : imageRegistry !== undefined ? [imageRegistry] : []
+  if (bound.length === 0) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      '--registry-username/--registry-password and --registry-token need --registry-host HOST when no image is named: they go only to the registries named, never to every registry an image points at (per-registry credentials can also come from a Docker config)',
+    )
+  }
+  const hosts = new Set(bound.map(normalizeRegistryHost))
+  return async (registry) => (hosts.has(normalizeRegistryHost(registry)) ? explicit : undefined)
+}
+
+/**
+ * A registry client configured from the registry flags: TLS options, the explicit credentials for the registries
+ * they were given for ({@link boundRegistryCredentials}: `--registry-host`, else `imageRegistry`), then Docker
+ * config / podman credentials, each per registry.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT for credential flags that do not go together or have no registry.
+ * @example
+ * const { store, requests } = registryStoreFromFlags(flags, io, 'ghcr.io')
+ */
+export function registryStoreFromFlags(
+  flags: ParsedFlags,
+  io: CliIO,
+  imageRegistry: string | undefined,
+): { readonly store: OCIStore; readonly requests: () => number } {
+  const insecure = flags['allow-insecure-registry'] === true
+  const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
+  const explicit = boundRegistryCredentials(flags, imageRegistry)
+  // Explicit flags first, then Docker's config, then podman's auth.json.
   const credentials = chainCredentials(
-    async (registry) => (explicit && (explicitFor === undefined || registry === explicitFor) ? explicit : undefined),
+    ...(explicit ? [explicit] : []),
     createDockerConfigCredentials({ env: io.env }),
     createPodmanAuthCredentials({ env: io.env }),
   )
@@ -98,6 +155,8 @@ export function registryStoreFromFlags(
   const store = createRegistryClient({
     fetch,
     credentials,
+    // The process's secrets: the client adds each credential it resolves (Docker config too) and redacts with them.
+    ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
     hasher: nodeHasher,
     ...(insecure ? { insecure: true } : {}),
     ...(flags['allow-http-registry'] === true ? { plainHTTP: true } : {}),

@@ -139,6 +139,7 @@ export async function signingSetupFromFlags(
   const services = createSigstoreServices({
     fetch,
     userAgent: 'countersign',
+    ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
     trustedRoot,
     ...(options.legacy ? { rekorVersions: [1] } : {}),
     ...(explicit
@@ -171,10 +172,13 @@ export async function signingSetupFromFlags(
     })
   }
   const token = await identityToken(f, io, fetch, services.oidcIssuer)
+  // Wherever it came from (flag, file, environment, login), the token is now one of the run's secrets.
+  io.secrets?.add(token)
   const signer = createKeylessSigner({
     fulcio: services.fulcio,
     identityToken: token,
     trustedRoot,
+    ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
     ...(f['insecure-ignore-sct'] === true ? { ctlogThreshold: 0 } : {}),
   })
   io.stderr.write('Generating ephemeral keys...\nRetrieving signed certificate...\n')
@@ -190,7 +194,12 @@ async function identityToken(
   const flag = stringFlag(f, 'identity-token')
   if (flag !== undefined) return staticIdentityToken(await explicitToken(flag, io))()
   if (f['oidc-disable-ambient-providers'] !== true) {
-    const detected = detectIdentityToken({ env: io.env, fetch, userAgent: 'countersign' })
+    const detected = detectIdentityToken({
+      env: io.env,
+      fetch,
+      userAgent: 'countersign',
+      ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
+    })
     if (detected) return detected.getToken()
   }
   if (io.stdin.isTTY !== true) {

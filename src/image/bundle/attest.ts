@@ -34,6 +34,7 @@ export async function attestBundle(
     options.created ?? new Date(),
     call,
     signed.witnessed,
+    options.onWarning,
   )
   return {
     format: 'bundle',

@@ -52,6 +52,7 @@ export async function signBundle(
     options.created ?? new Date(),
     call,
     witnessed,
+    options.onWarning,
   )
   return {
     format: 'bundle',

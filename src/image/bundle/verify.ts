@@ -7,7 +7,6 @@
 import { parseStatement, type Statement, statementHasSubjectDigest } from '../../attestation/statement.js'
 import { type Bundle, parseBundle } from '../../bundle/bundle.js'
 import { verifyDSSE } from '../../dsse/verify.js'
-import { isCountersignError } from '../../errors.js'
 import { mapLimit } from '../../internal/concurrency.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../../oci/media-types.js'
 import { listReferrers } from '../../oci/referrers.js'
@@ -15,6 +14,7 @@ import type { Descriptor, Repository, StoreCallOptions } from '../../oci/types.j
 import { hasAnnotations } from '../../signature/annotations.js'
 import { bundleLayer } from '../../signature/bundle-referrer.js'
 import { verificationMode, verifySigstoreBundle } from '../../verifier/sigstore-check.js'
+import { deliveryFailure } from '../registry-failure.js'
 import { checkSigner } from '../signer-check.js'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -49,10 +49,13 @@ async function readBundle(
   options: VerifyImageOptions,
   call: StoreCallOptions,
 ): Promise<{ bundle: Bundle; layer: Descriptor } | { reason: string }> {
+  // What is being fetched: the referrer manifest, then its bundle layer.
+  let fetching: Descriptor = referrer
   try {
     const { manifest } = await options.store.fetchManifest({ ...repo, digest: referrer.digest }, call)
     const layer = bundleLayer(manifest)
     if (!layer) return { reason: 'not a Sigstore bundle referrer' }
+    fetching = layer
     const bytes = await options.store.fetchBlob(repo, layer.digest, {
       ...call,
       maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
@@ -61,7 +64,10 @@ async function readBundle(
     if (bundle.version !== '0.3') return { reason: `bundle v${bundle.version} is older than v0.3` }
     return { bundle, layer }
   } catch (e) {
-    if (isCountersignError(e, 'ERR_ABORTED')) throw e
+    // A registry that failed to deliver stops the verification (it says nothing about the signature); what it
+    // delivered and is not a usable bundle is skipped, as cosign skips it.
+    const stop = deliveryFailure(e, fetching)
+    if (stop) throw stop
     return { reason: e instanceof Error ? e.message : String(e) }
   }
 }

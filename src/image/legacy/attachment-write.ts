@@ -3,7 +3,8 @@
  * as far as a registry without conditional writes allows. This is the protection `legacy/sign.ts` uses, as a
  * reusable helper: the tag has no locking in the registry (cosign issue #2432), so after writing we re-read it: if
  * another writer replaced it without our layer we merge again, and a second, later check catches a writer that read
- * the tag before our write landed.
+ * the tag before our write landed. When the registry fails after a manifest write was sent (the answer lost, a
+ * confirming read broken), the tag is read once more and what it holds decides the outcome.
  * @module
  */
 import { CountersignError, isCountersignError } from '../../errors.js'
@@ -15,6 +16,7 @@ import {
   readSignatureConfig,
   signatureLayers,
 } from '../../signature/signature-image.js'
+import { isRegistryUnavailable } from '../registry-failure.js'
 
 /** Rounds of read-merge-write before giving up on a tag that keeps changing under us. */
 const MAX_WRITE_ROUNDS = 12
@@ -45,11 +47,15 @@ export interface WriteAttachmentOptions extends StoreCallOptions {
   plan(existing: AttachmentSnapshot | undefined): Promise<AttachmentPlan | undefined>
   /** True when `layers` hold what this write adds (so an earlier round, merged by another writer, landed). */
   written(layers: readonly Descriptor[]): boolean
+  /** Told when the registry failed after the write but the tag holds it anyway (the write is then a success). */
+  readonly onWarning?: (message: string) => void
 }
 
 /**
  * Write the attachment image at `ref` (a tag) as `options.plan` says, merging again while concurrent writers move
- * the tag. Layer blobs must already be in the repository; the config blob is pushed here.
+ * the tag. Layer blobs must already be in the repository; the config blob is pushed here. When the registry fails
+ * (network, 429/5xx after retries) once a manifest write was sent, the tag is read again: if it holds what we
+ * write, that is the result (with `onWarning`); otherwise the failure is thrown.
  *
  * @returns The digest of the manifest now holding our layer.
  * @throws {CountersignError} ERR_OCI_HTTP when the tag kept changing for 12 rounds; store errors.
@@ -60,6 +66,45 @@ export async function writeAttachmentImage(
   options: WriteAttachmentOptions,
 ): Promise<string> {
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
+  let sent = false
+  try {
+    return await writeRounds(store, ref, options, call, () => {
+      sent = true
+    })
+  } catch (e) {
+    if (!sent || !isRegistryUnavailable(e)) throw e
+    const landed = await holdsOurs(store, ref, options.written, call)
+    if (landed === undefined) throw e
+    options.onWarning?.(
+      `the registry failed after the write of ${ref.tag} (${(e as Error).message}); the tag holds what was written, so the write succeeded`,
+    )
+    return landed
+  }
+}
+
+/** The digest of the manifest at `ref` when it holds what we write; undefined when not, or when it cannot be read. */
+async function holdsOurs(
+  store: OCIStore,
+  ref: Reference,
+  written: (layers: readonly Descriptor[]) => boolean,
+  call: StoreCallOptions,
+): Promise<string | undefined> {
+  try {
+    const now = await readAttachmentImage(store, ref, call)
+    return now && written(now.layers) ? now.manifestDigest : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The read-merge-write rounds; `onSend` is called before each manifest write. */
+async function writeRounds(
+  store: OCIStore,
+  ref: Reference,
+  options: WriteAttachmentOptions,
+  call: StoreCallOptions,
+  onSend: () => void,
+): Promise<string> {
   for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
     // Contending writers back off with full jitter so that one of them gets a quiet window.
     if (round > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** round))
@@ -81,6 +126,7 @@ export async function writeAttachmentImage(
     // Shrink the read-modify-write window to one round trip: if the tag moved since we read it, merge again.
     const started = Date.now()
     if ((await currentDigest(store, ref, call)) !== existing?.manifestDigest) continue
+    onSend()
     const written = await store.pushManifest(ref, image.manifest, image.manifestMediaType, call)
     if (await stillOurs(store, ref, written.digest, options.written, call, Date.now() - started)) return written.digest
   }

@@ -76,6 +76,7 @@ export async function attestLegacy(
     ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
     plan,
     written: (layers) => layers.some((l) => l.digest === layer.digest),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   })
   return {
     format: 'legacy',

@@ -73,6 +73,7 @@ export async function signLegacy(
   const manifestDigest = await writeAttachmentImage(store, sigRef, {
     ...call,
     ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     written: (layers) => hasLayer(layers, layer),
     plan: async (existing) => {
       if (existing && (await isDuplicate(existing.layers, layer, payload, signer, call))) {

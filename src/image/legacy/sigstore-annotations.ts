@@ -9,6 +9,7 @@
 import type { DSSEEnvelope } from '../../dsse/envelope.js'
 import { verifyDSSE } from '../../dsse/verify.js'
 import { CountersignError } from '../../errors.js'
+import { boundedJoin, clipText, MAX_QUOTED_LENGTH } from '../../internal/bounded-text.js'
 import { fromBase64, fromHex } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../../keys/types.js'
@@ -31,6 +32,7 @@ import {
   certificateIdentity,
   compileIdentityRegExp,
   type IdentityPolicy,
+  identityRegExpMatches,
 } from '../../x509/identity.js'
 import { certificatePublicKey } from '../../x509/signature.js'
 
@@ -246,12 +248,13 @@ const GITHUB_CLAIMS = [
 function matches(value: string | undefined, exact: string | undefined, pattern: string | undefined): boolean {
   if (value === undefined) return false
   if (exact !== undefined && value !== exact) return false
-  return pattern === undefined || compileIdentityRegExp(pattern).test(value)
+  return pattern === undefined || identityRegExpMatches(value, pattern)
 }
 
 /**
  * cosign's legacy `CheckCertificatePolicy`: any SAN (email, URI, DNS, IP, otherName) against the subject, the issuer
- * from extension .1.1 (else .1.8), the GitHub v1 extensions; with cosign's failure texts.
+ * from extension .1.1 (else .1.8), the GitHub v1 extensions; with cosign's failure texts. Its regexps need the RE2
+ * engine, which `checkCertificate` loads before calling it.
  */
 export function legacyIdentity(cert: Certificate, policy: IdentityPolicy): CertificateIdentity {
   if (policy.subjectRegExp !== undefined) compileIdentityRegExp(policy.subjectRegExp)
@@ -269,7 +272,7 @@ export function legacyIdentity(cert: Certificate, policy: IdentityPolicy): Certi
   if (!subjectOK || !issuerOK) {
     throw new CountersignError(
       'ERR_POLICY_DENIED',
-      `none of the expected identities matched what was in the certificate, got subjects [${sans.join(' ')}] with issuer ${issuer ?? ''}`,
+      `none of the expected identities matched what was in the certificate, got subjects [${boundedJoin(sans, ' ')}] with issuer ${clipText(issuer ?? '', MAX_QUOTED_LENGTH)}`,
       { details: { check: 'identity' } },
     )
   }

@@ -14,6 +14,7 @@ import { attachmentReference } from '../../signature/cosign-tags.js'
 import { signatureLayers } from '../../signature/signature-image.js'
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from '../../signature/simple-signing.js'
 import { verificationMode } from '../../verifier/sigstore-check.js'
+import { deliveryFailure } from '../registry-failure.js'
 import { checkSigner } from '../signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from '../verify.js'
 import { checkLegacySigstore } from './sigstore-annotations.js'
@@ -70,7 +71,9 @@ async function checkLayer(
       maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
     })
   } catch (e) {
-    if (isCountersignError(e, 'ERR_ABORTED')) throw e
+    // A registry that failed to deliver the payload stops the verification; a payload it delivered is judged here.
+    const stop = deliveryFailure(e, layer)
+    if (stop) throw stop
     return fail(`fetching payload: ${(e as Error).message}`)
   }
   const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }

@@ -2,12 +2,14 @@
  * The AWS KMS JSON 1.1 protocol: `POST /` with `X-Amz-Target: TrentService.<Operation>`, signed with SigV4
  * (aws4fetch's signer, Web Crypto only), sent through the shared service HTTP helper. KMS answers throttling with
  * HTTP 400 `ThrottlingException`, which the helper does not retry, so this client does: with a fresh signature
- * (and fresh credentials) per attempt.
+ * (and fresh credentials) per attempt. The credentials of each attempt join the client's secret set, and the
+ * service's reason is redacted against it before it is clipped into a message.
  *
  * @module
  */
 import { AwsV4Signer } from 'aws4fetch'
 import { CountersignError } from '../../errors.js'
+import { clipReason, type SecretSet } from '../../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
 import { backoffDelay, defaultSleep } from '../../http/transport.js'
 import { fromUtf8, toArrayBufferView, utf8 } from '../../internal/bytes.js'
@@ -54,6 +56,8 @@ export function createAWSKMSClient(options: AWSKMSClientOptions): AWSKMSCall {
     const body = utf8(JSON.stringify(input))
     for (let attempt = 0; ; attempt++) {
       const credentials = await options.credentials(callOptions.signal ? { signal: callOptions.signal } : {})
+      // The secret key never travels (only its HMAC), but a session token does; both stay out of messages.
+      http.secrets.addTemporary(credentials.secretAccessKey, credentials.sessionToken)
       const signed = await new AwsV4Signer({
         method: 'POST',
         url,
@@ -96,7 +100,7 @@ export function createAWSKMSClient(options: AWSKMSClientOptions): AWSKMSCall {
         }
         return doc as Record<string, unknown>
       }
-      const failure = awsError(res.headers, res.body)
+      const failure = awsError(res.headers, res.body, http.secrets)
       if (THROTTLING.has(failure.type) && attempt < attempts) {
         await sleep(backoffDelay(attempt, options.retry, Math.random), callOptions.signal)
         continue
@@ -118,7 +122,7 @@ export function createAWSKMSClient(options: AWSKMSClientOptions): AWSKMSCall {
 }
 
 /** The AWS error type (`x-amzn-ErrorType` or `__type`, without namespace or URL) and message of a failure body. */
-function awsError(headers: Headers, body: Uint8Array): { type: string; message: string } {
+function awsError(headers: Headers, body: Uint8Array, secrets: SecretSet): { type: string; message: string } {
   let doc: Record<string, unknown> = {}
   try {
     const parsed = JSON.parse(fromUtf8(body))
@@ -126,14 +130,13 @@ function awsError(headers: Headers, body: Uint8Array): { type: string; message: 
   } catch {
     // Not JSON (a proxy's page): only the header can name the error.
   }
-  const raw = headers.get('x-amzn-errortype') ?? (typeof doc.__type === 'string' ? doc.__type : '')
+  const raw = secrets.redact(headers.get('x-amzn-errortype') ?? (typeof doc.__type === 'string' ? doc.__type : ''))
   const type = (raw.split(':')[0] ?? '')
     .replace(/^.*#/, '')
     .replace(/[^A-Za-z0-9_.-]/g, '')
     .slice(0, 100)
   const m = typeof doc.message === 'string' ? doc.message : typeof doc.Message === 'string' ? doc.Message : ''
-  const clean = m.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return { type, message: clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}…` : clean }
+  return { type, message: clipReason(m, secrets, MAX_MESSAGE) }
 }
 
 /** Errors from the helper (5xx after retries, network) gain `details.provider`. */

@@ -8,6 +8,7 @@
 
 import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
+import { createSecretSet } from '../../http/redact.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { parseSPKI } from '../../keys/parse-public.js'
 import type { PublicKey } from '../../keys/types.js'
@@ -118,7 +119,9 @@ interface KeyDescription {
  *
  * Exported from `countersign/kms/aws`.
  */
-export function createAWSKMSProvider(options: AWSKMSProviderOptions = {}): AWSKMSProvider {
+export function createAWSKMSProvider(providerOptions: AWSKMSProviderOptions = {}): AWSKMSProvider {
+  // One secret set for every call's client: what one learns (a session token), all redact.
+  const options = { ...providerOptions, secrets: providerOptions.secrets ?? createSecretSet() }
   const env = options.env ?? {}
   const credentials: AWSCredentialProvider | undefined =
     options.credentials !== undefined

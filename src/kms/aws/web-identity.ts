@@ -78,6 +78,7 @@ export function createWebIdentityCredentials(options: WebIdentityCredentialsOpti
       body: utf8(form.toString()),
       contentType: 'application/x-www-form-urlencoded; charset=utf-8',
       headers: { Accept: 'text/xml' },
+      secrets: [token.trim()],
       maxBytes: 64 * 1024,
       acceptStatus: [400, 401, 403],
       ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
@@ -92,7 +93,11 @@ export function createWebIdentityCredentials(options: WebIdentityCredentialsOpti
     })
     const xml = fromUtf8(res.body, 'AWS STS response')
     if (res.status !== 200) {
-      const code = (element(xml, 'Code') ?? 'unknown error').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 100)
+      // Redacted before it is cut: a JWT fits the character set, so an echoing endpoint could otherwise leak a prefix.
+      const code = http.secrets
+        .redact(element(xml, 'Code') ?? 'unknown error')
+        .replace(/[^A-Za-z0-9_.-]/g, '')
+        .slice(0, 100)
       throw new CountersignError(
         'ERR_KMS',
         `AWS STS AssumeRoleWithWebIdentity failed with HTTP ${res.status}: ${code}`,
@@ -101,7 +106,9 @@ export function createWebIdentityCredentials(options: WebIdentityCredentialsOpti
         },
       )
     }
-    return parseCredentials(xml)
+    const credentials = parseCredentials(xml)
+    http.secrets.addTemporary(credentials.secretAccessKey, credentials.sessionToken)
+    return credentials
   }
   return cacheAWSCredentials(assume, { now })
 }

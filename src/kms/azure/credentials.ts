@@ -113,6 +113,7 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
   const url = `${authority}/${tenantId}/oauth2/v2.0/token`
   const scope = `${options.resource ?? AZURE_VAULT_RESOURCE}/.default`
   const http = createCloudHTTP(PROVIDER, 'Microsoft Entra token endpoint', options)
+  http.secrets.add(options.clientSecret)
   return async ({ signal }) => {
     const form: Record<string, string> = { grant_type: 'client_credentials', client_id: clientId, scope }
     if (options.clientSecret !== undefined) form.client_secret = options.clientSecret
@@ -125,9 +126,10 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
       url,
       body: utf8(new URLSearchParams(form).toString()),
       contentType: 'application/x-www-form-urlencoded',
+      secrets: [form.client_secret, form.client_assertion],
       ...(signal ? { signal } : {}),
     })
-    return accessTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)(), http.secrets)
   }
 }
 
@@ -191,7 +193,7 @@ export function createAzureManagedIdentityCredentials(options: AzureManagedIdent
       PROVIDER,
       'no Azure credentials found: pass an access token, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or run with a managed identity (the metadata service is unreachable)',
     )
-    return accessTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)(), http.secrets)
   }
 }
 

@@ -10,6 +10,7 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
+import { createSecretSet } from '../../http/redact.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import { CURVES } from '../../keys/algorithms.js'
@@ -220,7 +221,9 @@ async function signDigest(
  *
  * Exported from `countersign/kms/azure`.
  */
-export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): AzureKMSProvider {
+export function createAzureKMSProvider(providerOptions: AzureKMSProviderOptions = {}): AzureKMSProvider {
+  // One secret set for the provider, its credential chain and every call: what one learns, all redact.
+  const options = { ...providerOptions, secrets: providerOptions.secrets ?? createSecretSet() }
   let endpoint: string | undefined
   if (options.endpoint !== undefined) {
     let u: URL
@@ -243,6 +246,7 @@ export function createAzureKMSProvider(options: AzureKMSProviderOptions = {}): A
         if (typeof options.accessToken !== 'string' || options.accessToken === '') {
           throw new TypeError('accessToken must be a non-empty string')
         }
+        options.secrets.add(options.accessToken)
         source = staticAccessToken(options.accessToken)
       } else if (options.credentials) {
         source = options.credentials

@@ -76,9 +76,11 @@ async function exchange(
     url,
     body: utf8(new URLSearchParams(form).toString()),
     contentType: 'application/x-www-form-urlencoded',
+    // The signed assertion, or the client secret and refresh token of an authorized_user file.
+    secrets: [form.assertion, form.client_secret, form.refresh_token],
     ...(options.signal ? { signal: options.signal } : {}),
   })
-  return accessTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)())
+  return accessTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)(), http.secrets)
 }
 
 /**
@@ -199,6 +201,6 @@ export function createGCPMetadataCredentials(
     if (res.headers.get('metadata-flavor') !== 'Google') {
       throw badResponse(PROVIDER, 'GCE metadata server answered without Metadata-Flavor: Google', res.status)
     }
-    return accessTokenOf(res, PROVIDER, 'GCE metadata token response', (options.now ?? Date.now)())
+    return accessTokenOf(res, PROVIDER, 'GCE metadata token response', (options.now ?? Date.now)(), http.secrets)
   }
 }

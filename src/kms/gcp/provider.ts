@@ -9,6 +9,7 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
+import { createSecretSet } from '../../http/redact.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
@@ -273,10 +274,12 @@ function tokenSource(options: GCPKMSProviderOptions): AccessTokenSource {
   if (options.accessToken !== undefined) {
     if (typeof options.accessToken !== 'string' || options.accessToken === '')
       throw new TypeError('accessToken must be a non-empty string')
+    options.secrets?.add(options.accessToken)
     return staticAccessToken(options.accessToken)
   }
   if (options.credentials) return options.credentials
   const envToken = options.env?.GOOGLE_OAUTH_ACCESS_TOKEN
+  options.secrets?.add(envToken)
   if (envToken) return staticAccessToken(envToken)
   return createGCPMetadataCredentials({
     ...httpOptions(options),
@@ -303,7 +306,9 @@ function tokenSource(options: GCPKMSProviderOptions): AccessTokenSource {
  *
  * Exported from `countersign/kms/gcp`.
  */
-export function createGCPKMSProvider(options: GCPKMSProviderOptions = {}): GCPKMSProvider {
+export function createGCPKMSProvider(providerOptions: GCPKMSProviderOptions = {}): GCPKMSProvider {
+  // One secret set for the provider, its token source and every call: what one learns, all redact.
+  const options = { ...providerOptions, secrets: providerOptions.secrets ?? createSecretSet() }
   const base = endpointOf(options.endpoint)
   let token: CachedAccessToken | undefined
   const tokens = () => {

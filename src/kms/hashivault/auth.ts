@@ -45,6 +45,8 @@ export function createVaultTokens(options: HashiVaultKMSOptions, http: VaultHTTP
   const fixed = [options.token, env.VAULT_TOKEN, env.BAO_TOKEN].find(isNonEmptyString)
   const known = new Set<string>()
   if (appRole !== undefined) known.add(appRole.secretId)
+  // The client's secret set learns every token as it becomes known, so no error built from an answer quotes one.
+  http.secrets.add(fixed, appRole?.secretId)
   let cached: CachedLogin | undefined
   let pending: Promise<CachedLogin> | undefined
   let fallback: Promise<string> | undefined
@@ -64,6 +66,7 @@ export function createVaultTokens(options: HashiVaultKMSOptions, http: VaultHTTP
     const lease = body?.auth?.lease_duration
     if (!isNonEmptyString(token)) throw invalidResponse(what, 'no client_token')
     known.add(token)
+    http.secrets.addTemporary(token)
     if (lease !== undefined && (typeof lease !== 'number' || !Number.isFinite(lease) || lease < 0)) {
       throw invalidResponse(what, 'an invalid lease_duration')
     }
@@ -96,6 +99,7 @@ export function createVaultTokens(options: HashiVaultKMSOptions, http: VaultHTTP
         fallback ??= options.tokenSource().then((t) => {
           if (!isNonEmptyString(t)) throw noToken()
           known.add(t)
+          http.secrets.add(t)
           return t
         })
         fallback.catch(() => {

@@ -1,5 +1,12 @@
-/** Requests to the Vault HTTP API, with Vault's `{"errors": [...]}` bodies turned into ERR_KMS. @module */
+/**
+ * Requests to the Vault HTTP API, with Vault's `{"errors": [...]}` bodies turned into ERR_KMS. Vault's reason is
+ * redacted against the client's secret set (the token, an AppRole secret ID, every token a login issued) before it
+ * is clipped into a message.
+ *
+ * @module
+ */
 import { CountersignError } from '../../errors.js'
+import { clipReason, redactError, type SecretSet } from '../../http/redact.js'
 import { createServiceHTTP } from '../../http/service.js'
 import { fromUtf8 } from '../../internal/bytes.js'
 import type { KMSCallOptions } from '../types.js'
@@ -20,13 +27,13 @@ export interface VaultRequest {
 }
 
 /** Sends {@link VaultRequest}s; resolves with the parsed JSON body (`undefined` for 204). */
-export type VaultHTTP = (request: VaultRequest) => Promise<unknown>
+export type VaultHTTP = ((request: VaultRequest) => Promise<unknown>) & { readonly secrets: SecretSet }
 
 /** Every error status comes back to us, after the helper's retries, so the message can use Vault's own reason. */
 const ERROR_STATUSES: readonly number[] = Array.from({ length: 200 }, (_, i) => 400 + i)
 const MAX_REASON = 300
 
-function vaultReason(body: Uint8Array): string {
+function vaultReason(body: Uint8Array, secrets: SecretSet): string {
   let text: string
   try {
     text = fromUtf8(body)
@@ -40,19 +47,11 @@ function vaultReason(body: Uint8Array): string {
   } catch {
     // Not JSON (a proxy's page): keep the text, clipped.
   }
-  const clean = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON)}…` : clean
-}
-
-/** Replace every secret in `text` (defence in depth: a proxy or a misbehaving server could echo a header). */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text
-  for (const s of secrets) if (s !== undefined && s.length >= 4) out = out.split(s).join('[redacted]')
-  return out
+  return clipReason(reason, secrets, MAX_REASON)
 }
 
 function statusError(status: number, reason: string, request: VaultRequest): CountersignError {
-  const because = reason ? `: ${redact(reason, request.secrets ?? [])}` : ''
+  const because = reason ? `: ${reason}` : ''
   let message: string
   let kind: string
   if (status === 403) {
@@ -87,7 +86,7 @@ export function invalidResponse(what: string, problem: string, cause?: unknown):
 /** Build the request function for one Vault server. */
 export function createVaultHTTP(config: VaultConfig, options: KMSCallOptions): VaultHTTP {
   const http = createServiceHTTP('HashiCorp Vault', 'ERR_KMS', options)
-  return async (request) => {
+  const send = async (request: VaultRequest): Promise<unknown> => {
     const headers: Record<string, string> = {}
     if (request.token !== undefined) headers['X-Vault-Token'] = request.token
     if (config.namespace !== undefined) headers['X-Vault-Namespace'] = config.namespace
@@ -98,24 +97,26 @@ export function createVaultHTTP(config: VaultConfig, options: KMSCallOptions): V
         url: `${config.address}/v1/${request.path}`,
         ...(request.json !== undefined ? { json: request.json } : {}),
         headers,
+        ...(request.secrets !== undefined ? { secrets: request.secrets } : {}),
         acceptStatus: ERROR_STATUSES,
         ...(request.signal ? { signal: request.signal } : {}),
       })
     } catch (cause) {
       // Network, abort and size-limit failures: the helper's messages hold no request data; add the provider.
       if (cause instanceof CountersignError && cause.code === 'ERR_KMS') {
-        throw new CountersignError('ERR_KMS', redact(cause.message, request.secrets ?? []), {
+        throw new CountersignError('ERR_KMS', http.secrets.redact(cause.message), {
           details: { ...cause.details, provider: 'hashivault' },
         })
       }
       throw cause
     }
-    if (res.status >= 400) throw statusError(res.status, vaultReason(res.body), request)
+    if (res.status >= 400) throw statusError(res.status, vaultReason(res.body, http.secrets), request)
     if (res.status === 204 || res.body.length === 0) return undefined
     try {
       return res.json()
     } catch (cause) {
-      throw invalidResponse(request.what, 'a body that is not JSON', cause)
+      throw invalidResponse(request.what, 'a body that is not JSON', redactError(cause, http.secrets))
     }
   }
+  return Object.assign(send, { secrets: http.secrets })
 }

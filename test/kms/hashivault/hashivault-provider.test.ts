@@ -244,7 +244,7 @@ describe('refusals', () => {
     const signer = await provider().createSigner('hashivault://ecdsa-p256')
     vault.faults.push({ status: 400, path: 'sign/', body: JSON.stringify({ errors: [`bad token ${TOKEN}`] }) })
     const error = await failure(signer.sign(message))
-    expect(error.message).toContain('[redacted]')
+    expect(error.message).toContain('[REDACTED]')
   })
 })
 
