@@ -59,6 +59,12 @@ function validResult(r: unknown, image: string): ImageCheckResult {
 /**
  * Check every image; never rejects. The answer lists each image once, in the order given.
  *
+ * The budget is kept two ways: a timer, which ends waiting on registries and anything else asynchronous, and a look
+ * at the clock before each check starts, because a timer cannot fire while checks keep answering without yielding to
+ * the event loop (cache hits, policy matching). A check's synchronous part (matching globs and regexps against the
+ * reference) cannot be interrupted at all; it is bounded instead by linear matchers, the reference length limit of
+ * `workloadImages` and the image count limits of the decision.
+ *
  * @example
  * ```ts
  * const settled = await runChecks(['nginx:1.27'], { check, concurrency: 8, budgetMs: 8000 })
@@ -67,21 +73,27 @@ function validResult(r: unknown, image: string): ImageCheckResult {
 export async function runChecks(distinct: readonly string[], run: CheckRun): Promise<Settled[]> {
   const { budgetMs, namespace, signal: outer } = run
   const controller = new AbortController()
+  const timedOut = `timed out after ${budgetMs} ms`
+  let expired = false
+  const expire = () => {
+    if (controller.signal.aborted) return
+    expired = true
+    controller.abort(new CountersignError('ERR_ABORTED', timedOut))
+  }
   const onAbort = () => controller.abort(outer?.reason)
   outer?.addEventListener('abort', onAbort, { once: true })
   if (outer?.aborted) controller.abort(outer.reason)
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), budgetMs)
-  })
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (controller.signal.aborted) resolve('aborted')
-    controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true })
+  const deadline = Date.now() + budgetMs
+  const timer = setTimeout(expire, budgetMs)
+  const aborted = new Promise<void>((resolve) => {
+    if (controller.signal.aborted) resolve()
+    controller.signal.addEventListener('abort', () => resolve(), { once: true })
   })
   // Each slot records its own outcome, so a timeout still reports the images that did finish.
   const done = new Map<string, Settled>()
   const context = { signal: controller.signal, ...(namespace !== undefined ? { namespace } : {}) }
   const all = mapLimit(distinct, run.concurrency, async (image) => {
+    if (Date.now() >= deadline) expire()
     if (controller.signal.aborted) return
     let s: Settled
     try {
@@ -92,13 +104,9 @@ export async function runChecks(distinct: readonly string[], run: CheckRun): Pro
     if (!controller.signal.aborted) done.set(image, s)
   })
   try {
-    const winner = await Promise.race([all.then(() => 'done' as const), timedOut, aborted])
-    if (winner !== 'done') {
-      const why = winner === 'timeout' ? `timed out after ${budgetMs} ms` : 'the request was aborted'
-      if (winner === 'timeout') controller.abort(new CountersignError('ERR_ABORTED', why))
-      return distinct.map((image) => done.get(image) ?? { image, error: why })
-    }
-    return distinct.map((image) => done.get(image) ?? { image, error: 'the request was aborted' })
+    await Promise.race([all, aborted])
+    const why = expired ? timedOut : 'the request was aborted'
+    return distinct.map((image) => done.get(image) ?? { image, error: why })
   } finally {
     clearTimeout(timer)
     outer?.removeEventListener('abort', onAbort)

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { boundedJoin } from '../internal/bounded-text.js'
 import { toBase64, utf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
 import { runChecks, type Settled } from './checks.js'
@@ -41,10 +42,20 @@ export interface DecisionSettings {
  */
 export type Decided = Omit<AdmissionOutcome, 'uid' | 'kind' | 'namespace'>
 
+/**
+ * Most image fields (not distinct images) one review may hold, unless `maxImages` is higher. Real pod specs have a
+ * few dozen containers and volumes at most; the bound keeps the per-field work (messages, patches) small.
+ */
+const MAX_IMAGE_FIELDS = 1024
+/** Fields named per image in a message before "… and K more" (one image can fill every container). */
+const MAX_FIELDS_NAMED = 4
+
 /** What the checks of one review found, and how to name an image in a message. */
 interface Findings {
   readonly uid: string
   readonly images: readonly WorkloadImage[]
+  /** The fields of each distinct image, in workload order. */
+  readonly fields: ReadonlyMap<string, readonly string[]>
   readonly distinct: number
   readonly results: readonly ImageCheckResult[]
   readonly errored: readonly Extract<Settled, { error: string }>[]
@@ -84,6 +95,11 @@ export async function decideRequest(
       message,
     }
   }
+  const maxFields = Math.max(MAX_IMAGE_FIELDS, settings.maxImages)
+  if (images.length > maxFields) {
+    const message = `countersign: admission denied: ${images.length} image fields exceed the limit of ${maxFields}`
+    return { status: 200, body: denyResponse(request.uid, message), decision: 'invalid', results: [], message }
+  }
   const distinct = [...new Set(images.map((i) => i.image))]
   if (distinct.length > settings.maxImages) {
     const message = `countersign: admission denied: ${distinct.length} distinct images exceed the limit of ${settings.maxImages}`
@@ -99,9 +115,16 @@ export async function decideRequest(
     ...(call?.signal !== undefined ? { signal: call.signal } : {}),
   })
   const results = settled.flatMap((s) => ('result' in s ? [s.result] : []))
+  const fields = new Map<string, string[]>()
+  for (const i of images) {
+    const list = fields.get(i.image)
+    if (list === undefined) fields.set(i.image, [i.field])
+    else list.push(i.field)
+  }
   const findings: Findings = {
     uid: request.uid,
     images,
+    fields,
     distinct: distinct.length,
     results,
     errored: settled.filter((s): s is Extract<Settled, { error: string }> => 'error' in s),
@@ -124,10 +147,7 @@ function allowed(uid: string, warnings: readonly string[] = [], results: readonl
 
 /** The workload fields that name `image`, e.g. `spec.containers[0].image, spec.initContainers[1].image`. */
 function fieldsOf(f: Findings, image: string): string {
-  return f.images
-    .filter((i) => i.image === image)
-    .map((i) => i.field)
-    .join(', ')
+  return boundedJoin(f.fields.get(image) ?? [], ', ', { maxItems: MAX_FIELDS_NAMED })
 }
 
 function line(f: Findings, image: string, why: string): string {

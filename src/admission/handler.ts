@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CountersignError } from '../errors.js'
+import { CountersignError, isCountersignError } from '../errors.js'
 import { type DecisionSettings, decideRequest } from './decision.js'
 import { describeError } from './messages.js'
 import {
@@ -47,7 +47,10 @@ export interface AdmissionHandlerOptions {
   readonly timeoutMs?: number
   /** Image checks in flight per review (default 8). */
   readonly concurrency?: number
-  /** Distinct images one review may hold (default 256); more is denied rather than verified. */
+  /**
+   * Distinct images one review may hold (default 256); more is denied rather than verified. Image fields (the same
+   * image in several containers counts once per container) are limited to the larger of 1024 and this.
+   */
   readonly maxImages?: number
 }
 
@@ -130,7 +133,9 @@ function decodeBody(review: unknown): unknown {
 
 /** The answer to a review that could not be parsed (400, with the uid when one could be read). */
 function invalidReview(decoded: unknown, e: unknown): AdmissionOutcome {
-  const message = describeError(e)
+  // Reading a review throws only our errors; anything else (a RangeError from a recursion that should not be there)
+  // still says what failed rather than blaming the image check.
+  const message = isCountersignError(e) ? describeError(e) : 'malformed AdmissionReview: it could not be read'
   const uid = reviewUID(decoded)
   return {
     status: 400,

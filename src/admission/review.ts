@@ -4,6 +4,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 
 /** The API version this webhook speaks; the API server is told so in `admissionReviewVersions: ["v1"]`. */
@@ -85,6 +86,19 @@ export interface AdmissionReviewResponse {
 /** Kubernetes names and uids are short; anything far longer is not from an API server. */
 const MAX_FIELD_LENGTH = 1024
 
+/**
+ * Deepest nesting accepted. Workloads sit far shallower (a CronJob's container fields are about 20 levels into the
+ * review, managed fields a few more), while recursive walkers (`JSON.stringify`, `structuredClone`, a CEL or log
+ * encoder) overflow the stack a couple of thousand levels down. `JSON.parse` itself is iterative in V8, so a deep
+ * body parses; it is refused here, by a walk that is iterative too, before anything recursive sees it.
+ */
+const MAX_NESTING_DEPTH = 256
+/**
+ * Most objects and arrays walked. A 4 MiB body holds at most about 2 million of them; the bound only matters for a
+ * value handed in already parsed, where shared sub-objects could make the walk exponential.
+ */
+const MAX_NESTED_VALUES = 1 << 22
+
 function bad(message: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', `malformed AdmissionReview: ${message}`)
 }
@@ -103,11 +117,26 @@ function requiredString(obj: Record<string, unknown>, key: string, where: string
   return v
 }
 
+/** Throw unless `value` nests at most {@link MAX_NESTING_DEPTH} levels (an explicit stack: no recursion). */
+function checkNesting(value: unknown): void {
+  const stack: { readonly v: object; readonly depth: number }[] = []
+  if (value !== null && typeof value === 'object') stack.push({ v: value, depth: 1 })
+  let walked = 0
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!
+    if (depth > MAX_NESTING_DEPTH) throw bad(`nested deeper than ${MAX_NESTING_DEPTH} levels`)
+    if (++walked > MAX_NESTED_VALUES) throw bad(`holds more than ${MAX_NESTED_VALUES} objects and arrays`)
+    for (const x of Array.isArray(v) ? v : Object.values(v))
+      if (x !== null && typeof x === 'object') stack.push({ v: x, depth: depth + 1 })
+  }
+}
+
 /**
  * Read the request of an AdmissionReview v1. Only `admission.k8s.io/v1` is accepted (v1beta1 has been deprecated
  * since Kubernetes 1.16 and the example configuration asks for v1 only).
  *
- * @throws {CountersignError} ERR_INVALID_INPUT naming the first field that is wrong.
+ * @throws {CountersignError} ERR_INVALID_INPUT naming the first field that is wrong, or for a review nested deeper
+ *   than 256 levels (no workload comes close, and recursive readers of a deeper one would overflow the stack).
  * @example
  * ```ts
  * import { parseAdmissionReview } from 'countersign/admission'
@@ -119,8 +148,9 @@ function requiredString(obj: Record<string, unknown>, key: string, where: string
  */
 export function parseAdmissionReview(review: unknown): AdmissionRequest {
   if (!isJSONObject(review)) throw bad('not a JSON object')
+  checkNesting(review)
   if (review.apiVersion !== REVIEW_API_VERSION)
-    throw bad(`apiVersion must be ${REVIEW_API_VERSION}, got ${JSON.stringify(review.apiVersion)?.slice(0, 64)}`)
+    throw bad(`apiVersion must be ${REVIEW_API_VERSION}, got ${quoteClipped(review.apiVersion, 64)}`)
   if (review.kind !== 'AdmissionReview') throw bad('kind must be AdmissionReview')
   const request = review.request
   if (!isJSONObject(request)) throw bad('request is missing')

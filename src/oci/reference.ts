@@ -51,6 +51,20 @@ export interface ParseReferenceOptions {
   readonly strict?: boolean
 }
 
+/**
+ * The longest reference string {@link parseReference} and {@link parseRepository} accept, checked before anything
+ * else looks at it. A reference within the usual component limits is at most 780 characters: host 253 (DNS, RFC 1035
+ * §2.3.4) + `:port` 6 + `/` + repository 255 (go-containerregistry, distribution) + `:` + tag 128 + `@sha512:` +
+ * 128 hex. 4 KiB leaves ample room (the host is not otherwise bounded here), while keeping untrusted references,
+ * such as a Pod's image at admission, from costing more than a few KiB of work in parsing and policy globs.
+ *
+ * @example
+ * ```ts
+ * parseReference('a'.repeat(MAX_REFERENCE_LENGTH + 1)) // throws ERR_OCI_REFERENCE_INVALID, details.reason 'too-long'
+ * ```
+ */
+export const MAX_REFERENCE_LENGTH = 4096
+
 const DOCKER_HUB_ALIAS = 'docker.io'
 const DEFAULT_NAMESPACE = 'library'
 // ggcr repositoryChars / tagChars.
@@ -67,6 +81,27 @@ function bad(message: string): CountersignError {
 /** Shorten untrusted input before it goes into an error message. */
 function quote(s: string): string {
   return JSON.stringify(s.length > 300 ? `${s.slice(0, 300)}…` : s)
+}
+
+/**
+ * Refuse a reference (or repository) string longer than {@link MAX_REFERENCE_LENGTH}, before any other work on it.
+ *
+ * @param s - The untrusted string.
+ * @param what - How the message names it.
+ * @throws {CountersignError} ERR_OCI_REFERENCE_INVALID with `details.reason` `too-long`, `length` and `limit`.
+ * @example
+ * ```ts
+ * assertReferenceLength(podImage) // throws for a 100,000-character image
+ * ```
+ */
+export function assertReferenceLength(s: string, what = 'reference'): void {
+  if (s.length > MAX_REFERENCE_LENGTH) {
+    throw new CountersignError(
+      'ERR_OCI_REFERENCE_INVALID',
+      `${what} is ${s.length} characters long; at most ${MAX_REFERENCE_LENGTH} are accepted: ${quote(s)}`,
+      { details: { reason: 'too-long', length: s.length, limit: MAX_REFERENCE_LENGTH } },
+    )
+  }
 }
 
 function checkTag(tag: string): void {
@@ -128,7 +163,8 @@ function splitRepository(name: string, strict: boolean): Repository {
  * @param s - The reference, e.g. `ubuntu`, `ghcr.io/org/app:v1`, `localhost:5000/app@sha256:…`.
  * @param options - `strict` rejects implicit registries, namespaces and tags.
  * @returns The normalised reference.
- * @throws {CountersignError} ERR_OCI_REFERENCE_INVALID when the reference does not parse.
+ * @throws {CountersignError} ERR_OCI_REFERENCE_INVALID when the reference does not parse, or is longer than 4096
+ *   characters (`details.reason` `too-long`, refused before any other check).
  *
  * @example
  * ```ts
@@ -140,6 +176,7 @@ function splitRepository(name: string, strict: boolean): Repository {
  */
 export function parseReference(s: string, options?: ParseReferenceOptions): Reference {
   if (typeof s !== 'string') throw new TypeError('"reference" must be a string')
+  assertReferenceLength(s)
   const strict = options?.strict === true
   const at = s.split('@')
   if (at.length > 2) throw bad(`a reference may contain at most one '@': ${quote(s)}`)
@@ -176,7 +213,8 @@ export function parseReference(s: string, options?: ParseReferenceOptions): Refe
  *
  * @param s - The repository, e.g. `ghcr.io/org/signatures`.
  * @param options - `strict` rejects an implicit registry or namespace.
- * @throws {CountersignError} ERR_OCI_REFERENCE_INVALID when it does not parse (a tag or digest included).
+ * @throws {CountersignError} ERR_OCI_REFERENCE_INVALID when it does not parse (a tag or digest included) or is longer
+ *   than 4096 characters.
  *
  * @example
  * ```ts
@@ -188,6 +226,7 @@ export function parseReference(s: string, options?: ParseReferenceOptions): Refe
  */
 export function parseRepository(s: string, options?: ParseReferenceOptions): Repository {
   if (typeof s !== 'string') throw new TypeError('"repository" must be a string')
+  assertReferenceLength(s, 'repository')
   return splitRepository(s, options?.strict === true)
 }
 

@@ -2,15 +2,74 @@
  * Image globs with sigstore policy-controller's semantics (`pkg/apis/glob`): `*` is any run of characters other than
  * `/`, `**` any run at all; the glob is anchored at both ends and matched against the fully qualified reference
  * (`index.docker.io/library/…`, `:latest` implied), then, as a deprecated fallback policy-controller still applies,
- * against the reference as written.
+ * against the reference as written. Matching takes linear time whatever the input (see `glob-matcher.ts`): the image
+ * is chosen by whoever may create a Pod, and a backtracking RegExp would let `*.*.*.*.*.io/**` run for minutes.
  * @module
  */
 import { CountersignError } from '../errors.js'
 import { parseReference } from '../oci/reference.js'
 import type { Reference } from '../oci/types.js'
+import { compileGlobProgram, type GlobProgram, runGlobProgram } from './glob-matcher.js'
 
 // policy-controller's validGlob: the only characters a glob may contain.
 const VALID_GLOB = /^[a-zA-Z0-9\-_:/*.@]+$/
+
+/**
+ * The RegExp {@link compileImageGlob} returns: same `source` as before, but `test` and `exec` (which
+ * `String.prototype.match`, `search` and `replace` call) run the linear matcher instead of backtracking.
+ */
+class ImageGlobRegExp extends RegExp {
+  readonly #program: GlobProgram
+
+  constructor(source: string, program: GlobProgram) {
+    super(source)
+    this.#program = program
+  }
+
+  // split and matchAll build a fresh RegExp through the species; a plain one takes the source as is.
+  static override get [Symbol.species](): RegExpConstructor {
+    return RegExp
+  }
+
+  override test(text: string): boolean {
+    return runGlobProgram(this.#program, String(text))
+  }
+
+  override exec(text: string): RegExpExecArray | null {
+    const s = String(text)
+    if (!runGlobProgram(this.#program, s)) return null
+    // Anchored at both ends, no groups: a match is always the whole text.
+    return Object.assign([s], { index: 0, input: s, groups: undefined }) as RegExpExecArray
+  }
+}
+
+/** The glob as upstream rewrites and validates it (bare `*` and `*` `/` `*` mean Docker Hub). */
+function normalizedGlob(glob: string): string {
+  let g = glob
+  if (g === '*/*') g = 'index.docker.io/*/*'
+  if (g === '*') g = 'index.docker.io/library/*'
+  if (typeof g !== 'string' || !VALID_GLOB.test(g)) {
+    throw new CountersignError('ERR_INVALID_INPUT', `invalid glob ${JSON.stringify(glob)}`)
+  }
+  return g
+}
+
+// Programs of recent globs (they are immutable): the webhook matches every image against the same few policy globs.
+// Bounded in count, and only globs of ordinary size are kept.
+const PROGRAM_CACHE_SIZE = 256
+const MAX_CACHED_GLOB_LENGTH = 4096
+const programs = new Map<string, GlobProgram>()
+
+function cachedProgram(glob: string): GlobProgram {
+  const hit = programs.get(glob)
+  if (hit !== undefined) return hit
+  const program = compileGlobProgram(normalizedGlob(glob))
+  if (glob.length <= MAX_CACHED_GLOB_LENGTH) {
+    if (programs.size >= PROGRAM_CACHE_SIZE) programs.delete(programs.keys().next().value as string)
+    programs.set(glob, program)
+  }
+  return program
+}
 
 /**
  * Compile a policy-controller image glob to an anchored regular expression. A bare `*` means
@@ -18,7 +77,7 @@ const VALID_GLOB = /^[a-zA-Z0-9\-_:/*.@]+$/
  * rewrites them.
  *
  * @param glob - The `images[].glob` value.
- * @returns The anchored expression.
+ * @returns The anchored expression; its `test` and `exec` take time linear in the text (times the glob's length).
  * @throws {CountersignError} ERR_INVALID_INPUT when the glob holds characters outside `[a-zA-Z0-9-_:/*.@]`.
  * @example
  * ```ts
@@ -29,15 +88,11 @@ const VALID_GLOB = /^[a-zA-Z0-9\-_:/*.@]+$/
  * Exported from `countersign/policy`.
  */
 export function compileImageGlob(glob: string): RegExp {
-  let g = glob
-  if (g === '*/*') g = 'index.docker.io/*/*'
-  if (g === '*') g = 'index.docker.io/library/*'
-  if (typeof g !== 'string' || !VALID_GLOB.test(g)) {
-    throw new CountersignError('ERR_INVALID_INPUT', `invalid glob ${JSON.stringify(glob)}`)
-  }
-  // Same order as upstream: escape dots, stash `**`, expand `*`, then restore `**` as "anything".
+  const g = normalizedGlob(glob)
+  // Same order as upstream: escape dots, stash `**`, expand `*`, then restore `**` as "anything". The source is
+  // kept for display and for callers that read it; matching goes through the program.
   const source = g.replaceAll('.', '\\.').replaceAll('**', '#').replaceAll('*', '[^/]*').replaceAll('#', '.*')
-  return new RegExp(`^${source}$`)
+  return new ImageGlobRegExp(`^${source}$`, cachedProgram(glob))
 }
 
 /**
@@ -65,7 +120,8 @@ export function qualifiedImageName(ref: Reference): string {
  * @param glob - The `images[].glob` value.
  * @param image - An image reference as written in a workload.
  * @throws {CountersignError} ERR_INVALID_INPUT for an invalid glob; ERR_OCI_REFERENCE_INVALID for an image that does
- *   not parse (policy-controller reports an error, and matches nothing, for both).
+ *   not parse, including one longer than 4096 characters (policy-controller reports an error, and matches
+ *   nothing, for both).
  * @example
  * ```ts
  * import { matchImageGlob } from 'countersign/policy'
@@ -76,8 +132,10 @@ export function qualifiedImageName(ref: Reference): string {
  * Exported from `countersign/policy`.
  */
 export function matchImageGlob(glob: string | RegExp, image: string): boolean {
-  const re = typeof glob === 'string' ? compileImageGlob(glob) : glob
+  // A string glob skips the RegExp wrapper and runs its (cached) program directly.
+  const program = typeof glob === 'string' ? cachedProgram(glob) : undefined
+  const matches = (s: string) => (program !== undefined ? runGlobProgram(program, s) : (glob as RegExp).test(s))
   const name = qualifiedImageName(parseReference(image))
-  if (re.test(name)) return true
-  return name !== image && re.test(image)
+  if (matches(name)) return true
+  return name !== image && matches(image)
 }

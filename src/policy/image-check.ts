@@ -4,6 +4,7 @@
  * @module
  */
 import type { ImageCheck, ImageCheckResult } from '../admission/types.js'
+import { assertReferenceLength } from '../oci/reference.js'
 import { createPolicyCache, type PolicyCacheOptions } from './cache.js'
 import { formatPolicyReason } from './evaluate.js'
 import type { ClusterImagePolicy, PolicyDecision } from './types.js'
@@ -33,7 +34,8 @@ export interface PolicyImageCheckOptions extends Omit<VerifyImageAgainstPolicies
 /**
  * An {@link ImageCheck} for the admission webhook: `allowed`, the verified `digest`, warnings (warn-mode failures,
  * no-match under `warn`, unsupported fields) and one line per denying reason. Policy failures never throw; a throw
- * (registry unreachable, aborted) means no decision, and the webhook fails closed.
+ * (registry unreachable, aborted, an image reference over 4096 characters) means no decision, and the webhook fails
+ * closed.
  *
  * @param policies - The policies, or a getter for the current ones.
  * @param options - As {@link verifyImageAgainstPolicies}, with cache settings.
@@ -51,6 +53,9 @@ export function createPolicyImageCheck(policies: PolicySource, options: PolicyIm
   const cache = cacheOptions === false ? undefined : createPolicyCache(cacheOptions ?? {})
   const inFlight = new Map<string, Promise<PolicyDecision>>()
   return async (image, context) => {
+    // An over-long reference is refused by throwing, so the webhook denies it in warn mode too (an unparseable image
+    // is otherwise a policy failure, which warn mode allows), before it costs any matching or becomes a cache key.
+    assertReferenceLength(image)
     const current = typeof policies === 'function' ? await policies() : policies
     // Requests without a signal share one verification; one with a signal runs its own so an abort stays local.
     const shared = context.signal === undefined

@@ -13,7 +13,7 @@ import type { SignatureBackend } from '../keys/verify.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import { type Certificate, parseCertificate } from '../x509/certificate.js'
 import { verifyCertificateChain } from '../x509/chain.js'
-import { type CertificateIdentity, checkIdentity, type IdentityPolicy } from '../x509/identity.js'
+import { type CertificateIdentity, checkIdentity, type IdentityPolicy, loadIdentityRegExps } from '../x509/identity.js'
 import { verifyEmbeddedSCTs } from '../x509/sct.js'
 import { certificatePublicKey } from '../x509/signature.js'
 import type { ArtifactInput } from './signature.js'
@@ -266,5 +266,7 @@ export async function checkCertificate(
   }
   if (!issuer) throw new CountersignError('ERR_CERT_CHAIN_INVALID', 'certificate has no issuer in the trusted root')
   await verifyEmbeddedSCTs(leaf, issuer, root.ctlogs, { threshold: ctlogThreshold })
+  // The identity check is synchronous; its regexps (if any) need the RE2 engine, loaded on demand.
+  await loadIdentityRegExps(options.identity)
   return { certificate: leaf, identity: identityCheck(leaf) }
 }

@@ -4,12 +4,16 @@
  * (extension .1.8, else .1.1) likewise; and optional GitHub workflow claims (cosign's
  * `--certificate-github-workflow-*`, which read the v1 extensions .1.2 – .1.6).
  *
+ * Regexps run on RE2 (re2js), loaded on demand: async callers `await loadIdentityRegExps(policy)` before the
+ * synchronous checks here; the `countersign/x509` entry points (identity-sync.ts) bring the engine in statically.
+ *
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { type Certificate, OID_OTHERNAME_SIGSTORE_USERNAME } from './certificate.js'
 import { fulcioExtensions } from './fulcio-extensions.js'
-import { compileRE2 } from './re2.js'
+import { compileRE2, loadRE2Engine } from './re2.js'
 
 /**
  * What a certificate must show. Give `subject` or `subjectRegExp` (or both: both must match), and likewise for the
@@ -88,23 +92,51 @@ export function certificateIdentity(cert: Certificate): CertificateIdentity {
   })
 }
 
+/**
+ * Longest SAN or issuer value a regexp is matched against, in characters; a longer value fails the rule (fail
+ * closed) without running the pattern. RE2 is linear in the input, but with a large pattern the constant is large,
+ * and a certificate is attacker-supplied. 8 KiB is the common HTTP request-line limit (Apache's LimitRequestLine
+ * 8190, nginx's 8k header buffers), above any real workflow URI or e-mail (RFC 5321: 254). Exact values are
+ * compared whatever their length.
+ *
+ * @example
+ * ```ts
+ * if (subject.length > MAX_MATCHED_IDENTITY_LENGTH) deny()
+ * ```
+ */
+export const MAX_MATCHED_IDENTITY_LENGTH = 8192
+
+/**
+ * Load the RE2 engine when `policy` has a subject or issuer regexp, so that `checkIdentity` and
+ * `compileIdentityRegExp` can run synchronously afterwards. Verifiers call it only when a certificate is to be
+ * checked, so key-based verification never loads re2js.
+ *
+ * @param policy - The identity policy about to be checked, if any.
+ * @example
+ * ```ts
+ * await loadIdentityRegExps(options.identity)
+ * checkIdentity(leaf, options.identity)
+ * ```
+ */
+export async function loadIdentityRegExps(policy: IdentityPolicy | undefined): Promise<void> {
+  if (policy?.subjectRegExp !== undefined || policy?.issuerRegExp !== undefined) await loadRE2Engine()
+}
+
 // Compiled patterns, shared across calls: a reusable verifier checks the same policy many times.
 const patternCache = new Map<string, RegExp>()
 
 /**
- * Compile a Go RE2 pattern to a JavaScript RegExp with the same meaning (unanchored). Patterns RE2 would reject
- * (look-arounds, backreferences) and RE2 features without a faithful translation are refused.
+ * Compile a Go RE2 pattern to a RegExp that RE2 runs (unanchored, like Go's `MatchString`), cached. The engine must
+ * be loaded (`loadIdentityRegExps`); the public form in identity-sync.ts loads it itself.
  *
  * @param pattern - Go `regexp` syntax.
  * @returns A RegExp to use with `test()`.
  * @throws {CountersignError} ERR_INVALID_INPUT with `details.reason` `re2-incompatible` or `invalid-regexp`.
  * @example
  * ```ts
- * import { compileIdentityRegExp } from 'countersign/x509'
+ * await loadIdentityRegExps({ subjectRegExp: '^https://github.com/acme/' })
  * compileIdentityRegExp('^https://github.com/acme/').test(subject)
  * ```
- *
- * Exported from `countersign/x509`.
  */
 export function compileIdentityRegExp(pattern: string): RegExp {
   let re = patternCache.get(pattern)
@@ -117,11 +149,36 @@ export function compileIdentityRegExp(pattern: string): RegExp {
   return re
 }
 
-function matches(value: string | undefined, exact: string | undefined, pattern: string | undefined): boolean {
-  if (value === undefined) return false
-  if (exact !== undefined && value !== exact) return false
-  if (pattern !== undefined && !compileIdentityRegExp(pattern).test(value)) return false
-  return true
+/**
+ * Whether an identity value matches a policy regexp: false, without matching, when it is longer than
+ * `MAX_MATCHED_IDENTITY_LENGTH`. The engine must be loaded.
+ *
+ * @param value - A SAN or issuer from a certificate.
+ * @param pattern - Go `regexp` syntax.
+ * @returns True when RE2 finds the pattern in the value.
+ * @example
+ * ```ts
+ * identityRegExpMatches('https://github.com/acme/app', '^https://github.com/acme/') // true
+ * ```
+ */
+export function identityRegExpMatches(value: string, pattern: string): boolean {
+  return value.length <= MAX_MATCHED_IDENTITY_LENGTH && compileIdentityRegExp(pattern).test(value)
+}
+
+type Verdict = 'match' | 'mismatch' | 'too-long'
+
+function matches(value: string | undefined, exact: string | undefined, pattern: string | undefined): Verdict {
+  if (value === undefined) return 'mismatch'
+  if (exact !== undefined && value !== exact) return 'mismatch'
+  if (pattern === undefined) return 'match'
+  if (value.length > MAX_MATCHED_IDENTITY_LENGTH) return 'too-long'
+  return compileIdentityRegExp(pattern).test(value) ? 'match' : 'mismatch'
+}
+
+function mismatch(what: string, value: string | null, verdict: Verdict, expected: string | undefined): string {
+  return verdict === 'too-long'
+    ? `${what} ${quoteClipped(value)} is longer than ${MAX_MATCHED_IDENTITY_LENGTH} characters, too long to match ${JSON.stringify(expected)}`
+    : `${what} ${quoteClipped(value)} does not match ${JSON.stringify(expected)}`
 }
 
 const GITHUB_CLAIMS = [
@@ -134,23 +191,24 @@ const GITHUB_CLAIMS = [
 
 /**
  * Check a certificate against an identity policy. Every failed rule is reported (in `details.reasons`), not just
- * the first. Invalid patterns are reported before any matching.
+ * the first. Invalid patterns are reported before any matching. A policy with regexps needs the engine loaded
+ * (`loadIdentityRegExps`); the public form in identity-sync.ts loads it itself.
  *
  * @param cert - The (chain-verified) leaf certificate.
  * @param policy - Expected subject, issuer and GitHub claims.
  * @returns The certificate's identity.
- * @throws {CountersignError} ERR_POLICY_DENIED (`details.check` = `identity`) when a rule fails; ERR_INVALID_INPUT
- *   for an RE2-incompatible pattern or a policy without subject/issuer constraints.
+ * @throws {CountersignError} ERR_POLICY_DENIED (`details.check` = `identity`) when a rule fails (a SAN or issuer
+ *   longer than `MAX_MATCHED_IDENTITY_LENGTH` fails a regexp rule); ERR_INVALID_INPUT for a pattern RE2 refuses or
+ *   a policy without subject/issuer constraints.
  * @example
  * ```ts
- * import { checkIdentity } from 'countersign/x509'
- * checkIdentity(leaf, {
+ * const policy = {
  *   subjectRegExp: '^https://github.com/acme/app/',
  *   issuer: 'https://token.actions.githubusercontent.com',
- * })
+ * }
+ * await loadIdentityRegExps(policy)
+ * checkIdentity(leaf, policy)
  * ```
- *
- * Exported from `countersign/x509`.
  */
 export function checkIdentity(cert: Certificate, policy: IdentityPolicy): CertificateIdentity {
   if (typeof policy !== 'object' || policy === null) throw new TypeError('policy must be an object')
@@ -166,17 +224,22 @@ export function checkIdentity(cert: Certificate, policy: IdentityPolicy): Certif
 
   const identity = certificateIdentity(cert)
   const reasons: { rule: string; message: string }[] = []
-  if ((subject !== undefined || subjectRegExp !== undefined) && !matches(identity.subject, subject, subjectRegExp)) {
-    reasons.push({
-      rule: 'subject',
-      message: `certificate identity ${JSON.stringify(identity.subject)} does not match ${JSON.stringify(subject ?? subjectRegExp)}`,
-    })
+  if (subject !== undefined || subjectRegExp !== undefined) {
+    const verdict = matches(identity.subject, subject, subjectRegExp)
+    if (verdict !== 'match') {
+      const expected = verdict === 'too-long' ? subjectRegExp : (subject ?? subjectRegExp)
+      reasons.push({ rule: 'subject', message: mismatch('certificate identity', identity.subject, verdict, expected) })
+    }
   }
-  if ((issuer !== undefined || issuerRegExp !== undefined) && !matches(identity.issuer, issuer, issuerRegExp)) {
-    reasons.push({
-      rule: 'issuer',
-      message: `certificate issuer ${JSON.stringify(identity.issuer ?? null)} does not match ${JSON.stringify(issuer ?? issuerRegExp)}`,
-    })
+  if (issuer !== undefined || issuerRegExp !== undefined) {
+    const verdict = matches(identity.issuer, issuer, issuerRegExp)
+    if (verdict !== 'match') {
+      const expected = verdict === 'too-long' ? issuerRegExp : (issuer ?? issuerRegExp)
+      reasons.push({
+        rule: 'issuer',
+        message: mismatch('certificate issuer', identity.issuer ?? null, verdict, expected),
+      })
+    }
   }
   const ext = fulcioExtensions(cert)
   for (const claim of GITHUB_CLAIMS) {
@@ -184,7 +247,7 @@ export function checkIdentity(cert: Certificate, policy: IdentityPolicy): Certif
     if (expected !== undefined && ext[claim] !== expected) {
       reasons.push({
         rule: claim,
-        message: `${claim} ${JSON.stringify(ext[claim] ?? null)} is not ${JSON.stringify(expected)}`,
+        message: `${claim} ${quoteClipped(ext[claim] ?? null)} is not ${JSON.stringify(expected)}`,
       })
     }
   }

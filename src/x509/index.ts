@@ -27,13 +27,8 @@ export {
   type FulcioExtensions,
   fulcioExtensions,
 } from './fulcio-extensions.js'
-export {
-  type CertificateIdentity,
-  certificateIdentity,
-  checkIdentity,
-  compileIdentityRegExp,
-  type IdentityPolicy,
-} from './identity.js'
+export { type CertificateIdentity, certificateIdentity, type IdentityPolicy } from './identity.js'
+export { checkIdentity, compileIdentityRegExp } from './identity-sync.js'
 export { isCACertificate, isLeafCertificate, isRootCACertificate } from './profile.js'
 export {
   checkSCTThreshold,

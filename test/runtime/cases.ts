@@ -19,7 +19,12 @@ export interface RuntimeCase {
   readonly dir: string
   /** A managed key's PEM file in that folder (policy.key); otherwise the identity below is required. */
   readonly key?: string
-  readonly identity?: { readonly subject: string; readonly issuer: string }
+  readonly identity?: {
+    readonly subject?: string
+    readonly subjectRegExp?: string
+    readonly issuer?: string
+    readonly issuerRegExp?: string
+  }
   readonly expect: 'pass' | 'fail'
   /** The signer kind a passing case reports. */
   readonly signer?: 'key' | 'certificate'
@@ -86,6 +91,24 @@ export const RUNTIME_CASES: readonly RuntimeCase[] = [
     label: 'conformance-happy-path-v0.3 (another identity)',
     dir: 'conformance-happy-path-v0.3',
     identity: { subject: 'someone-else@example.com', issuer: BEACON.issuer },
+    expect: 'fail',
+    code: 'ERR_POLICY_DENIED',
+  },
+  // Identity regexps run on the RE2 engine, loaded on first use: `\pL` is RE2 syntax a JavaScript RegExp refuses.
+  {
+    label: 'conformance-happy-path-v0.3 (RE2 identity regexp)',
+    dir: 'conformance-happy-path-v0.3',
+    identity: {
+      subjectRegExp: '^https://github\\.com/\\pL+-conformance/',
+      issuerRegExp: '^https://token\\.actions\\.',
+    },
+    expect: 'pass',
+    signer: 'certificate',
+  },
+  {
+    label: 'conformance-happy-path-v0.3 (RE2 regexp, another identity)',
+    dir: 'conformance-happy-path-v0.3',
+    identity: { subjectRegExp: '^https://gitlab\\.com/', issuer: BEACON.issuer },
     expect: 'fail',
     code: 'ERR_POLICY_DENIED',
   },
