@@ -62,7 +62,8 @@ export interface Bundle {
  * Parse a bundle from JSON bytes (or an already parsed object). Signed bytes inside (DSSE payload, signatures) are
  * kept exactly as received.
  *
- * @throws {CountersignError} ERR_BUNDLE_INVALID for malformed JSON, an unknown media type/version, or missing parts.
+ * @throws {CountersignError} ERR_BUNDLE_INVALID for malformed JSON, an unknown media type/version, missing parts,
+ *   two alternatives of a oneof (key, certificate, chain; envelope, message signature), or a chain in a v0.3 bundle.
  * @example
  * ```ts
  * import { parseBundle } from 'countersign/bundle'
@@ -88,17 +89,33 @@ export function parseBundle(input: Uint8Array | unknown): Bundle {
   if (!isJSONObject(vm)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no verificationMaterial')
   const tlogEntries = vm.tlogEntries === undefined ? [] : vm.tlogEntries
   if (!Array.isArray(tlogEntries)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle tlogEntries is not a list')
+  const verificationMaterial = parseMaterial(vm)
+  // sigstore-go (pkg/bundle/bundle.go validate) and the v0.3 spec: a v0.3 bundle carries the leaf alone.
+  if (version === '0.3' && verificationMaterial.type === 'x509CertificateChain') {
+    throw new CountersignError('ERR_BUNDLE_INVALID', 'a v0.3 bundle cannot carry an x509CertificateChain')
+  }
   return {
     mediaType: mediaType as string,
     version,
-    verificationMaterial: parseMaterial(vm),
+    verificationMaterial,
     tlogEntries,
     ...(vm.timestampVerificationData !== undefined ? { timestampVerificationData: vm.timestampVerificationData } : {}),
     content: parseContent(doc),
   }
 }
 
+const MATERIALS = ['publicKey', 'certificate', 'x509CertificateChain'] as const
+
 function parseMaterial(vm: Record<string, unknown>): BundleVerificationMaterial {
+  // A protobuf oneof (protojson refuses a second alternative; null means unset): a bundle carrying a key and a
+  // certificate would be verified with one and read by a consumer as the other.
+  const present = MATERIALS.filter((k) => vm[k] !== undefined && vm[k] !== null)
+  if (present.length > 1) {
+    throw new CountersignError(
+      'ERR_BUNDLE_INVALID',
+      `bundle verification material has more than one of ${present.join(', ')}`,
+    )
+  }
   try {
     if (isJSONObject(vm.publicKey)) {
       return { type: 'publicKey', hint: typeof vm.publicKey.hint === 'string' ? vm.publicKey.hint : '' }

@@ -9,6 +9,7 @@ import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { sha2Digest } from '../keys/webcrypto.js'
 import { IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
+import { sshKeyFingerprint } from './dsse-key-id.js'
 
 /**
  * The artifact: its bytes, or only its digest (`sha256:<hex>` / `sha512:<hex>`).
@@ -33,6 +34,9 @@ export async function checkArtifactSignature(
     const pae = dssePAE(c.envelope.payloadType, c.envelope.payload)
     let verified = false
     for (const s of c.envelope.signatures) {
+      // go-securesystemslib (dsse/verify.go) skips a signature whose key ID is set and is not the key's SSH
+      // fingerprint, so sigstore-go refuses it; the key ID is unsigned, but a bundle cosign rejects is rejected here.
+      if (s.keyid !== undefined && s.keyid !== sshKeyFingerprint(key)) continue
       if (await verifySignature(key, pae, s.sig, { ...verifyOptionsFor(key), backend })) {
         verified = true
         break
@@ -58,28 +62,37 @@ export async function checkArtifactSignature(
   if (artifact === undefined) {
     throw new CountersignError('ERR_INVALID_INPUT', 'a message-signature bundle needs the artifact or its digest')
   }
+  // The message digest is a hint, never what the signature is checked over, but sigstore-go requires it
+  // (pkg/bundle/bundle.go SignatureContent: "missing verification material"; pkg/verify/signature.go: a SHA-2
+  // algorithm, and the artifact's digest), so a bundle whose digest was dropped or altered is refused here too.
   const md = c.messageDigest
+  if (!md || md.digest.length === 0) {
+    throw new CountersignError('ERR_BUNDLE_INVALID', 'the message signature has no message digest', {
+      details: { check: 'artifact' },
+    })
+  }
+  const mdHash = hashOf(md.algorithm)
+  if (!mdHash) {
+    throw new CountersignError(
+      'ERR_UNSUPPORTED_ALGORITHM',
+      `could not verify message digest algorithm: unsupported digest algorithm ${md.algorithm}`,
+      { details: { check: 'artifact' } },
+    )
+  }
   if (artifact instanceof Uint8Array) {
-    if (md && md.digest.length > 0) {
-      const alg = hashOf(md.algorithm)
-      if (alg && !equalBytes(await sha2Digest(alg, artifact), md.digest)) {
-        throw new CountersignError('ERR_CLAIMS_INVALID', 'message digest does not match the artifact', {
-          details: { check: 'artifact' },
-        })
-      }
+    if (!equalBytes(await sha2Digest(mdHash, artifact), md.digest)) {
+      throw new CountersignError('ERR_CLAIMS_INVALID', 'message digest does not match the artifact', {
+        details: { check: 'artifact' },
+      })
     }
-    const options = {
-      ...verifyOptionsFor(key),
-      ...(md && hashOf(md.algorithm) ? { hash: hashOf(md.algorithm)! } : {}),
-      backend,
-    }
+    const options = { ...verifyOptionsFor(key), hash: mdHash, backend }
     if (!(await verifySignature(key, artifact, c.signature, options))) throw SIG_FAILED()
     return
   }
   // Only the digest: verify the signature over the prehash (ECDSA; Web Crypto cannot take a prehash).
-  const [, hex] = splitDigest(artifact.digest)
+  const [alg, hex] = splitDigest(artifact.digest)
   const digest = fromHex(hex)
-  if (md && md.digest.length > 0 && !equalBytes(md.digest, digest)) {
+  if (alg !== mdHash || !equalBytes(md.digest, digest)) {
     throw new CountersignError('ERR_CLAIMS_INVALID', 'message digest does not match the artifact digest', {
       details: { check: 'artifact' },
     })

@@ -16,9 +16,9 @@ import { type VerifiedTransparencyLogEntry, verifyTransparencyLogEntry } from '.
 import { verifyTimestamps } from '../timestamp/thresholds.js'
 import type { VerifiedTimestamp } from '../timestamp/verify.js'
 import { isValidAt, type TrustedRoot } from '../trust/trusted-root.js'
-import { type Certificate, parseCertificate } from '../x509/certificate.js'
+import { type Certificate, isCertificateValidAt, parseCertificate } from '../x509/certificate.js'
 import { prefetchLeafSignature, verifyCertificateChain } from '../x509/chain.js'
-import { type CertificateIdentity, checkIdentity, type IdentityPolicy } from '../x509/identity.js'
+import { type CertificateIdentity, checkIdentity, type IdentityPolicy, loadIdentityRegExps } from '../x509/identity.js'
 import { verifyEmbeddedSCTs } from '../x509/sct.js'
 import { type ArtifactInput, checkArtifactSignature } from './signature.js'
 
@@ -108,7 +108,7 @@ export interface BundleVerificationResult {
  *   (DSSE only; unsafe — the caller checks the statement).
  * @throws {CountersignError} with the failing check's code: ERR_BUNDLE_INVALID, ERR_TLOG_INCLUSION_PROOF,
  *   ERR_TLOG_ENTRY_MISMATCH, ERR_TIMESTAMP_INVALID, ERR_CERT_CHAIN_INVALID, ERR_CERT_EXPIRED, ERR_POLICY_DENIED,
- *   ERR_SIGNATURE_INVALID, ERR_CLAIMS_INVALID.
+ *   ERR_SIGNATURE_INVALID, ERR_CLAIMS_INVALID, ERR_UNSUPPORTED_ALGORITHM (a messageDigest algorithm other than SHA-2).
  * @example
  * ```ts
  * import { verifyBundle } from 'countersign/verify'
@@ -232,6 +232,25 @@ export async function verifyBundle(
     )
   }
 
+  // sigstore-go (pkg/verify/tlog.go VerifyTlogEntry) holds every non-zero integrated time to the signer's validity,
+  // signed or not: one no SET signs is never counted as a verified time, but a bundle claiming a time the
+  // certificate or key was not valid at is refused as sigstore-go refuses it.
+  const validity = options.policy.keyValidFor
+  for (const e of tlogEntries) {
+    if (e.integratedTime !== undefined || e.entry.integratedTime === 0n) continue
+    const t = new Date(Number(e.entry.integratedTime) * 1000)
+    const valid = leaf
+      ? isCertificateValidAt(leaf, t)
+      : !validity || ((!validity.start || t >= validity.start) && (!validity.end || t <= validity.end))
+    if (!valid) {
+      throw new CountersignError(
+        'ERR_CERT_EXPIRED',
+        leaf ? 'integrated time outside certificate validity' : 'the key was not valid at the integrated time',
+        { details: { check: leaf ? 'chain' : 'key' } },
+      )
+    }
+  }
+
   // RFC 3161: unverifiable tokens are dropped (docs/formats.md §Where Sigstore clients disagree) but a root without
   // TSAs fails them all.
   let timestamps: readonly VerifiedTimestamp[] = []
@@ -282,9 +301,9 @@ export async function verifyBundle(
       })
     const sameIssuer = earlySCTs !== undefined && equalBytes(issuers[0]!.raw, issuer.raw)
     unwrap(await (sameIssuer ? earlySCTs : settle(verifyEmbeddedSCTs(leaf, issuer, root.ctlogs, sctOptions))))
+    await loadIdentityRegExps(options.policy.identity)
     signer = { type: 'certificate', certificate: leaf, identity: checkIdentity(leaf, options.policy.identity!) }
   } else {
-    const validity = options.policy.keyValidFor
     if (validity) {
       for (const t of verifiedTimes) {
         if ((validity.start && t < validity.start) || (validity.end && t > validity.end)) {
