@@ -1,8 +1,20 @@
 /** in-toto Statements: build them as cosign v3 serialises them, parse v1 and v0.1. @module */
 import { CountersignError } from '../errors.js'
+import { clipText, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { type GoJSONValue, goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_FREE_FORM_JSON_DEPTH } from '../internal/json-shape.js'
+
+/** Largest statement read: the registry client's blob limit (docs/formats.md §Input limits). */
+const MAX_STATEMENT_BYTES = 128 * 1024 * 1024
+// The predicate is free-form, hence the larger depth, and an SBOM predicate holds millions of objects.
+const LIMITS = {
+  code: 'ERR_INVALID_INPUT',
+  what: 'in-toto statement',
+  maxDepth: MAX_FREE_FORM_JSON_DEPTH,
+  maxNodes: Number.POSITIVE_INFINITY,
+} as const
 
 /** `_type` of in-toto Statement v1. Exported from `countersign/attestation`. */
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1'
@@ -102,18 +114,21 @@ export function createStatement(
  * Exported from `countersign/attestation`.
  */
 export function parseStatement(bytes: Uint8Array): Statement {
+  assertJSONText(bytes, { ...LIMITS, maxBytes: MAX_STATEMENT_BYTES })
   let doc: unknown
   try {
     doc = JSON.parse(fromUtf8(bytes, 'in-toto statement'))
   } catch (cause) {
     throw new CountersignError('ERR_INVALID_INPUT', 'in-toto statement is not valid JSON', { cause })
   }
+  assertJSONShape(doc, LIMITS)
   const d = doc as Record<string, unknown>
   if (typeof d !== 'object' || d === null || Array.isArray(d)) {
     throw new CountersignError('ERR_INVALID_INPUT', 'in-toto statement is not a JSON object')
   }
   if (d._type !== IN_TOTO_STATEMENT_V1 && d._type !== IN_TOTO_STATEMENT_V01) {
-    throw new CountersignError('ERR_INVALID_INPUT', `unknown in-toto statement type: ${String(d._type)}`)
+    const shown = typeof d._type === 'string' ? clipText(d._type, MAX_QUOTED_LENGTH) : quoteClipped(d._type)
+    throw new CountersignError('ERR_INVALID_INPUT', `unknown in-toto statement type: ${shown}`)
   }
   if (typeof d.predicateType !== 'string' || !Array.isArray(d.subject)) {
     throw new CountersignError('ERR_INVALID_INPUT', 'in-toto statement needs predicateType and subject')

@@ -1,15 +1,24 @@
 /** Sigstore bundles (protobuf-specs `dev.sigstore.bundle.v1.Bundle`, JSON form): parse and serialise. @module */
 import { type DSSEEnvelope, dsseEnvelopeJSON, parseDSSEEnvelope } from '../dsse/envelope.js'
 import { CountersignError } from '../errors.js'
+import { clipText, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
   BUNDLE_V03_LEGACY_MEDIA_TYPE,
   BUNDLE_V03_MEDIA_TYPE,
 } from '../oci/media-types.js'
+
+/**
+ * Largest bundle read from bytes: the registry client's blob limit. A bundle is small JSON around a DSSE payload;
+ * only an attached SBOM makes it large (docs/formats.md §Input limits).
+ */
+const MAX_BUNDLE_BYTES = 128 * 1024 * 1024
+const BUNDLE_LIMITS = { code: 'ERR_BUNDLE_INVALID', what: 'bundle', maxDepth: MAX_JSON_DEPTH } as const
 
 const MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
   [BUNDLE_V01_MEDIA_TYPE]: '0.1',
@@ -75,6 +84,7 @@ export interface Bundle {
 export function parseBundle(input: Uint8Array | unknown): Bundle {
   let doc = input
   if (input instanceof Uint8Array) {
+    assertJSONText(input, { ...BUNDLE_LIMITS, maxBytes: MAX_BUNDLE_BYTES })
     try {
       doc = JSON.parse(fromUtf8(input, 'bundle'))
     } catch (cause) {
@@ -82,9 +92,15 @@ export function parseBundle(input: Uint8Array | unknown): Bundle {
     }
   }
   if (!isJSONObject(doc)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
+  assertJSONShape(doc, BUNDLE_LIMITS)
   const mediaType = doc.mediaType
   const version = typeof mediaType === 'string' ? MEDIA_TYPES[mediaType] : undefined
-  if (!version) throw new CountersignError('ERR_BUNDLE_INVALID', `unsupported bundle media type: ${String(mediaType)}`)
+  if (!version) {
+    // A string is shown bare, as before; anything else as clipped JSON, never through `String`, which recurses into
+    // nested arrays.
+    const shown = typeof mediaType === 'string' ? clipText(mediaType, MAX_QUOTED_LENGTH) : quoteClipped(mediaType)
+    throw new CountersignError('ERR_BUNDLE_INVALID', `unsupported bundle media type: ${shown}`)
+  }
   const vm = doc.verificationMaterial
   if (!isJSONObject(vm)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no verificationMaterial')
   const tlogEntries = vm.tlogEntries === undefined ? [] : vm.tlogEntries

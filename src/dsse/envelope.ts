@@ -2,6 +2,11 @@
 import { CountersignError } from '../errors.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
+
+/** Largest envelope read from bytes: the registry client's blob limit (docs/formats.md §Input limits). */
+const MAX_ENVELOPE_BYTES = 128 * 1024 * 1024
+const LIMITS = { code: 'ERR_DSSE_INVALID', what: 'DSSE envelope', maxDepth: MAX_JSON_DEPTH } as const
 
 /**
  * One DSSE signature.
@@ -41,12 +46,14 @@ export interface DSSEEnvelope {
 export function parseDSSEEnvelope(input: Uint8Array | unknown): DSSEEnvelope {
   let doc = input
   if (input instanceof Uint8Array) {
+    assertJSONText(input, { ...LIMITS, maxBytes: MAX_ENVELOPE_BYTES })
     try {
       doc = JSON.parse(fromUtf8(input, 'DSSE envelope'))
     } catch (cause) {
       throw new CountersignError('ERR_DSSE_INVALID', 'DSSE envelope is not valid JSON', { cause })
     }
   }
+  assertJSONShape(doc, LIMITS)
   const d = doc as { payloadType?: unknown; payload?: unknown; signatures?: unknown }
   if (typeof d !== 'object' || d === null || typeof d.payloadType !== 'string' || typeof d.payload !== 'string') {
     throw new CountersignError('ERR_DSSE_INVALID', 'DSSE envelope needs string payloadType and payload')

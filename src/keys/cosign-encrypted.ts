@@ -7,8 +7,10 @@
 import { secretbox } from '@noble/ciphers/salsa.js'
 import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { CountersignError } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { decodePEM, encodePEM, type PEMBlock } from '../internal/pem.js'
 import { parsePKCS8 } from './parse-private.js'
 import type {
@@ -54,6 +56,9 @@ const NONCE_LENGTH = 24
 const TAG_LENGTH = 16
 // Salts are 32 bytes in practice; the bound only stops absurd inputs.
 const MAX_SALT_LENGTH = 1024
+/** A real envelope is under 1 KB (an RSA-4096 key about 4 KB); docs/formats.md §Input limits. */
+const MAX_ENVELOPE_BYTES = 64 * 1024
+const LIMITS = { code: 'ERR_INVALID_INPUT', what: 'encrypted key', maxDepth: MAX_JSON_DEPTH } as const
 
 function invalid(message: string, cause?: unknown): never {
   throw new CountersignError('ERR_INVALID_INPUT', message, cause === undefined ? undefined : { cause })
@@ -107,25 +112,24 @@ interface Envelope {
 
 /** Parse and validate the JSON envelope (go-securesystemslib `encrypted.Decrypt` checks, plus length checks). */
 function parseEnvelope(block: PEMBlock): Envelope {
+  assertJSONText(block.bytes, { ...LIMITS, maxBytes: MAX_ENVELOPE_BYTES })
   let doc: unknown
   try {
     doc = JSON.parse(fromUtf8(block.bytes, 'encrypted key'))
   } catch (cause) {
     invalid('encrypted key is not valid JSON', cause)
   }
+  assertJSONShape(doc, LIMITS)
   if (!isJSONObject(doc) || !isJSONObject(doc.kdf) || !isJSONObject(doc.cipher))
     invalid('encrypted key: missing kdf or cipher')
   const { kdf, cipher } = doc
   if (kdf.name !== 'scrypt') {
-    throw new CountersignError(
-      'ERR_UNSUPPORTED_ALGORITHM',
-      `encrypted key: unknown kdf name ${JSON.stringify(kdf.name)}`,
-    )
+    throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', `encrypted key: unknown kdf name ${quoteClipped(kdf.name)}`)
   }
   if (cipher.name !== 'nacl/secretbox') {
     throw new CountersignError(
       'ERR_UNSUPPORTED_ALGORITHM',
-      `encrypted key: unknown cipher name ${JSON.stringify(cipher.name)}`,
+      `encrypted key: unknown cipher name ${quoteClipped(cipher.name)}`,
     )
   }
   const params = isJSONObject(kdf.params) ? kdf.params : invalid('encrypted key: missing scrypt params')

@@ -6,6 +6,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { fromUtf8 } from '../internal/bytes.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import {
   COSIGN_KIND_ANNOTATION,
   COSIGN_KIND_ATTS,
@@ -59,13 +60,18 @@ export function newLayoutIndex(): LoadedIndex {
  * ```
  */
 export function parseLayoutIndex(bytes: Uint8Array): LoadedIndex {
-  if (bytes.length > MAX_INDEX_BYTES) throw new CountersignError('ERR_OCI_SIZE_LIMIT', 'index.json is too large')
+  if (bytes.length > MAX_INDEX_BYTES) {
+    throw new CountersignError('ERR_OCI_SIZE_LIMIT', 'index.json is too large', { details: { reason: 'too-large' } })
+  }
+  const limits = { code: 'ERR_OCI_MANIFEST_INVALID', what: 'index.json', maxDepth: MAX_JSON_DEPTH } as const
+  assertJSONText(bytes, { ...limits, maxBytes: MAX_INDEX_BYTES })
   let raw: unknown
   try {
     raw = JSON.parse(fromUtf8(bytes, 'index.json'))
   } catch (cause) {
     throw new CountersignError('ERR_OCI_MANIFEST_INVALID', 'index.json is not valid JSON', { cause })
   }
+  assertJSONShape(raw, limits)
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new CountersignError('ERR_OCI_MANIFEST_INVALID', 'index.json must be a JSON object')
   }

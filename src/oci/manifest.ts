@@ -1,6 +1,7 @@
 /** Parse and validate OCI / Docker schema 2 manifests and indexes. Pure: no I/O. @module */
 import { CountersignError } from '../errors.js'
 import { fromUtf8 } from '../internal/bytes.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { isDigest } from './digest.js'
 import {
   isIndexMediaType,
@@ -157,16 +158,21 @@ export function manifestMediaType(m: ImageManifest | ImageIndex, hint?: string):
 export function parseManifest(bytes: Uint8Array, mediaTypeHint?: string): ImageManifest | ImageIndex {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('"bytes" must be a Uint8Array')
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new CountersignError('ERR_OCI_SIZE_LIMIT', `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`)
+    throw new CountersignError('ERR_OCI_SIZE_LIMIT', `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, {
+      details: { reason: 'too-large' },
+    })
   }
   const hint = stripParameters(mediaTypeHint)
   if (isSchema1MediaType(hint)) throw invalid('schema 1 manifests are not supported')
+  const limits = { code: 'ERR_OCI_MANIFEST_INVALID', what: 'manifest', maxDepth: MAX_JSON_DEPTH } as const
+  assertJSONText(bytes, { ...limits, maxBytes: MAX_MANIFEST_BYTES })
   let doc: unknown
   try {
     doc = JSON.parse(fromUtf8(bytes, 'manifest'))
   } catch (cause) {
     throw invalid('manifest is not valid JSON', cause)
   }
+  assertJSONShape(doc, limits)
   if (!isObject(doc)) throw invalid('manifest must be a JSON object')
   const mediaType = optionalString(doc, 'mediaType', 'manifest')
   if (doc.schemaVersion === 1 || isSchema1MediaType(mediaType)) throw invalid('schema 1 manifests are not supported')

@@ -3,12 +3,13 @@
  * `ClusterImagePolicyList`, or an array of any of these; each validated with policy-controller's rules.
  * @module
  */
-import { parseAllDocuments } from 'yaml'
 import { CountersignError } from '../errors.js'
 import { boundedJoin, clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import type { ClusterImagePolicy } from './types.js'
 import { checkPolicyDocument } from './validate.js'
+import { parseYAMLDocumentsBounded } from './yaml-nesting.js'
 
 /** Policy files are configuration: anything this large is a mistake or an attack (docs/policy.md, "Limits"). */
 const MAX_POLICY_BYTES = 4 * 1024 * 1024
@@ -66,6 +67,8 @@ export function parsePolicies(input: string | Uint8Array | unknown, options?: Pa
   // The source (a path) is the caller's; clipped all the same, since it is repeated in every message.
   const source = clipText(options?.source ?? 'policy', MAX_ITEM_LENGTH)
   const docs = typeof input === 'string' || input instanceof Uint8Array ? decodeText(input, source) : [input]
+  // Decoded documents handed in by the caller are walked by recursive validators too (docs/formats.md §Input limits).
+  for (const d of docs) assertJSONShape(d, { code: 'ERR_INVALID_INPUT', what: source, maxDepth: MAX_JSON_DEPTH })
   const flat: { doc: Record<string, unknown>; where: string }[] = []
   for (const [i, d] of docs.entries()) flatten(d, `${source}#${i}`, flat, 0)
   const warnings: string[] = []
@@ -120,7 +123,13 @@ export function parsePolicies(input: string | Uint8Array | unknown, options?: Pa
 function decodeText(input: string | Uint8Array, source: string): unknown[] {
   const size = typeof input === 'string' ? input.length : input.byteLength
   if (size > MAX_POLICY_BYTES) {
-    throw new CountersignError('ERR_INVALID_INPUT', `${source}: policy input is larger than ${MAX_POLICY_BYTES} bytes`)
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `${source}: policy input is larger than ${MAX_POLICY_BYTES} bytes`,
+      {
+        details: { reason: 'too-large' },
+      },
+    )
   }
   let text: string
   try {
@@ -128,9 +137,16 @@ function decodeText(input: string | Uint8Array, source: string): unknown[] {
   } catch (cause) {
     throw new CountersignError('ERR_INVALID_INPUT', `${source}: policy is not UTF-8`, { cause })
   }
-  // YAML 1.2 is a superset of JSON, so one parser reads both.
-  const parsed = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true })
-  const list = Array.isArray(parsed) ? parsed : []
+  // YAML 1.2 is a superset of JSON, so one parser reads both. Its composer recurses per level of nesting, so the
+  // depth is bounded while parsing (docs/formats.md §Input limits).
+  const list = parseYAMLDocumentsBounded(text, MAX_JSON_DEPTH, { uniqueKeys: true })
+  if (list === 'too-deep') {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `${source}: policy is nested too deeply (more than ${MAX_JSON_DEPTH} levels)`,
+      { details: { reason: 'too-deep' } },
+    )
+  }
   const out: unknown[] = []
   for (const [i, doc] of list.entries()) {
     const err = doc.errors[0]

@@ -13,9 +13,11 @@
 import type { BundleContent } from '../bundle/bundle.js'
 import { dssePAE } from '../dsse/pae.js'
 import { CountersignError } from '../errors.js'
+import { clipText, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { equalBytes, fromBase64, fromHex, fromUtf8 } from '../internal/bytes.js'
 import { contextTag, parseDER, readSequence } from '../internal/der.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { decodePEM } from '../internal/pem.js'
 import { sha256, sha384, sha512 } from '../internal/sha2.js'
 import { parsePublicKey } from '../keys/parse-public.js'
@@ -67,6 +69,13 @@ export interface RekorEntryBody {
   /** The DSSE payload type, for intoto bodies (which keep it). */
   readonly payloadType?: string
 }
+
+const BODY_LIMITS = {
+  code: 'ERR_TLOG_ENTRY_MISMATCH',
+  what: 'transparency log entry body',
+  maxDepth: MAX_JSON_DEPTH,
+  details: { check: 'body' },
+} as const
 
 function mismatch(reason: string, cause?: unknown): never {
   throw new CountersignError('ERR_TLOG_ENTRY_MISMATCH', `transparency log entry body: ${reason}`, {
@@ -265,16 +274,20 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
  */
 export function readEntryBody(entry: TransparencyLogEntry): RekorEntryBody {
   const json = text(entry.canonicalizedBody, 'body')
+  assertJSONText(json, { ...BODY_LIMITS, maxBytes: json.length })
   let doc: unknown
   try {
     doc = JSON.parse(json)
   } catch (cause) {
     mismatch('is not JSON', cause)
   }
+  assertJSONShape(doc, BODY_LIMITS)
   const body = obj(doc, 'body')
   const { kind, version } = entry.kindVersion
   if (body.kind !== kind || body.apiVersion !== version) {
-    mismatch(`kind/version ${String(body.kind)}/${String(body.apiVersion)} differs from kindVersion ${kind}/${version}`)
+    // Never `String(value)`: it recurses into nested arrays and has no bound.
+    const shown = (v: unknown) => (typeof v === 'string' ? clipText(v, MAX_QUOTED_LENGTH) : quoteClipped(v))
+    mismatch(`kind/version ${shown(body.kind)}/${shown(body.apiVersion)} differs from kindVersion ${kind}/${version}`)
   }
   return readSpec(kind, version, obj(body.spec, 'spec'))
 }

@@ -7,6 +7,7 @@
 import { CountersignError } from '../errors.js'
 import { fromBase64 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 
 const INT64_MAX = (1n << 63n) - 1n
 // A tree of 2^64 leaves needs at most 64 proof hashes; anything longer is refused before decoding.
@@ -137,6 +138,12 @@ function parseProof(value: unknown): TransparencyLogInclusionProof {
  */
 export function parseTransparencyLogEntry(value: unknown): TransparencyLogEntry {
   if (!isJSONObject(value)) entryError('entry', 'is not an object')
+  assertJSONShape(value, {
+    code: 'ERR_BUNDLE_INVALID',
+    what: 'transparency log entry',
+    maxDepth: MAX_JSON_DEPTH,
+    details: { check: 'entry' },
+  })
   if (!isJSONObject(value.logId)) entryError('logId', 'is missing')
   if (!isJSONObject(value.kindVersion)) entryError('kindVersion', 'is missing')
   const entry: { -readonly [K in keyof TransparencyLogEntry]: TransparencyLogEntry[K] } = {

@@ -9,6 +9,7 @@
 import { CountersignError } from '../errors.js'
 import { concat, fromBase64, fromHex, fromUtf8, toBase64, toHex } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { sha256 } from '../internal/sha2.js'
 
 // A tree of 2^64 leaves needs at most 64 proof hashes.
@@ -142,12 +143,15 @@ function parseProof(v: unknown): RekorInclusionProof {
 }
 
 function bodyKind(body: Uint8Array): { kind: string; apiVersion: string } {
+  const limits = { code: 'ERR_REKOR_HTTP', what: 'Rekor log entry body', maxDepth: MAX_JSON_DEPTH } as const
+  assertJSONText(body, { ...limits, maxBytes: body.length })
   let doc: unknown
   try {
     doc = JSON.parse(fromUtf8(body, 'entry body'))
   } catch (cause) {
     bad('body is not JSON', cause)
   }
+  assertJSONShape(doc, limits)
   if (!isJSONObject(doc)) bad('body is not a JSON object')
   const { kind, apiVersion } = doc
   for (const [name, v] of [
@@ -168,7 +172,9 @@ function bodyKind(body: Uint8Array): { kind: string; apiVersion: string } {
  * @param options - `uuid`: the UUID asked for (64 or 80 hex); the entry must have its leaf hash (and tree ID when both
  *   name one).
  * @returns The entry, frozen.
- * @throws {CountersignError} ERR_REKOR_HTTP (`details.reason: 'invalid-entry'`) for anything malformed or mismatched.
+ * @throws {CountersignError} ERR_REKOR_HTTP (`details.reason: 'invalid-entry'`) for anything malformed or mismatched;
+ *   `details.reason: 'too-deep'` or `'too-large'` for a response or body nested past the limits of docs/formats.md
+ *   §Input limits.
  * @example
  * ```ts
  * import { parseRekorLogEntry } from 'countersign/rekor'
@@ -180,6 +186,7 @@ function bodyKind(body: Uint8Array): { kind: string; apiVersion: string } {
  */
 export function parseRekorLogEntry(json: unknown, options: { readonly uuid?: string } = {}): RekorLogEntry {
   if (!isJSONObject(json)) bad('the response is not a JSON object')
+  assertJSONShape(json, { code: 'ERR_REKOR_HTTP', what: 'Rekor log entry', maxDepth: MAX_JSON_DEPTH })
   const keys = Object.keys(json)
   if (keys.length !== 1) bad(`expected one entry, got ${keys.length}`)
   const uuid = keys[0]!

@@ -7,10 +7,15 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { SIGNING_CONFIG_MEDIA_TYPE_V02 } from '../oci/media-types.js'
 import type { ValidityPeriod } from './trusted-root.js'
+
+/** Largest signing config read from bytes or text; real ones are a few kilobytes (docs/formats.md §Input limits). */
+const MAX_BYTES = 4 * 1024 * 1024
 
 /**
  * One service endpoint of a signing config.
@@ -127,6 +132,9 @@ function parseSelection(value: unknown, field: string): ServiceSelection {
  */
 export function parseSigningConfig(input: Uint8Array | string | unknown): SigningConfig {
   let value: unknown = input
+  const limits = { code: 'ERR_INVALID_INPUT', what: 'signing config', maxDepth: MAX_JSON_DEPTH } as const
+  if (input instanceof Uint8Array || typeof input === 'string')
+    assertJSONText(input, { ...limits, maxBytes: MAX_BYTES })
   if (input instanceof Uint8Array) value = fromUtf8(input, 'signing config')
   if (typeof value === 'string') {
     try {
@@ -135,9 +143,10 @@ export function parseSigningConfig(input: Uint8Array | string | unknown): Signin
       throw new CountersignError('ERR_INVALID_INPUT', 'signing config is not valid JSON', { cause })
     }
   }
+  assertJSONShape(value, limits)
   if (!isJSONObject(value)) invalid('must be a JSON object')
   if (value.mediaType !== SIGNING_CONFIG_MEDIA_TYPE_V02) {
-    invalid(`unsupported media type ${JSON.stringify(value.mediaType ?? null)}`)
+    invalid(`unsupported media type ${quoteClipped(value.mediaType ?? null)}`)
   }
   return Object.freeze({
     mediaType: SIGNING_CONFIG_MEDIA_TYPE_V02,

@@ -5,8 +5,10 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { equalBytes, fromBase64, fromUtf8, toBase64 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { KeyAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import {
@@ -14,6 +16,9 @@ import {
   TRUSTED_ROOT_MEDIA_TYPE_V02,
   TRUSTED_ROOT_MEDIA_TYPE_V02_LEGACY,
 } from '../oci/media-types.js'
+
+/** Largest trusted root read from bytes or text; real ones are a few kilobytes (docs/formats.md §Input limits). */
+const MAX_BYTES = 4 * 1024 * 1024
 
 // The v0.2 message is unchanged from v0.1; the legacy `+json;version=0.2` spelling is accepted like the bundle's.
 const MEDIA_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set([
@@ -227,6 +232,9 @@ function parseList<T>(value: unknown, name: string, parse: (v: unknown, where: s
  */
 export function parseTrustedRoot(input: Uint8Array | string | unknown): TrustedRoot {
   let value: unknown = input
+  const limits = { code: 'ERR_INVALID_INPUT', what: 'trusted root', maxDepth: MAX_JSON_DEPTH } as const
+  if (input instanceof Uint8Array || typeof input === 'string')
+    assertJSONText(input, { ...limits, maxBytes: MAX_BYTES })
   if (input instanceof Uint8Array) value = fromUtf8(input, 'trusted root')
   if (typeof value === 'string') {
     try {
@@ -235,10 +243,11 @@ export function parseTrustedRoot(input: Uint8Array | string | unknown): TrustedR
       throw new CountersignError('ERR_INVALID_INPUT', 'trusted root is not valid JSON', { cause })
     }
   }
+  assertJSONShape(value, limits)
   if (!isJSONObject(value)) invalid('must be a JSON object')
   const mediaType = value.mediaType
   if (typeof mediaType !== 'string' || !MEDIA_TYPES.has(mediaType)) {
-    invalid(`unsupported media type ${JSON.stringify(mediaType ?? null)}`)
+    invalid(`unsupported media type ${quoteClipped(mediaType ?? null)}`)
   }
   return Object.freeze({
     mediaType,
