@@ -13,6 +13,7 @@ import { fromBase64, fromUtf8, toBase64 } from '../internal/bytes.js'
 import { mapLimit } from '../internal/concurrency.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { decodePEMBlocks } from '../internal/pem.js'
 import { listReferrers } from '../oci/referrers.js'
 import type { ProgressCallback } from '../oci/registry.js'
@@ -203,7 +204,12 @@ export function formatDownloadedSignatures(found: DownloadedSignatures): string[
 
 /** A bundle as cosign prints it: `json.Marshal` of the parsed bundle — compact, key order kept, Go escaping. */
 function formatBundleLine(bytes: Uint8Array): string {
-  return compactGoJSON(JSON.parse(fromUtf8(bytes, 'bundle')))
+  // compactGoJSON recurses: bound the depth first (docs/formats.md §Input limits).
+  const limits = { code: 'ERR_BUNDLE_INVALID', what: 'bundle', maxDepth: MAX_JSON_DEPTH } as const
+  assertJSONText(bytes, { ...limits, maxBytes: bytes.length })
+  const doc: unknown = JSON.parse(fromUtf8(bytes, 'bundle'))
+  assertJSONShape(doc, limits)
+  return compactGoJSON(doc)
 }
 
 /**

@@ -7,6 +7,7 @@ import { CountersignError } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 
 /**
  * cosign's older blob bundle, with its fields as stored.
@@ -33,6 +34,9 @@ function field(doc: Record<string, unknown>, name: string): unknown {
   return key === undefined ? undefined : doc[key]
 }
 
+/** Largest bundle read from bytes or text, as `parseBundle` (docs/formats.md §Input limits). */
+const MAX_BYTES = 128 * 1024 * 1024
+
 /**
  * Parse cosign's older blob bundle from JSON bytes, text or an already parsed object.
  *
@@ -50,7 +54,9 @@ function field(doc: Record<string, unknown>, name: string): unknown {
  */
 export function parseLegacyBlobBundle(input: Uint8Array | string | unknown): LegacyBlobBundle {
   let doc = input
+  const limits = { code: 'ERR_BUNDLE_INVALID', what: 'bundle', maxDepth: MAX_JSON_DEPTH } as const
   if (input instanceof Uint8Array || typeof input === 'string') {
+    assertJSONText(input, { ...limits, maxBytes: MAX_BYTES })
     try {
       doc = JSON.parse(typeof input === 'string' ? input : fromUtf8(input, 'bundle'))
     } catch (cause) {
@@ -58,6 +64,7 @@ export function parseLegacyBlobBundle(input: Uint8Array | string | unknown): Leg
     }
   }
   if (!isJSONObject(doc)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
+  assertJSONShape(doc, limits)
   const sig = field(doc, 'base64Signature')
   if (typeof sig !== 'string' || sig === '') {
     throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle has no base64Signature')

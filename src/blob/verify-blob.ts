@@ -9,6 +9,7 @@ import { type Bundle, type BundleContent, parseBundle } from '../bundle/bundle.j
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromBase64, fromUtf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { decodePEM } from '../internal/pem.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
@@ -154,11 +155,16 @@ function candidateHashes(explicit: HashAlgorithm | undefined, recorded: HashAlgo
     explicit ? [explicit] : [...new Set([...(recorded ? [recorded] : []), defaultHashForKey(key), 'sha256' as const])]
 }
 
+/** Largest bundle read from bytes or text, as `parseBundle` (docs/formats.md §Input limits). */
+const MAX_BYTES = 128 * 1024 * 1024
+
 function parseJSONBundle(input: Uint8Array | string | Readonly<Record<string, unknown>>): Record<string, unknown> {
   if (!(input instanceof Uint8Array) && typeof input !== 'string') {
     if (!isJSONObject(input)) throw new CountersignError('ERR_BUNDLE_INVALID', 'bundle is not a JSON object')
     return input
   }
+  // Bounded before parsing: a deep body is slow to parse (docs/formats.md §Input limits); parseBundle walks it.
+  assertJSONText(input, { code: 'ERR_BUNDLE_INVALID', what: 'bundle', maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_BYTES })
   let doc: unknown
   try {
     doc = JSON.parse(typeof input === 'string' ? input : fromUtf8(input, 'bundle'))
