@@ -5,7 +5,7 @@
  * @module
  */
 import { CountersignError, isCountersignError } from '../errors.js'
-import type { Descriptor } from '../oci/types.js'
+import type { Descriptor, OCIStore, Repository, StoreCallOptions } from '../oci/types.js'
 
 /**
  * Whether `e` means the registry could not be reached or did not answer properly, after the registry client's
@@ -55,4 +55,30 @@ export function deliveryFailure(e: unknown, expected: Descriptor): CountersignEr
     `${e.message}: ${received} of its ${expected.size} bytes arrived, each time it was read (the body was cut short)`,
     { cause: e, details: { expected: expected.size, actual: received } },
   )
+}
+
+/**
+ * Fetch one attachment layer (a legacy `.sig` payload or `.att` envelope): its bytes, or the reason it counts as a
+ * failed signature. A {@link deliveryFailure} throws, so a registry that did not deliver stops the verification.
+ *
+ * @example
+ * ```ts
+ * const got = await fetchLayerOrReason(store, sigRef, layer, 128 * 1024 * 1024, call)
+ * if ('reason' in got) return fail(got.reason)
+ * ```
+ */
+export async function fetchLayerOrReason(
+  store: OCIStore,
+  repo: Repository,
+  layer: Descriptor,
+  maxSize: number,
+  call: StoreCallOptions,
+): Promise<{ readonly bytes: Uint8Array } | { readonly reason: string }> {
+  try {
+    return { bytes: await store.fetchBlob(repo, layer.digest, { ...call, maxSize }) }
+  } catch (e) {
+    const stop = deliveryFailure(e, layer)
+    if (stop) throw stop
+    return { reason: `fetching payload: ${(e as Error).message}` }
+  }
 }

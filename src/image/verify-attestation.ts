@@ -26,7 +26,7 @@ import type { CertificateIdentity } from '../x509/identity.js'
 import { type AuditListener, auditVerification } from './audit.js'
 import { checkBundles } from './bundle/verify.js'
 import { checkLegacySigstore } from './legacy/sigstore-annotations.js'
-import { deliveryFailure, isRegistryUnavailable } from './registry-failure.js'
+import { fetchLayerOrReason, isRegistryUnavailable } from './registry-failure.js'
 import { resolveDigest } from './resolve.js'
 import { checkSigner } from './signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type SkippedReferrer } from './verify.js'
@@ -268,18 +268,10 @@ async function checkLayer(
     verified: false,
     reasons: [reason],
   })
-  let envelopeJSON: Uint8Array
-  try {
-    envelopeJSON = await options.store.fetchBlob(attRef, layer.digest, {
-      ...call,
-      maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    })
-  } catch (e) {
-    // A registry that failed to deliver the envelope stops the verification; an envelope it delivered is judged here.
-    const stop = deliveryFailure(e, layer)
-    if (stop) throw stop
-    return fail(`fetching payload: ${(e as Error).message}`)
-  }
+  const maxSize = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  const fetched = await fetchLayerOrReason(options.store, attRef, layer, maxSize, call)
+  if ('reason' in fetched) return fail(fetched.reason)
+  const envelopeJSON = fetched.bytes
   let envelope: DSSEEnvelope
   try {
     envelope = parseDSSEEnvelope(envelopeJSON)

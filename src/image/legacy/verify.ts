@@ -14,7 +14,7 @@ import { attachmentReference } from '../../signature/cosign-tags.js'
 import { signatureLayers } from '../../signature/signature-image.js'
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from '../../signature/simple-signing.js'
 import { verificationMode } from '../../verifier/sigstore-check.js'
-import { deliveryFailure } from '../registry-failure.js'
+import { fetchLayerOrReason } from '../registry-failure.js'
 import { checkSigner } from '../signer-check.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, type SignatureCheck, type VerifyImageOptions } from '../verify.js'
 import { checkLegacySigstore } from './sigstore-annotations.js'
@@ -64,18 +64,10 @@ async function checkLayer(
   } catch {
     return fail('signature annotation is not valid base64')
   }
-  let payload: Uint8Array
-  try {
-    payload = await options.store.fetchBlob(sigRef, layer.digest, {
-      ...call,
-      maxSize: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    })
-  } catch (e) {
-    // A registry that failed to deliver the payload stops the verification; a payload it delivered is judged here.
-    const stop = deliveryFailure(e, layer)
-    if (stop) throw stop
-    return fail(`fetching payload: ${(e as Error).message}`)
-  }
+  const maxSize = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  const fetched = await fetchLayerOrReason(options.store, sigRef, layer, maxSize, call)
+  if ('reason' in fetched) return fail(fetched.reason)
+  const payload = fetched.bytes
   const verifyOptions: VerifyOptions = { hash: options.hash ?? 'sha256', ...options.verifyOptions }
   const who = await checkSigner(verificationMode(options), {
     byKey: async () => {
