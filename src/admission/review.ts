@@ -6,6 +6,7 @@
 import { CountersignError } from '../errors.js'
 import { quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
+import { assertJSONShape } from '../internal/json-shape.js'
 
 /** The API version this webhook speaks; the API server is told so in `admissionReviewVersions: ["v1"]`. */
 const REVIEW_API_VERSION = 'admission.k8s.io/v1'
@@ -117,20 +118,6 @@ function requiredString(obj: Record<string, unknown>, key: string, where: string
   return v
 }
 
-/** Throw unless `value` nests at most {@link MAX_NESTING_DEPTH} levels (an explicit stack: no recursion). */
-function checkNesting(value: unknown): void {
-  const stack: { readonly v: object; readonly depth: number }[] = []
-  if (value !== null && typeof value === 'object') stack.push({ v: value, depth: 1 })
-  let walked = 0
-  while (stack.length > 0) {
-    const { v, depth } = stack.pop()!
-    if (depth > MAX_NESTING_DEPTH) throw bad(`nested deeper than ${MAX_NESTING_DEPTH} levels`)
-    if (++walked > MAX_NESTED_VALUES) throw bad(`holds more than ${MAX_NESTED_VALUES} objects and arrays`)
-    for (const x of Array.isArray(v) ? v : Object.values(v))
-      if (x !== null && typeof x === 'object') stack.push({ v: x, depth: depth + 1 })
-  }
-}
-
 /**
  * Read the request of an AdmissionReview v1. Only `admission.k8s.io/v1` is accepted (v1beta1 has been deprecated
  * since Kubernetes 1.16 and the example configuration asks for v1 only).
@@ -148,7 +135,12 @@ function checkNesting(value: unknown): void {
  */
 export function parseAdmissionReview(review: unknown): AdmissionRequest {
   if (!isJSONObject(review)) throw bad('not a JSON object')
-  checkNesting(review)
+  assertJSONShape(review, {
+    code: 'ERR_INVALID_INPUT',
+    what: 'AdmissionReview',
+    maxDepth: MAX_NESTING_DEPTH,
+    maxNodes: MAX_NESTED_VALUES,
+  })
   if (review.apiVersion !== REVIEW_API_VERSION)
     throw bad(`apiVersion must be ${REVIEW_API_VERSION}, got ${quoteClipped(review.apiVersion, 64)}`)
   if (review.kind !== 'AdmissionReview') throw bad('kind must be AdmissionReview')

@@ -30,7 +30,7 @@ export {
   type PolicySource,
   toImageCheckResult,
 } from './image-check.js'
-export { type ParsedPolicies, type ParsePoliciesOptions, parsePolicies } from './parse.js'
+export { type ParsedPolicies, type ParsePoliciesOptions, parsePolicies, parsePoliciesAsync } from './parse.js'
 export type {
   AuthorityOutcome,
   ClusterImagePolicy,

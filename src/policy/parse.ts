@@ -9,7 +9,12 @@ import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import type { ClusterImagePolicy } from './types.js'
 import { checkPolicyDocument } from './validate.js'
-import { parseYAMLDocumentsBounded } from './yaml-nesting.js'
+import {
+  type BoundedYAMLResult,
+  MAX_YAML_ANCHORS,
+  parseYAMLDocumentsBounded,
+  parseYAMLDocumentsBoundedAsync,
+} from './yaml-nesting.js'
 
 /** Policy files are configuration: anything this large is a mistake or an attack (docs/policy.md, "Limits"). */
 const MAX_POLICY_BYTES = 4 * 1024 * 1024
@@ -64,9 +69,46 @@ export interface ParsedPolicies {
  * Exported from `countersign/policy`.
  */
 export function parsePolicies(input: string | Uint8Array | unknown, options?: ParsePoliciesOptions): ParsedPolicies {
-  // The source (a path) is the caller's; clipped all the same, since it is repeated in every message.
-  const source = clipText(options?.source ?? 'policy', MAX_ITEM_LENGTH)
-  const docs = typeof input === 'string' || input instanceof Uint8Array ? decodeText(input, source) : [input]
+  const source = sourceName(options)
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) return policiesFromDocuments([input], source)
+  const text = decodeText(input, source)
+  const list = parseYAMLDocumentsBounded(text, MAX_JSON_DEPTH, { uniqueKeys: true })
+  return policiesFromDocuments(documentValues(list, source), source)
+}
+
+/**
+ * {@link parsePolicies} for servers: the same result and errors, but reading YAML hands the event loop back every few
+ * milliseconds, so requests keep being answered while a large policy file is read (YAML parses at roughly 2 s per
+ * MiB of hostile text; docs/policy.md, "Limits").
+ *
+ * @param input - YAML or JSON text (or its UTF-8 bytes), or already decoded documents.
+ * @param options - `source` names the input in errors.
+ * @throws {CountersignError} as {@link parsePolicies}.
+ * @example
+ * ```ts
+ * import { parsePoliciesAsync } from 'countersign/policy'
+ * const { policies } = await parsePoliciesAsync(await readFile('policy.yaml', 'utf8'), { source: 'policy.yaml' })
+ * ```
+ *
+ * Exported from `countersign/policy`.
+ */
+export async function parsePoliciesAsync(
+  input: string | Uint8Array | unknown,
+  options?: ParsePoliciesOptions,
+): Promise<ParsedPolicies> {
+  const source = sourceName(options)
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) return policiesFromDocuments([input], source)
+  const text = decodeText(input, source)
+  const list = await parseYAMLDocumentsBoundedAsync(text, MAX_JSON_DEPTH, { uniqueKeys: true })
+  return policiesFromDocuments(documentValues(list, source), source)
+}
+
+/** The source (a path) is the caller's; clipped all the same, since it is repeated in every message. */
+function sourceName(options: ParsePoliciesOptions | undefined): string {
+  return clipText(options?.source ?? 'policy', MAX_ITEM_LENGTH)
+}
+
+function policiesFromDocuments(docs: readonly unknown[], source: string): ParsedPolicies {
   // Decoded documents handed in by the caller are walked by recursive validators too (docs/formats.md §Input limits).
   for (const d of docs) assertJSONShape(d, { code: 'ERR_INVALID_INPUT', what: source, maxDepth: MAX_JSON_DEPTH })
   const flat: { doc: Record<string, unknown>; where: string }[] = []
@@ -120,7 +162,8 @@ export function parsePolicies(input: string | Uint8Array | unknown, options?: Pa
   return { policies, warnings }
 }
 
-function decodeText(input: string | Uint8Array, source: string): unknown[] {
+/** The text of `input`, refused when too large or not UTF-8. */
+function decodeText(input: string | Uint8Array, source: string): string {
   const size = typeof input === 'string' ? input.length : input.byteLength
   if (size > MAX_POLICY_BYTES) {
     throw new CountersignError(
@@ -131,20 +174,31 @@ function decodeText(input: string | Uint8Array, source: string): unknown[] {
       },
     )
   }
-  let text: string
   try {
-    text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input)
+    return typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input)
   } catch (cause) {
     throw new CountersignError('ERR_INVALID_INPUT', `${source}: policy is not UTF-8`, { cause })
   }
-  // YAML 1.2 is a superset of JSON, so one parser reads both. Its composer recurses per level of nesting, so the
-  // depth is bounded while parsing (docs/formats.md §Input limits).
-  const list = parseYAMLDocumentsBounded(text, MAX_JSON_DEPTH, { uniqueKeys: true })
+}
+
+/**
+ * The values of the parsed YAML documents (YAML 1.2 is a superset of JSON, so one parser reads both). The parse was
+ * bounded in depth (the composer recurses per level) and in anchors (alias resolution is quadratic in them):
+ * docs/formats.md §Input limits.
+ */
+function documentValues(list: BoundedYAMLResult, source: string): unknown[] {
   if (list === 'too-deep') {
     throw new CountersignError(
       'ERR_INVALID_INPUT',
       `${source}: policy is nested too deeply (more than ${MAX_JSON_DEPTH} levels)`,
       { details: { reason: 'too-deep' } },
+    )
+  }
+  if (list === 'too-many-anchors') {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `${source}: policy has more than ${MAX_YAML_ANCHORS} YAML anchors and aliases`,
+      { details: { reason: 'too-large' } },
     )
   }
   const out: unknown[] = []
@@ -164,9 +218,7 @@ function decodeText(input: string | Uint8Array, source: string): unknown[] {
       throw new CountersignError(
         'ERR_INVALID_INPUT',
         `${source}: document ${i}: ${clipText(String((cause as Error).message), MAX_ITEM_LENGTH)}`,
-        {
-          cause,
-        },
+        { cause },
       )
     }
     if (value !== null && value !== undefined) out.push(value)

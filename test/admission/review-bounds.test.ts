@@ -61,7 +61,7 @@ describe('deeply nested reviews are malformed (400), never a RangeError, never a
       expect(out.status).toBe(400)
       expect(out.decision).toBe('invalid')
       expect(out.body.response).toMatchObject({ allowed: false, status: { code: 400, reason: 'BadRequest' } })
-      expect(out.message).toBe('malformed AdmissionReview: nested deeper than 256 levels')
+      expect(out.message).toBe('AdmissionReview is nested too deeply (more than 256 levels)')
       expect(out.uid).toBe(UID)
       // The answer is a plain AdmissionReview that serializes.
       expect(() => JSON.stringify(out.body)).not.toThrow()
@@ -78,7 +78,7 @@ describe('deeply nested reviews are malformed (400), never a RangeError, never a
     const review = loadReview('pod-create')
     review.request.object.metadata.self = review
     expect(() => parseAdmissionReview(review)).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_INPUT', message: expect.stringContaining('nested deeper') }),
+      expect.objectContaining({ code: 'ERR_INVALID_INPUT', message: expect.stringContaining('nested too deeply') }),
     )
     const out = await createAdmissionHandler(countingCheck())(review)
     expect(out.status).toBe(400)

@@ -65,7 +65,7 @@ describe('admission webhook: review limits over HTTPS (loopback, no registry)', 
           status: {
             code: 400,
             reason: 'BadRequest',
-            message: 'malformed AdmissionReview: nested deeper than 256 levels',
+            message: 'AdmissionReview is nested too deeply (more than 256 levels)',
           },
         })
       }

@@ -68,7 +68,7 @@ describe('parseYAMLDocumentsBounded', () => {
     ].join('\n')
     const docs = parseYAMLDocumentsBounded(text, 3, { uniqueKeys: true })
     expect(docs).not.toBe('too-deep')
-    if (docs === 'too-deep') return
+    if (typeof docs === 'string') return
     expect(docs[0]!.errors).toEqual([])
     expect(docs[0]!.toJS()).toMatchObject({ a: '[[[[[[[[{{{{', c: 'x[[[[[[[[', d: 1, f: 'ok' })
   })
@@ -81,10 +81,10 @@ describe('parseYAMLDocumentsBounded', () => {
     for (const f of files) {
       const text = readFileSync(join(root, f), 'utf8')
       const docs = parseYAMLDocumentsBounded(text, 16, { uniqueKeys: true })
-      expect(docs, f).not.toBe('too-deep')
+      expect(docs, f).toBeInstanceOf(Array)
       const expected = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true })
       const list = Array.isArray(expected) ? expected : []
-      if (docs === 'too-deep') continue
+      if (typeof docs === 'string') continue
       expect(
         docs.map((d) => [d.toJS(), d.errors.length]),
         f,

@@ -19,7 +19,7 @@ export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal
     ...(shutdownSignal ? { shutdownSignal } : {}),
     extraFlags: POLICY_FLAGS,
     createCheck: async (files, io, flags) => {
-      const policies = policiesFromFiles(files, io)
+      const policies = await policiesFromFiles(files, io)
       // One registry client for every image the webhook sees. Pods name any registry they like, so explicit
       // credentials go only to the --registry-host registries (refused without them); the rest come per registry
       // from a Docker config or auth.json.

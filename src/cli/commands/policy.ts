@@ -10,7 +10,7 @@ import {
   type ClusterImagePolicy,
   formatPolicyReason,
   type PolicyDecision,
-  parsePolicies,
+  parsePoliciesAsync,
   verifyImageAgainstPolicies,
 } from '../../policy/index.js'
 import { type FlagSpec, stringFlag, withHelp } from '../args.js'
@@ -95,15 +95,16 @@ async function loadPolicies(paths: readonly string[], io: CliIO): Promise<Cluste
  * The policies of several files (warnings to stderr), refusing a policy name defined twice, as policy-controller
  * refuses two ClusterImagePolicies of one name.
  */
-export function policiesFromFiles(
+export async function policiesFromFiles(
   files: readonly { readonly path: string; readonly content: Uint8Array | string }[],
   io: CliIO,
-): ClusterImagePolicy[] {
+): Promise<ClusterImagePolicy[]> {
   const all: ClusterImagePolicy[] = []
   // A set, not a scan of `all`: one file may hold tens of thousands of policies.
   const names = new Set<string>()
   for (const file of files) {
-    const parsed = parsePolicies(file.content, { source: file.path })
+    // The webhook reads policies while serving: the parse yields to the event loop.
+    const parsed = await parsePoliciesAsync(file.content, { source: file.path })
     for (const w of parsed.warnings) io.stderr.write(`WARNING: ${file.path}: ${w}\n`)
     for (const policy of parsed.policies) {
       if (names.has(policy.name)) {
