@@ -38,6 +38,12 @@
  * - `ERR_OIDC_LOGIN`: the interactive OIDC login failed (denied, state mismatch, token endpoint error).
  * - `ERR_CONFIRMATION_REQUIRED`: publishing an identity to a public log needs confirmation (`--yes`) and none came.
  * - `ERR_KMS`: a key-management service refused or failed a request (`details.status`, `details.provider`).
+ * - `ERR_TUF_UNAVAILABLE`: the TUF mirror could not be reached (or `offline` was asked) and no usable cache exists.
+ * - `ERR_TUF_INVALID`: TUF metadata or a target is malformed, of the wrong type, or missing from the repository.
+ * - `ERR_TUF_THRESHOLD`: TUF metadata is not signed by enough of its role's keys.
+ * - `ERR_TUF_ROLLBACK`: TUF metadata older than what is already trusted (a rollback or freeze attack).
+ * - `ERR_TUF_EXPIRED`: the newest TUF metadata available has expired (a freeze, or a mirror that stopped updating).
+ * - `ERR_TUF_TARGET_MISMATCH`: a TUF target or metadata file whose length or hash differs from what was signed.
  *
  * Exported from `countersign/errors`.
  */
@@ -77,6 +83,12 @@ export type ErrorCode =
   | 'ERR_OIDC_LOGIN'
   | 'ERR_CONFIRMATION_REQUIRED'
   | 'ERR_KMS'
+  | 'ERR_TUF_UNAVAILABLE'
+  | 'ERR_TUF_INVALID'
+  | 'ERR_TUF_THRESHOLD'
+  | 'ERR_TUF_ROLLBACK'
+  | 'ERR_TUF_EXPIRED'
+  | 'ERR_TUF_TARGET_MISMATCH'
 
 /**
  * Options for {@link CountersignError}.

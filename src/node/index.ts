@@ -50,4 +50,11 @@ export { type ReadPasswordOptions, readPassword } from './password.js'
 export { createPodmanAuthCredentials, type PodmanAuthCredentialsOptions } from './podman-auth.js'
 export { nodeScrypt } from './scrypt.js'
 export { nodeSignatureBackend } from './signature-backend.js'
+export {
+  createTUFTrustProvider,
+  type TUFTrust,
+  type TUFTrustProvider,
+  type TUFTrustProviderOptions,
+} from './tuf/provider.js'
+export { PUBLIC_GOOD_TUF_MIRROR, publicGoodTUFRoot } from './tuf/public-good.js'
 export { type HashiVaultEnvironmentOptions, hashiVaultKMSProviderFromEnvironment } from './vault-credentials.js'
