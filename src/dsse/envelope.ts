@@ -4,6 +4,17 @@ import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 
+/**
+ * Most signatures read from one envelope. Each is tried against every key, so thousands of copies of one signature
+ * made a 1 MB envelope cost seconds (issue 14); cosign, in-toto and Sigstore write one, multi-party envelopes a few.
+ *
+ * @example
+ * ```ts
+ * if (signatures.length > MAX_DSSE_SIGNATURES) throw new Error('too many signatures')
+ * ```
+ */
+export const MAX_DSSE_SIGNATURES = 32
+
 /** Largest envelope read from bytes: the registry client's blob limit (docs/formats.md §Input limits). */
 const MAX_ENVELOPE_BYTES = 128 * 1024 * 1024
 const LIMITS = { code: 'ERR_DSSE_INVALID', what: 'DSSE envelope', maxDepth: MAX_JSON_DEPTH } as const
@@ -59,6 +70,13 @@ export function parseDSSEEnvelope(input: Uint8Array | unknown): DSSEEnvelope {
     throw new CountersignError('ERR_DSSE_INVALID', 'DSSE envelope needs string payloadType and payload')
   }
   if (!Array.isArray(d.signatures)) throw new CountersignError('ERR_DSSE_INVALID', 'DSSE envelope has no signatures')
+  if (d.signatures.length > MAX_DSSE_SIGNATURES) {
+    throw new CountersignError(
+      'ERR_DSSE_INVALID',
+      `DSSE envelope has ${d.signatures.length} signatures (at most ${MAX_DSSE_SIGNATURES})`,
+      { details: { reason: 'too-many-signatures' } },
+    )
+  }
   try {
     return {
       payloadType: d.payloadType,

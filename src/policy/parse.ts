@@ -78,8 +78,8 @@ export function parsePolicies(input: string | Uint8Array | unknown, options?: Pa
 
 /**
  * {@link parsePolicies} for servers: the same result and errors, but reading YAML hands the event loop back every few
- * milliseconds, so requests keep being answered while a large policy file is read (YAML parses at roughly 2 s per
- * MiB of hostile text; docs/policy.md, "Limits").
+ * milliseconds, so requests keep being answered while a large policy file is read (YAML parses at 2–6 s per MiB of
+ * hostile text; docs/policy.md, "Limits").
  *
  * @param input - YAML or JSON text (or its UTF-8 bytes), or already decoded documents.
  * @param options - `source` names the input in errors.

@@ -8,7 +8,7 @@
  * Two more costs are bounded here. Resolving an alias in `toJS` scans every anchor and alias before it, so a text of
  * `&a x` / `*a` pairs costs time quadratic in their number (100 KB: 1.3 s, 400 KB: 17 s): anchors plus aliases are
  * counted while lexing and refused past {@link MAX_YAML_ANCHORS}. And parsing itself, linear, is slow for YAML
- * (≈ 2 s per MiB of hostile but shallow text): {@link parseYAMLDocumentsBoundedAsync} gives the event loop back
+ * (2–6 s per MiB of hostile but shallow text): {@link parseYAMLDocumentsBoundedAsync} gives the event loop back
  * every few milliseconds so a server keeps answering while it reads a policy.
  * @module
  */

@@ -188,12 +188,13 @@ export async function verifyBundle(
     leaf && issuers.length === 1 ? settle(verifyEmbeddedSCTs(leaf, issuers[0]!, root.ctlogs, sctOptions)) : undefined
 
   // Transparency log: every entry must verify; duplicates count once (and are refused).
-  const seen: string[] = []
+  if (bundle.tlogEntries.length > MAX_BUNDLE_TLOG_ENTRIES) throw tooMany('transparency log entries')
+  const seen = new Set<string>()
   const entries = bundle.tlogEntries.map((raw) => {
     const entry = parseTransparencyLogEntry(raw)
     const id = `${Array.from(entry.logId).join(',')}#${entry.logIndex}`
-    if (seen.includes(id)) throw new CountersignError('ERR_BUNDLE_INVALID', 'duplicate transparency log entry')
-    seen.push(id)
+    if (seen.has(id)) throw new CountersignError('ERR_BUNDLE_INVALID', 'duplicate transparency log entry')
+    seen.add(id)
     return entry
   })
   // RFC 3161 tokens are signed with P-384 by Sigstore TSAs: also slow, also independent, so started before the
@@ -343,11 +344,26 @@ function threshold(name: string, have: number, need: number): void {
   }
 }
 
+/**
+ * Most transparency-log entries and RFC 3161 timestamps one bundle may carry, as sigstore-go
+ * (`pkg/limits`: `MaxAllowedTlogEntries`, `MaxAllowedTimestamps`, both 32): each is verified, so without a bound a bundle of
+ * thousands of entries (still under the 128 MiB size limit) costs seconds (issue 14). Real bundles carry one or two.
+ */
+const MAX_BUNDLE_TLOG_ENTRIES = 32
+const MAX_BUNDLE_TIMESTAMPS = 32
+
+function tooMany(what: string): CountersignError {
+  return new CountersignError('ERR_BUNDLE_INVALID', `bundle carries more than 32 ${what}`, {
+    details: { reason: 'too-many-entries' },
+  })
+}
+
 function rfc3161Tokens(bundle: Bundle): Uint8Array[] {
   const tvd = bundle.timestampVerificationData
   const list = isJSONObject(tvd) ? tvd.rfc3161Timestamps : undefined
   if (list === undefined) return []
   if (!Array.isArray(list)) throw new CountersignError('ERR_BUNDLE_INVALID', 'rfc3161Timestamps is not a list')
+  if (list.length > MAX_BUNDLE_TIMESTAMPS) throw tooMany('RFC 3161 timestamps')
   return list.map((t) => {
     if (!isJSONObject(t) || typeof t.signedTimestamp !== 'string') {
       throw new CountersignError('ERR_BUNDLE_INVALID', 'RFC 3161 timestamp without signedTimestamp')

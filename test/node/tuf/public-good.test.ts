@@ -4,9 +4,9 @@
  * the root's signatures verify under its own root role (so it is a TUF root a client may start from).
  */
 import { createRequire } from 'node:module'
-import { describe, expect, it } from 'vitest'
 import { p256 } from '@noble/curves/nist.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { describe, expect, it } from 'vitest'
 import { PUBLIC_GOOD_TUF_MIRROR, publicGoodTUFRoot } from '../../../src/node/tuf/public-good.js'
 import { PUBLIC_GOOD_TRUSTED_ROOT_JSON } from '../../../src/trust/public-good.js'
 
@@ -59,7 +59,8 @@ describe('public-good TUF root', () => {
       const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64')
       // SPKI of a P-256 key: the last 65 bytes are the uncompressed point.
       const point = der.subarray(der.length - 65)
-      if (p256.verify(Buffer.from(sig, 'hex'), sha256(message), point, { prehash: false, format: 'der', lowS: false })) valid++
+      if (p256.verify(Buffer.from(sig, 'hex'), sha256(message), point, { prehash: false, format: 'der', lowS: false }))
+        valid++
     }
     expect(valid).toBeGreaterThanOrEqual(role.threshold)
   })
