@@ -9,11 +9,11 @@ import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
-import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
 import type { ParsedFlags } from './args.js'
 import { registryStoreFromFlags } from './flags/registry.js'
 import { isKMSKey, kmsVerificationKeys } from './kms.js'
+import { cliTrust } from './trust-source.js'
 
 /** I/O of one CLI run, injectable for tests. */
 export interface CliIO {
@@ -103,11 +103,11 @@ export async function loadVerificationKeys(paths: readonly string[], io: CliIO):
 }
 
 /**
- * The trusted root of `--trusted-root FILE`, or the embedded Sigstore public-good root when no file is given (cosign
- * would fetch it through TUF; countersign ships a snapshot and makes no network call).
+ * The trusted root of `--trusted-root FILE`; without one, the root the TUF repository publishes (through the TUF
+ * cache, refreshed when its timestamp expires: {@link cliTrust}), as cosign does.
  */
 export async function loadTrustedRoot(path: string | undefined, io: CliIO): Promise<TrustedRoot> {
-  if (path === undefined || path === '') return publicGoodTrustedRoot()
+  if (path === undefined || path === '') return (await cliTrust(io)).trustedRoot
   let bytes: Uint8Array
   try {
     bytes = new Uint8Array(await readFile(resolve(io.cwd, path)))

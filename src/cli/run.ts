@@ -9,6 +9,7 @@ import { attestBlobCommand } from './commands/attest-blob.js'
 import { cleanCommand } from './commands/clean.js'
 import type { Command } from './commands/command.js'
 import { downloadCommand } from './commands/download.js'
+import { initializeCommand } from './commands/initialize.js'
 import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
 import { loadCommand } from './commands/load.js'
 import { policyCommand } from './commands/policy.js'
@@ -50,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   saveCommand,
   loadCommand,
   triangulateCommand,
+  initializeCommand,
 ]
 
 /** cosign's exit codes (cmd/cosign/errors/exit_codes.go). */

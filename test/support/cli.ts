@@ -4,6 +4,7 @@
  * @module
  */
 import { PassThrough, Readable } from 'node:stream'
+import { inject } from 'vitest'
 import { runCli } from '../../src/cli/run.js'
 
 /** Result of one in-process CLI run. */
@@ -54,7 +55,8 @@ export async function cli(args: readonly string[], options: CliOptions): Promise
     stdout,
     stderr,
     stdin,
-    env: { HOME: options.cwd, DOCKER_CONFIG: `${options.cwd}/.docker`, ...options.env },
+    // TUF_ROOT: the run's shared TUF cache (test/global-setup.ts), as after `countersign initialize`.
+    env: { HOME: options.cwd, DOCKER_CONFIG: `${options.cwd}/.docker`, TUF_ROOT: inject('tufRoot'), ...options.env },
     cwd: options.cwd,
   })
   // Let writes still queued in the streams arrive before the output is read.

@@ -8,13 +8,13 @@ import { resolve } from 'node:path'
 import { CountersignError } from '../../errors.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
 import { nodeSignatureBackend } from '../../node/signature-backend.js'
-import { publicGoodTrustedRoot } from '../../trust/public-good.js'
 import { parseTrustedRoot } from '../../trust/trusted-root.js'
 import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../../verifier/verify-bundle.js'
 import { type FlagSpec, withHelp } from '../args.js'
 import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
 import { IDENTITY_FLAGS } from '../flags/keyless.js'
 import { TRUSTED_ROOT_FLAG } from '../flags/trust.js'
+import { cliTrust } from '../trust-source.js'
 import type { Command } from './command.js'
 
 /** The conformance protocol's wording for the keyless identity flags. */
@@ -29,7 +29,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'bundle', type: 'string', help: 'the Sigstore bundle (JSON file)' },
   withHelp(VERIFICATION_KEY_FLAG, 'public key (PEM) for managed-key bundles'),
   ...IDENTITY_FLAGS.map((spec) => withHelp(spec, IDENTITY_HELP[spec.name]!)),
-  withHelp(TRUSTED_ROOT_FLAG, 'trusted_root.json (default: the embedded Sigstore public-good root)'),
+  withHelp(TRUSTED_ROOT_FLAG, 'trusted_root.json (default: from the TUF repository, see countersign initialize)'),
   { name: 'tlog-threshold', type: 'string', help: 'verified transparency-log entries required (default 1)' },
   { name: 'ctlog-threshold', type: 'string', help: 'verified SCTs required (default 1)' },
   { name: 'signed-timestamp-threshold', type: 'string', help: 'verified RFC 3161 timestamps required (default 0)' },
@@ -64,7 +64,7 @@ export const verifyBundleCommand: Command = {
     const artifact = /^sha(256|512):[0-9a-f]+$/.test(target) ? { digest: target } : new Uint8Array(await read(target))
     const trustedRoot = str('trusted-root')
       ? parseTrustedRoot(await read(str('trusted-root')!))
-      : publicGoodTrustedRoot()
+      : (await cliTrust(io)).trustedRoot
     const subject = str('certificate-identity')
     const subjectRegExp = str('certificate-identity-regexp')
     const issuer = str('certificate-oidc-issuer')

@@ -36,7 +36,7 @@ export const NO_MATCH_POLICY_FLAG: FlagSpec = {
  */
 export const POLICY_TRUSTED_ROOT_FLAG: FlagSpec = withHelp(
   TRUSTED_ROOT_FLAG,
-  'trusted root for authorities without trustRootRef (default: the embedded Sigstore public-good root)',
+  'trusted root for authorities without trustRootRef (default: from the TUF repository)',
 )
 
 /**
@@ -96,7 +96,7 @@ export async function loadNamedRoots(specs: readonly string[], io: CliIO): Promi
 
 /**
  * `--trusted-root FILE` of policy evaluation (or one `--trust-root` file), read within 4 MiB before parsing (the
- * webhook reads it on every policy reload); the embedded public-good root when no file is given.
+ * webhook reads it on every policy reload); the TUF repository's when no file is given (docs/tuf.md).
  *
  * @throws {CountersignError} ERR_INVALID_INPUT when unreadable, larger than 4 MiB, or not a trusted root.
  * @example

@@ -14,6 +14,7 @@ import { createNodeFetch } from '../../node/fetch.js'
 import { loginInteractively } from '../../node/oidc-login.js'
 import { detectIdentityToken, staticIdentityToken } from '../../oidc/providers.js'
 import { createKeySigner } from '../../signers/key-signer.js'
+import { publicGoodTrustedRoot } from '../../trust/public-good.js'
 import { parseSigningConfig } from '../../trust/signing-config.js'
 import { createSigstoreServices } from '../../witness/services.js'
 import type { TransparencyOptions } from '../../witness/signing.js'
@@ -21,6 +22,7 @@ import { type FlagSpec, type ParsedFlags, stringFlag, withHelp } from '../args.j
 import { confirmContinue } from '../confirm.js'
 import { type CliIO, loadSigningKey, loadTrustedRoot } from '../context.js'
 import { isKMSKey, kmsSigner } from '../kms.js'
+import { cliTrust } from '../trust-source.js'
 import { INSECURE_IGNORE_SCT_FLAG, TRUSTED_ROOT_FLAG } from './trust.js'
 
 /**
@@ -51,7 +53,7 @@ export const SIGNING_FLAGS: readonly FlagSpec[] = [
   {
     name: 'signing-config',
     type: 'string',
-    help: 'Sigstore signing_config.json naming the services (default: the embedded public-good config)',
+    help: 'Sigstore signing_config.json naming the services (default: from the TUF repository)',
   },
   {
     name: 'use-signing-config',
@@ -61,7 +63,7 @@ export const SIGNING_FLAGS: readonly FlagSpec[] = [
   },
   withHelp(
     TRUSTED_ROOT_FLAG,
-    'Sigstore trusted_root.json that service answers are verified against (default: embedded public-good root)',
+    'Sigstore trusted_root.json that service answers are verified against (default: from the TUF repository)',
   ),
   withHelp(INSECURE_IGNORE_SCT_FLAG, 'keyless: do not require an SCT in the Fulcio certificate'),
 ]
@@ -117,7 +119,12 @@ export async function signingSetupFromFlags(
 ): Promise<SigningSetup> {
   const tlogUpload = f['tlog-upload'] !== false
   const fetch = createNodeFetch({ env: io.env })
-  const trustedRoot = await loadTrustedRoot(stringFlag(f, 'trusted-root'), io)
+  const keyPath = stringFlag(f, 'key')
+  const rootPath = stringFlag(f, 'trusted-root')
+  // A key signature that is not logged needs no trust material: no TUF look-up for it (the quick start's case).
+  const needsTrust = tlogUpload || keyPath === undefined
+  const trust = needsTrust && !rootPath ? await cliTrust(io) : undefined
+  const trustedRoot = trust?.trustedRoot ?? (rootPath ? await loadTrustedRoot(rootPath, io) : publicGoodTrustedRoot())
   const urls = {
     fulcioUrl: stringFlag(f, 'fulcio-url'),
     rekorUrl: stringFlag(f, 'rekor-url'),
@@ -146,11 +153,12 @@ export async function signingSetupFromFlags(
       ? { urls: Object.fromEntries(Object.entries(urls).filter(([, v]) => v !== undefined)) }
       : signingConfig
         ? { signingConfig }
-        : {}),
+        : trust?.signingConfig
+          ? { signingConfig: trust.signingConfig }
+          : {}),
   })
   const transparency: TransparencyOptions = { tlogUpload, witness: services.witness }
 
-  const keyPath = stringFlag(f, 'key')
   if (keyPath !== undefined && isKMSKey(keyPath)) {
     return { signer: await kmsSigner(keyPath, io), transparency, keyless: false }
   }

@@ -6,7 +6,7 @@
 import type { FlagSpec } from '../args.js'
 
 /**
- * `--trusted-root FILE` (read with `loadTrustedRoot`: absent or empty means the embedded public-good root).
+ * `--trusted-root FILE` (read with `loadTrustedRoot`: absent or empty means the TUF repository's, docs/tuf.md).
  *
  * @example
  * const flags: readonly FlagSpec[] = [withHelp(TRUSTED_ROOT_FLAG, 'the trusted root of a private deployment')]
@@ -14,7 +14,7 @@ import type { FlagSpec } from '../args.js'
 export const TRUSTED_ROOT_FLAG: FlagSpec = {
   name: 'trusted-root',
   type: 'string',
-  help: 'Sigstore trusted_root.json (default: the embedded public-good root)',
+  help: 'Sigstore trusted_root.json (default: from the TUF repository, see countersign initialize)',
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The TUF cache on disk: `$TUF_ROOT` (default `~/.sigstore/root`), one folder per mirror (named by its host and
- * path, URL-encoded), holding the metadata (`root.json`, `timestamp.json`, `snapshot.json`, `targets.json`) and
- * `targets/`; `remote.json` beside them remembers the mirror `initialize` set up. Every file is replaced atomically
+ * The TUF cache on disk, laid out as cosign's (sigstore-go's): `$TUF_ROOT` (default `~/.sigstore/root`), one folder
+ * per mirror (its URL without the scheme, `/` and `:` as `-`, lower-cased), holding the metadata (`root.json`,
+ * `timestamp.json`, `snapshot.json`, `targets.json`) and `targets/`; `remote.json` beside them remembers the mirror
+ * `initialize` set up. Every file is replaced atomically
  * (written beside, then renamed), so a process killed mid-update leaves the old file or the new one, never half of
  * either (docs/tuf.md).
  * @module
@@ -26,16 +27,23 @@ export function tufCacheRoot(env: Readonly<Record<string, string | undefined>> =
 }
 
 /**
- * The mirror's folder under `root`: its host and path, URL-encoded into one name (`tuf-repo-cdn.sigstore.dev`).
+ * The mirror's folder under `root`, named as sigstore-go (and so cosign) names it — the URL without its scheme, `/`
+ * and `:` turned into `-`, lower-cased — so that a cache `cosign initialize` wrote is the one countersign reads.
  *
  * @example
  * ```ts
- * mirrorCacheDir('/c', 'https://tuf.example/prod/') // '/c/tuf.example%2Fprod'
+ * mirrorCacheDir('/c', 'https://tuf-repo-cdn.sigstore.dev') // '/c/tuf-repo-cdn.sigstore.dev'
+ * mirrorCacheDir('/c', 'http://TUF.example:8080/prod') // '/c/tuf.example-8080-prod'
  * ```
  */
 export function mirrorCacheDir(root: string, mirror: string): string {
-  const url = new URL(mirror)
-  return join(root, encodeURIComponent(url.host + url.pathname.replace(/\/+$/, '')))
+  const name = mirror
+    .replace(/^https?:\/\//, '')
+    .replace(/[/:]/g, '-')
+    .toLowerCase()
+  // The URL was validated as http(s); a name of dots alone would leave the cache root.
+  if (name === '' || /^\.+$/.test(name)) throw new CountersignError('ERR_INVALID_INPUT', `invalid TUF mirror ${mirror}`)
+  return join(root, name)
 }
 
 /**

@@ -64,6 +64,8 @@ export interface TUFTrust {
   readonly signingConfig?: SigningConfig
   /** Version of the TUF root now trusted. */
   readonly rootVersion: number
+  /** When that root expires (a newer one must be published before then). */
+  readonly rootExpires: Date
   /** When the timestamp metadata expires: the next refresh happens after it. */
   readonly expires: Date
   /** Whether this load downloaded anything (false: served from the cache). */
@@ -110,9 +112,10 @@ function cachedTimestamp(dir: string): CachedTimestamp | undefined {
   return expires && !Number.isNaN(expires.getTime()) ? { expires } : undefined
 }
 
-function rootVersion(dir: string): number {
-  const doc = readJSONFile(join(dir, 'root.json')) as { signed?: { version?: unknown } } | undefined
-  return typeof doc?.signed?.version === 'number' ? doc.signed.version : 0
+function cachedRoot(dir: string): { version: number; expires: Date } {
+  const doc = readJSONFile(join(dir, 'root.json')) as { signed?: { version?: unknown; expires?: unknown } } | undefined
+  const version = typeof doc?.signed?.version === 'number' ? doc.signed.version : 0
+  return { version, expires: new Date(typeof doc?.signed?.expires === 'string' ? doc.signed.expires : Number.NaN) }
 }
 
 /** tuf-js writes metadata in place; this makes each write atomic (a killed update leaves whole files). */
@@ -227,7 +230,8 @@ export function createTUFTrustProvider(options: TUFTrustProviderOptions = {}): T
         mirror,
         trustedRoot: parseTrustedRoot(root!.bytes),
         ...(config ? { signingConfig: parseSigningConfig(config.bytes) } : {}),
-        rootVersion: rootVersion(dir),
+        rootVersion: cachedRoot(dir).version,
+        rootExpires: cachedRoot(dir).expires,
         expires,
         refreshed: requested > 0,
         targets: [root!, ...(config ? [config] : [])].map((t, i) => ({

@@ -57,7 +57,7 @@ describe('TUF trust provider', () => {
     expect(trust.rootVersion).toBe(1)
     expect(trust.targets.map((t) => t.name)).toEqual(['trusted_root.json'])
     const [folder] = readdirSync(cacheDir)
-    expect(folder).toBe(encodeURIComponent(new URL(repo.url).host))
+    expect(folder).toBe(`127.0.0.1-${new URL(repo.url).port}`)
     const files = readdirSync(join(cacheDir, folder!)).sort()
     expect(files).toEqual(['root.json', 'snapshot.json', 'targets', 'targets.json', 'timestamp.json'])
     expect(readdirSync(join(cacheDir, folder!, 'targets'))).toEqual(['trusted_root.json'])
