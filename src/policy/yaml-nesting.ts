@@ -67,7 +67,9 @@ function* parseSteps(
 ): Generator<void, BoundedYAMLResult, void> {
   const lexer = new Lexer()
   const parser = new Parser()
-  const composer = new Composer({ prettyErrors: false, ...options })
+  // logLevel 'error': the package would otherwise print process warnings (e.g. for collection-valued keys) that
+  // nothing reads; such documents fail validation instead.
+  const composer = new Composer({ prettyErrors: false, logLevel: 'error', ...options })
   const docs: Document.Parsed[] = []
   const limit = maxDepth + STACK_OVERHEAD
   let anchors = 0

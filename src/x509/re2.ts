@@ -12,6 +12,7 @@
  */
 import type { RE2JS } from 're2js'
 import { CountersignError } from '../errors.js'
+import { clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 
 /**
  * The re2js pattern class (`import('re2js').RE2JS`), which compiles and matches.
@@ -120,18 +121,25 @@ function refusal(pattern: string, cause: unknown): CountersignError {
   const fragment = typeof (cause as { input?: unknown })?.input === 'string' ? (cause as { input: string }).input : ''
   const why = incompatibility(error, fragment)
   if (why !== undefined) {
-    return new CountersignError('ERR_INVALID_INPUT', `regular expression ${JSON.stringify(pattern)} ${why}`, {
+    return new CountersignError('ERR_INVALID_INPUT', `regular expression ${quoteClipped(pattern)} ${why}`, {
       cause,
-      details: { reason: 're2-incompatible', pattern },
+      details: { reason: 're2-incompatible', pattern: clipText(pattern, MAX_QUOTED_LENGTH) },
     })
   }
   // RE2's own words, as Go's regexp.Compile reports them ("error parsing regexp: missing closing ]: `[a`").
   const said = cause instanceof Error ? `: ${cause.message}` : ''
-  return new CountersignError('ERR_INVALID_INPUT', `regular expression ${JSON.stringify(pattern)} is invalid${said}`, {
-    cause,
-    details: { reason: 'invalid-regexp', pattern },
-  })
+  return new CountersignError(
+    'ERR_INVALID_INPUT',
+    `regular expression ${quoteClipped(pattern)} is invalid${clipText(said, MAX_ITEM_LENGTH)}`,
+    { cause, details: { reason: 'invalid-regexp', pattern: clipText(pattern, MAX_QUOTED_LENGTH) } },
+  )
 }
+
+/**
+ * Longest pattern compiled. Identity and issuer patterns are a line or two, and the values they match are refused
+ * past 8 KiB anyway; RE2's parser spends seconds on a pattern of megabytes (3 MiB: 4–15 s, found by fuzzing).
+ */
+const MAX_RE2_PATTERN_LENGTH = 8192
 
 /**
  * Compile a Go RE2 pattern (the whole Go syntax: `(?i)`, `(?U)`, `(?P<name>…)`, `\pL`, `\Q…\E`, `[[:alpha:]]`, …)
@@ -151,6 +159,13 @@ function refusal(pattern: string, cause: unknown): CountersignError {
 export function compileRE2(pattern: string): RegExp {
   if (typeof pattern !== 'string') throw new TypeError('pattern must be a string')
   if (engine === undefined) throw new Error('the RE2 engine is not loaded: await loadRE2Engine() first')
+  if (pattern.length > MAX_RE2_PATTERN_LENGTH) {
+    throw new CountersignError(
+      'ERR_INVALID_INPUT',
+      `regular expression ${quoteClipped(pattern)} is longer than ${MAX_RE2_PATTERN_LENGTH} characters`,
+      { details: { reason: 'too-long', length: pattern.length } },
+    )
+  }
   let compiled: Compiled
   try {
     compiled = engine.compile(pattern)

@@ -207,3 +207,19 @@ describe('re2js is loaded on demand', () => {
     expect(chunks('dynamic-import').some(has)).toBe(true)
   }, 60_000)
 })
+
+describe('pattern length (found by fuzzing)', () => {
+  test('a pattern over 8192 characters is refused before parsing (3 MiB took 4-15 s)', () => {
+    const start = performance.now()
+    let error: unknown
+    try {
+      compileIdentityRegExp('A'.repeat(3 * 1024 * 1024))
+    } catch (e) {
+      error = e
+    }
+    expect(performance.now() - start).toBeLessThan(100)
+    expect(error).toMatchObject({ code: 'ERR_INVALID_INPUT', details: { reason: 'too-long', length: 3 * 1024 * 1024 } })
+    expect((error as Error).message.length).toBeLessThan(400)
+    expect(compileIdentityRegExp(`^${'a'.repeat(8191)}`).test('a'.repeat(8191))).toBe(true)
+  })
+})
