@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { createNodeFetch } from '../node/fetch.js'
 import { mirrorCacheDir, readRemoteConfig, tufCacheRoot } from '../node/tuf/cache.js'
-import { createTUFTrustProvider } from '../node/tuf/provider.js'
+import { createTUFTrustProvider, type TUFTrustProvider } from '../node/tuf/provider.js'
 import { PUBLIC_GOOD_TUF_MIRROR } from '../node/tuf/public-good.js'
 import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import { publicGoodSigningConfig } from '../trust/public-good-signing-config.js'
@@ -36,6 +36,8 @@ export interface CliTrust {
   /** `tuf` (with the mirror), or `embedded` (the package's public-good snapshot). */
   readonly source: 'tuf' | 'embedded'
   readonly mirror: string
+  /** Changes when the material does (the targets' hashes): a long-running verb rebuilds what depends on it. */
+  readonly version: string
 }
 
 /** The TUF settings of the environment, as cosign reads them (`TUF_ROOT`, `TUF_MIRROR`, `TUF_ROOT_JSON`). */
@@ -64,11 +66,45 @@ export function tufSettings(io: CliIO): TUFSettings {
   return { cacheRoot, mirror, ...(rootFile ? { rootFile: resolve(io.cwd, rootFile) } : {}), offline }
 }
 
-const loaded = new WeakMap<CliIO, Promise<CliTrust>>()
+/** Per run: the provider (its own memo serves the cache until the timestamp expires) and the fallback state. */
+interface RunState {
+  readonly settings: TUFSettings
+  readonly provider: Promise<TUFTrustProvider>
+  warned: boolean
+  /** While set and in the future, the embedded snapshot is served without trying the mirror again. */
+  embeddedUntil?: number
+}
+
+/** After falling back to the embedded snapshot, how long a long-running verb (the webhook) waits to try TUF again. */
+const EMBEDDED_RETRY_MS = 5 * 60_000
+
+const runs = new WeakMap<CliIO, RunState>()
+
+function runState(io: CliIO): RunState {
+  let state = runs.get(io)
+  if (!state) {
+    const settings = tufSettings(io)
+    const provider = (async () => {
+      const root = settings.rootFile ? new Uint8Array(await readFile(settings.rootFile)) : undefined
+      return createTUFTrustProvider({
+        mirror: settings.mirror,
+        cacheDir: settings.cacheRoot,
+        // Proxies (HTTPS_PROXY…) and extra CAs as for every other service the CLI talks to.
+        fetch: createNodeFetch({ env: io.env }),
+        ...(root ? { root } : {}),
+        ...(settings.offline ? { offline: true } : {}),
+      })
+    })()
+    state = { settings, provider, warned: false }
+    runs.set(io, state)
+  }
+  return state
+}
 
 /**
- * The run's trust material from TUF (once per run), or the embedded snapshot when TUF was never set up and cannot be
- * reached.
+ * The run's trust material from TUF, or the embedded snapshot when TUF was never set up and cannot be reached. Cheap
+ * to call again: the TUF cache is read once and served from memory until its timestamp expires, when the next call
+ * refreshes it (what keeps a long-running webhook current).
  *
  * @throws {CountersignError} `ERR_TUF_*` when the TUF cache or mirror refuses (expired, rolled back, under-signed…).
  * @example
@@ -76,50 +112,45 @@ const loaded = new WeakMap<CliIO, Promise<CliTrust>>()
  * const trustedRoot = (await cliTrust(io)).trustedRoot
  * ```
  */
-export function cliTrust(io: CliIO): Promise<CliTrust> {
-  let p = loaded.get(io)
-  if (!p) {
-    p = loadTrust(io)
-    loaded.set(io, p)
-  }
-  return p
-}
-
-async function loadTrust(io: CliIO): Promise<CliTrust> {
-  const settings = tufSettings(io)
-  const root = settings.rootFile ? new Uint8Array(await readFile(settings.rootFile)) : undefined
-  const provider = createTUFTrustProvider({
-    mirror: settings.mirror,
-    cacheDir: settings.cacheRoot,
-    // Proxies (HTTPS_PROXY…) and extra CAs as for every other service the CLI talks to.
-    fetch: createNodeFetch({ env: io.env }),
-    ...(root ? { root } : {}),
-    ...(settings.offline ? { offline: true } : {}),
-  })
+export async function cliTrust(io: CliIO): Promise<CliTrust> {
+  const state = runState(io)
+  if (state.embeddedUntil !== undefined && Date.now() < state.embeddedUntil) return embeddedTrust()
+  const provider = await state.provider
   // A cache that completed an update holds timestamp metadata; a bare root.json (seeded, never refreshed) is none.
-  const hadCache = existsSync(join(mirrorCacheDir(settings.cacheRoot, provider.mirror), 'timestamp.json'))
+  const hadCache = existsSync(join(mirrorCacheDir(state.settings.cacheRoot, provider.mirror), 'timestamp.json'))
   try {
     const trust = await provider.load()
+    state.embeddedUntil = undefined
     return {
       trustedRoot: trust.trustedRoot,
       ...(trust.signingConfig ? { signingConfig: trust.signingConfig } : {}),
       source: 'tuf',
       mirror: trust.mirror,
+      version: trust.targets.map((t) => `${t.name}:${t.sha256}`).join(','),
     }
   } catch (e) {
     const unreachable = isCountersignError(e, 'ERR_TUF_UNAVAILABLE')
     if (!unreachable || hadCache || provider.mirror !== PUBLIC_GOOD_TUF_MIRROR) throw e
-    io.stderr.write(
-      `WARNING: no TUF cache in ${settings.cacheRoot} and ${provider.mirror} cannot be reached (${
-        (e as CountersignError).message
-      }); using the Sigstore public-good trusted root embedded in countersign. Run countersign initialize when online, or pass --trusted-root.\n`,
-    )
-    return {
-      trustedRoot: publicGoodTrustedRoot(),
-      signingConfig: publicGoodSigningConfig(),
-      source: 'embedded',
-      mirror: PUBLIC_GOOD_TUF_MIRROR,
+    if (!state.warned) {
+      state.warned = true
+      io.stderr.write(
+        `WARNING: no TUF cache in ${state.settings.cacheRoot} and ${provider.mirror} cannot be reached (${
+          (e as CountersignError).message
+        }); using the Sigstore public-good trusted root embedded in countersign. Run countersign initialize when online, or pass --trusted-root.\n`,
+      )
     }
+    state.embeddedUntil = Date.now() + EMBEDDED_RETRY_MS
+    return embeddedTrust()
+  }
+}
+
+function embeddedTrust(): CliTrust {
+  return {
+    trustedRoot: publicGoodTrustedRoot(),
+    signingConfig: publicGoodSigningConfig(),
+    source: 'embedded',
+    mirror: PUBLIC_GOOD_TUF_MIRROR,
+    version: 'embedded',
   }
 }
 

@@ -27,10 +27,13 @@ const DEFAULT_FAILED_RETRY_MS = 5 * 60_000
 async function readPolicyFiles(
   paths: readonly string[],
   limits?: PolicyFileLimits,
+  trustVersion?: () => Promise<string>,
 ): Promise<{ files: PolicyFile[]; fingerprint: string }> {
   const hash = createHash('sha256')
   const files = await readPolicyPaths(paths, limits)
   for (const { path, content } of files) hash.update(`${path}\0${content.length}\0${content}\0`)
+  // Trust material the check was built from (TUF targets): a new version rebuilds the check like a policy edit.
+  if (trustVersion) hash.update(`trust\0${await trustVersion()}`)
   return { files, fingerprint: hash.digest('hex') }
 }
 
@@ -141,7 +144,7 @@ export function createReloader({
   const reloadPolicies = async (): Promise<void> => {
     let read: { files: PolicyFile[]; fingerprint: string }
     try {
-      read = await readPolicyFiles(options.policyPaths ?? [], policyFileLimits)
+      read = await readPolicyFiles(options.policyPaths ?? [], policyFileLimits, options.trustVersion)
     } catch (e) {
       // Unreadable files have no fingerprint; the same error again is the same failure (not logged again).
       const key = `read: ${errorMessage(e)}`

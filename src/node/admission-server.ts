@@ -49,6 +49,12 @@ export interface AdmissionServerOptions extends Omit<AdmissionHandlerOptions, 'c
    * succeeds the server is not ready and denies every review. A failing reload keeps the previous check.
    */
   readonly loadCheck: (files: readonly PolicyFile[]) => Promise<ImageCheck>
+  /**
+   * What the check depends on besides the policy files, as a version string (e.g. the hashes of the TUF targets the
+   * trusted root came from). Read with the files on every poll: a new value rebuilds the check; a failure keeps the
+   * current one, as a bad policy edit does.
+   */
+  readonly trustVersion?: () => Promise<string>
   /** Largest request body accepted (default 4 MiB; etcd objects are at most 1.5 MiB). Larger → 413. */
   readonly maxBodyBytes?: number
   /** Wait this long after a file event before re-reading (default 250 ms; ConfigMap updates touch several files). */

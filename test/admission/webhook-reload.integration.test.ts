@@ -254,3 +254,72 @@ describe('createReloader: a remembered failure', () => {
     }
   })
 })
+
+describe('webhook follows trust material besides the policy files (trustVersion: TUF targets)', () => {
+  it('rebuilds the check when the version changes, keeps the last one while reading it fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-webhook-trust-'))
+    const tls = makeLoopbackCert(dir)
+    const policyDir = join(dir, 'policies')
+    mkdirSync(policyDir)
+    put(join(policyDir, 'p.yaml'), policy('p', '127.0.0.1:5000/**'))
+    // The "trust material": which repository the check admits; its version is what the server polls.
+    let trusted = 'good'
+    let version: string | Error = 'v1'
+    const builds: string[] = []
+    const server = await startAdmissionServer({
+      tlsCertFile: tls.cert,
+      tlsKeyFile: tls.key,
+      port: 0,
+      host: '127.0.0.1',
+      policyPaths: [policyDir],
+      trustVersion: async () => {
+        if (version instanceof Error) throw version
+        return version
+      },
+      loadCheck: async () => {
+        const admits = trusted
+        builds.push(admits)
+        return async (image) => {
+          const allowed = image.includes(`/${admits}/`)
+          return { image, allowed, warnings: [], reasons: allowed ? [] : ['not trusted'] }
+        }
+      },
+      reloadDebounceMs: 10,
+      pollIntervalMs: 25,
+      log: () => {},
+    })
+    try {
+      const allowed = async (image: string) =>
+        (
+          await httpsRequest(`${server.url}/validate`, {
+            method: 'POST',
+            body: JSON.stringify(mapImages(loadReview('deployment-create'), () => image)),
+            caFiles: [tls.cert],
+          })
+        ).json().response.allowed as boolean
+      expect(await allowed(GOOD)).toBe(true)
+      expect(await allowed(NEWER)).toBe(false)
+
+      // New material, same version: nothing is rebuilt.
+      trusted = 'newer'
+      await pause(200)
+      expect(builds).toEqual(['good'])
+      // The version moves (new TUF targets): the next poll rebuilds the check with the new material.
+      version = 'v2'
+      await eventually(() => builds.length === 2, 'the check was rebuilt')
+      expect(await allowed(NEWER)).toBe(true)
+      expect(await allowed(GOOD)).toBe(false)
+
+      // Reading the version fails (mirror down, expired cache): the last check keeps deciding.
+      trusted = 'good'
+      version = new Error('TUF repository unreachable')
+      await pause(200)
+      expect(builds).toHaveLength(2)
+      expect(await allowed(NEWER)).toBe(true)
+      expect(server.isReady()).toBe(true)
+    } finally {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

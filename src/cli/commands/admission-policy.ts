@@ -9,6 +9,7 @@ import { stringFlag } from '../args.js'
 import { loadNamedRoots, loadPolicyTrustedRoot, noMatchPolicyFlag, POLICY_FLAGS } from '../flags/policy.js'
 import { registryStoreFromFlags } from '../flags/registry.js'
 import { kmsVerificationKeys } from '../kms.js'
+import { cliTrust } from '../trust-source.js'
 import { createAdmissionWebhookCommand } from './admission-webhook.js'
 import type { Command } from './command.js'
 import { policiesFromFiles } from './policy.js'
@@ -18,6 +19,11 @@ export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal
   return createAdmissionWebhookCommand({
     ...(shutdownSignal ? { shutdownSignal } : {}),
     extraFlags: POLICY_FLAGS,
+    // Without --trusted-root the default root comes from TUF: when the repository publishes new targets (checked on
+    // every poll, downloaded only after the cached timestamp expires), the check is rebuilt; until a refresh
+    // succeeds, the last verified material keeps deciding.
+    trustVersion: (io, flags) =>
+      stringFlag(flags, 'trusted-root') === undefined ? async () => (await cliTrust(io)).version : undefined,
     createCheck: async (files, io, flags) => {
       const policies = await policiesFromFiles(files, io)
       // One registry client for every image the webhook sees. Pods name any registry they like, so explicit

@@ -26,6 +26,11 @@ export interface AdmissionWebhookCommandOptions {
   readonly extraFlags?: readonly FlagSpec[]
   /** Stops the server like SIGTERM does (tests). */
   readonly shutdownSignal?: AbortSignal
+  /**
+   * The version of the trust material `createCheck` reads beyond the policy files (TUF targets), polled with them:
+   * a change rebuilds the check (`AdmissionServerOptions.trustVersion`). Undefined: nothing to follow.
+   */
+  readonly trustVersion?: (io: CliIO, flags: ParsedFlags) => (() => Promise<string>) | undefined
 }
 
 const flags: readonly FlagSpec[] = [
@@ -96,6 +101,7 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
       // here, at start, rather than on every policy load.
       boundRegistryCredentials(f, undefined)
 
+      const trustVersion = options.trustVersion?.(io, f)
       const server = await startAdmissionServer({
         tlsCertFile: resolve(io.cwd, cert),
         tlsKeyFile: resolve(io.cwd, key),
@@ -106,6 +112,7 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
         timeoutMs,
         // Verdicts, denial messages and log lines pass through the process's secrets, as docs/admission.md promises
         // (the registry client already redacts what registries answer; this covers any other text quoting one).
+        ...(trustVersion ? { trustVersion } : {}),
         loadCheck: async (files) => {
           const check = await options.createCheck(files, io, f)
           return redactingErrors(async (image, context) => redactValue(await check(image, context), secrets), secrets)
