@@ -19,6 +19,7 @@ import { signCommand } from './commands/sign.js'
 import { signBlobCommand } from './commands/sign-blob.js'
 import { treeCommand } from './commands/tree.js'
 import { triangulateCommand } from './commands/triangulate.js'
+import { trustedRootCommand } from './commands/trusted-root.js'
 import { verifyCommand } from './commands/verify.js'
 import { verifyAttestationCommand } from './commands/verify-attestation.js'
 import { verifyBlobCommand } from './commands/verify-blob.js'
@@ -52,6 +53,7 @@ export const COMMANDS: readonly Command[] = [
   loadCommand,
   triangulateCommand,
   initializeCommand,
+  trustedRootCommand,
 ]
 
 /** cosign's exit codes (cmd/cosign/errors/exit_codes.go). */
