@@ -50,8 +50,22 @@ export interface TUFSettings {
   readonly offline: boolean
 }
 
+const offlineRuns = new WeakSet<CliIO>()
+
 /**
- * The TUF settings of `io.env`.
+ * Make this run read trust material from the TUF cache only (`--offline`); call before anything loads it.
+ *
+ * @example
+ * ```ts
+ * if (flags.offline === true) useOfflineTrust(io)
+ * ```
+ */
+export function useOfflineTrust(io: CliIO): void {
+  offlineRuns.add(io)
+}
+
+/**
+ * The TUF settings of `io.env` (and `--offline`).
  *
  * @example
  * ```ts
@@ -62,7 +76,7 @@ export function tufSettings(io: CliIO): TUFSettings {
   const cacheRoot = resolve(io.cwd, tufCacheRoot(io.env))
   const mirror = io.env.TUF_MIRROR?.trim() || readRemoteConfig(cacheRoot)?.mirror || PUBLIC_GOOD_TUF_MIRROR
   const rootFile = io.env.TUF_ROOT_JSON?.trim()
-  const offline = /^(1|true|yes)$/i.test(io.env.COUNTERSIGN_TUF_OFFLINE?.trim() ?? '')
+  const offline = offlineRuns.has(io) || /^(1|true|yes)$/i.test(io.env.COUNTERSIGN_TUF_OFFLINE?.trim() ?? '')
   return { cacheRoot, mirror, ...(rootFile ? { rootFile: resolve(io.cwd, rootFile) } : {}), offline }
 }
 

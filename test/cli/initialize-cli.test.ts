@@ -135,6 +135,20 @@ describe('trust material without initialize', () => {
     expect(r.stderr).not.toContain('embedded')
   })
 
+  it('--offline never downloads: a current cache serves, an expired one is refused', async () => {
+    repo.setTarget('trusted_root.json', PUBLIC_GOOD_TRUSTED_ROOT_JSON)
+    repo.publish({ expiresInMs: { timestamp: 1000 } })
+    expect((await cli(['initialize', '--mirror', repo.url, '--root', 'root.json'], { cwd: dir, env })).code).toBe(0)
+    const before = repo.requests.length
+    const fresh = await cli([...verifyArgs().slice(0, -1), '--offline', 'artifact'], { cwd: dir, env })
+    expect(fresh.code, fresh.stderr).toBe(0)
+    await new Promise((r) => setTimeout(r, 1100))
+    const expired = await cli([...verifyArgs().slice(0, -1), '--offline', 'artifact'], { cwd: dir, env })
+    expect(expired.code).toBe(1)
+    expect(expired.stderr).toMatch(/expired|offline/)
+    expect(repo.requests.length).toBe(before)
+  })
+
   it('COUNTERSIGN_TUF_OFFLINE=1 serves a current cache with the mirror down', async () => {
     repo.setTarget('trusted_root.json', PUBLIC_GOOD_TRUSTED_ROOT_JSON)
     repo.publish()

@@ -29,7 +29,6 @@ const flags: readonly FlagSpec[] = [
     SIGNATURE_DIGEST_ALGORITHM_FLAG,
     'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
   ),
-  { name: 'offline', type: 'bool', help: 'accepted for cosign compatibility (verification is offline)' },
   { name: 'certificate', type: 'string', help: 'keyless: a detached certificate (not supported; use --bundle)' },
   ...KEYLESS_FLAGS,
 ]

@@ -13,8 +13,8 @@ import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../
 import { type FlagSpec, withHelp } from '../args.js'
 import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
 import { IDENTITY_FLAGS } from '../flags/keyless.js'
-import { TRUSTED_ROOT_FLAG } from '../flags/trust.js'
-import { cliTrust } from '../trust-source.js'
+import { OFFLINE_FLAG, TRUSTED_ROOT_FLAG } from '../flags/trust.js'
+import { cliTrust, useOfflineTrust } from '../trust-source.js'
 import type { Command } from './command.js'
 
 /** The conformance protocol's wording for the keyless identity flags. */
@@ -30,6 +30,7 @@ const flags: readonly FlagSpec[] = [
   withHelp(VERIFICATION_KEY_FLAG, 'public key (PEM) for managed-key bundles'),
   ...IDENTITY_FLAGS.map((spec) => withHelp(spec, IDENTITY_HELP[spec.name]!)),
   withHelp(TRUSTED_ROOT_FLAG, 'trusted_root.json (default: from the TUF repository, see countersign initialize)'),
+  OFFLINE_FLAG,
   { name: 'tlog-threshold', type: 'string', help: 'verified transparency-log entries required (default 1)' },
   { name: 'ctlog-threshold', type: 'string', help: 'verified SCTs required (default 1)' },
   { name: 'signed-timestamp-threshold', type: 'string', help: 'verified RFC 3161 timestamps required (default 0)' },
@@ -62,6 +63,7 @@ export const verifyBundleCommand: Command = {
     const read = (p: string) => readFile(resolve(io.cwd, p))
     const target = args[0]!
     const artifact = /^sha(256|512):[0-9a-f]+$/.test(target) ? { digest: target } : new Uint8Array(await read(target))
+    if (f.offline === true) useOfflineTrust(io)
     const trustedRoot = str('trusted-root')
       ? parseTrustedRoot(await read(str('trusted-root')!))
       : (await cliTrust(io)).trustedRoot

@@ -11,7 +11,8 @@ import type { SigstoreVerificationOptions } from '../../verifier/sigstore-check.
 import type { IdentityPolicy } from '../../x509/identity.js'
 import { type FlagSpec, type ParsedFlags, stringFlag } from '../args.js'
 import { type CliIO, loadTrustedRoot } from '../context.js'
-import { INSECURE_IGNORE_SCT_FLAG, TRUSTED_ROOT_FLAG, USE_SIGNED_TIMESTAMPS_FLAG } from './trust.js'
+import { useOfflineTrust } from '../trust-source.js'
+import { INSECURE_IGNORE_SCT_FLAG, OFFLINE_FLAG, TRUSTED_ROOT_FLAG, USE_SIGNED_TIMESTAMPS_FLAG } from './trust.js'
 
 /**
  * The certificate identity and issuer a keyless signature must carry, exact or as an RE2 pattern.
@@ -53,6 +54,7 @@ export const KEYLESS_FLAGS: readonly FlagSpec[] = [
   ...IDENTITY_FLAGS,
   ...GITHUB_WORKFLOW_FLAGS,
   TRUSTED_ROOT_FLAG,
+  OFFLINE_FLAG,
   INSECURE_IGNORE_SCT_FLAG,
   USE_SIGNED_TIMESTAMPS_FLAG,
 ]
@@ -71,6 +73,7 @@ export async function sigstoreOptionsFromFlags(
   hasKey: boolean,
   insecureIgnoreTlog: boolean,
 ): Promise<SigstoreVerificationOptions> {
+  if (f.offline === true) useOfflineTrust(io)
   const subject = stringFlag(f, 'certificate-identity')
   const subjectRegExp = stringFlag(f, 'certificate-identity-regexp')
   const claims = {

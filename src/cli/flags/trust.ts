@@ -18,6 +18,19 @@ export const TRUSTED_ROOT_FLAG: FlagSpec = {
 }
 
 /**
+ * `--offline`: read trust material from the TUF cache only, never download it (cosign's flag, whose deprecated meaning
+ * — no transparency-log look-ups — countersign's verification always has). Same as `COUNTERSIGN_TUF_OFFLINE=1`.
+ *
+ * @example
+ * if (flags.offline === true) useOfflineTrust(io)
+ */
+export const OFFLINE_FLAG: FlagSpec = {
+  name: 'offline',
+  type: 'bool',
+  help: 'use the TUF cache only, never download trust material (verification makes no log look-ups anyway)',
+}
+
+/**
  * `--insecure-ignore-tlog`: accept signatures without a verified transparency-log entry.
  *
  * @example
