@@ -10,6 +10,7 @@
  * @module
  */
 import { CountersignError } from '../errors.js'
+import { backoffDelay } from '../internal/backoff.js'
 import { createKeyedSemaphore } from '../internal/semaphore.js'
 import { discardBody } from './body.js'
 
@@ -77,7 +78,9 @@ export interface TransportOptions {
 export interface SendOptions {
   /**
    * Whether this request may be repeated: true for idempotent requests with a replayable body (GET, HEAD,
-   * manifest PUT of bytes). Upload-session PATCH/PUT are false: the blob push restarts the session instead.
+   * manifest PUT of bytes). Upload-session PATCH/PUT are false: the blob push restarts the session instead. A
+   * manifest PUT to a shared tag sent with `StoreCallOptions.retry: false` is false too: its bytes were merged from
+   * an earlier read, so its writer reads again rather than have them repeated (src/oci/shared-tag.ts).
    */
   readonly retry: boolean
 }
@@ -168,12 +171,8 @@ function hostKey(url: string): string {
   }
 }
 
-/** Full-jitter exponential backoff for retry number `n` (0-based). */
-export function backoffDelay(n: number, retry: RetryOptions | undefined, random: () => number): number {
-  const base = retry?.baseDelayMs ?? 250
-  const cap = retry?.maxDelayMs ?? 8_000
-  return Math.floor(random() * Math.min(cap, base * 2 ** Math.min(n, 30)))
-}
+// Re-exported for the registry client's own retry loops (blob uploads, body re-reads).
+export { backoffDelay }
 
 /** Create the transport; see the module comment. */
 export function createTransport(options: TransportOptions): Transport {

@@ -8,11 +8,15 @@
  * Go's `v1.IndexManifest` / `v1.Descriptor` field order, entries sorted by digest, Go's JSON escaping.
  *
  * Concurrency: updating the fallback index is read-modify-write, and registries without conditional writes cannot
- * make it atomic. Writers in one process are serialised per store and tag; across processes each writer re-reads
- * after a settle pause (3–4× its own round trip, ≥ 50 ms) and merges and rewrites while anything it has seen is
- * missing (bounded attempts, jittered backoff), putting back entries a racing writer dropped. What remains: a writer
- * whose read-to-write gap outlasts every other writer's settle time can still drop an entry unnoticed;
- * {@link repairReferrersIndex} re-adds known descriptors. Registries with the Referrers API have no such race.
+ * make it atomic. Writers in one process are serialised per store and tag; across processes each writer follows
+ * the shared-tag rules (shared-tag.ts): its index write is sent once (a transport retry would re-send bytes merged
+ * from an old read after others added entries), a failed write is followed by a read (its answer may be what was
+ * lost) and otherwise by a new read-merge-write after `Retry-After` or a backoff; after writing it re-reads after a
+ * settle pause (4–8× its own round trip, ≥ 50 ms) and, when it saw other writers, once more 1.5–2.5 s later, and
+ * merges and rewrites while anything it has seen is missing (bounded attempts, jittered backoff), putting back
+ * entries a racing writer dropped. What remains: a write another writer sent before ours that reaches the registry
+ * after our last re-read drops our entry unnoticed; {@link repairReferrersIndex} re-adds known descriptors.
+ * Registries with the Referrers API have no such race.
  *
  * @module
  */
@@ -22,6 +26,7 @@ import { goMarshal, goObject, type OrderedObject } from '../internal/go-json.js'
 import { computeDigest, parseDigest } from './digest.js'
 import { isImageIndex, parseDescriptor, parseManifest } from './manifest.js'
 import { OCI_IMAGE_INDEX_MEDIA_TYPE } from './media-types.js'
+import { confirmTagWrite, mayHaveLanded, pause, writeRetryPause } from './shared-tag.js'
 import type { Descriptor, OCIStore, PushedManifest, Reference, Repository, StoreCallOptions } from './types.js'
 
 /**
@@ -65,6 +70,11 @@ export interface PushReferrerOptions extends StoreCallOptions {
   readonly annotations?: Readonly<Record<string, string>>
   /** Most writes of the fallback index before giving up (default 5). */
   readonly maxAttempts?: number
+  /**
+   * Told when a write of the fallback index failed (network, 429/5xx) but the index lists our entry when read again
+   * (its answer was lost): the push then succeeds.
+   */
+  readonly onWarning?: (message: string) => void
 }
 
 /**
@@ -94,8 +104,6 @@ interface FallbackIndex {
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5
-const MIN_SETTLE_MS = 50
-const MAX_SETTLE_MS = 3_000
 // image-spec descriptor.md §Digests: algorithm ":" encoded.
 const GENERAL_DIGEST_RE = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/
 
@@ -133,6 +141,12 @@ function callOptions(signal: AbortSignal | undefined): StoreCallOptions {
   return signal === undefined ? {} : { signal }
 }
 
+/** The fallback index as read, with the digest of the manifest the tag pointed at (undefined: no tag). */
+interface FallbackRead {
+  readonly index: FallbackIndex | undefined
+  readonly digest: string | undefined
+}
+
 /**
  * Read the index at the referrers tag. Missing → undefined. Anything but an OCI image index → ERR_OCI_MANIFEST_INVALID
  * (spec: "report a failure"; ggcr refuses it too). The store has already enforced its manifest size limit and
@@ -144,12 +158,22 @@ async function readFallbackIndex(
   subjectDigest: string,
   signal: AbortSignal | undefined,
 ): Promise<FallbackIndex | undefined> {
+  return (await readFallback(store, repo, subjectDigest, signal)).index
+}
+
+/** {@link readFallbackIndex}, with the digest the tag pointed at. */
+async function readFallback(
+  store: OCIStore,
+  repo: Repository,
+  subjectDigest: string,
+  signal: AbortSignal | undefined,
+): Promise<FallbackRead> {
   const ref = tagRef(repo, subjectDigest)
   let fetched: Awaited<ReturnType<OCIStore['fetchManifest']>>
   try {
     fetched = await store.fetchManifest(ref, callOptions(signal))
   } catch (e) {
-    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
+    if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return { index: undefined, digest: undefined }
     throw e
   }
   const m = fetched.manifest
@@ -163,12 +187,13 @@ async function readFallbackIndex(
     const data = (rawEntries[i] as { data?: unknown } | null)?.data
     return typeof data === 'string' && data !== '' ? { ...d, data } : d
   })
-  return {
+  const index: FallbackIndex = {
     manifests,
     ...(m.annotations !== undefined ? { annotations: m.annotations } : {}),
     ...(m.subject !== undefined ? { subject: m.subject } : {}),
     ...(m.artifactType !== undefined ? { artifactType: m.artifactType } : {}),
   }
+  return { index, digest: fetched.descriptor.digest }
 }
 
 function nonEmpty<T>(v: readonly T[] | undefined): readonly T[] | undefined {
@@ -299,22 +324,6 @@ function withLock<T>(store: OCIStore, key: string, fn: () => Promise<T>): Promis
   return run
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const aborted = () => new CountersignError('ERR_ABORTED', 'the operation was aborted', { cause: signal?.reason })
-    if (signal?.aborted) return reject(aborted())
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(aborted())
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 function includesAll(index: FallbackIndex | undefined, wanted: readonly GoDescriptor[]): boolean {
   if (index === undefined) return wanted.length === 0
   const have = new Set(index.manifests.map((d) => d.digest))
@@ -322,19 +331,25 @@ function includesAll(index: FallbackIndex | undefined, wanted: readonly GoDescri
 }
 
 /**
- * Add `wanted` to the fallback index: read, merge, write, then re-read after a pause to confirm nobody overwrote it.
+ * Add `wanted` to the fallback index: read, merge, write once, then re-read to confirm nobody overwrote it.
  *
  * Registries without conditional writes (distribution 2.8 has no `If-Match` on manifests) cannot make this atomic;
- * what this does instead:
+ * what this does instead (the shared-tag rules of shared-tag.ts):
  * - writers in this process are serialised per store and tag;
- * - every write is the union of all entries this call has seen at the tag plus ours, and the confirming re-read
- *   checks all of them, so while it runs a writer also puts back entries of others that a racing writer dropped;
- * - after writing it waits a jittered "settle" time (3–4× its own read+write round trip, at least 50 ms), re-reads,
- *   and merges and rewrites when anything it knows is missing, up to `maxAttempts` writes with jittered backoff.
- * Remaining window: a writer that read before our write and writes only after every writer that saw our entry has
- * finished (its read-to-write gap longer than our settle time) replaces the index with one lacking our entry, and
- * nobody notices. {@link repairReferrersIndex} puts known descriptors back. Entries deleted by someone else while
- * this runs may be put back too. Registries with the Referrers API have none of this.
+ * - every write is the union of all entries this call has seen at the tag plus ours, and the confirming re-reads
+ *   check all of them, so while it runs a writer also puts back entries of others that a racing writer dropped;
+ * - the index write is sent once (`retry: false`): when it fails (network, 429/5xx) the index is read, and if it
+ *   lists our entries the answer was what got lost (`onWarning`); otherwise, after the registry's `Retry-After` or a
+ *   backoff (at most 3 times), it is read, merged and written again. Bytes merged from an old read never go out
+ *   twice;
+ * - after writing it re-reads after a jittered settle time (4–8× its own read+write round trip, at least 50 ms) and,
+ *   when it saw other writers (a repeated write, a failed one, a re-read finding another writer's index), once more
+ *   1.5–2.5 s later; whenever anything it knows is missing it merges and rewrites, up to `maxAttempts` writes with
+ *   jittered backoff.
+ * Remaining window: a write another writer sent before ours (it read before our write) that reaches the registry
+ * only after our last re-read replaces the index with one lacking our entry, and nobody notices.
+ * {@link repairReferrersIndex} puts known descriptors back. Entries deleted by someone else while this runs may be
+ * put back too. Registries with the Referrers API have none of this.
  */
 async function mergeIntoFallback(
   store: OCIStore,
@@ -343,43 +358,87 @@ async function mergeIntoFallback(
   wanted: readonly GoDescriptor[],
   maxAttempts: number,
   signal: AbortSignal | undefined,
+  onWarning?: (message: string) => void,
 ): Promise<void> {
   const ref = tagRef(repo, subjectDigest)
-  const read = () => readFallbackIndex(store, repo, subjectDigest, signal)
+  const read = () => readFallback(store, repo, subjectDigest, signal)
   await withLock(store, `${repo.registry}/${repo.repository}:${ref.tag}`, async () => {
     const known = new Map<string, GoDescriptor>(wanted.map((d) => [d.digest, d]))
     const learn = (index: FallbackIndex | undefined) => {
       for (const d of index?.manifests ?? []) if (!known.has(d.digest)) known.set(d.digest, d)
     }
+    const holdsKnown = (index: FallbackIndex | undefined) => includesAll(index, [...known.values()])
+    let writes = 0
+    let failures = 0
+    /** The wait before the next write after a failed one (the registry's Retry-After or a backoff). */
+    let retryPause: number | undefined
+    /** The failure of the last write when the index listed ours anyway (its answer was lost). */
+    let lostAnswer: Error | undefined
+    const done = () => {
+      if (lostAnswer === undefined) return
+      onWarning?.(
+        `the registry failed after the write of the referrers index ${ref.tag} (${lostAnswer.message}); the index lists the entry, so the write succeeded`,
+      )
+    }
     let started = Date.now()
     let current = await read()
-    for (let attempt = 1; ; attempt++) {
-      learn(current)
-      // On the first round this is ggcr's "The digest is already attached, nothing to do."
-      if (includesAll(current, [...known.values()])) return
-      if (attempt > maxAttempts) {
-        if (includesAll(current, wanted)) return
+    for (;;) {
+      learn(current.index)
+      // Before any write this is ggcr's "The digest is already attached, nothing to do."
+      if (holdsKnown(current.index)) return done()
+      if (writes >= maxAttempts) {
+        if (includesAll(current.index, wanted)) return done()
         throw new CountersignError(
           'ERR_OCI_HTTP',
           `the referrers index at tag ${ref.tag} lost our entry to concurrent writers ${maxAttempts} times`,
           { details: { tag: ref.tag, attempts: maxAttempts, digests: wanted.map((d) => d.digest) } },
         )
       }
-      if (attempt > 1) {
-        await sleep(Math.min(1_000, 20 * 2 ** attempt * (0.5 + Math.random())), signal)
+      if (writes + failures > 0) {
+        const attempt = writes + failures + 1
+        await pause(retryPause ?? Math.min(1_000, 20 * 2 ** attempt * (0.5 + Math.random())), signal)
+        retryPause = undefined
         started = Date.now()
         current = await read()
-        learn(current)
-        if (includesAll(current, [...known.values()])) return
+        learn(current.index)
+        if (holdsKnown(current.index)) return done()
       }
       // ggcr: "Sort the manifests for reproducibility" (by digest string; digests are ASCII).
       const manifests = [...known.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
-      const next: FallbackIndex = { ...(current ?? {}), manifests }
+      const next: FallbackIndex = { ...(current.index ?? {}), manifests }
       const bytes = encodeFallbackIndex(next)
-      await store.pushManifest(ref, bytes, OCI_IMAGE_INDEX_MEDIA_TYPE, callOptions(signal))
-      const roundTrip = Date.now() - started
-      await sleep(Math.min(MAX_SETTLE_MS, Math.max(MIN_SETTLE_MS, roundTrip * (3 + Math.random()))), signal)
-      current = await read()
+      let written: string | undefined
+      try {
+        // Sent once: these bytes are merged from `current`, and must not reach the registry again later.
+        const call = { ...callOptions(signal), retry: false }
+        written = (await store.pushManifest(ref, bytes, OCI_IMAGE_INDEX_MEDIA_TYPE, call)).digest
+        lostAnswer = undefined
+      } catch (e) {
+        const now = mayHaveLanded(e) ? await read().catch(() => undefined) : undefined
+        if (now === undefined || !includesAll(now.index, wanted)) {
+          retryPause = writeRetryPause(e, ++failures)
+          if (retryPause === undefined) throw e
+          continue
+        }
+        lostAnswer = e as Error
+        current = now
+        written = now.digest
+      }
+      writes++
+      const confirmed = await confirmTagWrite(
+        async () => {
+          current = await read()
+          if (!holdsKnown(current.index)) return 'lost'
+          return current.digest === written ? 'same' : 'moved'
+        },
+        {
+          roundTripMs: Date.now() - started,
+          // Contention: an earlier write was lost to another writer, or failed.
+          contended: writes > 1 || failures > 0,
+          ...(signal !== undefined ? { signal } : {}),
+        },
+      )
+      if (confirmed) return done()
     }
   })
 }
@@ -489,7 +548,7 @@ export async function pushReferrer(
     ...(annotations !== undefined ? { annotations } : {}),
     ...(artifactType !== undefined ? { artifactType } : {}),
   }
-  await mergeIntoFallback(store, repo, subjectDigest, [entry], maxAttempts, signal)
+  await mergeIntoFallback(store, repo, subjectDigest, [entry], maxAttempts, signal, options.onWarning)
   return pushed
 }
 

@@ -8,6 +8,7 @@
 import { CountersignError, type ErrorCode } from '../errors.js'
 import { discardBody, readLimited } from '../http/body.js'
 import { clipReason, redactValue, type SecretSet } from '../http/redact.js'
+import { parseRetryAfter } from '../http/transport.js'
 
 /**
  * One entry of a distribution-spec error body (`{"errors":[{code,message,detail}]}`).
@@ -28,6 +29,8 @@ export interface RegistryErrorEntry {
 /** Error bodies are read up to this many bytes; the rest is discarded. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024
 const MAX_ERRORS = 20
+/** The longest `Retry-After` recorded in an error (the transport's default cap). */
+const MAX_RETRY_AFTER_MS = 60_000
 const MAX_TEXT = 500
 
 /** Nothing to redact: for callers that know no secrets. */
@@ -104,7 +107,9 @@ function codeForStatus(status: number): ErrorCode {
 /**
  * Turn a failed registry response into a CountersignError: 404 → ERR_OCI_NOT_FOUND, 401/403 →
  * ERR_OCI_UNAUTHORIZED, anything else → ERR_OCI_HTTP. `details` carries `status`, `registryErrors` (parsed from
- * a bounded read of the body) and `temporary` (429, 5xx, or an `UNAVAILABLE`/`TOOMANYREQUESTS` code).
+ * a bounded read of the body), `temporary` (429, 5xx, or an `UNAVAILABLE`/`TOOMANYREQUESTS` code) and, when the
+ * answer had a `Retry-After` header, `retryAfterMs` (what it asks to wait, at most 60 s; normally the transport has
+ * waited it already, but a write sent with `retry: false` leaves the waiting to its caller).
  *
  * @example
  * ```ts
@@ -121,7 +126,10 @@ export async function registryError(res: Response, context: RegistryErrorContext
   } catch {
     await discardBody(res)
   }
-  return registryErrorFromParts(res.status, registryErrors, context)
+  const err = registryErrorFromParts(res.status, registryErrors, context)
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now(), MAX_RETRY_AFTER_MS)
+  if (retryAfterMs === undefined) return err
+  return new CountersignError(err.code, err.message, { details: { ...err.details, retryAfterMs } })
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

@@ -56,7 +56,7 @@ export function registryManifests(ctx: RegistryContext): RegistryManifestVerbs {
     resolve: (ref, callOptions) => ctx.operation(callOptions, (op) => resolveManifest(ctx, op, ref)),
     fetchManifest: (ref, callOptions) => ctx.operation(callOptions, (op) => getManifest(ctx, op, ref)),
     pushManifest: (ref, bytes, mediaType, callOptions) =>
-      ctx.operation(callOptions, (op) => putManifest(ctx, op, ref, bytes, mediaType)),
+      ctx.operation(callOptions, (op) => putManifest(ctx, op, ref, bytes, mediaType, callOptions?.retry !== false)),
     deleteManifest: (ref, callOptions) => ctx.operation(callOptions, (op) => deleteManifest(ctx, op, ref)),
   }
 }
@@ -178,12 +178,17 @@ async function checkHeaderDigest(
   }
 }
 
+/**
+ * PUT a manifest. `retry` false (StoreCallOptions.retry) sends it exactly once: no transport retries and no
+ * DIGEST_INVALID re-sends, because a read-merge-write caller must re-read before it writes again.
+ */
 async function putManifest(
   ctx: RegistryContext,
   op: Op,
   ref: Reference,
   bytes: Uint8Array,
   mediaType: string,
+  retry: boolean,
 ): Promise<PushedManifest> {
   if (bytes.length > ctx.maxManifestBytes) {
     throw new CountersignError('ERR_OCI_SIZE_LIMIT', `manifest is larger than ${ctx.maxManifestBytes} bytes`)
@@ -196,15 +201,16 @@ async function putManifest(
   }
   const id = ref.tag ?? digest
   const what = describeRequest('PUT', 'manifest', ref, id)
-  const res = await putWithRaceRetries(ctx, op, what, () =>
+  const put = () =>
     ctx.send(op, {
       method: 'PUT',
       scope: scopeOf(ref, 'pull,push'),
       target: v2(ref, `manifests/${id}`),
       headers: { 'Content-Type': mediaType },
       body: bytes,
-    }),
-  )
+      retry,
+    })
+  const res = retry ? await putWithRaceRetries(ctx, op, what, put) : (await put()).res
   if (res.status < 200 || res.status > 299) await fail(res, what, ctx.secrets)
   await discardBody(res)
   const reported = headerDigest(res)

@@ -78,10 +78,24 @@ export interface FetchedManifest {
 /**
  * Per-call options for store operations.
  *
+ * @example
+ * ```ts
+ * // A read-merge-write loop sends its tag write once and handles a 429/5xx/reset itself (re-read, merge, write).
+ * await store.pushManifest(tagRef, bytes, mediaType, { signal, retry: false })
+ * ```
+ *
  * Exported from `countersign/oci`.
  */
 export interface StoreCallOptions {
   readonly signal?: AbortSignal
+  /**
+   * `false`: send a manifest write once. The registry client's `pushManifest` then neither repeats the PUT after
+   * 429/5xx or a reset connection nor re-sends it after a `DIGEST_INVALID` refusal; it throws, and a `429`'s
+   * `Retry-After` is in the error's `details.retryAfterMs`. For writers that merge into a shared tag: the bytes they
+   * send were computed from what the tag held when they read it, so sending them again later could drop what other
+   * writers added meanwhile. Default `true`. Other calls, and the layout store, ignore it.
+   */
+  readonly retry?: boolean
 }
 
 /**

@@ -85,7 +85,8 @@ describe.each(['legacy', 'bundle'] as const)('%s form', (format) => {
     })
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/the registry failed .*could not connect or the connection broke/)
-    expect(proxy.requests.filter(finalWrite(hex)).length).toBe(4) // the first try and 3 retries, all applied
+    // Sent once and not repeated: the tag, read instead, already held it (a retry would re-send stale bytes).
+    expect(proxy.requests.filter(finalWrite(hex)).length).toBe(1)
     fault = undefined
     const verified = await verifyImage(ref, { ...verifyOptions(), store: direct() })
     expect(verified.verified[0]!.format).toBe(format)
@@ -110,6 +111,14 @@ describe.each(['legacy', 'bundle'] as const)('%s form', (format) => {
       }),
     ).rejects.toMatchObject({ code: 'ERR_NETWORK' })
     expect(warnings).toEqual([])
+    // The first try and 3 more, each merged again from a fresh read of the tag, never the same request repeated.
+    const sent = proxy.requests.filter((r) => r.method === 'PUT' || r.method === 'GET')
+    const writes = sent.flatMap((r, i) => (finalWrite(hex)(r) ? [i] : []))
+    expect(writes).toHaveLength(4)
+    for (let w = 1; w < writes.length; w++) {
+      const between = sent.slice(writes[w - 1]! + 1, writes[w]!)
+      expect(between.some((r) => r.method === 'GET' && r.path.includes(`/manifests/sha256-${hex}`))).toBe(true)
+    }
     fault = undefined
     await expect(verifyImage(ref, { ...verifyOptions(), store: direct() })).rejects.toMatchObject({
       code: 'ERR_NO_SIGNATURES',

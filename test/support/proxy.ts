@@ -2,7 +2,7 @@
  * An in-process HTTP proxy on 127.0.0.1 for tests: a forward proxy (absolute-form requests, as sent through
  * HTTP_PROXY, plus CONNECT tunnels) and a reverse proxy in front of a `target`, with fault injection
  * (canned responses, connection resets before or during a response or request body, bodies cut short that look
- * complete, answers lost after the target applied a request, corrupted bodies).
+ * complete, answers lost after the target applied a request, corrupted bodies, delays).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect, type Socket } from 'node:net'
@@ -38,6 +38,8 @@ export type Fault =
   | { readonly kind: 'lose-response' }
   /** Forward, flipping one byte of the response body. */
   | { readonly kind: 'corrupt' }
+  /** Hold the request this many milliseconds, then forward it untouched (a slow proxy or registry). */
+  | { readonly kind: 'delay'; readonly ms: number }
 
 export interface TestProxy {
   /** `http://127.0.0.1:<port>` */
@@ -166,6 +168,11 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<TestP
         if (seen >= fault.afterBytes) req.socket.destroy()
       })
       req.on('end', () => req.socket.destroy())
+      return
+    }
+    if (fault?.kind === 'delay') {
+      // The request body waits in the paused stream until it is piped upstream.
+      setTimeout(() => forward(req, res, upstream, undefined), fault.ms)
       return
     }
     forward(req, res, upstream, fault)

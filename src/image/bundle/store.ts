@@ -67,6 +67,7 @@ export async function storeDSSEBundle(
       subject: subjectDescriptor,
       artifactType: BUNDLE_V03_MEDIA_TYPE,
       annotations: bundleReferrerAnnotations(predicateType, created),
+      ...(onWarning !== undefined ? { onWarning } : {}),
       ...call,
     })
     return { bundle, manifestDigest: pushed.digest }

@@ -1,14 +1,20 @@
 /**
  * Read-modify-write of a legacy attachment image (`sha256-<hex>.sig` / `.att`), safe against concurrent writers
  * as far as a registry without conditional writes allows. This is the protection `legacy/sign.ts` uses, as a
- * reusable helper: the tag has no locking in the registry (cosign issue #2432), so after writing we re-read it: if
- * another writer replaced it without our layer we merge again, and a second, later check catches a writer that read
- * the tag before our write landed. When the registry fails after a manifest write was sent (the answer lost, a
- * confirming read broken), the tag is read once more and what it holds decides the outcome.
+ * reusable helper: the tag has no locking in the registry (cosign issue #2432), so each round reads the tag, merges
+ * our layer in, checks the tag has not moved since the read, writes, and re-reads: if another writer replaced it
+ * without our layer we merge again. The write is sent once (`retry: false`): a transport retry would send bytes
+ * merged from an old read, seconds later, and drop signatures other writers added meanwhile. When it fails on the
+ * network or with 429/5xx the tag is read (a lost answer: it may hold ours) and, if not, the round is repeated
+ * after the `Retry-After` or a backoff. The re-reads follow the shared rule of src/oci/shared-tag.ts: once after a
+ * settle pause, and, when other writers were seen, once more about 2 s later. When the registry fails after a
+ * manifest write was sent (the answer lost, a confirming read broken), the tag is read once more and what it holds
+ * decides the outcome. What is left unguarded is in docs/formats.md §Concurrent writers.
  * @module
  */
 import { CountersignError, isCountersignError } from '../../errors.js'
 import { sha256Digest } from '../../oci/digest.js'
+import { confirmTagWrite, mayHaveLanded, pause, writeRetryPause } from '../../oci/shared-tag.js'
 import type { Descriptor, OCIStore, Reference, StoreCallOptions } from '../../oci/types.js'
 import {
   buildSignatureImage,
@@ -53,9 +59,11 @@ export interface WriteAttachmentOptions extends StoreCallOptions {
 
 /**
  * Write the attachment image at `ref` (a tag) as `options.plan` says, merging again while concurrent writers move
- * the tag. Layer blobs must already be in the repository; the config blob is pushed here. When the registry fails
- * (network, 429/5xx after retries) once a manifest write was sent, the tag is read again: if it holds what we
- * write, that is the result (with `onWarning`); otherwise the failure is thrown.
+ * the tag. Layer blobs must already be in the repository; the config blob is pushed here. The manifest write is
+ * never repeated with the same bytes: a failed one (network, 429/5xx) is followed by a read of the tag and, unless
+ * it holds ours, by a new round after the registry's `Retry-After` or a backoff (at most 3 such retries). When the
+ * registry fails once a manifest write was sent and the tag holds what we write, that is the result (with
+ * `onWarning`); otherwise the failure is thrown.
  *
  * @returns The digest of the manifest now holding our layer.
  * @throws {CountersignError} ERR_OCI_HTTP when the tag kept changing for 12 rounds; store errors.
@@ -105,11 +113,32 @@ async function writeRounds(
   call: StoreCallOptions,
   onSend: () => void,
 ): Promise<string> {
+  const { signal } = options
+  let failures = 0
+  /** The wait before the next round after a failed write (the registry's Retry-After or a backoff). */
+  let retryPause: number | undefined
+  /** The failure of the last write when the tag held it anyway (its answer was lost): told as a warning. */
+  let lostAnswer: Error | undefined
+  const done = (digest: string): string => {
+    if (lostAnswer !== undefined) {
+      options.onWarning?.(
+        `the registry failed after the write of ${ref.tag} (${lostAnswer.message}); the tag holds what was written, so the write succeeded`,
+      )
+    }
+    return digest
+  }
   for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
     // Contending writers back off with full jitter so that one of them gets a quiet window.
-    if (round > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** round))
+    if (round > 0) await pause(retryPause ?? Math.random() * Math.min(1000, 20 * 2 ** round), signal)
+    retryPause = undefined
     const existing = await readAttachmentImage(store, ref, call)
-    if (existing && options.written(existing.layers)) return existing.manifestDigest
+    if (existing && options.written(existing.layers)) {
+      // An earlier round landed after all (merged by another writer, or its answer lost): confirm it like a write.
+      if (round === 0) return done(existing.manifestDigest)
+      const kept = await stillOurs(store, ref, existing.manifestDigest, options.written, call, 0, true, signal)
+      if (kept) return done(existing.manifestDigest)
+      continue
+    }
     const plan = await options.plan(existing)
     if (plan === undefined) {
       if (existing === undefined) throw new TypeError('plan() may skip the write only when the tag exists')
@@ -127,8 +156,27 @@ async function writeRounds(
     const started = Date.now()
     if ((await currentDigest(store, ref, call)) !== existing?.manifestDigest) continue
     onSend()
-    const written = await store.pushManifest(ref, image.manifest, image.manifestMediaType, call)
-    if (await stillOurs(store, ref, written.digest, options.written, call, Date.now() - started)) return written.digest
+    let digest: string
+    try {
+      // Sent once: these bytes are merged from `existing`, and must not reach the registry again later.
+      digest = (await store.pushManifest(ref, image.manifest, image.manifestMediaType, { ...call, retry: false }))
+        .digest
+      lostAnswer = undefined
+    } catch (e) {
+      const landed = mayHaveLanded(e) ? await holdsOurs(store, ref, options.written, call) : undefined
+      if (landed === undefined) {
+        retryPause = writeRetryPause(e, ++failures)
+        if (retryPause === undefined) throw e
+        continue
+      }
+      lostAnswer = e as Error
+      digest = landed
+    }
+    // Contention: a repeated round means the tag moved under us, a re-check lost our layer, or a write failed.
+    const contended = round > 0
+    if (await stillOurs(store, ref, digest, options.written, call, Date.now() - started, contended, signal)) {
+      return done(digest)
+    }
   }
   throw new CountersignError(
     'ERR_OCI_HTTP',
@@ -163,7 +211,10 @@ export async function readAttachmentImage(
   return { layers, config, manifestDigest: fetched.descriptor.digest }
 }
 
-/** True when the tag still points at our manifest (or at one that kept our layer), now and a little later. */
+/**
+ * True when the tag still points at our manifest (or at one that kept our layer), now and after the re-check
+ * horizon of src/oci/shared-tag.ts (longer when `contended`).
+ */
 async function stillOurs(
   store: OCIStore,
   ref: Reference,
@@ -171,17 +222,18 @@ async function stillOurs(
   written: (layers: readonly Descriptor[]) => boolean,
   call: StoreCallOptions,
   writeMs: number,
+  contended: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<boolean> {
-  // A writer that checked the tag just before our PUT landed can still overwrite it one round trip later: look
-  // again after several of our own round trips.
-  for (const wait of [0, Math.min(2000, Math.max(50, 4 * writeMs))]) {
-    if (wait > 0) await sleep(wait + Math.random() * wait)
-    const now = await store.resolve(ref, call)
-    if (now.digest === ourDigest) continue
-    const current = await readAttachmentImage(store, ref, call)
-    if (!current || !written(current.layers)) return false
-  }
-  return true
+  return confirmTagWrite(
+    async () => {
+      const now = await store.resolve(ref, call)
+      if (now.digest === ourDigest) return 'same'
+      const current = await readAttachmentImage(store, ref, call)
+      return current && written(current.layers) ? 'moved' : 'lost'
+    },
+    { roundTripMs: writeMs, contended, immediate: true, ...(signal !== undefined ? { signal } : {}) },
+  )
 }
 
 async function currentDigest(store: OCIStore, ref: Reference, call: StoreCallOptions): Promise<string | undefined> {
@@ -191,8 +243,4 @@ async function currentDigest(store: OCIStore, ref: Reference, call: StoreCallOpt
     if (isCountersignError(e, 'ERR_OCI_NOT_FOUND')) return undefined
     throw e
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
