@@ -52,6 +52,24 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
  * `createKeySigner`.
  */
 export function createSignFunction(key: PrivateKey, algorithm: SigningAlgorithm): SignFunction {
+  const sign = rawSignFunction(key, algorithm)
+  return async (data) => {
+    try {
+      return await sign(data)
+    } catch (cause) {
+      if (cause instanceof CountersignError) throw cause
+      // Web Crypto imports some inconsistent keys (an RSA key whose CRT values do not match, found by fuzzing) and
+      // only fails when signing, with a bare OperationError.
+      throw new CountersignError(
+        'ERR_KEY_INVALID',
+        `the ${key.algorithm} private key cannot sign: ${(cause as Error)?.name ?? 'error'}: ${(cause as Error)?.message ?? String(cause)}`,
+        { cause },
+      )
+    }
+  }
+}
+
+function rawSignFunction(key: PrivateKey, algorithm: SigningAlgorithm): SignFunction {
   switch (algorithm) {
     case 'ecdsa-p256-sha256':
     case 'ecdsa-p384-sha384':

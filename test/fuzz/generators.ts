@@ -423,6 +423,10 @@ export function applyJSONOps(
         break
       case 'wide': {
         const first = Array.isArray(current) ? current[0] : 0
+        // Bounded by serialised size as well (about 16 MB): after a 'huge' edit, 200,000 copies of a 3 MiB string
+        // (or 4,000 of an object holding one) would exhaust the fuzzer's own heap before the target sees anything.
+        const size = Math.max(1, (JSON.stringify(first) ?? 'null').length)
+        const copies = Math.max(1, Math.min(op.length, Math.floor(16_000_000 / size)))
         // Objects are copied apart (an index-like field counts up) so that de-duplication does not end the walk
         // early: many distinct entries, as an attacker would send. Fewer of them, since each is a whole document.
         doc =
@@ -430,12 +434,12 @@ export function applyJSONOps(
             ? setAt(
                 doc,
                 path,
-                Array.from({ length: Math.min(op.length, 4000) }, (_, i) => distinctCopy(first, i)),
+                Array.from({ length: Math.min(copies, 4000) }, (_, i) => distinctCopy(first, i)),
               )
             : setAt(
                 doc,
                 path,
-                Array.from({ length: op.length }, () => first),
+                Array.from({ length: copies }, () => first),
               )
         break
       }
