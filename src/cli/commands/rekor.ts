@@ -33,7 +33,10 @@ const flags: readonly FlagSpec[] = [
   },
   { name: 'email', type: 'string', help: 'search: an email address in certificates' },
   { name: 'operator', type: 'string', default: 'and', help: 'search: combine criteria with and / or' },
-  withHelp(TRUSTED_ROOT_FLAG, 'get: trusted_root.json the entry must verify against (default public-good)'),
+  withHelp(
+    TRUSTED_ROOT_FLAG,
+    'get: trusted_root.json the entry must verify against (default: from the TUF repository)',
+  ),
   { name: 'output', short: 'o', type: 'string', default: 'default', help: 'default or json' },
 ]
 
