@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseReference } from '../../src/oci/reference.js'
 import { compileImageGlob, matchImageGlob, qualifiedImageName } from '../../src/policy/glob.js'
+import { mulberry32 } from '../support/prng.js'
 
 function oldCompile(glob: string): RegExp {
   let g = glob
@@ -21,17 +22,8 @@ function oldMatch(glob: string, image: string): boolean {
   return name !== image && re.test(image)
 }
 
-/** Deterministic PRNG (mulberry32), so a failure names a reproducible case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic PRNG, so a failure names a reproducible case. */
+const rng = mulberry32
 
 function randomString(next: () => number, alphabet: readonly string[], maxLength: number): string {
   const n = Math.floor(next() * (maxLength + 1))

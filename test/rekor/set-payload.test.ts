@@ -6,18 +6,10 @@ import canonicalize from 'canonicalize'
 import { describe, expect, it } from 'vitest'
 import { fromUtf8, toBase64, toHex } from '../../src/internal/bytes.js'
 import { signedEntryTimestampPayload } from '../../src/rekor/set.js'
+import { mulberry32 } from '../support/prng.js'
 
-/** mulberry32, so the cases reproduce. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32 (test/support/prng.ts), so the cases reproduce. */
+const prng = mulberry32
 
 describe('signedEntryTimestampPayload is RFC 8785 canonical JSON', () => {
   const rand = prng(8785)

@@ -4,8 +4,9 @@
  * corruption, delays). Every injected fault is logged with the client's User-Agent, which names the operation, so
  * a failure can be traced to the exact faults it met.
  */
+
+import { intBetween, mulberry32 } from '../support/prng.js'
 import type { Fault, ProxiedRequest } from '../support/proxy.js'
-import { intBetween, mulberry32 } from './prng.js'
 
 export const FAULT_KINDS = [
   '429 Retry-After: 0',

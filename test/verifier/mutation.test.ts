@@ -28,6 +28,7 @@ import type { ArtifactInput } from '../../src/verifier/signature.js'
 import { type BundleVerifier, createVerifier } from '../../src/verifier/verifier.js'
 import type { BundlePolicy, BundleVerifierOptions } from '../../src/verifier/verify-bundle.js'
 import { caseNames, countersignInputs, countersignRoot, loadCase } from '../support/bundle-cases.js'
+import { mulberry32 } from '../support/prng.js'
 
 const FULL = process.env.COUNTERSIGN_MUTATION_PROFILE === 'full'
 const FLIPS_PER_FIELD = FULL ? 24 : 1
@@ -56,17 +57,8 @@ interface Mutant {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON helpers
 
-/** mulberry32: a small seeded PRNG, so every run makes the same mutants. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32 (test/support/prng.ts): a small seeded PRNG, so every run makes the same mutants. */
+const prng = mulberry32
 
 /** FNV-1a, to seed each field's PRNG from its case and path. */
 function seedOf(s: string): number {
