@@ -53,14 +53,14 @@ describe('bundle entry limits', () => {
     expect(e.details?.reason).not.toBe('too-many-entries')
   })
 
-  it('refuses more than 32 RFC 3161 timestamps', async () => {
+  it('refuses more than 32 RFC 3161 timestamps before verifying any (verifyTimestamps, the conformance code)', async () => {
     const b = structuredClone(original)
     b.verificationMaterial.timestampVerificationData = {
       rfc3161Timestamps: Array.from({ length: 33 }, () => ({ signedTimestamp: 'AAAA' })),
     }
     const e = await rejection(verifier.verify(b, inputs.artifact, inputs.policy))
-    expect(e.code).toBe('ERR_BUNDLE_INVALID')
-    expect(e.message).toContain('more than 32 RFC 3161 timestamps')
+    expect(e.code).toBe('ERR_TIMESTAMP_INVALID')
+    expect(e.message).toContain('33 timestamps exceed the limit of 32')
   })
 })
 
