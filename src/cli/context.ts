@@ -3,10 +3,18 @@ import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
 import type { SecretSet } from '../http/redact.js'
-import type { PrivateKey, PublicKey } from '../keys/index.js'
+import {
+  decryptCosignPrivateKey,
+  isCosignEncryptedKey,
+  type PrivateKey,
+  type PublicKey,
+  parsePrivateKey,
+  parsePublicKey,
+} from '../keys/index.js'
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
+import { nodeScrypt } from '../node/scrypt.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
 import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
@@ -86,18 +94,51 @@ export function signatureRepository(io: CliIO): Repository | undefined {
   return v ? parseRepository(v) : undefined
 }
 
-/** Load a private key file, asking for its password with cosign's rules (COSIGN_PASSWORD, TTY, stdin). */
-export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKey> {
-  return loadPrivateKeyFile(resolve(io.cwd, path), () =>
-    readPassword({ env: io.env, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream }),
-  )
+/**
+ * The key held in an environment variable, for cosign's `env://NAME` key references (`--key
+ * env://COSIGN_PRIVATE_KEY`: keys kept in CI secrets); `undefined` for any other reference. The value is one of the
+ * run's secrets from here on.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT, cosign's words, when the variable is not set.
+ */
+function envKey(ref: string, io: CliIO): Uint8Array | undefined {
+  if (!ref.startsWith('env://')) return undefined
+  const name = ref.slice('env://'.length)
+  const value = io.env[name]
+  if (value === undefined) throw new CountersignError('ERR_INVALID_INPUT', `loading URL: env var $${name} not found`)
+  io.secrets?.add(value)
+  return new TextEncoder().encode(value)
 }
 
-/** Load one or more public keys (`--key` may repeat or hold a comma list): files, or KMS references (`awskms://…`). */
+/**
+ * Load a private key (a file, or `env://NAME`), asking for its password with cosign's rules (COSIGN_PASSWORD, TTY,
+ * stdin).
+ */
+export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKey> {
+  const password = () => readPassword({ env: io.env, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream })
+  const bytes = envKey(path, io)
+  if (!bytes) return loadPrivateKeyFile(resolve(io.cwd, path), password)
+  try {
+    return isCosignEncryptedKey(bytes)
+      ? await decryptCosignPrivateKey(bytes, await password(), { scrypt: nodeScrypt })
+      : parsePrivateKey(bytes)
+  } finally {
+    bytes.fill(0)
+  }
+}
+
+/**
+ * Load one or more public keys (`--key` may repeat or hold a comma list): files, `env://NAME`, or KMS references
+ * (`awskms://…`).
+ */
 export async function loadVerificationKeys(paths: readonly string[], io: CliIO): Promise<PublicKey[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'a key reference (--key) is required')
   const sets = await Promise.all(
-    paths.map(async (p) => (isKMSKey(p) ? kmsVerificationKeys(p, io) : [await loadPublicKeyFile(resolve(io.cwd, p))])),
+    paths.map(async (p) => {
+      if (isKMSKey(p)) return kmsVerificationKeys(p, io)
+      const bytes = envKey(p, io)
+      return [bytes ? parsePublicKey(bytes) : await loadPublicKeyFile(resolve(io.cwd, p))]
+    }),
   )
   return sets.flat()
 }

@@ -97,6 +97,17 @@ describe('countersign initialize', () => {
     )
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain(`incorrect checksum for file root.json: expected ${'00'.repeat(32)} but got `)
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    const prefixed = await cli(
+      ['initialize', '--mirror', repo.url, '--root', 'root.json', '--root-checksum', `sha256:${sha256}`],
+      { cwd: dir, env },
+    )
+    expect(prefixed.code, prefixed.stderr).toBe(0)
+    const md5 = await cli(['initialize', '--mirror', repo.url, '--root', 'root.json', '--root-checksum', 'md5:00'], {
+      cwd: dir,
+      env,
+    })
+    expect(md5.stderr).toContain('unsupported checksum algorithm: md5')
   })
 
   it('needs --root for a mirror other than the public-good one', async () => {

@@ -29,7 +29,7 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'root-checksum',
     type: 'string',
-    help: 'SHA-256 (hex) of the --root file, or sha512:<hex>; refused when it differs',
+    help: 'checksum of the --root file: SHA-256 hex, sha256:<hex> or sha512:<hex>; refused when it differs',
   },
   { name: 'staging', type: 'bool', help: "not supported: use --mirror with the staging repository's --root" },
 ]
@@ -43,9 +43,21 @@ async function readRoot(path: string, checksum: string | undefined, io: CliIO): 
     throw new CountersignError('ERR_INVALID_INPUT', `reading TUF root ${path}: ${(cause as Error).message}`, { cause })
   }
   if (checksum !== undefined) {
-    const [algorithm, expected] = checksum.startsWith('sha512:') ? ['sha512', checksum.slice(7)] : ['sha256', checksum]
-    const got = createHash(algorithm!).update(bytes).digest('hex')
-    if (got !== expected!.toLowerCase()) {
+    // cosign's LoadFileOrURLWithChecksum: `HEX` (SHA-256), `sha256:HEX` or `sha512:HEX`.
+    const parts = checksum.split(':')
+    if (parts.length > 2) {
+      throw new CountersignError(
+        'ERR_INVALID_INPUT',
+        `wrong checksum input format, must have at most 1 colon: ${checksum}`,
+      )
+    }
+    const algorithm = parts.length === 2 ? parts[0]! : 'sha256'
+    if (algorithm !== 'sha256' && algorithm !== 'sha512') {
+      throw new CountersignError('ERR_INVALID_INPUT', `unsupported checksum algorithm: ${algorithm}`)
+    }
+    const expected = parts[parts.length - 1]!
+    const got = createHash(algorithm).update(bytes).digest('hex')
+    if (got !== expected.toLowerCase()) {
       throw new CountersignError(
         'ERR_INVALID_INPUT',
         `incorrect checksum for file ${path}: expected ${expected} but got ${got}`,
