@@ -3,18 +3,10 @@ import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CountersignError } from '../errors.js'
 import type { SecretSet } from '../http/redact.js'
-import {
-  decryptCosignPrivateKey,
-  isCosignEncryptedKey,
-  type PrivateKey,
-  type PublicKey,
-  parsePrivateKey,
-  parsePublicKey,
-} from '../keys/index.js'
-import { loadPrivateKeyFile, loadPublicKeyFile } from '../node/key-files.js'
+import { type PrivateKey, type PublicKey, parsePublicKey } from '../keys/index.js'
+import { loadPrivateKeyFile, loadPublicKeyFile, privateKeyFromPEM } from '../node/key-files.js'
 import { openLayout } from '../node/layout-fs.js'
 import { readPassword } from '../node/password.js'
-import { nodeScrypt } from '../node/scrypt.js'
 import { parseReference, parseRepository } from '../oci/reference.js'
 import type { OCIStore, Reference, Repository } from '../oci/types.js'
 import { parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js'
@@ -117,14 +109,7 @@ function envKey(ref: string, io: CliIO): Uint8Array | undefined {
 export async function loadSigningKey(path: string, io: CliIO): Promise<PrivateKey> {
   const password = () => readPassword({ env: io.env, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream })
   const bytes = envKey(path, io)
-  if (!bytes) return loadPrivateKeyFile(resolve(io.cwd, path), password)
-  try {
-    return isCosignEncryptedKey(bytes)
-      ? await decryptCosignPrivateKey(bytes, await password(), { scrypt: nodeScrypt })
-      : parsePrivateKey(bytes)
-  } finally {
-    bytes.fill(0)
-  }
+  return bytes ? privateKeyFromPEM(bytes, password) : loadPrivateKeyFile(resolve(io.cwd, path), password)
 }
 
 /**

@@ -211,13 +211,32 @@ function withPath(path: string, error: unknown): unknown {
 export async function loadPrivateKeyFile(path: string, getPassword: () => Promise<Uint8Array>): Promise<PrivateKey> {
   const bytes = await readKeyFile(path)
   try {
+    return await privateKeyFromPEM(bytes, getPassword)
+  } catch (error) {
+    throw withPath(path, error)
+  }
+}
+
+/**
+ * A private key from its PEM bytes, as {@link loadPrivateKeyFile} reads a file's: a cosign-encrypted key is
+ * decrypted with the password from `getPassword` (called only then), any other PEM private key parsed as is. The
+ * bytes are zeroed afterwards. Internal: also serves the CLI's `env://NAME` keys; not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const key = await privateKeyFromPEM(new TextEncoder().encode(process.env.COSIGN_PRIVATE_KEY), () => readPassword())
+ * ```
+ */
+export async function privateKeyFromPEM(
+  bytes: Uint8Array,
+  getPassword: () => Promise<Uint8Array>,
+): Promise<PrivateKey> {
+  try {
     if (isCosignEncryptedKey(bytes)) {
       const password = await getPassword()
       return await decryptCosignPrivateKey(bytes, password, { scrypt: nodeScrypt })
     }
     return parsePrivateKey(bytes)
-  } catch (error) {
-    throw withPath(path, error)
   } finally {
     bytes.fill(0)
   }

@@ -353,7 +353,7 @@ function threshold(name: string, have: number, need: number): void {
 const MAX_BUNDLE_TLOG_ENTRIES = 32
 
 function tooMany(what: string): CountersignError {
-  return new CountersignError('ERR_BUNDLE_INVALID', `bundle carries more than 32 ${what}`, {
+  return new CountersignError('ERR_BUNDLE_INVALID', `bundle carries more than ${MAX_BUNDLE_TLOG_ENTRIES} ${what}`, {
     details: { reason: 'too-many-entries' },
   })
 }

@@ -225,13 +225,14 @@ export function createTUFTrustProvider(options: TUFTrustProviderOptions = {}): T
       const root = await readTarget(updater, TRUSTED_ROOT_TARGET, true)
       const config = await readTarget(updater, SIGNING_CONFIG_TARGET, false)
       const expires = cachedTimestamp(dir)?.expires
+      const tufRoot = cachedRoot(dir)
       if (!expires) throw new CountersignError('ERR_TUF_INVALID', `TUF repository ${mirror}: no timestamp metadata`)
       return {
         mirror,
         trustedRoot: parseTrustedRoot(root!.bytes),
         ...(config ? { signingConfig: parseSigningConfig(config.bytes) } : {}),
-        rootVersion: cachedRoot(dir).version,
-        rootExpires: cachedRoot(dir).expires,
+        rootVersion: tufRoot.version,
+        rootExpires: tufRoot.expires,
         expires,
         refreshed: requested > 0,
         targets: [root!, ...(config ? [config] : [])].map((t, i) => ({
