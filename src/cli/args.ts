@@ -1,5 +1,6 @@
 /** A small flag parser with Go pflag semantics, so cosign command lines work unchanged. @module */
 import { CountersignError } from '../errors.js'
+import { didYouMean, suggest } from './suggest.js'
 
 /** One flag of a command. */
 export interface FlagSpec {
@@ -11,6 +12,8 @@ export interface FlagSpec {
   readonly help: string
   /** `strings` flags whose values may contain commas (like `-a k=v,w`) are not split. */
   readonly noSplit?: boolean
+  /** The values a `string` flag accepts, when it is a fixed set (offered by shell completion). */
+  readonly values?: readonly string[]
 }
 
 /** Parsed flags: bool → boolean, string → string | undefined, strings → string[]. */
@@ -41,7 +44,7 @@ export function parseFlags(
     const eq = body.indexOf('=')
     const key = eq >= 0 ? body.slice(0, eq) : body
     const spec = long ? byName.get(key) : byShort.get(key)
-    if (!spec) throw new CountersignError('ERR_INVALID_INPUT', `unknown flag: ${long ? '--' : '-'}${key}`)
+    if (!spec) throw unknownFlag(long, key, specs)
     let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined
     if (spec.type === 'bool') {
       if (value === undefined) flags[spec.name] = true
@@ -58,6 +61,20 @@ export function parseFlags(
     else (flags[spec.name] as string[]).push(...(spec.noSplit ? [value] : value.split(',').filter((v) => v !== '')))
   }
   return { flags, args }
+}
+
+/**
+ * pflag's `unknown flag: --kye`, first line unchanged (scripts match it), then cobra's "Did you mean this?" paragraph
+ * naming the verb's close flags. A long name typed with one dash (`-key`) is matched against the long names.
+ */
+function unknownFlag(long: boolean, key: string, specs: readonly FlagSpec[]): CountersignError {
+  const typed = `${long ? '--' : '-'}${key}`
+  // Two edits make most short names alike (--kye would offer --yes): names of four letters or fewer get one.
+  const names = specs.map((s) => s.name)
+  const close = long || key.length > 1 ? suggest(key, names, key.length <= 4 ? 1 : 2).map((n) => `--${n}`) : []
+  return new CountersignError('ERR_INVALID_INPUT', `unknown flag: ${typed}${didYouMean(close)}`, {
+    details: { flag: typed, suggestions: close },
+  })
 }
 
 /** Render a command's help text. */

@@ -1,15 +1,24 @@
 #!/usr/bin/env node
-/** The `countersign` executable. @module */
-import { createSecretSet } from '../http/redact.js'
-import { runCli } from './run.js'
+/**
+ * The `countersign` executable. A version request is answered before anything else loads; every other command
+ * line loads the dispatcher, which loads only the verb it runs.
+ * @module
+ */
+import { versionOutput } from './version.js'
 
-const code = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-  cwd: process.cwd(),
-  // One set for the process: every secret it reads or resolves is kept out of what it prints.
-  secrets: createSecretSet(),
-})
-process.exitCode = code
+const argv = process.argv.slice(2)
+const version = versionOutput(argv)
+if (version !== undefined) {
+  process.stdout.write(version)
+} else {
+  const [{ createSecretSet }, { runCli }] = await Promise.all([import('../http/redact.js'), import('./run.js')])
+  process.exitCode = await runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    // One set for the process: every secret it reads or resolves is kept out of what it prints.
+    secrets: createSecretSet(),
+  })
+}

@@ -89,3 +89,75 @@ export function createProgressBar(
     },
   }
 }
+
+/** Progress of a transfer of many blobs (`save`, `load`), fed per blob by the copy's `onBlobProgress`. */
+export interface TransferProgress {
+  /** Report one blob's bytes done and its total (an `onBlobProgress` callback). */
+  readonly onBlobProgress: (digest: string, done: number, total: number | undefined) => void
+  /** Finish: the last redraw and a newline on a terminal, one summary line elsewhere. Idempotent. */
+  finish(): void
+}
+
+/**
+ * One progress line for a whole transfer: on a terminal, a single line redrawn in place (`\r`) with the current
+ * blob's bytes/total and the bytes moved in all; elsewhere nothing until {@link TransferProgress.finish}, which writes
+ * one summary line. Transfers under `minBytes` in all show nothing anywhere.
+ *
+ * @example
+ * const progress = createTransferProgress(io.stderr, 'Saving')
+ * try { await saveImage(ref, { store, fs, onBlobProgress: progress.onBlobProgress }) } finally { progress.finish() }
+ */
+export function createTransferProgress(
+  stream: NodeJS.WritableStream,
+  verb: string,
+  options: ProgressBarOptions = {},
+): TransferProgress {
+  const tty = options.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true
+  const minBytes = options.minBytes ?? 1024 * 1024
+  const interval = options.intervalMs ?? 100
+  const width = options.width ?? 20
+  const now = options.now ?? Date.now
+  const blobs = new Map<string, { done: number; total: number | undefined }>()
+  let current = ''
+  let lastDraw = -Infinity
+  let drawn = false
+  let finished = false
+
+  const moved = () => {
+    let n = 0
+    for (const b of blobs.values()) n += b.done
+    return n
+  }
+  const line = () => {
+    const b = blobs.get(current)!
+    const all = `(${formatBytes(moved())} in all)`
+    if (b.total === undefined || b.total === 0) return `${verb} blob ${blobs.size} ${formatBytes(b.done)} ${all}`
+    const frac = Math.min(1, b.done / b.total)
+    const filled = Math.round(frac * width)
+    const bar = `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`
+    return `${verb} blob ${blobs.size} ${bar} ${formatBytes(b.done)} / ${formatBytes(b.total)} ${Math.floor(frac * 100)}% ${all}`
+  }
+
+  return {
+    onBlobProgress(digest, done, total) {
+      if (finished) return
+      blobs.set(digest, { done, total })
+      current = digest
+      if (!tty || moved() < minBytes) return
+      const at = now()
+      if (at - lastDraw < interval && done !== total) return
+      lastDraw = at
+      drawn = true
+      stream.write(`\r${line()}\x1b[K`)
+    },
+    finish() {
+      if (finished) return
+      finished = true
+      if (tty) {
+        if (drawn) stream.write(`\r${line()}\x1b[K\n`)
+      } else if (moved() >= minBytes) {
+        stream.write(`${verb}: ${blobs.size} blob${blobs.size === 1 ? '' : 's'}, ${formatBytes(moved())}\n`)
+      }
+    },
+  }
+}

@@ -2,59 +2,11 @@
 import { type ErrorCode, isCountersignError } from '../errors.js'
 import { createSecretSet } from '../http/redact.js'
 import { formatHelp, parseFlags } from './args.js'
-import { policyAdmissionWebhookCommand } from './commands/admission-policy.js'
-import { attachCommand } from './commands/attach.js'
-import { attestCommand } from './commands/attest.js'
-import { attestBlobCommand } from './commands/attest-blob.js'
-import { cleanCommand } from './commands/clean.js'
-import type { Command } from './commands/command.js'
-import { downloadCommand } from './commands/download.js'
-import { initializeCommand } from './commands/initialize.js'
-import { generateKeyPairCommand, importKeyPairCommand, publicKeyCommand } from './commands/keys.js'
-import { loadCommand } from './commands/load.js'
-import { policyCommand } from './commands/policy.js'
-import { rekorCommand } from './commands/rekor.js'
-import { saveCommand } from './commands/save.js'
-import { signCommand } from './commands/sign.js'
-import { signBlobCommand } from './commands/sign-blob.js'
-import { treeCommand } from './commands/tree.js'
-import { triangulateCommand } from './commands/triangulate.js'
-import { trustedRootCommand } from './commands/trusted-root.js'
-import { verifyCommand } from './commands/verify.js'
-import { verifyAttestationCommand } from './commands/verify-attestation.js'
-import { verifyBlobCommand } from './commands/verify-blob.js'
-import { verifyBlobAttestationCommand } from './commands/verify-blob-attestation.js'
-import { verifyBundleCommand } from './commands/verify-bundle.js'
 import type { CliIO } from './context.js'
+import { findVerb, VERBS } from './registry.js'
 import { registerCliSecrets } from './secrets.js'
-
-/** Every verb, in help order. */
-export const COMMANDS: readonly Command[] = [
-  generateKeyPairCommand,
-  importKeyPairCommand,
-  publicKeyCommand,
-  signCommand,
-  verifyCommand,
-  attestCommand,
-  verifyAttestationCommand,
-  signBlobCommand,
-  attestBlobCommand,
-  verifyBlobAttestationCommand,
-  policyCommand,
-  rekorCommand,
-  policyAdmissionWebhookCommand,
-  verifyBlobCommand,
-  verifyBundleCommand,
-  attachCommand,
-  downloadCommand,
-  treeCommand,
-  cleanCommand,
-  saveCommand,
-  loadCommand,
-  triangulateCommand,
-  initializeCommand,
-  trustedRootCommand,
-]
+import { didYouMean, suggest } from './suggest.js'
+import { versionOutput } from './version.js'
 
 /** cosign's exit codes (cmd/cosign/errors/exit_codes.go). */
 export const EXIT_CODES = {
@@ -69,7 +21,8 @@ Usage:
   countersign <command> [flags] [args]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(20)} ${c.description.split('\n')[0]}`).join('\n')}
+${VERBS.map((v) => `  ${v.name.padEnd(24)} ${v.summary}`).join('\n')}
+  version                  Print the version (-o json for details)
 
 Run 'countersign <command> --help' for a command's flags.
 `
@@ -81,15 +34,29 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stdout.write(TOP_HELP)
     return verb === undefined ? 1 : 0
   }
-  if (verb === 'version' || verb === '--version') {
-    io.stdout.write('countersign 0.1.0\n')
+  const version = versionOutput(argv)
+  if (version !== undefined) {
+    io.stdout.write(version)
     return 0
   }
-  const command = COMMANDS.find((c) => c.name === verb)
-  if (!command) {
-    io.stderr.write(`Error: unknown command "${verb}" for "countersign"\n\n${TOP_HELP}`)
+  if (verb === 'version') {
+    io.stderr.write('Error: usage: countersign version [-o text|json]\n')
     return 1
   }
+  const entry = findVerb(verb)
+  if (!entry) {
+    const hint = didYouMean(
+      suggest(
+        verb,
+        VERBS.map((v) => v.name),
+      ),
+    )
+    io.stderr.write(
+      `Error: unknown command "${verb}" for "countersign"${hint}\n\nRun 'countersign --help' for usage.\n`,
+    )
+    return 1
+  }
+  const command = await entry.load()
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(formatHelp(command.usage, command.description, command.flags))
     return 0

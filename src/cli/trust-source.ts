@@ -11,12 +11,9 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { CountersignError, isCountersignError } from '../errors.js'
-import { createNodeFetch } from '../node/fetch.js'
 import { mirrorCacheDir, readRemoteConfig, tufCacheRoot } from '../node/tuf/cache.js'
-import { createTUFTrustProvider, type TUFTrustProvider } from '../node/tuf/provider.js'
-import { PUBLIC_GOOD_TUF_MIRROR } from '../node/tuf/public-good.js'
-import { publicGoodTrustedRoot } from '../trust/public-good.js'
-import { publicGoodSigningConfig } from '../trust/public-good-signing-config.js'
+import { PUBLIC_GOOD_TUF_MIRROR } from '../node/tuf/mirror.js'
+import type { TUFTrustProvider } from '../node/tuf/provider.js'
 import type { SigningConfig } from '../trust/signing-config.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { CliIO } from './context.js'
@@ -99,6 +96,11 @@ function runState(io: CliIO): RunState {
   if (!state) {
     const settings = tufSettings(io)
     const provider = (async () => {
+      // Loaded here, not at the top: verbs given --trusted-root never need the TUF client or the HTTP stack.
+      const [{ createTUFTrustProvider }, { createNodeFetch }] = await Promise.all([
+        import('../node/tuf/provider.js'),
+        import('../node/fetch.js'),
+      ])
       const root = settings.rootFile ? new Uint8Array(await readFile(settings.rootFile)) : undefined
       return createTUFTrustProvider({
         mirror: settings.mirror,
@@ -128,7 +130,7 @@ function runState(io: CliIO): RunState {
  */
 export async function cliTrust(io: CliIO): Promise<CliTrust> {
   const state = runState(io)
-  if (state.embeddedUntil !== undefined && Date.now() < state.embeddedUntil) return embeddedTrust()
+  if (state.embeddedUntil !== undefined && Date.now() < state.embeddedUntil) return await embeddedTrust()
   const provider = await state.provider
   // A cache that completed an update holds timestamp metadata; a bare root.json (seeded, never refreshed) is none.
   const hadCache = existsSync(join(mirrorCacheDir(state.settings.cacheRoot, provider.mirror), 'timestamp.json'))
@@ -154,11 +156,15 @@ export async function cliTrust(io: CliIO): Promise<CliTrust> {
       )
     }
     state.embeddedUntil = Date.now() + EMBEDDED_RETRY_MS
-    return embeddedTrust()
+    return await embeddedTrust()
   }
 }
 
-function embeddedTrust(): CliTrust {
+async function embeddedTrust(): Promise<CliTrust> {
+  const [{ publicGoodTrustedRoot }, { publicGoodSigningConfig }] = await Promise.all([
+    import('../trust/public-good.js'),
+    import('../trust/public-good-signing-config.js'),
+  ])
   return {
     trustedRoot: publicGoodTrustedRoot(),
     signingConfig: publicGoodSigningConfig(),

@@ -12,6 +12,7 @@ import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { decodePEM, encodePEM, type PEMBlock } from '../internal/pem.js'
+import { COSIGN_PEM_LABEL, LEGACY_COSIGN_PEM_LABEL, pemText } from './cosign-encrypted-format.js'
 import { parsePKCS8 } from './parse-private.js'
 import type {
   DecryptCosignPrivateKeyOptions,
@@ -20,31 +21,7 @@ import type {
   ScryptFunction,
 } from './types.js'
 
-/**
- * PEM label of keys written by cosign ≥ 2.2 and by `cosign import-key-pair`.
- *
- * @example
- * ```ts
- * import { COSIGN_PEM_LABEL } from 'countersign/keys'
- * pem.startsWith(`-----BEGIN ${COSIGN_PEM_LABEL}-----`)
- * ```
- *
- * Exported from `countersign/keys`.
- */
-export const COSIGN_PEM_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY'
-
-/**
- * PEM label of keys written by cosign before 2.2; still accepted when loading.
- *
- * @example
- * ```ts
- * import { LEGACY_COSIGN_PEM_LABEL } from 'countersign/keys'
- * pem.includes(LEGACY_COSIGN_PEM_LABEL)
- * ```
- *
- * Exported from `countersign/keys`.
- */
-export const LEGACY_COSIGN_PEM_LABEL = 'ENCRYPTED COSIGN PRIVATE KEY'
+export { COSIGN_PEM_LABEL, isCosignEncryptedKey, LEGACY_COSIGN_PEM_LABEL } from './cosign-encrypted-format.js'
 
 // go-securesystemslib accepts exactly these (N, r, p) sets: "Legacy", "Standard" and "OWASP".
 const SCRYPT_N = new Set([32768, 65536, 131072])
@@ -68,34 +45,6 @@ function passwordBytes(password: string | Uint8Array): Uint8Array {
   if (typeof password === 'string') return utf8(password)
   if (password instanceof Uint8Array) return password
   throw new TypeError('password must be a string or Uint8Array')
-}
-
-function pemText(pem: string | Uint8Array): string {
-  if (typeof pem === 'string') return pem
-  if (pem instanceof Uint8Array) return fromUtf8(pem, 'encrypted private key')
-  throw new TypeError('pem must be a string or Uint8Array')
-}
-
-/**
- * True when `pem` holds a cosign encrypted private key (either PEM label). Never throws on malformed input.
- *
- * @param pem - PEM text or bytes.
- * @returns Whether the first PEM block carries a cosign encrypted-key label.
- * @example
- * ```ts
- * import { isCosignEncryptedKey } from 'countersign/keys'
- * if (isCosignEncryptedKey(text)) key = await decryptCosignPrivateKey(text, password)
- * ```
- *
- * Exported from `countersign/keys`.
- */
-export function isCosignEncryptedKey(pem: string | Uint8Array): boolean {
-  try {
-    const { label } = decodePEM(pemText(pem))
-    return label === COSIGN_PEM_LABEL || label === LEGACY_COSIGN_PEM_LABEL
-  } catch {
-    return false
-  }
 }
 
 function decodeB64Field(value: unknown, name: string): Uint8Array {

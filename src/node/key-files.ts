@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { type FileHandle, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
 import { CountersignError, isCountersignError } from '../errors.js'
-import { decryptCosignPrivateKey, isCosignEncryptedKey } from '../keys/cosign-encrypted.js'
+import { isCosignEncryptedKey } from '../keys/cosign-encrypted-format.js'
 import { parsePrivateKey } from '../keys/parse-private.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PrivateKey, PublicKey } from '../keys/types.js'
@@ -234,6 +234,8 @@ export async function privateKeyFromPEM(
   try {
     if (isCosignEncryptedKey(bytes)) {
       const password = await getPassword()
+      // Loaded here: reading public keys (every verification) never needs scrypt and secretbox.
+      const { decryptCosignPrivateKey } = await import('../keys/cosign-encrypted.js')
       return await decryptCosignPrivateKey(bytes, password, { scrypt: nodeScrypt })
     }
     return parsePrivateKey(bytes)

@@ -1,5 +1,5 @@
 /** Obtain a key password the way cosign does: COSIGN_PASSWORD, a no-echo TTY prompt, or all of stdin. @module */
-import { CountersignError } from '../errors.js'
+import { CountersignError, isCountersignError } from '../errors.js'
 
 /**
  * Options for {@link readPassword}. Streams and environment are injectable for tests and embedding.
@@ -186,4 +186,53 @@ export async function readPassword(options: ReadPasswordOptions = {}): Promise<U
     throw new CountersignError('ERR_INVALID_INPUT', 'passwords do not match')
   }
   return first
+}
+
+/**
+ * What to do when a key needs a password and none is available without a terminal, as in CI: named in the error so
+ * the fix is in the message.
+ */
+const NO_PASSWORD_HINT =
+  'no password was given: COSIGN_PASSWORD is not set and stdin is not a terminal (and had nothing on it). ' +
+  "Set COSIGN_PASSWORD to the key's password; in CI, from a secret (GitHub Actions: set COSIGN_PASSWORD in the " +
+  "step's env from secrets.COSIGN_PASSWORD)"
+
+/**
+ * A password getter for an existing key ({@link readPassword}'s rules) that can explain a failure to open the key
+ * when there was no password to be had: `COSIGN_PASSWORD` unset, stdin not a terminal, and nothing on stdin. The
+ * explained error keeps its code (and details); its message gains the hint to set `COSIGN_PASSWORD`. Internal: the
+ * CLI's key loading uses it; not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const password = keyPasswordReader({ env: process.env })
+ * try {
+ *   return await loadPrivateKeyFile('cosign.key', password.read)
+ * } catch (error) {
+ *   throw password.explain(error)
+ * }
+ * ```
+ */
+export function keyPasswordReader(options: ReadPasswordOptions = {}): {
+  readonly read: () => Promise<Uint8Array>
+  readonly explain: (error: unknown) => unknown
+} {
+  let none = false
+  return {
+    async read() {
+      const env = options.env ?? process.env
+      const stdin = options.stdin ?? process.stdin
+      const password = await readPassword(options)
+      const fromEnv = Object.hasOwn(env, 'COSIGN_PASSWORD') && env.COSIGN_PASSWORD !== undefined
+      none = !fromEnv && stdin.isTTY !== true && password.length === 0
+      return password
+    },
+    explain(error) {
+      if (!none || !isCountersignError(error)) return error
+      return new CountersignError(error.code, `${error.message}; ${NO_PASSWORD_HINT}`, {
+        cause: error,
+        ...(error.details !== undefined ? { details: { ...error.details } } : {}),
+      })
+    },
+  }
 }

@@ -13,7 +13,6 @@ import type { PublicKey } from '../keys/types.js'
 import type { SignatureBackend } from '../keys/verify.js'
 import { isRekorV2Entry, parseTransparencyLogEntry } from '../rekor/entry.js'
 import { type VerifiedTransparencyLogEntry, verifyTransparencyLogEntry } from '../rekor/verify-entry.js'
-import { verifyTimestamps } from '../timestamp/thresholds.js'
 import type { VerifiedTimestamp } from '../timestamp/verify.js'
 import { isValidAt, type TrustedRoot } from '../trust/trusted-root.js'
 import { type Certificate, isCertificateValidAt, parseCertificate } from '../x509/certificate.js'
@@ -202,7 +201,12 @@ export async function verifyBundle(
   const tokens = rfc3161Tokens(bundle)
   const timestampCheck =
     tokens.length > 0 && root.timestampAuthorities.length > 0
-      ? settle(verifyTimestamps(tokens, signatureBytes, { trustedRoot: root, threshold: 0, signatureBackend: backend }))
+      ? settle(
+          // Loaded on first use: most bundles carry no RFC 3161 timestamp, and a CLI run pays for what it loads.
+          import('../timestamp/thresholds.js').then(({ verifyTimestamps }) =>
+            verifyTimestamps(tokens, signatureBytes, { trustedRoot: root, threshold: 0, signatureBackend: backend }),
+          ),
+        )
       : undefined
   const signatureCheck = settle(checkArtifactSignature(bundle, key, artifact, backend))
   const entryChecks = entries.map((entry) =>

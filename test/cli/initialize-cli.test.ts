@@ -54,10 +54,13 @@ const verifyArgs = () => [
   'artifact',
 ]
 
+/** Long enough for initialize + one verification on a loaded machine (each verb is loaded on first use). */
+const TIMESTAMP_LIFETIME_MS = 3000
+
 describe('countersign initialize', () => {
   it('initialises a mirror from its root, prints what it trusts, and the verbs follow the repository', async () => {
     repo.setTarget('trusted_root.json', rootWithoutRekorV1())
-    repo.publish({ expiresInMs: { timestamp: 2000 } })
+    repo.publish({ expiresInMs: { timestamp: TIMESTAMP_LIFETIME_MS } })
     const init = await cli(['initialize', '--mirror', repo.url, '--root', 'root.json'], { cwd: dir, env })
     expect(init.code, init.stderr).toBe(0)
     expect(init.stdout).toContain(`TUF repository: ${repo.url}`)
@@ -76,7 +79,7 @@ describe('countersign initialize', () => {
     // A new trusted_root.json adds the log; once the cached timestamp has expired, the verb picks it up.
     repo.setTarget('trusted_root.json', PUBLIC_GOOD_TRUSTED_ROOT_JSON)
     repo.publish()
-    await new Promise((r) => setTimeout(r, 2100))
+    await new Promise((r) => setTimeout(r, TIMESTAMP_LIFETIME_MS + 100))
     const after = await cli(verifyArgs(), { cwd: dir, env })
     expect(after.code, after.stderr).toBe(0)
   })
@@ -137,10 +140,10 @@ describe('trust material without initialize', () => {
 
   it('fails closed when a TUF cache exists but has expired and the mirror is down', async () => {
     repo.setTarget('trusted_root.json', PUBLIC_GOOD_TRUSTED_ROOT_JSON)
-    repo.publish({ expiresInMs: { timestamp: 1000 } })
+    repo.publish({ expiresInMs: { timestamp: TIMESTAMP_LIFETIME_MS } })
     expect((await cli(['initialize', '--mirror', repo.url, '--root', 'root.json'], { cwd: dir, env })).code).toBe(0)
     repo.setDown(true)
-    await new Promise((r) => setTimeout(r, 1100))
+    await new Promise((r) => setTimeout(r, TIMESTAMP_LIFETIME_MS + 100))
     const r = await cli(verifyArgs(), { cwd: dir, env })
     expect(r.code).toBe(1)
     expect(r.stderr).not.toContain('embedded')
@@ -148,12 +151,12 @@ describe('trust material without initialize', () => {
 
   it('--offline never downloads: a current cache serves, an expired one is refused', async () => {
     repo.setTarget('trusted_root.json', PUBLIC_GOOD_TRUSTED_ROOT_JSON)
-    repo.publish({ expiresInMs: { timestamp: 1000 } })
+    repo.publish({ expiresInMs: { timestamp: TIMESTAMP_LIFETIME_MS } })
     expect((await cli(['initialize', '--mirror', repo.url, '--root', 'root.json'], { cwd: dir, env })).code).toBe(0)
     const before = repo.requests.length
     const fresh = await cli([...verifyArgs().slice(0, -1), '--offline', 'artifact'], { cwd: dir, env })
     expect(fresh.code, fresh.stderr).toBe(0)
-    await new Promise((r) => setTimeout(r, 1100))
+    await new Promise((r) => setTimeout(r, TIMESTAMP_LIFETIME_MS + 100))
     const expired = await cli([...verifyArgs().slice(0, -1), '--offline', 'artifact'], { cwd: dir, env })
     expect(expired.code).toBe(1)
     expect(expired.stderr).toMatch(/expired|offline/)

@@ -63,6 +63,10 @@ describe('KMS keys in the CLI', () => {
     const v = await run(['verify', '--key', 'hashivault://release', ...verifyOffline, ref])
     expect(v.code, `${sign.stderr}\n---\n${v.stderr}`).toBe(0)
     expect((await run(['verify', '--key', 'vault.pub', ...verifyOffline, ref])).code).toBe(0)
+    // public-key reads a KMS key's public half from the service, as cosign's public-key --key <uri>.
+    const pub = await run(['public-key', '--key', 'hashivault://release'])
+    expect(pub.code, pub.stderr).toBe(0)
+    expect(pub.stdout).toBe(readFileSync(join(dir, 'vault.pub'), 'utf8'))
     // Errors and output never carry the Vault token.
     const denied = await cli(['sign', '--key', 'hashivault://release', ...offline, ref], {
       cwd: dir,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The built entries the runtime tests load. */
-export const DIST_ENTRIES = ['dist/verify.js', 'dist/trust/index.js', 'dist/keys/index.js'] as const
+export const DIST_ENTRIES = ['dist/verify.js', 'dist/trust/index.js', 'dist/keys/index.js', 'dist/cli/main.js'] as const
 
 const LOCK = `${ROOT}.tmp/runtime-build.lock`
 

@@ -6,19 +6,26 @@ import { attachSBOM, cosignArtifactType, sbomMediaType } from '../../artifacts/a
 import { attachAttestations, attachBundle, attachSignature } from '../../artifacts/attach-signature.js'
 import { maxAttachmentSize } from '../../artifacts/size-limit.js'
 import { CountersignError } from '../../errors.js'
+import { openFileContent } from '../../node/file-content.js'
 import { SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX } from '../../oci/media-types.js'
 import { referenceToString } from '../../oci/reference.js'
 import { type FlagSpec, stringFlag } from '../args.js'
-import { type CliIO, openImage, signatureRepository } from '../context.js'
+import type { CliIO } from '../context.js'
 import { REGISTRY_REFERRERS_MODE_FLAG, referrersMode } from '../flags/attachment.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { REGISTRY_FLAGS } from '../flags/registry.js'
+import { openImage, signatureRepository } from '../images.js'
 import { createProgressBar } from '../progress.js'
 import type { Command } from './command.js'
 
-/** cosign's deprecation notice for SBOM attachments (`options.SBOMAttachmentDeprecation`). */
+/**
+ * The deprecation notice for SBOM attachments: cosign's (`options.SBOMAttachmentDeprecation`) in our words, its first
+ * words kept for scripts that look for them.
+ */
 export const SBOM_DEPRECATION =
-  'WARNING: SBOM attachments are deprecated and support will be removed in a Cosign release soon after 2024-02-22 ' +
-  '(see https://github.com/sigstore/cosign/issues/2755). Instead, please use SBOM attestations.'
+  'WARNING: SBOM attachments are deprecated (by cosign since 2024-02-22, see ' +
+  'https://github.com/sigstore/cosign/issues/2755) and a countersign release will remove them. ' +
+  'Instead, please use SBOM attestations.'
 
 const flags: readonly FlagSpec[] = [
   { name: 'sbom', type: 'string', help: 'sbom: path to the SBOM, or - for stdin' },
@@ -38,6 +45,7 @@ const flags: readonly FlagSpec[] = [
     noSplit: true,
     help: 'attestation: path to DSSE envelope(s) or a Sigstore bundle; repeat for several',
   },
+  REPORT_OUTPUT_FLAG,
   ...REGISTRY_FLAGS,
 ]
 
@@ -75,10 +83,20 @@ export const attachCommand: Command = {
     'countersign attach sbom --sbom FILE [--type spdx|cyclonedx|syft] IMAGE\n' +
     '  countersign attach signature --signature SIG [--payload FILE | --bundle FILE] IMAGE\n' +
     '  countersign attach attestation --attestation FILE... IMAGE',
-  description: 'Provides utilities for attaching artifacts to other artifacts in a registry',
+  subcommands: ['sbom', 'signature', 'attestation'],
+  description:
+    'Provides utilities for attaching artifacts to other artifacts in a registry\n\n' +
+    '-o json prints one object (type "bundle" when attach signature was given a Sigstore bundle):\n' +
+    '  {"image", "type": "sbom"|"signature"|"bundle"|"attestation", "attached": [{"reference", "file"?, "mediaType"?}]}',
   flags,
   async run({ flags: f, args }, io) {
     const [sub, image, ...extra] = args
+    const format = reportFormat(f)
+    // Ours (cosign's attach prints no JSON): what was attached, and where.
+    const report = (type: string, attached: readonly Record<string, string>[]) => {
+      if (format === 'json') writeReport(io.stdout, { image, type, attached })
+      return 0
+    }
     if (sub !== 'sbom' && sub !== 'signature' && sub !== 'attestation') {
       throw new CountersignError(
         'ERR_INVALID_INPUT',
@@ -109,9 +127,10 @@ export const attachCommand: Command = {
         fileName: basename(path),
       })
       io.stderr.write(
-        `WARNING: Attaching SBOMs this way does not sign them. To sign them, use 'cosign attest --predicate ${path} --key <key path>'.\n`,
+        `WARNING: Attaching SBOMs this way does not sign them. To sign them, use 'countersign attest --predicate ${path} --key <key path>'.\n`,
       )
-      const sbom = await readInput(path, io)
+      // A file is streamed from disk (hashed, then uploaded chunk by chunk), never held whole; stdin is read whole.
+      const sbom = path === '-' ? await readInput(path, io) : await openFileContent(resolve(io.cwd, path))
       const bar = createProgressBar(io.stderr, 'Uploading SBOM')
       let result: Awaited<ReturnType<typeof attachSBOM>>
       try {
@@ -130,7 +149,7 @@ export const attachCommand: Command = {
           ? `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with config.mediaType [${cosignArtifactType('sbom')}] layers[0].mediaType [${mediaType}].\n`
           : `Uploading SBOM file for [${from}] to [${referenceToString(result.reference)}] with mediaType [${mediaType}].\n`,
       )
-      return 0
+      return report('sbom', [{ reference: referenceToString(result.reference), file: path, mediaType }])
     }
 
     if (sub === 'signature') {
@@ -139,7 +158,7 @@ export const attachCommand: Command = {
       if (payload !== undefined && isBundleJSON(payload)) {
         const r = await attachBundle(target.ref, payload, common)
         io.stderr.write(`Attached bundle to ${referenceToString(r.reference)}\n`)
-        return 0
+        return report('bundle', [{ reference: referenceToString(r.reference), file: payloadPath! }])
       }
       const sigArg = stringFlag(f, 'signature')
       if (sigArg === undefined)
@@ -167,17 +186,19 @@ export const attachCommand: Command = {
         ...(rekor !== undefined ? { rekorResponse: rekor } : {}),
       })
       io.stderr.write(`Attached signature to ${referenceToString(r.reference)}\n`)
-      return 0
+      return report('signature', [{ reference: referenceToString(r.reference) }])
     }
 
     const files = f.attestation as string[]
     if (files.length === 0)
       throw new CountersignError('ERR_INVALID_INPUT', 'attach attestation: --attestation is required')
+    const attached: Record<string, string>[] = []
     for (const path of files) {
       io.stderr.write(`Using payload from: ${path}`)
       const r = await attachAttestations(target.ref, await readInput(path, io), common)
       io.stderr.write(`\nAttached attestation to ${referenceToString(r.reference)}\n`)
+      attached.push({ reference: referenceToString(r.reference), file: path })
     }
-    return 0
+    return report('attestation', attached)
   },
 }

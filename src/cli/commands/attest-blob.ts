@@ -7,7 +7,9 @@ import { CountersignError } from '../../errors.js'
 import { type FlagSpec, stringFlag } from '../args.js'
 import { PREDICATE_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
+import { sha256Digest, witnessReport } from '../report.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
@@ -18,6 +20,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'statement', type: 'string', help: 'path to a complete in-toto statement to sign instead of --predicate' },
   { name: 'bundle', type: 'string', help: 'write the Sigstore bundle to FILE' },
   { name: 'output-attestation', type: 'string', help: 'also write the signed statement to FILE' },
+  REPORT_OUTPUT_FLAG,
   ...SIGNING_FLAGS,
 ]
 
@@ -26,10 +29,13 @@ export const attestBlobCommand: Command = {
   name: 'attest-blob',
   usage: 'countersign attest-blob [--key cosign.key] --predicate FILE [--type TYPE] --bundle FILE BLOB',
   description:
-    'Attest the supplied blob (a file, or - for stdin) with an in-toto predicate, writing a Sigstore bundle.',
+    'Attest the supplied blob (a file, or - for stdin) with an in-toto predicate, writing a Sigstore bundle.\n\n' +
+    '-o json prints one object (digest is null with --statement, which names its own subjects):\n' +
+    '  {"blob", "digest": "sha256:…"|null, "predicateType", "bundle": FILE, "attestationFile"?, "tlogEntries", "timestamps"}',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', 'accepts 1 arg(s), received ' + args.length)
+    const format = reportFormat(f)
     const statementPath = stringFlag(f, 'statement')
     const predicatePath = stringFlag(f, 'predicate')
     if (statementPath === undefined && predicatePath === undefined) {
@@ -59,6 +65,17 @@ export const attestBlobCommand: Command = {
     if (typeof f['output-attestation'] === 'string') {
       await writeFile(resolve(io.cwd, f['output-attestation']), result.statement, { mode: 0o600 })
       io.stderr.write(`Attestation written in ${f['output-attestation']}\n`)
+    }
+    if (format === 'json') {
+      // Ours (cosign's attest-blob prints no JSON).
+      writeReport(io.stdout, {
+        blob: blobPath,
+        digest: statement === undefined ? sha256Digest(data) : null,
+        predicateType: result.predicateType,
+        bundle: f.bundle,
+        ...(typeof f['output-attestation'] === 'string' ? { attestationFile: f['output-attestation'] } : {}),
+        ...witnessReport(result.witnessed),
+      })
     }
     return 0
   },

@@ -6,7 +6,7 @@ import { CountersignError } from '../../errors.js'
 import { attestImage } from '../../image/attest.js'
 import { referenceToString } from '../../oci/reference.js'
 import { type FlagSpec, withHelp } from '../args.js'
-import { type CliIO, openImage, signatureRepository } from '../context.js'
+import type { CliIO } from '../context.js'
 import {
   creationTimeFromFlags,
   legacyFormatRequested,
@@ -15,8 +15,11 @@ import {
 } from '../flags/attachment.js'
 import { PREDICATE_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS, reportRegistryRequests } from '../flags/registry.js'
 import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
+import { openImage, signatureRepository } from '../images.js'
+import { witnessReport } from '../report.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -29,6 +32,7 @@ const flags: readonly FlagSpec[] = [
     'store a Sigstore bundle as an OCI 1.1 referrer (cosign v3 default; false: legacy .att tag)',
   ),
   withHelp(RECORD_CREATION_TIMESTAMP_FLAG, "legacy format: set the attestation image's creation time to now"),
+  REPORT_OUTPUT_FLAG,
   LOCAL_IMAGE_FLAG,
   ...SIGNING_FLAGS,
   ...REGISTRY_FLAGS,
@@ -39,10 +43,13 @@ export const attestCommand: Command = {
   name: 'attest',
   usage: 'countersign attest [--key cosign.key] --predicate FILE [--type TYPE] IMAGE...',
   description:
-    'Attest the supplied container images with an in-toto predicate. IMAGE is a registry reference or oci:DIR[:tag|@digest].',
+    'Attest the supplied container images with an in-toto predicate. IMAGE is a registry reference or oci:DIR[:tag|@digest].\n\n' +
+    '-o json prints one array, an element per image:\n' +
+    '  [{"image", "digest", "format": "bundle"|"legacy", "predicateType", "reference", "tlogEntries", "timestamps"}]',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    const format = reportFormat(f)
     if (typeof f.predicate !== 'string' || f.predicate === '') {
       throw new CountersignError('ERR_INVALID_INPUT', 'predicate cannot be empty')
     }
@@ -52,6 +59,7 @@ export const attestCommand: Command = {
     const legacy = legacyFormatRequested(f)
     const { signer, transparency } = await signingSetupFromFlags(f, io, { legacy })
     const sigRepo = signatureRepository(io)
+    const report: Record<string, unknown>[] = []
     for (const image of args) {
       const target = openImage(image, f, io)
       const result = await attestImage(target.ref, signer, {
@@ -69,7 +77,17 @@ export const attestCommand: Command = {
       io.stderr.write(`Pushing attestation to: ${referenceToString(result.attestationReference)}\n`)
       reportWitnessed(result.witnessed, io)
       reportRegistryRequests(target, f, io)
+      // Ours (cosign's attest prints no JSON): one element per image.
+      report.push({
+        image,
+        digest: result.digest,
+        format: result.format,
+        predicateType: result.predicateType,
+        reference: referenceToString(result.attestationReference),
+        ...witnessReport(result.witnessed),
+      })
     }
+    if (format === 'json') writeReport(io.stdout, report)
     return 0
   },
 }

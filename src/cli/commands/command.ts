@@ -8,5 +8,7 @@ export interface Command {
   readonly usage: string
   readonly description: string
   readonly flags: readonly FlagSpec[]
+  /** The words the first argument may be (`attach sbom|signature|attestation`), for shell completion. */
+  readonly subcommands?: readonly string[]
   run(input: { readonly flags: ParsedFlags; readonly args: readonly string[] }, io: CliIO): Promise<number>
 }

@@ -7,9 +7,10 @@ import { writeKeyPair } from '../../node/key-files.js'
 import { readPassword } from '../../node/password.js'
 import { nodeScrypt } from '../../node/scrypt.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
-import { type CliIO, loadSigningKey } from '../context.js'
+import type { CliIO } from '../context.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
-import { createKMSKey } from '../kms.js'
+import { loadSigningKey } from '../key-refs.js'
+import { createKMSKey, isKMSKey, kmsSigner } from '../kms.js'
 import type { Command } from './command.js'
 
 /** Without one of these, existing key files are never replaced. */
@@ -124,7 +125,11 @@ export const publicKeyCommand: Command = {
   flags: publicKeyFlags,
   async run({ flags }, io) {
     if (typeof flags.key !== 'string') throw new CountersignError('ERR_INVALID_INPUT', 'missing --key')
-    const pem = publicKeyToPEM((await loadSigningKey(flags.key, io)).publicKey)
+    // A KMS key's public half comes from the service, as cosign's public-key --key awskms://… does.
+    const publicKey = isKMSKey(flags.key)
+      ? await (await kmsSigner(flags.key, io)).publicKey()
+      : (await loadSigningKey(flags.key, io)).publicKey
+    const pem = publicKeyToPEM(publicKey)
     if (typeof flags.outfile === 'string') {
       await writeFile(resolve(io.cwd, flags.outfile), pem, { mode: 0o644 })
       io.stderr.write(`Public key written to ${flags.outfile}\n`)

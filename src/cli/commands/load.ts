@@ -1,17 +1,19 @@
 /** `load`: push an image saved with `save` (or `cosign save`), with its signatures, back to a registry. @module */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { loadImage } from '../../artifacts/save-load.js'
+import { type LayoutTransferResult, loadImage } from '../../artifacts/save-load.js'
 import { CountersignError } from '../../errors.js'
 import { createNodeLayoutFileSystem } from '../../node/layout-fs.js'
 import type { FlagSpec } from '../args.js'
-import { openImage, signatureRepository } from '../context.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { REGISTRY_FLAGS } from '../flags/registry.js'
+import { openImage, signatureRepository } from '../images.js'
 import type { Command } from './command.js'
-import { blobProgress } from './save.js'
+import { blobProgress, layoutReport } from './save.js'
 
 const flags: readonly FlagSpec[] = [
   { name: 'dir', type: 'string', help: 'path to directory where the signed image is stored on disk (required)' },
+  REPORT_OUTPUT_FLAG,
   ...REGISTRY_FLAGS,
 ]
 
@@ -19,10 +21,15 @@ const flags: readonly FlagSpec[] = [
 export const loadCommand: Command = {
   name: 'load',
   usage: 'countersign load --dir DIR IMAGE',
-  description: 'Load a signed image on disk to a remote registry',
+  description:
+    'Load a signed image on disk to a remote registry\n\n' +
+    '-o json prints one object (digests of what was loaded; null when the image had no .sig/.att image):\n' +
+    '  {"image", "dir", "digest", "kind": "image"|"imageIndex", "signatures", "attestations",\n' +
+    '   "referrers": [{"digest", "artifactType"}]}',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', 'exactly one image is required')
+    const format = reportFormat(f)
     if (typeof f.dir !== 'string' || f.dir === '') {
       throw new CountersignError('ERR_INVALID_INPUT', 'required flag(s) "dir" not set')
     }
@@ -33,8 +40,9 @@ export const loadCommand: Command = {
     const target = openImage(args[0]!, f, io)
     const sigRepo = signatureRepository(io)
     const progress = blobProgress(io.stderr, 'Loading')
+    let result: LayoutTransferResult
     try {
-      await loadImage(target.ref, {
+      result = await loadImage(target.ref, {
         store: target.store,
         fs: createNodeLayoutFileSystem(dir),
         ...(sigRepo ? { signatureRepository: sigRepo } : {}),
@@ -43,6 +51,7 @@ export const loadCommand: Command = {
     } finally {
       progress.finish()
     }
+    if (format === 'json') writeReport(io.stdout, layoutReport(args[0]!, f.dir, result))
     return 0
   },
 }

@@ -14,7 +14,7 @@ import {
   verifyImageAgainstPolicies,
 } from '../../policy/index.js'
 import { type FlagSpec, stringFlag, withHelp } from '../args.js'
-import { type CliIO, openImage } from '../context.js'
+import type { CliIO } from '../context.js'
 import {
   loadNamedRoots,
   loadPolicyTrustedRoot,
@@ -26,12 +26,20 @@ import {
   TRUST_ROOT_FLAG,
 } from '../flags/policy.js'
 import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
+import { openImage } from '../images.js'
 import { kmsVerificationKeys } from '../kms.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
   { name: 'policy', type: 'strings', noSplit: true, help: 'ClusterImagePolicy file (YAML or JSON); repeat for more' },
-  { name: 'output', short: 'o', type: 'string', default: 'text', help: 'output format: text or json' },
+  {
+    name: 'output',
+    short: 'o',
+    type: 'string',
+    default: 'text',
+    help: 'output format: text or json',
+    values: ['text', 'json'],
+  },
   POLICY_TRUSTED_ROOT_FLAG,
   withHelp(TRUST_ROOT_FLAG, 'NAME=FILE: a trusted root for trustRootRef NAME; repeat for more'),
   POLICY_INSECURE_IGNORE_TLOG_FLAG,
@@ -45,6 +53,7 @@ export const policyCommand: Command = {
   name: 'policy',
   usage:
     'countersign policy verify --policy FILE [--policy FILE]... [-o text|json] [--trusted-root FILE] [--trust-root NAME=FILE]... IMAGE...',
+  subcommands: ['verify'],
   description:
     'Check images against sigstore policy-controller ClusterImagePolicy documents (v1alpha1/v1beta1): every matching policy must pass, one authority per policy is enough. Exits 1 when an image is denied.',
   flags,

@@ -37,7 +37,14 @@ const flags: readonly FlagSpec[] = [
     TRUSTED_ROOT_FLAG,
     'get: trusted_root.json the entry must verify against (default: from the TUF repository)',
   ),
-  { name: 'output', short: 'o', type: 'string', default: 'default', help: 'default or json' },
+  {
+    name: 'output',
+    short: 'o',
+    type: 'string',
+    default: 'default',
+    help: 'default or json',
+    values: ['default', 'json'],
+  },
 ]
 
 /** The entry must be in a log of the trusted root: SET, inclusion proof and signed checkpoint (v0.3 bundle rules). */
@@ -73,6 +80,7 @@ export const rekorCommand: Command = {
   name: 'rekor',
   usage:
     'countersign rekor (get --uuid U | --log-index N) | (search --sha sha256:HEX | --artifact FILE | --public-key FILE | --email E) | loginfo [--rekor-url URL]',
+  subcommands: ['get', 'search', 'loginfo'],
   description: 'Read a Rekor v1 transparency log: fetch (and verify) an entry, search the index, or show the log head.',
   flags,
   async run({ flags: f, args }, io) {

@@ -18,7 +18,9 @@ import { type FlagSpec, withHelp } from '../args.js'
 import type { CliIO } from '../context.js'
 import { legacyFormatRequested, NEW_BUNDLE_FORMAT_FLAG } from '../flags/attachment.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
+import { sha256Digest, witnessReport } from '../report.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -32,6 +34,8 @@ const flags: readonly FlagSpec[] = [
   { name: 'output', type: 'string', help: 'deprecated alias of --output-signature' },
   { name: 'b64', type: 'bool', default: true, help: 'base64-encode the printed or written signature' },
   { name: 'output-certificate', type: 'string', help: 'keyless: write the signing certificate (PEM) to FILE' },
+  // --output is cosign's (deprecated) signature file, so the report format is --output-format here; -o is free.
+  { ...REPORT_OUTPUT_FLAG, name: 'output-format' },
   ...SIGNING_FLAGS,
 ]
 
@@ -57,12 +61,19 @@ export async function readBlob(path: string, io: CliIO): Promise<Uint8Array> {
 export const signBlobCommand: Command = {
   name: 'sign-blob',
   usage: 'countersign sign-blob [--key cosign.key] --bundle FILE BLOB...',
-  description: 'Sign the supplied blob (a file, or - for stdin), writing a Sigstore bundle or printing the signature.',
+  description:
+    'Sign the supplied blob (a file, or - for stdin), writing a Sigstore bundle or printing the signature.\n\n' +
+    '-o json (--output-format json; --output is the deprecated signature file) prints one array, an element per blob,\n' +
+    'with the signature in it instead of on its own:\n' +
+    '  [{"blob", "digest": "sha256:…", "bundle": FILE|null, "signature": BASE64, "signatureFile"?, "certificateFile"?,\n' +
+    '    "tlogEntries", "timestamps"}]',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length === 0) {
       throw new CountersignError('ERR_INVALID_INPUT', 'requires at least 1 arg(s), only received 0')
     }
+    const format = reportFormat(f, 'output-format')
+    const report: Record<string, unknown>[] = []
     const newBundle = !legacyFormatRequested(f)
     const bundlePath = typeof f.bundle === 'string' ? f.bundle : undefined
     if (newBundle && bundlePath === undefined) {
@@ -94,8 +105,20 @@ export const signBlobCommand: Command = {
     const b64 = f.b64 !== false
     for (const blob of args) {
       if (blob !== '-') io.stderr.write(`Using payload from: ${blob}\n`)
-      const result = await signBlob(await readBlob(blob, io), signer, transparency)
+      const data = await readBlob(blob, io)
+      const result = await signBlob(data, signer, transparency)
       const material = await signer.keyMaterial()
+      // Ours (cosign's sign-blob prints no JSON).
+      const item: Record<string, unknown> = {
+        blob,
+        digest: sha256Digest(data),
+        bundle: bundlePath ?? null,
+        signature: toBase64(result.signature),
+        ...(newBundle || outputSignature === undefined ? {} : { signatureFile: outputSignature }),
+        ...(typeof f['output-certificate'] === 'string' ? { certificateFile: f['output-certificate'] } : {}),
+        ...witnessReport(result.witnessed),
+      }
+      report.push(item)
       if (typeof f['output-certificate'] === 'string') {
         if (material.type !== 'x509')
           throw new CountersignError('ERR_INVALID_INPUT', 'no certificate: signed with a key')
@@ -128,10 +151,11 @@ export const signBlobCommand: Command = {
       if (outputSignature !== undefined) {
         await writeFile(resolve(io.cwd, outputSignature), sig, { mode: 0o600 })
         io.stderr.write(`Wrote signature to file ${outputSignature}\n`)
-      } else {
+      } else if (format === 'text') {
         io.stdout.write(b64 ? `${toBase64(result.signature)}\n` : sig)
       }
     }
+    if (format === 'json') writeReport(io.stdout, report)
     return 0
   },
 }

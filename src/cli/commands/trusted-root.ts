@@ -219,6 +219,7 @@ export const trustedRootCommand: Command = {
   name: 'trusted-root',
   usage:
     'countersign trusted-root create [--fulcio SPEC]... [--rekor SPEC]... [--ctfe SPEC]... [--tsa SPEC]... [--with-default-services] [--out FILE]',
+  subcommands: ['create'],
   description:
     'Create a Sigstore trusted root (trusted_root.json) for your own services, like cosign trusted-root create. Each service is a repeatable flag taking comma-separated key=value pairs, e.g. --rekor url=https://rekor.example.com,public-key=rekor.pub,start-time=2025-01-01T00:00:00Z. Prints the JSON, or writes it to --out (overwriting it).',
   flags,

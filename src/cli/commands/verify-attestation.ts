@@ -2,7 +2,6 @@
 import { CountersignError, isCountersignError } from '../../errors.js'
 import { verifyImageAttestations } from '../../image/verify-attestation.js'
 import { type FlagSpec, withHelp } from '../args.js'
-import { openImage, signatureRepository } from '../context.js'
 import { CHECK_CLAIMS_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
 import { VERIFICATION_KEYS_FLAG } from '../flags/key.js'
 import { checkedLines, KEYLESS_FLAGS } from '../flags/keyless.js'
@@ -10,6 +9,7 @@ import { JSON_OUTPUT_FLAG, outputFlag } from '../flags/output.js'
 import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS, reportRegistryRequests } from '../flags/registry.js'
 import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
 import { imageVerificationFromFlags, SIGNATURE_DIGEST_ALGORITHM_FLAG } from '../flags/verification.js'
+import { openImage, signatureRepository } from '../images.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [

@@ -9,20 +9,24 @@ import { parseStatement } from '../../attestation/statement.js'
 import { CountersignError } from '../../errors.js'
 import { type BundlePolicy, verifyBundle } from '../../verifier/verify-bundle.js'
 import { type FlagSpec, withHelp } from '../args.js'
-import { loadTrustedRoot, loadVerificationKeys } from '../context.js'
+import { loadTrustedRoot } from '../context.js'
 import { CHECK_CLAIMS_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
 import { VERIFICATION_KEYS_FLAG } from '../flags/key.js'
 import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
+import { loadVerificationKeys } from '../key-refs.js'
+import { bundleVerificationReport } from '../report.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
 const flags: readonly FlagSpec[] = [
-  withHelp(VERIFICATION_KEYS_FLAG, 'public key file or KMS URI; repeat (or comma-separate) for several keys'),
+  VERIFICATION_KEYS_FLAG,
   { name: 'bundle', type: 'string', help: 'the attestation bundle (from attest-blob)' },
   withHelp(PREDICATE_TYPE_FLAG, 'predicate type the attestation must have (alias or URI)'),
   withHelp(CHECK_CLAIMS_FLAG, 'check that the statement names the blob (its sha256)'),
   withHelp(INSECURE_IGNORE_TLOG_FLAG, 'ignore transparency log verification'),
+  REPORT_OUTPUT_FLAG,
   ...KEYLESS_FLAGS,
 ]
 
@@ -31,10 +35,15 @@ export const verifyBlobAttestationCommand: Command = {
   name: 'verify-blob-attestation',
   usage:
     'countersign verify-blob-attestation --bundle FILE (--key PUB | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL) [--type TYPE] BLOB',
-  description: 'Verify an attestation bundle of a blob (what attest-blob writes).',
+  description:
+    'Verify an attestation bundle of a blob (what attest-blob writes).\n\n' +
+    '-o json prints one object once verified ("Verified OK" still goes to stderr; failures print nothing on stdout):\n' +
+    '  {"verified": true, "blob": FILE|null, "bundle", "predicateType", "signer", "tlogEntries", "timestamps",\n' +
+    '   "verifiedTimes"}',
   flags,
   async run({ flags: f, args }, io) {
     const checkClaims = f['check-claims'] !== false
+    const format = reportFormat(f)
     if (args.length > 1 || (checkClaims && args.length !== 1)) {
       throw new CountersignError('ERR_INVALID_INPUT', 'exactly one blob is required (or --check-claims=false)')
     }
@@ -88,6 +97,16 @@ export const verifyBlobAttestationCommand: Command = {
       )
     }
     io.stderr.write('Verified OK\n')
+    if (format === 'json') {
+      // Ours (cosign's verify-blob-attestation prints no JSON).
+      writeReport(io.stdout, {
+        verified: true,
+        blob: args[0] ?? null,
+        bundle: f.bundle,
+        predicateType: statement.predicateType,
+        ...bundleVerificationReport(result),
+      })
+    }
     return 0
   },
 }

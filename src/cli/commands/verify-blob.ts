@@ -6,12 +6,15 @@ import { CountersignError } from '../../errors.js'
 import { utf8 } from '../../internal/bytes.js'
 import type { HashAlgorithm } from '../../keys/types.js'
 import { type FlagSpec, stringFlag, withHelp } from '../args.js'
-import { type CliIO, loadVerificationKeys } from '../context.js'
+import type { CliIO } from '../context.js'
 import { legacyFormatRequested, NEW_BUNDLE_FORMAT_FLAG } from '../flags/attachment.js'
 import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
 import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
 import { digestAlgorithmFlag, SIGNATURE_DIGEST_ALGORITHM_FLAG } from '../flags/verification.js'
+import { loadVerificationKeys } from '../key-refs.js'
+import { bundleVerificationReport, identityReport } from '../report.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
 
@@ -30,6 +33,7 @@ const flags: readonly FlagSpec[] = [
     'digest algorithm: sha256, sha384 or sha512 (default: from the bundle, else the key)',
   ),
   { name: 'certificate', type: 'string', help: 'keyless: a detached certificate (not supported; use --bundle)' },
+  REPORT_OUTPUT_FLAG,
   ...KEYLESS_FLAGS,
 ]
 
@@ -52,10 +56,15 @@ export const verifyBlobCommand: Command = {
   name: 'verify-blob',
   usage:
     'countersign verify-blob (--key cosign.pub [--insecure-ignore-tlog] (--bundle FILE | --signature SIG) | --bundle FILE --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL [--trusted-root FILE]) BLOB',
-  description: 'Verify a signature on the supplied blob (a file, or - for stdin).',
+  description:
+    'Verify a signature on the supplied blob (a file, or - for stdin).\n\n' +
+    '-o json prints one object once verified ("Verified OK" still goes to stderr; failures print nothing on stdout):\n' +
+    '  {"verified": true, "blob", "source": "bundle"|"legacy-bundle"|"signature", "signer", "tlogEntries", "timestamps",\n' +
+    '   "verifiedTimes"} (the lists are empty when only the key was checked, with --insecure-ignore-tlog)',
   flags,
   async run({ flags: f, args }, io) {
     if (args.length !== 1) throw new CountersignError('ERR_INVALID_INPUT', `accepts 1 arg(s), received ${args.length}`)
+    const format = reportFormat(f)
     const str = (name: string) => stringFlag(f, name)
     const key = str('key')
     if (key === undefined && str('certificate') === undefined && str('bundle') === undefined) {
@@ -88,7 +97,7 @@ export const verifyBlobCommand: Command = {
     const keys = key !== undefined ? await loadVerificationKeys([key], io) : []
     const signature = str('signature')
     const bundle = str('bundle')
-    await verifyBlob(await readBlob(args[0]!, io), {
+    const result = await verifyBlob(await readBlob(args[0]!, io), {
       keys,
       ...sigstore,
       ...(signature !== undefined ? { signature: await readSignature(signature, io) } : {}),
@@ -97,6 +106,18 @@ export const verifyBlobCommand: Command = {
       ...(hashFlag !== undefined ? { hash: hashFlag as HashAlgorithm } : {}),
     })
     io.stderr.write('Verified OK\n')
+    if (format === 'json') {
+      // Ours (cosign's verify-blob prints no JSON).
+      const proved = result.verification
+        ? bundleVerificationReport(result.verification, key)
+        : {
+            signer: result.identity ? identityReport(result.identity) : { type: 'key' as const, key },
+            tlogEntries: [],
+            timestamps: [],
+            verifiedTimes: [],
+          }
+      writeReport(io.stdout, { verified: true, blob: args[0]!, source: result.source, ...proved })
+    }
     return 0
   },
 }

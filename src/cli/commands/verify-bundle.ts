@@ -13,7 +13,9 @@ import { type BundlePolicy, type BundleVerifierOptions, verifyBundle } from '../
 import { type FlagSpec, withHelp } from '../args.js'
 import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
 import { IDENTITY_FLAGS } from '../flags/keyless.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { OFFLINE_FLAG, TRUSTED_ROOT_FLAG } from '../flags/trust.js'
+import { bundleVerificationReport } from '../report.js'
 import { cliTrust, useOfflineTrust } from '../trust-source.js'
 import type { Command } from './command.js'
 
@@ -27,7 +29,7 @@ const IDENTITY_HELP: Readonly<Record<string, string>> = {
 
 const flags: readonly FlagSpec[] = [
   { name: 'bundle', type: 'string', help: 'the Sigstore bundle (JSON file)' },
-  withHelp(VERIFICATION_KEY_FLAG, 'public key (PEM) for managed-key bundles'),
+  withHelp(VERIFICATION_KEY_FLAG, 'path to the public key file (PEM) for managed-key bundles (files only here)'),
   ...IDENTITY_FLAGS.map((spec) => withHelp(spec, IDENTITY_HELP[spec.name]!)),
   withHelp(TRUSTED_ROOT_FLAG, 'trusted_root.json (default: from the TUF repository, see countersign initialize)'),
   OFFLINE_FLAG,
@@ -35,6 +37,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'ctlog-threshold', type: 'string', help: 'verified SCTs required (default 1)' },
   { name: 'signed-timestamp-threshold', type: 'string', help: 'verified RFC 3161 timestamps required (default 0)' },
   { name: 'observer-timestamp-threshold', type: 'string', help: 'verified times of either kind required (default 1)' },
+  REPORT_OUTPUT_FLAG,
 ]
 
 const THRESHOLDS: readonly [string, keyof BundleVerifierOptions][] = [
@@ -49,10 +52,15 @@ export const verifyBundleCommand: Command = {
   name: 'verify-bundle',
   usage:
     'countersign verify-bundle --bundle FILE [--key PUB | --certificate-identity[-regexp] X --certificate-oidc-issuer[-regexp] Y] [--trusted-root FILE] ARTIFACT_PATH | sha256:HEX | sha512:HEX',
-  description: 'Verify a Sigstore bundle offline (sigstore-conformance client protocol).',
+  description:
+    'Verify a Sigstore bundle offline (sigstore-conformance client protocol).\n\n' +
+    '-o json prints one object once verified (failures print nothing on stdout; exit 1, the error on stderr):\n' +
+    '  {"verified": true, "bundle", "artifact", "signer": {"type": "certificate", "subject", "subjectType", "issuer"}\n' +
+    '   | {"type": "key", "key", "hint"?}, "tlogEntries", "timestamps", "verifiedTimes"}',
   flags,
   async run({ flags: f, args }, io) {
     const str = (n: string) => (typeof f[n] === 'string' ? (f[n] as string) : undefined)
+    const format = reportFormat(f)
     const bundlePath = str('bundle')
     if (!bundlePath || args.length !== 1) {
       throw new CountersignError(
@@ -97,13 +105,22 @@ export const verifyBundleCommand: Command = {
       options[option] = Number(v)
     }
     // Node's synchronous OpenSSL verify: same verdicts as Web Crypto, without a thread-pool hop per signature.
-    await verifyBundle(new Uint8Array(await read(bundlePath)), artifact, {
+    const result = await verifyBundle(new Uint8Array(await read(bundlePath)), artifact, {
       trustedRoot,
       policy,
       ...options,
       signatureBackend: nodeSignatureBackend,
     })
     io.stderr.write('Verified OK\n')
+    if (format === 'json') {
+      // Ours: the conformance protocol has no output but the exit code.
+      writeReport(io.stdout, {
+        verified: true,
+        bundle: bundlePath,
+        artifact: target,
+        ...bundleVerificationReport(result, keyPath),
+      })
+    }
     return 0
   },
 }

@@ -13,7 +13,8 @@ import { type Credential, type CredentialProvider, chainCredentials } from '../.
 import { createRegistryClient } from '../../oci/registry.js'
 import type { OCIStore } from '../../oci/types.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
-import type { CliIO, ImageTarget } from '../context.js'
+import type { CliIO } from '../context.js'
+import type { ImageTarget } from '../images.js'
 
 /**
  * Registry flags shared by every command that touches images; they go last in a verb's table.

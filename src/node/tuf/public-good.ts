@@ -11,17 +11,7 @@
  */
 import { fromBase64 } from '../../internal/bytes.js'
 
-/**
- * The public-good TUF mirror (cosign's and sigstore-js's default).
- *
- * @example
- * ```ts
- * const provider = createTUFTrustProvider({ mirror: PUBLIC_GOOD_TUF_MIRROR })
- * ```
- *
- * Exported from `countersign/node`.
- */
-export const PUBLIC_GOOD_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev'
+export { PUBLIC_GOOD_TUF_MIRROR } from './mirror.js'
 
 const ROOT_BASE64 =
   'ewogInNpZ25hdHVyZXMiOiBbCiAgewogICAia2V5aWQiOiAiZTcxYTU0ZDU0MzgzNWJhODZhZGFkOTQ2MDM3OWM3NjQxZmI4NzI2ZDE2NGVhNz' +
