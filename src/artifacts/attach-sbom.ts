@@ -8,6 +8,7 @@ import { CountersignError } from '../errors.js'
 import { resolveDescriptor } from '../image/resolve.js'
 import { utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
+import type { HasherFactory } from '../oci/blob-download.js'
 import { sha256Digest } from '../oci/digest.js'
 import {
   COSIGN_ARTIFACT_TYPE_PREFIX,
@@ -23,6 +24,7 @@ import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
 import { buildSignatureImage } from '../signature/signature-image.js'
+import { type AttachmentContent, contentSize, isStreamedContent } from './attachment-content.js'
 import { attachmentLayer, pushBlobWithProgress, writeSingleLayerImage } from './attachment-image.js'
 import { checkAttachmentSize, DEFAULT_MAX_ATTACHMENT_SIZE } from './size-limit.js'
 
@@ -112,6 +114,11 @@ export interface AttachSBOMOptions extends StoreCallOptions {
   readonly onProgress?: ProgressCallback
   /** Receives warnings (attaching by tag). */
   readonly onWarning?: (message: string) => void
+  /**
+   * Incremental SHA-256 for streamed content given without a digest; default `@noble/hashes` (on Node,
+   * `nodeHasher` from `countersign/node` is several times faster).
+   */
+  readonly hasher?: HasherFactory
 }
 
 /**
@@ -132,7 +139,10 @@ export interface AttachSBOMResult {
 
 /**
  * Attach an SBOM to an image, unsigned, as cosign's `attach sbom` does. The size limit is checked before anything
- * is uploaded. Blobs are pushed before the manifest.
+ * is read or uploaded. Blobs are pushed before the manifest. The SBOM is bytes, or {@link StreamedContent} (a
+ * file, say): that is hashed in one pass unless its digest is given and, to a registry, uploaded in chunks read
+ * one at a time, so memory does not grow with its size (an OCI layout store gets it read into one buffer). Its
+ * bytes are stored as they are, never decoded or parsed.
  *
  * @throws {CountersignError} ERR_OCI_SIZE_LIMIT above `maxSize`; ERR_OCI_NOT_FOUND (`details.target` `image`) when
  *   the image is missing; store errors.
@@ -146,14 +156,16 @@ export interface AttachSBOMResult {
  */
 export async function attachSBOM(
   ref: Reference,
-  sbom: Uint8Array,
+  sbom: AttachmentContent,
   options: AttachSBOMOptions,
 ): Promise<AttachSBOMResult> {
-  if (!(sbom instanceof Uint8Array)) throw new TypeError('"sbom" must be a Uint8Array')
-  checkAttachmentSize(sbom.length, options.maxSize ?? DEFAULT_MAX_ATTACHMENT_SIZE)
+  if (!(sbom instanceof Uint8Array) && !isStreamedContent(sbom)) {
+    throw new TypeError('"sbom" must be a Uint8Array or a StreamedContent ({ size, open })')
+  }
+  checkAttachmentSize(contentSize(sbom), options.maxSize ?? DEFAULT_MAX_ATTACHMENT_SIZE)
   const call = options.signal ? { signal: options.signal } : {}
   const subject = await resolveDescriptor(ref, options.store, options.onWarning, call)
-  const layer = await attachmentLayer(sbom, options.mediaType)
+  const layer = await attachmentLayer(sbom, options.mediaType, undefined, options.hasher)
   const target: Repository = options.signatureRepository ?? ref
   if (options.mode !== 'referrer') {
     const tagRef = attachmentReference(ref, subject.digest, 'sbom', options.signatureRepository)
@@ -165,7 +177,7 @@ export async function attachSBOM(
     return { digest: subject.digest, reference: tagRef, manifestDigest: written.digest, layer: layer.descriptor }
   }
   const targetRef: Reference = { registry: target.registry, repository: target.repository }
-  await pushBlobWithProgress(options.store, targetRef, sbom, options.mediaType, {
+  await pushBlobWithProgress(options.store, targetRef, layer, {
     ...call,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   })

@@ -3,17 +3,20 @@
  * payloads, config and manifest exactly as cosign's go-containerregistry code builds them. Never exported.
  * @module
  */
+import { CountersignError } from '../errors.js'
 import { writeAttachmentImage } from '../image/legacy/attachment-write.js'
+import { type HasherFactory, nobleHasher } from '../oci/blob-download.js'
 import { sha256Digest } from '../oci/digest.js'
-import type { ProgressCallback } from '../oci/registry.js'
+import type { ProgressCallback, PushBlobOptions, RegistryClient } from '../oci/registry.js'
 import type { Descriptor, OCIStore, PushedManifest, Reference, StoreCallOptions } from '../oci/types.js'
 import { SIGNATURE_ANNOTATION } from '../signature/annotations.js'
 import { buildSignatureImage } from '../signature/signature-image.js'
+import { type AttachmentContent, contentSize, digestContent, openContent, readContent } from './attachment-content.js'
 
 /** A payload to store as a layer, with its descriptor (annotations included). */
 export interface AttachmentLayer {
   readonly descriptor: Descriptor
-  readonly bytes: Uint8Array
+  readonly content: AttachmentContent
 }
 
 /** Options shared by the writers. */
@@ -22,36 +25,68 @@ export interface AttachmentWriteOptions extends StoreCallOptions {
   readonly onProgress?: ProgressCallback
 }
 
-/** Build a layer descriptor for `bytes`. */
+/**
+ * Build a layer descriptor for `content`: bytes are hashed once here (the upload reuses the digest); streamed
+ * content uses its given digest or is hashed in one pass with `hasher` (default `@noble/hashes`).
+ */
 export async function attachmentLayer(
-  bytes: Uint8Array,
+  content: AttachmentContent,
   mediaType: string,
   annotations?: Readonly<Record<string, string>>,
+  hasher: HasherFactory = nobleHasher,
 ): Promise<AttachmentLayer> {
   const descriptor: Descriptor = {
     mediaType,
-    size: bytes.length,
-    digest: await sha256Digest(bytes),
+    size: contentSize(content),
+    digest: content instanceof Uint8Array ? await sha256Digest(content) : await digestContent(content, hasher),
     ...(annotations !== undefined ? { annotations } : {}),
   }
-  return { descriptor, bytes }
+  return { descriptor, content }
 }
 
-/** Upload a blob, passing progress to stores that report it (the registry client does; layouts ignore it). */
+/**
+ * The registry client's `pushBlob` also takes a stream; other stores (layouts, wrappers forwarding only the
+ * {@link OCIStore} verbs) take bytes. The client's streaming fetch is what tells it apart.
+ */
+function takesStreams(store: OCIStore): store is RegistryClient {
+  return store.kind === 'registry' && typeof (store as Partial<RegistryClient>).fetchBlobStream === 'function'
+}
+
+/**
+ * Upload a layer's blob, passing progress to stores that report it (the registry client does; layouts ignore it).
+ * The registry client gets the digest computed already, and streamed content as a stream it reopens per upload
+ * session, so the content is never held whole; a store that takes bytes only gets it read into one buffer.
+ */
 export async function pushBlobWithProgress(
   store: OCIStore,
   repo: Reference,
-  bytes: Uint8Array,
-  mediaType: string,
+  layer: AttachmentLayer,
   options: AttachmentWriteOptions,
 ): Promise<Descriptor> {
-  const call: StoreCallOptions & { onProgress?: ProgressCallback } = {
+  const { content, descriptor } = layer
+  const call: PushBlobOptions = {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    digest: descriptor.digest,
+    size: descriptor.size,
   }
-  const pushed = await store.pushBlob(repo, bytes, mediaType, call)
+  let pushed: Descriptor
+  if (content instanceof Uint8Array) pushed = await store.pushBlob(repo, content, descriptor.mediaType, call)
+  else if (takesStreams(store)) {
+    pushed = await store.pushBlob(repo, () => openContent(content), descriptor.mediaType, call)
+  } else {
+    pushed = await store.pushBlob(repo, await readContent(content), descriptor.mediaType, call)
+    // The store named the blob by what it hashed; a wrong digest given with the content must not reach a manifest.
+    if (pushed.digest !== descriptor.digest) {
+      throw new CountersignError(
+        'ERR_OCI_DIGEST_MISMATCH',
+        `content digest ${pushed.digest} does not match the given ${descriptor.digest}`,
+        { details: { expected: descriptor.digest, actual: pushed.digest } },
+      )
+    }
+  }
   // Layouts do not report progress; tell the caller the blob is there anyway.
-  if (store.kind !== 'registry') options.onProgress?.(bytes.length, bytes.length)
+  if (store.kind !== 'registry') options.onProgress?.(descriptor.size, descriptor.size)
   return pushed
 }
 
@@ -66,7 +101,7 @@ export async function writeSingleLayerImage(
   options: AttachmentWriteOptions,
 ): Promise<PushedManifest> {
   const call = options.signal ? { signal: options.signal } : {}
-  await pushBlobWithProgress(store, tagRef, layer.bytes, layer.descriptor.mediaType, options)
+  await pushBlobWithProgress(store, tagRef, layer, options)
   const image = await buildSignatureImage([layer.descriptor], {
     digest: sha256Digest,
     ...(options.dockerMediaTypes ? { dockerMediaTypes: true } : {}),
@@ -88,7 +123,7 @@ export async function appendAttachmentLayers(
   options: AttachmentWriteOptions,
 ): Promise<string> {
   const call = options.signal ? { signal: options.signal } : {}
-  for (const l of layers) await pushBlobWithProgress(store, tagRef, l.bytes, l.descriptor.mediaType, options)
+  for (const l of layers) await pushBlobWithProgress(store, tagRef, l, options)
   const ours = layers.map((l) => l.descriptor)
   return writeAttachmentImage(store, tagRef, {
     ...call,

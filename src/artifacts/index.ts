@@ -30,6 +30,7 @@ export {
   attachBundle,
   attachSignature,
 } from './attach-signature.js'
+export type { AttachmentContent, StreamedContent } from './attachment-content.js'
 export {
   type CleanedManifest,
   type CleanOptions,

@@ -155,7 +155,7 @@ const TAG_LABELS: Readonly<Record<AttachmentKind, string>> = {
 export function formatAttachmentTree(tree: AttachmentTree, image: string): string {
   let out = `📦 Supply Chain Security Related artifacts for an image: ${image}\n`
   if (tree.tags.length === 0 && tree.referrers.length === 0) {
-    return `${out}No Supply Chain Security Related Artifacts found for image ${image},\n start creating one with simply running$ cosign sign <img>`
+    return `${out}No Supply Chain Security Related Artifacts found for image ${image},\n start creating one with simply running$ countersign sign <img>`
   }
   const layers = (ls: readonly Descriptor[]) =>
     ls.map((l, i) => `${i === ls.length - 1 ? '   └──' : '   ├──'} 🍒 ${l.digest}\n`).join('')

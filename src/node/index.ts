@@ -30,6 +30,7 @@ export {
   normalizeRegistryHost,
 } from './docker-config.js'
 export { createNodeFetch, type NodeFetchOptions } from './fetch.js'
+export { type FileContent, type FileContentOptions, openFileContent } from './file-content.js'
 export {
   createGoogleDefaultCredentials,
   type GCPKMSProviderFromEnvironmentOptions,

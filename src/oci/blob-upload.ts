@@ -7,6 +7,7 @@
 import { CountersignError } from '../errors.js'
 import { discardBody } from '../http/body.js'
 import type { SecretSet } from '../http/redact.js'
+import type { ReadableByteStream } from '../internal/host-types.js'
 import { repositoryName } from './reference.js'
 import { registryError } from './registry-errors.js'
 import type { Repository } from './types.js'
@@ -21,15 +22,22 @@ export type UploadSend = (req: {
   readonly retry: boolean
 }) => Promise<{ res: Response; url: string }>
 
-/** A blob to upload: bytes, or a stream whose size (and digest, given alongside) is known up front. */
-export type BlobSource = Uint8Array | ReadableStream<Uint8Array>
+/**
+ * A blob to upload: bytes, or a stream whose size (and digest, given alongside) is known up front, or a function
+ * that opens a fresh stream of it each time it is called (a file, say): an upload session that breaks can then be
+ * started over even after bytes were read.
+ */
+export type BlobSource = Uint8Array | ReadableByteStream | (() => ReadableByteStream)
+
+/** What one upload session reads: bytes, or a stream (a {@link BlobSource} function is called per session). */
+export type UploadBody = Uint8Array | ReadableStream<Uint8Array>
 
 /** What {@link uploadBlob} needs. */
 export interface UploadRequest {
   readonly repo: Repository
   readonly digest: string
   readonly size: number
-  readonly source: BlobSource
+  readonly source: UploadBody
   /** Blobs larger than this go up in PATCH chunks of this size; smaller ones in one PUT. */
   readonly chunkSize: number
   readonly mountFrom?: Repository

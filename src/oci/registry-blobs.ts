@@ -181,14 +181,17 @@ async function pushBlob(
     return descriptor
   }
   const uploadSend: UploadSend = (r) => ctx.send(op, { ...r, scope })
+  // A function opens the content afresh for each session, so consumed bytes do not stop a restart.
+  const reopens = typeof source === 'function'
   let consumed = false
   for (let n = 0; ; n++) {
+    const body = typeof source === 'function' ? source() : source
     try {
       await uploadBlob(uploadSend, {
         repo,
         digest,
         size,
-        source,
+        source: body,
         chunkSize: ctx.chunkSize,
         secrets: ctx.secrets,
         ...(mountFrom !== undefined ? { mountFrom } : {}),
@@ -200,8 +203,11 @@ async function pushBlob(
       return descriptor
     } catch (e) {
       // A session that broke is started over from the POST; a half-read stream cannot be replayed.
-      if (!retryableUpload(e) || consumed || n >= ctx.retryBudget || op.signal?.aborted) throw e
+      if (!retryableUpload(e) || (consumed && !reopens) || n >= ctx.retryBudget || op.signal?.aborted) throw e
       await ctx.sleep(backoffDelay(n, ctx.retry, Math.random), op.signal)
+    } finally {
+      // Let go of what the function opened (a file handle, say), read to the end or not (a mount reads nothing).
+      if (reopens) await (body as ReadableStream<Uint8Array>).cancel().catch(() => {})
     }
   }
 }

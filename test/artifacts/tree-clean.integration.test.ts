@@ -139,7 +139,7 @@ describe('tree and clean against a real docker-registry (no Referrers API: tag-s
     const text = formatAttachmentTree(await getAttachmentTree(ref, { store }), 'x/y:v1')
     expect(text).toBe(
       '📦 Supply Chain Security Related artifacts for an image: x/y:v1\n' +
-        'No Supply Chain Security Related Artifacts found for image x/y:v1,\n start creating one with simply running$ cosign sign <img>',
+        'No Supply Chain Security Related Artifacts found for image x/y:v1,\n start creating one with simply running$ countersign sign <img>',
     )
   })
 
