@@ -9,9 +9,10 @@ tarball="$tmp/$(npm pack --silent --pack-destination "$tmp" | tail -n 1)"
 npx publint --strict "$tarball"
 # Every entry point except ./node must resolve everywhere ESM does (node16 ESM and bundlers).
 npx attw "$tarball" --profile esm-only --exclude-entrypoints node node/signature-backend
-# ./node and ./node/signature-backend have only the "node" condition on purpose (bundlers must fail loudly), so for it only Node's ESM
-# resolution must be free of problems.
-# attw exits non-zero for the (expected) bundler failure, so read its JSON instead of its exit code.
+# ./node and ./node/signature-backend load only under the "node" condition on purpose (a browser bundle must fail
+# loudly); their top-level "types" lets TypeScript's bundler resolution see the declarations. Node's ESM resolution
+# must be free of problems.
+# Read attw's JSON rather than its exit code: only the node16 ESM column matters for these entries.
 npx attw "$tarball" --profile esm-only --format json --entrypoints node node/signature-backend >"$tmp/attw-node.json" || true
 node -e '
   const { analysis } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

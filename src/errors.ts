@@ -44,6 +44,9 @@
  * - `ERR_TUF_ROLLBACK`: TUF metadata older than what is already trusted (a rollback or freeze attack).
  * - `ERR_TUF_EXPIRED`: the newest TUF metadata available has expired (a freeze, or a mirror that stopped updating).
  * - `ERR_TUF_TARGET_MISMATCH`: a TUF target or metadata file whose length or hash differs from what was signed.
+ * - `ERR_DEPENDENCY_MISSING`: a feature needs an optional peer dependency that is not installed (`details.package`,
+ *   `details.reason: 'not-installed'`), or, for a synchronous call, not loaded yet (`'not-loaded'`); the message
+ *   says what to install or call. Today only CEL policy conditions (`@bufbuild/cel`).
  *
  * Exported from `countersign/errors`.
  */
@@ -89,6 +92,7 @@ export type ErrorCode =
   | 'ERR_TUF_ROLLBACK'
   | 'ERR_TUF_EXPIRED'
   | 'ERR_TUF_TARGET_MISMATCH'
+  | 'ERR_DEPENDENCY_MISSING'
 
 /**
  * Options for {@link CountersignError}.

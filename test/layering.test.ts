@@ -20,7 +20,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // L0 pure core
   errors: [],
   internal: ['errors'],
-  contracts: ['bundle', 'rekor', 'timestamp', 'keys'], // types only (checked below)
+  contracts: ['bundle', 'rekor', 'timestamp', 'keys', 'internal'], // types only (checked below); internal: host types
   keys: ['errors', 'internal', 'contracts'],
   trust: ['errors', 'internal', 'keys', 'oci'], // oci: media types only (OCI_MEDIA_TYPES_ONLY)
   x509: ['errors', 'internal', 'keys', 'trust'],

@@ -7,6 +7,7 @@
  * @module
  */
 import { CountersignError, isCountersignError } from '../errors.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { type DecisionSettings, decideRequest } from './decision.js'
 import { describeError } from './messages.js'
 import {
@@ -63,7 +64,7 @@ export interface AdmissionHandlerCallOptions {
   /** Default `validate`. */
   readonly endpoint?: AdmissionEndpoint
   /** Aborting it (client went away, server shutting down) denies the review and aborts the checks. */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
   /**
    * A tighter budget for this review than `options.timeoutMs` (e.g. from the API server's `?timeout=` query
    * parameter); the smaller of the two applies.

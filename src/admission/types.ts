@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../internal/host-types.js'
 /**
  * The contract between the admission webhook and whatever decides about one image (normally the policy evaluator's
  * `createPolicyImageCheck`): the webhook extracts images from admission requests and asks an {@link ImageCheck}.
@@ -39,5 +40,5 @@ export interface ImageCheckResult {
  */
 export type ImageCheck = (
   image: string,
-  context: { readonly namespace?: string; readonly signal?: AbortSignal },
+  context: { readonly namespace?: string; readonly signal?: AbortSignalLike },
 ) => Promise<ImageCheckResult>

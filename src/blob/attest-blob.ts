@@ -12,6 +12,7 @@ import type { DSSEEnvelope } from '../dsse/envelope.js'
 import { signDSSE } from '../dsse/sign.js'
 import { CountersignError } from '../errors.js'
 import { fromUtf8, toHex } from '../internal/bytes.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { isJSONObject } from '../internal/json.js'
 import { BUNDLE_V03_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from '../oci/media-types.js'
 import { checkTransparencyOptions, type TransparencyOptions, witnessForSigning } from '../witness/signing.js'
@@ -33,7 +34,7 @@ export interface AttestBlobOptions extends TransparencyOptions {
   readonly statement?: Uint8Array
   /** `custom` predicates: their `Timestamp` (default now). */
   readonly timestamp?: Date
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /**

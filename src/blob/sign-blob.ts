@@ -8,6 +8,7 @@ import { serializeBundle } from '../bundle/bundle.js'
 import { bundleVerificationMaterial } from '../bundle/verification-material.js'
 import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
 import type { WitnessResult } from '../contracts/witness-result.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { defaultSigningAlgorithm } from '../keys/key-info.js'
 import type { PublicKey } from '../keys/types.js'
 import { BUNDLE_V03_MEDIA_TYPE } from '../oci/media-types.js'
@@ -21,7 +22,7 @@ import { digestNameFor, hashBytes, type MessageDigestAlgorithm, messageDigestHas
  */
 export interface SignBlobOptions extends TransparencyOptions {
   /** Cancels signing (passed to the signer). */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /**

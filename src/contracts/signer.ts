@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../internal/host-types.js'
 /** The Signer interface every signing path accepts (local key, KMS, keyless). @module */
 
 /**
@@ -47,6 +48,6 @@ export type KeyMaterial =
  */
 export interface Signer {
   readonly algorithm: SigningAlgorithm
-  keyMaterial(options?: { readonly signal?: AbortSignal }): Promise<KeyMaterial>
-  sign(data: Uint8Array, options?: { readonly signal?: AbortSignal }): Promise<Uint8Array>
+  keyMaterial(options?: { readonly signal?: AbortSignalLike }): Promise<KeyMaterial>
+  sign(data: Uint8Array, options?: { readonly signal?: AbortSignalLike }): Promise<Uint8Array>
 }

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../internal/host-types.js'
 /**
  * The timestamp-authority contract: what signing asks of an RFC 3161 TSA. The TSA client implements it;
  * `witnessSignature` drives it and verifies the tokens it returns before anything reaches a bundle.
@@ -24,5 +25,5 @@ export interface TimestampAuthorityClient {
    * Timestamp `signature` (the message imprint is its hash) and return the DER bytes a bundle stores in
    * `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`. The caller verifies them.
    */
-  timestamp(signature: Uint8Array, options?: { readonly signal?: AbortSignal }): Promise<Uint8Array>
+  timestamp(signature: Uint8Array, options?: { readonly signal?: AbortSignalLike }): Promise<Uint8Array>
 }

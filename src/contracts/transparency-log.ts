@@ -5,6 +5,7 @@
  * @module
  */
 import type { BundleContent } from '../bundle/bundle.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import type { SigningAlgorithm } from './signer.js'
 
 /**
@@ -52,6 +53,6 @@ export interface TransparencyLogWriter {
   createEntry(
     content: BundleContent,
     signer: LogSigner,
-    options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignal },
+    options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignalLike },
   ): Promise<Record<string, unknown>>
 }

@@ -1,5 +1,6 @@
 /** Create DSSE envelopes with any Signer. @module */
 import type { Signer } from '../contracts/signer.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import type { DSSEEnvelope } from './envelope.js'
 import { dssePAE } from './pae.js'
 
@@ -18,7 +19,7 @@ export async function signDSSE(
   payload: Uint8Array,
   payloadType: string,
   signer: Signer,
-  options?: { readonly signal?: AbortSignal },
+  options?: { readonly signal?: AbortSignalLike },
 ): Promise<DSSEEnvelope> {
   const sig = await signer.sign(dssePAE(payloadType, payload), options?.signal ? { signal: options.signal } : {})
   return { payloadType, payload, signatures: [{ sig }] }

@@ -10,7 +10,7 @@ import { dssePAE } from './pae.js'
  * Index of the first key that verifies some signature of the envelope over the PAE of its exact payload bytes,
  * or -1. Like go-securesystemslib's verifier with threshold 1.
  *
- * @throws {CountersignError} ERR_DSSE_INVALID for an envelope with more than {@link MAX_DSSE_SIGNATURES} signatures.
+ * @throws {CountersignError} ERR_DSSE_INVALID for an envelope with more than `MAX_DSSE_SIGNATURES` signatures.
  *
  * @example
  * ```ts

@@ -9,6 +9,7 @@ import { CountersignError } from '../errors.js'
 import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { fromBase64, toBase64 } from '../internal/bytes.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { decodePEMBlocks, encodePEM } from '../internal/pem.js'
 import { parseCertificate } from '../x509/certificate.js'
 
@@ -41,7 +42,7 @@ export interface SigningCertificateRequest {
   readonly publicKey: Uint8Array
   /** The key's signature over the token's challenge (email or `sub`), DER for ECDSA. */
   readonly proofOfPossession: Uint8Array
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /**

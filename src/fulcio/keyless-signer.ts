@@ -9,6 +9,7 @@ import type { KeyMaterial, Signer } from '../contracts/signer.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { createSecretSet, redactError, type SecretSet } from '../http/redact.js'
 import { toArrayBufferView, utf8 } from '../internal/bytes.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { ecdsaP1363ToDER } from '../keys/ecdsa-der.js'
 import { getSubtle } from '../keys/webcrypto.js'
 import type { IdentityTokenProvider } from '../oidc/providers.js'
@@ -50,7 +51,7 @@ export interface KeylessSignerOptions {
 export interface KeylessSigner extends Signer {
   readonly algorithm: 'ecdsa-p256-sha256'
   /** The verified identity (SAN and issuer) of the certificate, obtaining the certificate if needed. */
-  identity(options?: { readonly signal?: AbortSignal }): Promise<KeylessIdentity>
+  identity(options?: { readonly signal?: AbortSignalLike }): Promise<KeylessIdentity>
 }
 
 interface Certified {
@@ -143,7 +144,7 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
   }
 
   let pending: Promise<Certified> | undefined
-  const certify = async (signal: AbortSignal | undefined): Promise<Certified> => {
+  const certify = async (signal: AbortSignalLike | undefined): Promise<Certified> => {
     let raw: string | undefined
     try {
       const { spki } = await keyPair()
@@ -170,7 +171,7 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
       throw redactError(error, secrets)
     }
   }
-  const certificate = (signal: AbortSignal | undefined): Promise<Certified> => {
+  const certificate = (signal: AbortSignalLike | undefined): Promise<Certified> => {
     signal?.throwIfAborted()
     if (pending === undefined) {
       const attempt = certify(signal)
@@ -185,14 +186,14 @@ export function createKeylessSigner(options: KeylessSignerOptions): KeylessSigne
 
   return Object.freeze({
     algorithm: 'ecdsa-p256-sha256' as const,
-    async keyMaterial(callOptions?: { readonly signal?: AbortSignal }): Promise<KeyMaterial> {
+    async keyMaterial(callOptions?: { readonly signal?: AbortSignalLike }): Promise<KeyMaterial> {
       const { chain } = await certificate(callOptions?.signal)
       return Object.freeze({ type: 'x509' as const, chain })
     },
-    async identity(callOptions?: { readonly signal?: AbortSignal }): Promise<KeylessIdentity> {
+    async identity(callOptions?: { readonly signal?: AbortSignalLike }): Promise<KeylessIdentity> {
       return (await certificate(callOptions?.signal)).identity
     },
-    async sign(data: Uint8Array, callOptions?: { readonly signal?: AbortSignal }): Promise<Uint8Array> {
+    async sign(data: Uint8Array, callOptions?: { readonly signal?: AbortSignalLike }): Promise<Uint8Array> {
       if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array')
       // Certify first: a signature from a key whose certificate failed verification must never exist.
       const { leaf } = await certificate(callOptions?.signal)

@@ -9,6 +9,7 @@
  */
 import { CountersignError, type ErrorCode } from '../errors.js'
 import { fromUtf8, utf8 } from '../internal/bytes.js'
+import type { AbortSignalLike, FetchFunction } from '../internal/host-types.js'
 import { readLimited } from './body.js'
 import { clipReason, createSecretSet, redactError, rememberHeaderSecrets, type SecretSet } from './redact.js'
 import { createTransport, type RetryOptions, safeURL } from './transport.js'
@@ -16,7 +17,7 @@ import { createTransport, type RetryOptions, safeURL } from './transport.js'
 /** Options shared by every service client (`createFulcioClient`, `createRekorClient`, …). */
 export interface ServiceClientOptions {
   /** The fetch to use (default `globalThis.fetch`); `countersign/node` has one with proxy and CA support. */
-  readonly fetch?: typeof fetch
+  readonly fetch?: FetchFunction
   /** Retry policy for 408/429/5xx and reset connections (default 3 retries). */
   readonly retry?: RetryOptions
   /** Time allowed for one attempt to produce response headers (default 30 s). */
@@ -24,7 +25,7 @@ export interface ServiceClientOptions {
   /** Sent as `User-Agent`. */
   readonly userAgent?: string
   /** Abortable sleep between retries (tests make it instant). */
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  readonly sleep?: (ms: number, signal?: AbortSignalLike) => Promise<void>
   /**
    * The secrets to keep out of errors: the process's set (the CLI and the admission webhook pass theirs), which the
    * client adds the credentials it sends to. Default: a set of the client's own.
@@ -47,7 +48,7 @@ export interface ServiceRequest {
   readonly acceptStatus?: readonly number[]
   /** Whether the request may be repeated on 5xx/429/reset (default true: the Sigstore writes are idempotent). */
   readonly retry?: boolean
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
   /**
    * Secret values this request carries in its body (a client secret, a refresh token, an OIDC token), remembered
    * as short-lived secrets before it is sent. Credentials in `headers` are found without being listed here.
@@ -191,7 +192,7 @@ export function createServiceHTTP(name: string, code: ErrorCode, options: Servic
   return Object.assign(send, { secrets })
 }
 
-function mapFailure(cause: unknown, signal: AbortSignal | undefined, name: string): unknown {
+function mapFailure(cause: unknown, signal: AbortSignalLike | undefined, name: string): unknown {
   if (cause instanceof CountersignError) return cause
   if (signal?.aborted) return new CountersignError('ERR_ABORTED', `${name} request aborted`, { cause })
   return new CountersignError('ERR_NETWORK', `${name} request failed`, { cause })

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../internal/host-types.js'
 /**
  * OAuth 2.0 access tokens for the cloud KMS providers (Google Cloud KMS, Azure Key Vault): the shape a credential
  * source returns and a cache that reuses a token until shortly before it expires. Shared by the providers. The
@@ -39,7 +40,7 @@ export interface AccessToken {
  *
  * Exported from `countersign/kms/gcp` and `countersign/kms/azure` as `BearerTokenSource`.
  */
-export type AccessTokenSource = (options: { readonly signal?: AbortSignal }) => Promise<AccessToken>
+export type AccessTokenSource = (options: { readonly signal?: AbortSignalLike }) => Promise<AccessToken>
 
 /**
  * An {@link AccessTokenSource} wrapped with a cache; `invalidate()` forgets the token after a 401.
@@ -51,7 +52,7 @@ export type AccessTokenSource = (options: { readonly signal?: AbortSignal }) => 
  * ```
  */
 export interface CachedAccessToken {
-  get(options: { readonly signal?: AbortSignal }): Promise<string>
+  get(options: { readonly signal?: AbortSignalLike }): Promise<string>
   invalidate(): void
 }
 

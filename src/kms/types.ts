@@ -8,6 +8,7 @@
 
 import type { Signer, SigningAlgorithm } from '../contracts/signer.js'
 import type { ServiceClientOptions } from '../http/service.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import type { PublicKey } from '../keys/types.js'
 
 /**
@@ -24,7 +25,7 @@ export type KMSEnvironment = Readonly<Record<string, string | undefined>>
  * Exported from `countersign/kms`.
  */
 export interface KMSCallOptions extends ServiceClientOptions {
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /**
@@ -37,7 +38,7 @@ export interface KMSSigner extends Signer {
   /** The key reference as given (`awskms:///alias/release`), for messages and audit events. */
   readonly uri: string
   /** The public key, fetched from the provider on first use and cached. */
-  publicKey(options?: { readonly signal?: AbortSignal }): Promise<PublicKey>
+  publicKey(options?: { readonly signal?: AbortSignalLike }): Promise<PublicKey>
 }
 
 /**

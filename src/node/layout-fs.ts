@@ -126,8 +126,8 @@ export interface OpenLayoutOptions extends LayoutStoreOptions {
 }
 
 /**
- * Open the OCI image layout in `dir` as an {@link OCIStore}. Without `create`, a missing directory or
- * `index.json` is ERR_OCI_NOT_FOUND.
+ * Open the OCI image layout in `dir` as an {@link countersign/oci!OCIStore | OCIStore}. Without `create`, a missing
+ * directory or `index.json` is ERR_OCI_NOT_FOUND.
  *
  * @throws {CountersignError} ERR_OCI_NOT_FOUND when the layout does not exist and `create` is not set.
  * @example

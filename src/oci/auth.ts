@@ -10,6 +10,7 @@ import { CountersignError } from '../errors.js'
 import { discardBody, readLimited } from '../http/body.js'
 import { createSecretSet, type SecretSet } from '../http/redact.js'
 import { fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
+import type { AbortSignalLike, RequestInitLike, ResponseLike } from '../internal/host-types.js'
 import { registryError } from './registry-errors.js'
 
 /**
@@ -108,7 +109,7 @@ export interface AuthChallenge {
  *
  * Exported from `countersign/oci`.
  */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+export type FetchLike = (url: string, init: RequestInitLike) => Promise<ResponseLike>
 
 // RFC 7230 tchar.
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
@@ -220,7 +221,7 @@ export interface FetchBearerTokenOptions {
   readonly scopes: readonly string[]
   readonly credential?: Credential
   readonly fetch: FetchLike
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
   /** Whether the registry itself is spoken to over plain HTTP (then an `http:` realm is allowed). */
   readonly plainHTTP?: boolean
   readonly userAgent?: string
@@ -492,7 +493,7 @@ export interface Authenticator {
   respond(
     scope: AuthScope,
     wwwAuthenticate: string | null,
-    options: { readonly signal?: AbortSignal; readonly plainHTTP: boolean },
+    options: { readonly signal?: AbortSignalLike; readonly plainHTTP: boolean },
   ): Promise<string>
   /** Forget cached authorisation for `scope` (after it was refused). */
   invalidate(scope: AuthScope): void

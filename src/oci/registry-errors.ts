@@ -9,6 +9,7 @@ import { CountersignError, type ErrorCode } from '../errors.js'
 import { discardBody, readLimited } from '../http/body.js'
 import { clipReason, redactValue, type SecretSet } from '../http/redact.js'
 import { parseRetryAfter } from '../http/transport.js'
+import type { ResponseLike } from '../internal/host-types.js'
 
 /**
  * One entry of a distribution-spec error body (`{"errors":[{code,message,detail}]}`).
@@ -119,7 +120,7 @@ function codeForStatus(status: number): ErrorCode {
  *
  * Exported from `countersign/oci`.
  */
-export async function registryError(res: Response, context: RegistryErrorContext): Promise<CountersignError> {
+export async function registryError(res: ResponseLike, context: RegistryErrorContext): Promise<CountersignError> {
   let registryErrors: RegistryErrorEntry[] = []
   try {
     registryErrors = parseRegistryErrors(await readLimited(res, MAX_ERROR_BODY_BYTES), context.secrets ?? NO_SECRETS)

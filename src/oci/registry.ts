@@ -7,6 +7,7 @@
  */
 import type { SecretSet } from '../http/redact.js'
 import type { RetryOptions } from '../http/transport.js'
+import type { AbortSignalLike, FetchFunction, ReadableByteStream } from '../internal/host-types.js'
 import type { CredentialProvider } from './auth.js'
 import type { HasherFactory } from './blob-download.js'
 import type { BlobSource } from './blob-upload.js'
@@ -51,7 +52,7 @@ export interface RegistryRequestInfo {
  */
 export interface RegistryClientOptions {
   /** The fetch implementation; defaults to `globalThis.fetch`. */
-  readonly fetch?: typeof fetch
+  readonly fetch?: FetchFunction
   /** Where credentials come from; anonymous when absent. */
   readonly credentials?: CredentialProvider
   /**
@@ -77,7 +78,7 @@ export interface RegistryClientOptions {
   /** Retries on 429/502/503/504 and on connections reset before a response; 3 retries by default. */
   readonly retry?: RetryOptions
   /** The sleep used between retries (injectable for tests); defaults to an abortable `setTimeout`. */
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  readonly sleep?: (ms: number, signal?: AbortSignalLike) => Promise<void>
   /** Most requests waiting for response headers at once, per host; defaults to 8. */
   readonly maxConcurrency?: number
   /** Blobs larger than this are uploaded in `PATCH` chunks of this size; defaults to 8 MiB. */
@@ -165,10 +166,11 @@ export interface RegistryFetchBlobOptions extends FetchBlobOptions {
 export interface RegistryClient extends OCIStore {
   readonly kind: 'registry'
   /**
-   * Upload a blob unless it already exists (HEAD first): bytes, or a stream with `size` and `digest` given.
-   * Blobs above `chunkSize` go up in PATCH chunks; `mountFrom` tries a cross-repository mount first. A failed
-   * session is restarted (within the retry budget) when the content can be replayed: always for bytes, for a
-   * stream only if none of it was read yet.
+   * Upload a blob unless it already exists (HEAD first): bytes, or a stream with `size` and `digest` given, or
+   * a function opening such a stream. Blobs above `chunkSize` go up in PATCH chunks, read from a stream one chunk
+   * at a time; `mountFrom` tries a cross-repository mount first. A failed session is restarted (within the retry
+   * budget) when the content can be replayed: always for bytes and for a function (called once per session, its
+   * stream cancelled after it), for a stream only if none of it was read yet.
    */
   pushBlob(repo: Repository, source: BlobSource, mediaType: string, options?: PushBlobOptions): Promise<Descriptor>
   /** Fetch a whole blob. It is returned only after its digest matched; it is never returned in part. */
@@ -179,11 +181,7 @@ export interface RegistryClient extends OCIStore {
    * the end never accepts bad content. No size limit unless `maxSize` is given. A broken connection is
    * resumed with a `Range` request.
    */
-  fetchBlobStream(
-    repo: Repository,
-    digest: string,
-    options?: RegistryFetchBlobOptions,
-  ): Promise<ReadableStream<Uint8Array>>
+  fetchBlobStream(repo: Repository, digest: string, options?: RegistryFetchBlobOptions): Promise<ReadableByteStream>
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../internal/host-types.js'
 /** OCI data types and the store interface shared by the registry client and the on-disk layout. @module */
 
 /**
@@ -87,7 +88,7 @@ export interface FetchedManifest {
  * Exported from `countersign/oci`.
  */
 export interface StoreCallOptions {
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
   /**
    * `false`: send a manifest write once. The registry client's `pushManifest` then neither repeats the PUT after
    * 429/5xx or a reset connection nor re-sends it after a `DIGEST_INVALID` refusal; it throws, and a `429`'s

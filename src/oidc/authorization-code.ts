@@ -13,6 +13,7 @@ import { CountersignError } from '../errors.js'
 import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
 import { toArrayBufferView, toBase64, utf8 } from '../internal/bytes.js'
+import type { AbortSignalLike, URLLike } from '../internal/host-types.js'
 import { getSubtle } from '../keys/webcrypto.js'
 import { parseIdentityToken } from './token.js'
 
@@ -42,7 +43,7 @@ export interface OIDCProviderMetadata {
  * Exported from `countersign/oidc`.
  */
 export interface OIDCRequestOptions extends ServiceClientOptions {
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 function loginError(message: string, reason: string, extra?: Record<string, unknown>): CountersignError {
@@ -241,10 +242,10 @@ function clip(s: string): string {
  *
  * Exported from `countersign/oidc`.
  */
-export function parseAuthorizationCallback(callback: string | URL, request: AuthorizationRequest): string {
+export function parseAuthorizationCallback(callback: string | URLLike, request: AuthorizationRequest): string {
   let url: URL
   try {
-    url = new URL(callback, request.redirectUri)
+    url = new URL(typeof callback === 'string' ? callback : callback.href, request.redirectUri)
   } catch {
     throw loginError('the login callback is not a URL', 'malformed-callback')
   }

@@ -8,13 +8,14 @@
 import { CountersignError } from '../errors.js'
 import { redactError } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../http/service.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 
 /**
  * Produces an identity token when asked (lazily, so a token is fetched only when a certificate is needed).
  *
  * Exported from `countersign/oidc`.
  */
-export type IdentityTokenProvider = (options?: { readonly signal?: AbortSignal }) => Promise<string>
+export type IdentityTokenProvider = (options?: { readonly signal?: AbortSignalLike }) => Promise<string>
 
 /**
  * Environment variables, e.g. `process.env` in Node or `Deno.env.toObject()`.
@@ -217,7 +218,7 @@ export function detectIdentityToken(options: DetectIdentityTokenOptions): Detect
     const github = githubActionsIdentityToken(options)
     return Object.freeze({
       source: 'github-actions' as const,
-      getToken: async (callOptions?: { readonly signal?: AbortSignal }) => {
+      getToken: async (callOptions?: { readonly signal?: AbortSignalLike }) => {
         try {
           return await github(callOptions)
         } catch (error) {

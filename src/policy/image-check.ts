@@ -41,8 +41,8 @@ export interface PolicyImageCheckOptions extends Omit<VerifyImageAgainstPolicies
  * @param options - As {@link verifyImageAgainstPolicies}, with cache settings.
  * @example
  * ```ts
- * import { createPolicyImageCheck, parsePolicies } from 'countersign/policy'
- * const check = createPolicyImageCheck(parsePolicies(yamlText).policies, { store })
+ * import { createPolicyImageCheck, parsePoliciesAsync } from 'countersign/policy'
+ * const check = createPolicyImageCheck((await parsePoliciesAsync(yamlText)).policies, { store })
  * const r = await check('ghcr.io/acme/app:v1', { namespace: 'default' })
  * ```
  *

@@ -12,7 +12,7 @@ export type {
   SecretKeyResolver,
 } from './authority-facts.js'
 export { createPolicyCache, type PolicyCache, type PolicyCacheOptions } from './cache.js'
-export { type CELCondition, compileCELCondition } from './cel.js'
+export { type CELCondition, compileCELCondition, loadCELEngine } from './cel.js'
 export {
   type AttestationFact,
   type AuthorityFacts,

@@ -7,8 +7,9 @@ import { CountersignError } from '../errors.js'
 import { boundedJoin, clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, MAX_JSON_DEPTH } from '../internal/json-shape.js'
+import { loadCELEngine } from './cel.js'
 import type { ClusterImagePolicy } from './types.js'
-import { checkPolicyDocument } from './validate.js'
+import { checkPolicyDocument, needsCELEngine } from './validate.js'
 import {
   type BoundedYAMLResult,
   MAX_YAML_ANCHORS,
@@ -60,9 +61,12 @@ export interface ParsedPolicies {
  *   `{ policy, field, message }[]`); YAML syntax errors; documents of another kind; duplicate policy names. The
  *   message lists the first 16 problems then "… and K more"; `details.errors` keeps the first 100
  *   (`details.omittedErrors` counts the rest); names and values quoted in them are clipped.
+ * @throws {CountersignError} ERR_DEPENDENCY_MISSING (`details.reason: 'not-loaded'`) when a policy has a CEL
+ *   condition and the CEL engine was not loaded: `await loadCELEngine()` first, or use {@link parsePoliciesAsync}.
  * @example
  * ```ts
- * import { parsePolicies } from 'countersign/policy'
+ * import { loadCELEngine, parsePolicies } from 'countersign/policy'
+ * await loadCELEngine() // only needed for policies with `policy: {type: cel}` conditions
  * const { policies, warnings } = parsePolicies(await readFile('policy.yaml', 'utf8'))
  * ```
  *
@@ -79,11 +83,13 @@ export function parsePolicies(input: string | Uint8Array | unknown, options?: Pa
 /**
  * {@link parsePolicies} for servers: the same result and errors, but reading YAML hands the event loop back every few
  * milliseconds, so requests keep being answered while a large policy file is read (YAML parses at 2–6 s per MiB of
- * hostile text; docs/policy.md, "Limits").
+ * hostile text; docs/policy.md, "Limits"). A policy with a CEL condition loads the CEL engine first
+ * ({@link loadCELEngine}); policies without one never load it.
  *
  * @param input - YAML or JSON text (or its UTF-8 bytes), or already decoded documents.
  * @param options - `source` names the input in errors.
- * @throws {CountersignError} as {@link parsePolicies}.
+ * @throws {CountersignError} as {@link parsePolicies}; ERR_DEPENDENCY_MISSING when a policy has a CEL condition
+ *   and the optional package `@bufbuild/cel` is not installed.
  * @example
  * ```ts
  * import { parsePoliciesAsync } from 'countersign/policy'
@@ -97,10 +103,28 @@ export async function parsePoliciesAsync(
   options?: ParsePoliciesOptions,
 ): Promise<ParsedPolicies> {
   const source = sourceName(options)
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) return policiesFromDocuments([input], source)
-  const text = decodeText(input, source)
-  const list = await parseYAMLDocumentsBoundedAsync(text, MAX_JSON_DEPTH, { uniqueKeys: true })
-  return policiesFromDocuments(documentValues(list, source), source)
+  let docs: unknown[]
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) docs = [input]
+  else {
+    const text = decodeText(input, source)
+    docs = documentValues(await parseYAMLDocumentsBoundedAsync(text, MAX_JSON_DEPTH, { uniqueKeys: true }), source)
+  }
+  if (docs.some((d) => hasCELCondition(d, 0))) await loadCELEngine()
+  return policiesFromDocuments(docs, source)
+}
+
+/**
+ * Whether a decoded input (a document, a `List`, an array of them) holds a ClusterImagePolicy with a CEL condition.
+ * Walks what {@link flatten} walks, but never throws: the validation that follows reports malformed input.
+ */
+function hasCELCondition(v: unknown, depth: number): boolean {
+  if (depth > 4) return false
+  if (Array.isArray(v)) return v.some((x) => hasCELCondition(x, depth + 1))
+  if (!isJSONObject(v)) return false
+  if (v.kind === 'List' || v.kind === 'ClusterImagePolicyList') {
+    return Array.isArray(v.items) && v.items.some((x) => hasCELCondition(x, depth + 1))
+  }
+  return v.kind === 'ClusterImagePolicy' && isJSONObject(v.spec) && needsCELEngine(v.spec.policy, v.spec.authorities)
 }
 
 /** The source (a path) is the caller's; clipped all the same, since it is repeated in every message. */

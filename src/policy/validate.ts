@@ -3,6 +3,7 @@
  * `_defaults.go`): every error is collected with its field path, so one pass reports them all.
  * @module
  */
+import { isCountersignError } from '../errors.js'
 import { clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 import { parsePublicKey } from '../keys/parse-public.js'
@@ -467,6 +468,32 @@ function checkAttestation(ctx: Ctx, a: Record<string, unknown>, path: string): P
   return { name: name ?? '', predicateType: predicateType ?? '', ...(policy ? { policy } : {}) }
 }
 
+/**
+ * Whether a policy with this CIP-level `policy` and these `authorities` has a CEL condition to compile: the places
+ * {@link checkCondition} compiles (`policy`, and each `authorities[].attestations[].policy`, of type `cel` with
+ * inline `data`). Takes a document's `spec` fields or a parsed ClusterImagePolicy's (same names); never throws, as
+ * malformed input is for the validation to report. The async entry points load the CEL engine for these only.
+ *
+ * @example
+ * ```ts
+ * if (needsCELEngine(policy.policy, policy.authorities)) await loadCELEngine()
+ * ```
+ */
+export function needsCELEngine(policy: unknown, authorities: unknown): boolean {
+  if (isInlineCEL(policy)) return true
+  if (!Array.isArray(authorities)) return false
+  return authorities.some(
+    (a) =>
+      isJSONObject(a) &&
+      Array.isArray(a.attestations) &&
+      a.attestations.some((t) => isJSONObject(t) && isInlineCEL(t.policy)),
+  )
+}
+
+function isInlineCEL(p: unknown): boolean {
+  return isJSONObject(p) && p.type === 'cel' && typeof p.data === 'string' && p.data !== ''
+}
+
 function checkCondition(
   ctx: Ctx,
   p: Record<string, unknown> | undefined,
@@ -521,6 +548,8 @@ function checkCondition(
     try {
       compileCELCondition(data)
     } catch (e) {
+      // An engine that is not loaded says nothing about the policy: that error stops the parse instead.
+      if (isCountersignError(e, 'ERR_DEPENDENCY_MISSING')) throw e
       fail(ctx, `${path}.data`, (e as Error).message)
     }
   }

@@ -10,9 +10,11 @@ import { parseReference, referenceToString, repositoryName } from '../oci/refere
 import type { Reference } from '../oci/types.js'
 import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './authority-facts.js'
 import type { PolicyCache } from './cache.js'
+import { loadCELEngine } from './cel.js'
 import { evaluatePolicy, matchingPolicies } from './evaluate.js'
 import { memoizeStore } from './memo-store.js'
 import type { ClusterImagePolicy, NoMatchPolicy, PolicyDecision } from './types.js'
+import { needsCELEngine } from './validate.js'
 
 /**
  * Options for {@link verifyImageAgainstPolicies}.
@@ -50,11 +52,12 @@ function policyHash(p: ClusterImagePolicy): Promise<string> {
  * @param options - The store, trusted roots, key resolvers, `noMatchPolicy`, `cache`, `insecureIgnoreTlog`.
  * @returns The decision; a policy failure is `allowed: false` with every reason, never a throw.
  * @throws {CountersignError} ERR_ABORTED, ERR_NETWORK, ERR_OCI_HTTP, ERR_OCI_UNAUTHORIZED when the registry could
- *   not be asked (the decision could not be made; nothing is cached).
+ *   not be asked (the decision could not be made; nothing is cached); ERR_DEPENDENCY_MISSING when a matching
+ *   policy has a CEL condition and the optional package `@bufbuild/cel` is not installed.
  * @example
  * ```ts
- * import { parsePolicies, verifyImageAgainstPolicies } from 'countersign/policy'
- * const { policies } = parsePolicies(yamlText)
+ * import { parsePoliciesAsync, verifyImageAgainstPolicies } from 'countersign/policy'
+ * const { policies } = await parsePoliciesAsync(yamlText)
  * const d = await verifyImageAgainstPolicies('ghcr.io/acme/app:v1', policies, { store })
  * console.log(d.allowed, d.digest, d.reasons)
  * ```
@@ -102,6 +105,8 @@ export async function verifyImageAgainstPolicies(
   const hit = options.cache?.get(cacheKey)
   if (hit) return { ...rewriteImage(hit, image), cached: true }
 
+  // Parsing loaded the CEL engine for CEL conditions; policies built in code may not have been through a parse.
+  if (matched.some((p) => needsCELEngine(p.policy, p.authorities))) await loadCELEngine()
   const facts = await gatherAuthorityFacts(parsed, digest, matched, store, options)
   const decision = evaluatePolicy(image, matched, facts, { ...noMatch, digest })
   options.cache?.set(cacheKey, decision)

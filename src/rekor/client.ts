@@ -11,6 +11,7 @@ import { CountersignError } from '../errors.js'
 import { redactingErrors } from '../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions, type ServiceResponse } from '../http/service.js'
 import { fromHex, toBase64 } from '../internal/bytes.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { isJSONObject } from '../internal/json.js'
 import { verifyEntryBody } from './body.js'
 import { parseTransparencyLogEntry } from './entry.js'
@@ -76,7 +77,7 @@ export interface RekorLogInfo {
 
 /** Per-call options of the {@link RekorClient} methods. */
 interface CallOptions {
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /**
@@ -95,7 +96,7 @@ export interface RekorClient extends TransparencyLogWriter {
   createEntry(
     content: BundleContent,
     signer: LogSigner,
-    options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignal },
+    options?: { readonly kind?: LogEntryKind; readonly signal?: AbortSignalLike },
   ): Promise<Record<string, unknown>>
   /** POST a proposed entry; returns the created (or, on 409, the existing) entry. */
   createLogEntry(proposed: RekorProposedEntry, options?: CallOptions): Promise<RekorLogEntry>
@@ -246,7 +247,7 @@ export function createRekorClient(options: RekorClientOptions = {}): RekorClient
   async function createEntry(
     content: BundleContent,
     signer: LogSigner,
-    call: { readonly kind?: LogEntryKind; readonly signal?: AbortSignal } = {},
+    call: { readonly kind?: LogEntryKind; readonly signal?: AbortSignalLike } = {},
   ): Promise<Record<string, unknown>> {
     const proposed = createRekorProposedEntry(content, signer, call.kind === undefined ? {} : { kind: call.kind })
     const entry = await createLogEntry(proposed, call)

@@ -118,9 +118,9 @@ function parseProof(value: unknown): TransparencyLogInclusionProof {
 }
 
 /**
- * Parse one entry of a bundle's `verificationMaterial.tlogEntries` (as {@link Bundle} keeps them, raw JSON). Only the
- * shape is checked here (fields present, integers exact and in int64 range, base64 valid); signatures, proofs and
- * the body are checked by {@link verifyTransparencyLogEntry}.
+ * Parse one entry of a bundle's `verificationMaterial.tlogEntries` (as {@link countersign/bundle!Bundle | Bundle} keeps
+ * them, raw JSON). Only the shape is checked here (fields present, integers exact and in int64 range, base64
+ * valid); signatures, proofs and the body are checked by {@link verifyTransparencyLogEntry}.
  *
  * @param value - One element of `bundle.tlogEntries`.
  * @returns The entry, frozen.

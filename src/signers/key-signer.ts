@@ -17,7 +17,10 @@ import type { PrivateKey } from '../keys/types.js'
  * Exported from `countersign/signers`.
  */
 export interface KeySignerOptions {
-  /** Signature scheme; default {@link defaultSigningAlgorithm} of the key (cosign's choice). */
+  /**
+   * Signature scheme; default {@link countersign/keys!defaultSigningAlgorithm | defaultSigningAlgorithm} of the key
+   * (cosign's choice).
+   */
   readonly algorithm?: SigningAlgorithm
 }
 

@@ -328,7 +328,8 @@ export function selectCertificateAuthorities(
 }
 
 /**
- * A log key ready for {@link verifySignature}: the parsed key and the options its `keyDetails` imply.
+ * A log key ready for {@link countersign/keys!verifySignature | verifySignature}: the parsed key and the options its
+ * `keyDetails` imply.
  *
  * Exported from `countersign/trust`.
  */

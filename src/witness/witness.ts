@@ -11,6 +11,7 @@ import type { LogSigner, TransparencyLogWriter } from '../contracts/transparency
 import type { WitnessResult } from '../contracts/witness-result.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { toBase64 } from '../internal/bytes.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import type { RekorDigest } from '../rekor/body.js'
 import { verifyTransparencyLogEntry } from '../rekor/verify-entry.js'
 import { verifyTimestamp } from '../timestamp/verify.js'
@@ -32,7 +33,7 @@ export interface WitnessOptions {
   readonly dsseEntryKind?: 'dsse' | 'intoto'
   /** The current time for the integrated-time check (default now). */
   readonly now?: Date
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 const DIGEST_NAMES: Readonly<Record<string, RekorDigest['algorithm']>> = {

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createPolicyCache } from '../../src/policy/cache.js'
-import { compileCELCondition } from '../../src/policy/cel.js'
+import { compileCELCondition, loadCELEngine } from '../../src/policy/cel.js'
 import type { PolicyDecision } from '../../src/policy/types.js'
+
+// CEL conditions are compiled synchronously here (parsePolicies, compileCELCondition): load the engine first,
+// as users of the synchronous API must.
+beforeAll(() => loadCELEngine())
 
 const predicate = {
   builder: { id: 'https://github.com/actions/runner' },

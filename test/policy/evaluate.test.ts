@@ -1,9 +1,14 @@
 // The policy semantics table, on facts (what verification established), with policy-controller's e2e policies.
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadCELEngine } from '../../src/policy/cel.js'
 import { type AuthorityFacts, evaluatePolicy, formatPolicyReason } from '../../src/policy/evaluate.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import type { ClusterImagePolicy } from '../../src/policy/types.js'
+
+// CEL conditions are compiled synchronously here (parsePolicies, compileCELCondition): load the engine first,
+// as users of the synchronous API must.
+beforeAll(() => loadCELEngine())
 
 const e2e = (f: string) =>
   parsePolicies(readFileSync(new URL(`../vectors/policy-controller/e2e/${f}`, import.meta.url), 'utf8')).policies[0]!

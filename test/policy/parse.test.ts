@@ -1,6 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadCELEngine } from '../../src/policy/cel.js'
 import { parsePolicies } from '../../src/policy/parse.js'
+
+// CEL conditions are compiled synchronously here (parsePolicies, compileCELCondition): load the engine first,
+// as users of the synchronous API must.
+beforeAll(() => loadCELEngine())
 
 const V = new URL('../vectors/policy-controller/', import.meta.url)
 const read = (dir: string, f: string) => readFileSync(new URL(`${dir}/${f}`, V), 'utf8')

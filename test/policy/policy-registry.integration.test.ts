@@ -7,6 +7,7 @@ import { signImage } from '../../src/image/sign.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import type { OCIStore, Reference } from '../../src/oci/types.js'
+import { loadCELEngine } from '../../src/policy/cel.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import { verifyImageAgainstPolicies } from '../../src/policy/verify-policies.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
@@ -16,6 +17,10 @@ import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
 import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
 import { type LocalSigstore, startLocalSigstore } from '../support/sigstore-stack.js'
+
+// CEL conditions are compiled synchronously here (parsePolicies, compileCELCondition): load the engine first,
+// as users of the synchronous API must.
+beforeAll(() => loadCELEngine())
 
 let registry: TestRegistry
 let sigstore: LocalSigstore

@@ -1,6 +1,6 @@
 // verifyImageAgainstPolicies on real signatures and attestations (key-based, both storage forms) in an in-memory
 // OCI layout: allow/deny, conditions, shared registry reads, the decision cache with an injected clock.
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { attestImage } from '../../src/image/attest.js'
 import { signImage } from '../../src/image/sign.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
@@ -9,11 +9,16 @@ import { createLayoutStore } from '../../src/oci/layout.js'
 import { createMemoryFileSystem } from '../../src/oci/memory-fs.js'
 import type { OCIStore, Reference } from '../../src/oci/types.js'
 import { createPolicyCache } from '../../src/policy/cache.js'
+import { loadCELEngine } from '../../src/policy/cel.js'
 import { createPolicyImageCheck } from '../../src/policy/image-check.js'
 import { parsePolicies } from '../../src/policy/parse.js'
 import { verifyImageAgainstPolicies } from '../../src/policy/verify-policies.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
 import { pushTinyImage } from '../support/oci-image.js'
+
+// CEL conditions are compiled synchronously here (parsePolicies, compileCELCondition): load the engine first,
+// as users of the synchronous API must.
+beforeAll(() => loadCELEngine())
 
 const repo = { registry: 'localhost', repository: 'demo/app' }
 const CUSTOM = 'https://cosign.sigstore.dev/attestation/v1'

@@ -6,6 +6,7 @@
  * @module
  */
 import { CountersignError } from '../../errors.js'
+import type { AbortSignalLike } from '../../internal/host-types.js'
 import type { KMSEnvironment } from '../types.js'
 
 /**
@@ -39,7 +40,7 @@ export interface AWSCredentials {
  *
  * Exported from `countersign/kms/aws`.
  */
-export type AWSCredentialProvider = (options?: { readonly signal?: AbortSignal }) => Promise<AWSCredentials>
+export type AWSCredentialProvider = (options?: { readonly signal?: AbortSignalLike }) => Promise<AWSCredentials>
 
 /**
  * Credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (or the Go SDK's older `AWS_ACCESS_KEY`/

@@ -106,7 +106,7 @@ interface KeyDescription {
  * A signer signs with the key's first listed signing algorithm (sigstore's rule), hashes the message locally and
  * sends the digest; its `algorithm` is therefore only known after `GetPublicKey`, which `createSigner` calls.
  *
- * @param options - Credentials, region, endpoint and HTTP options.
+ * @param providerOptions - Credentials, region, endpoint and HTTP options.
  * @returns The provider for `awskms://` references.
  * @example
  * ```ts

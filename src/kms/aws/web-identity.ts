@@ -8,6 +8,7 @@
 import { CountersignError } from '../../errors.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
 import { fromUtf8, utf8 } from '../../internal/bytes.js'
+import type { AbortSignalLike } from '../../internal/host-types.js'
 import { type AWSCredentialProvider, cacheAWSCredentials } from './credentials.js'
 
 /**
@@ -27,7 +28,7 @@ export interface WebIdentityCredentialsOptions extends ServiceClientOptions {
   /** `AWS_ROLE_SESSION_NAME`; default `countersign-<milliseconds>`. */
   readonly roleSessionName?: string
   /** The current web identity token (read again on every refresh: the files rotate). Secret. */
-  readonly token: (options?: { readonly signal?: AbortSignal }) => Promise<string>
+  readonly token: (options?: { readonly signal?: AbortSignalLike }) => Promise<string>
   /** STS region: the regional endpoint `https://sts.REGION.amazonaws.com` is used; without one the global one. */
   readonly region?: string
   /** STS base URL overriding the one derived from the region (`AWS_ENDPOINT_URL_STS`, tests). */

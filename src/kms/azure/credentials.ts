@@ -10,6 +10,7 @@
 import { CountersignError } from '../../errors.js'
 import type { ServiceClientOptions } from '../../http/service.js'
 import { utf8 } from '../../internal/bytes.js'
+import type { AbortSignalLike } from '../../internal/host-types.js'
 import type { AccessTokenSource } from '../access-token.js'
 import { accessTokenOf, askMetadataServer, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
@@ -79,8 +80,8 @@ export interface AzureClientCredentialsOptions extends AzureCredentialOptions {
   /** The client secret (`AZURE_CLIENT_SECRET`). Secret: never logged. */
   readonly clientSecret?: string
   /** A federated assertion (workload identity), read afresh for every token request. */
-  readonly clientAssertion?: (options: { readonly signal?: AbortSignal }) => Promise<string>
-  /** `https://login.microsoftonline.com` unless overridden (see {@link azureAuthorityHost}). */
+  readonly clientAssertion?: (options: { readonly signal?: AbortSignalLike }) => Promise<string>
+  /** `https://login.microsoftonline.com` unless overridden (see `azureAuthorityHost`). */
   readonly authorityHost?: string
 }
 
@@ -206,7 +207,7 @@ export interface AzureDefaultCredentialsOptions extends AzureCredentialOptions {
   /** `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `AZURE_ENVIRONMENT`, … */
   readonly env?: KMSEnvironment
   /** Reads the workload identity token (Node: the file in `AZURE_FEDERATED_TOKEN_FILE`). */
-  readonly federatedToken?: (options: { readonly signal?: AbortSignal }) => Promise<string>
+  readonly federatedToken?: (options: { readonly signal?: AbortSignalLike }) => Promise<string>
 }
 
 /**

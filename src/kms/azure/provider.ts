@@ -12,6 +12,7 @@ import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { createSecretSet } from '../../http/redact.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
+import type { AbortSignalLike } from '../../internal/host-types.js'
 import { isJSONObject } from '../../internal/json.js'
 import { CURVES } from '../../keys/algorithms.js'
 import { ecdsaP1363ToDER } from '../../keys/ecdsa-der.js'
@@ -89,7 +90,7 @@ export interface AzureKMSProviderOptions extends KMSCallOptions {
   /** Environment for the default credential chain (`AZURE_*`, `IDENTITY_*`). */
   readonly env?: KMSEnvironment
   /** Workload identity token reader for the default chain (`countersign/node` reads `AZURE_FEDERATED_TOKEN_FILE`). */
-  readonly federatedToken?: (options: { readonly signal?: AbortSignal }) => Promise<string>
+  readonly federatedToken?: (options: { readonly signal?: AbortSignalLike }) => Promise<string>
   /** Key Vault REST API version (default 7.4). */
   readonly apiVersion?: string
   /** Current time in milliseconds (default `Date.now`). */
@@ -117,7 +118,7 @@ interface Context {
   readonly token: CachedAccessToken
   readonly base: string
   readonly apiVersion: string
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignalLike
 }
 
 /** The token audience for a vault: sovereign clouds and Managed HSM have their own; anything else the public one. */
@@ -208,7 +209,7 @@ async function signDigest(
  * Create the Azure Key Vault provider for `azurekms://VAULT_HOST/KEY[/VERSION]`. Keys: EC P-256/P-384/P-521 and
  * RSA 2048/3072/4096 (also `-HSM`), signed with ES256/ES384/ES512 and RS256/RS384/RS512 (sigstore's choice).
  *
- * @param options - Credentials, endpoint, API version, HTTP options.
+ * @param providerOptions - Credentials, endpoint, API version, HTTP options.
  * @returns The provider; `createSigner` reads the key once, each `sign()` is one `sign` call on that exact version,
  *   and the answer is verified locally before it is returned.
  * @example

@@ -293,7 +293,7 @@ function tokenSource(options: GCPKMSProviderOptions): AccessTokenSource {
  * Supported key versions: EC_SIGN_P256_SHA256, EC_SIGN_P384_SHA384, RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256,
  * RSA_SIGN_PKCS1_4096_SHA512, RSA_SIGN_PSS_{2048,3072,4096}_SHA256 and RSA_SIGN_PSS_4096_SHA512 (sigstore's set).
  *
- * @param options - Credentials, endpoint and HTTP options.
+ * @param providerOptions - Credentials, endpoint and HTTP options.
  * @returns The provider; `createSigner` resolves the key version and its public key once, then each `sign()` is one
  *   `asymmetricSign` call with CRC32C checks and a local verification of the answer.
  * @example
