@@ -30,6 +30,8 @@ echo "== lint (biome)"
 npx biome check src test scripts examples bench
 echo "== docs (TSDoc on every public export)"
 node scripts/check-docs.mjs
+echo "== API reference (docs/api up to date)"
+node scripts/api-docs.mjs --check
 echo "== typecheck"
 npm run --silent typecheck
 echo "== build"
