@@ -1,11 +1,10 @@
-// Sign and verify an image kept in an OCI layout in memory: no registry, no files.
-// Run after `npm run build`: npx tsx examples/sign-and-verify-layout.ts
-
-import { signImage } from '../src/image/sign.js'
-import { verifyImage } from '../src/image/verify.js'
-import { generateKeyPair } from '../src/keys/index.js'
-import { createLayoutStore, createMemoryFileSystem } from '../src/oci/index.js'
-import { createKeySigner } from '../src/signers/index.js'
+// Sign and verify an image kept in an OCI layout in memory: no registry, no files, no network.
+// Run with plain Node once the package is built (`npm run build` in a checkout): node examples/sign-and-verify-layout.mjs
+import { generateKeyPair } from 'countersign/keys'
+import { createLayoutStore, createMemoryFileSystem } from 'countersign/oci'
+import { signImage } from 'countersign/sign'
+import { createKeySigner } from 'countersign/signers'
+import { verifyImage } from 'countersign/verify'
 
 const store = createLayoutStore(createMemoryFileSystem())
 const repo = { registry: 'localhost', repository: 'example' }
