@@ -23,6 +23,7 @@ import {
 import { isImageIndex, parseManifest } from '../oci/manifest.js'
 import { isIndexMediaType, OCI_IMAGE_INDEX_MEDIA_TYPE } from '../oci/media-types.js'
 import { listReferrers, pushReferrer } from '../oci/referrers.js'
+import type { ProgressCallback } from '../oci/registry.js'
 import type { Descriptor, OCIStore, Reference, Repository, StoreCallOptions } from '../oci/types.js'
 import { attachmentReference } from '../signature/cosign-tags.js'
 import { type CopySink, copyTree } from './copy-tree.js'
@@ -44,7 +45,10 @@ export interface LayoutTransferOptions extends StoreCallOptions {
   readonly signatureRepository?: Repository
   /** Largest blob copied; default 1 GiB (each blob is held in memory while copied). */
   readonly maxBlobSize?: number
-  /** Progress of each blob download. */
+  /**
+   * Progress of each blob copied: its digest, bytes so far and total. `saveImage` reports the download from the
+   * store, `loadImage` the upload to it (when the store reports progress, as the registry client does).
+   */
   readonly onBlobProgress?: (digest: string, done: number, total: number | undefined) => void
 }
 
@@ -155,11 +159,9 @@ export async function loadImage(ref: Reference, options: LayoutTransferOptions):
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
   const { store, fs } = options
   const layout = createLayoutStore(fs)
-  const copyOptions = {
-    ...call,
-    maxBlobSize: options.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE,
-    ...(options.onBlobProgress ? { onBlobProgress: options.onBlobProgress } : {}),
-  }
+  // Reading the layout is local and quick; the progress worth showing is the upload, reported by the sink.
+  const copyOptions = { ...call, maxBlobSize: options.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE }
+  const onBlob = options.onBlobProgress
   const indexBytes = await fs.readFile('index.json')
   if (indexBytes === undefined)
     throw new CountersignError('ERR_OCI_NOT_FOUND', 'not an OCI image layout: index.json is missing')
@@ -182,7 +184,7 @@ export async function loadImage(ref: Reference, options: LayoutTransferOptions):
     layout,
     here,
     digest,
-    storeSink(store, ref, call),
+    storeSink(store, ref, call, onBlob),
     copyOptions,
     ref.digest ? undefined : (ref.tag ?? 'latest'),
   )
@@ -192,7 +194,7 @@ export async function loadImage(ref: Reference, options: LayoutTransferOptions):
     const d = byKind(kindAnnotation)
     if (d === undefined) return undefined
     const tagRef = attachmentReference(ref, digest, suffix, options.signatureRepository)
-    await copyTree(layout, here, d.digest, storeSink(store, tagRef, call), copyOptions, tagRef.tag)
+    await copyTree(layout, here, d.digest, storeSink(store, tagRef, call, onBlob), copyOptions, tagRef.tag)
     return d.digest
   }
   const signatures = await tagImage(COSIGN_KIND_SIGS, 'sig')
@@ -203,7 +205,7 @@ export async function loadImage(ref: Reference, options: LayoutTransferOptions):
   for (const r of referrers) {
     // Blobs first, through the tree copy (which also puts the manifest by digest); then pushReferrer re-puts it
     // (a no-op for the registry) and makes it discoverable through the fallback index where needed.
-    const fetched = await copyTree(layout, here, r.digest, storeSink(store, sigRepo, call), copyOptions)
+    const fetched = await copyTree(layout, here, r.digest, storeSink(store, sigRepo, call, onBlob), copyOptions)
     const subject = fetched.manifest.subject!
     await pushReferrer(store, sigRepo, fetched.bytes, fetched.descriptor.mediaType, { subject, ...call })
   }
@@ -243,13 +245,25 @@ async function exists(fs: LayoutFileSystem, path: string, size: number): Promise
   return bytes !== undefined && bytes.length === size
 }
 
-/** Blobs into `repo` of a store; the top manifest at `ref`'s tag when given, children by digest. */
-function storeSink(store: OCIStore, repo: Repository, call: StoreCallOptions): CopySink {
+/**
+ * Blobs into `repo` of a store; the top manifest at `ref`'s tag when given, children by digest. `onBlob` gets each
+ * upload's progress through the registry client's `pushBlob` `onProgress` (the layout store has none and ignores it).
+ */
+function storeSink(
+  store: OCIStore,
+  repo: Repository,
+  call: StoreCallOptions,
+  onBlob: LayoutTransferOptions['onBlobProgress'],
+): CopySink {
   const r = { registry: repo.registry, repository: repo.repository }
   return {
     hasBlob: (digest) => store.blobExists(r, digest, call),
-    putBlob: async (_digest, bytes, mediaType) => {
-      await store.pushBlob(r, bytes, mediaType, call)
+    putBlob: async (digest, bytes, mediaType) => {
+      const pushOptions: StoreCallOptions & { onProgress?: ProgressCallback } = {
+        ...call,
+        ...(onBlob ? { onProgress: (done: number, total: number | undefined) => onBlob(digest, done, total) } : {}),
+      }
+      await store.pushBlob(r, bytes, mediaType, pushOptions)
     },
     putManifest: async (digest, bytes, mediaType, tag) => {
       await store.pushManifest(tag !== undefined ? { ...r, tag } : { ...r, digest }, bytes, mediaType, call)

@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 import type { WitnessResult } from '../contracts/witness-result.js'
+import { keyHint } from '../keys/key-info.js'
+import type { KeyAlgorithm, PublicKey } from '../keys/types.js'
 import type { VerifiedTransparencyLogEntry } from '../rekor/verify-entry.js'
 import type { VerifiedTimestamp } from '../timestamp/verify.js'
 import type { BundleVerificationResult } from '../verifier/verify-bundle.js'
@@ -115,4 +117,22 @@ export function bundleVerificationReport(
  */
 export function sha256Digest(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+/** A key as the key verbs' reports print it: its family and its Sigstore hint. */
+export interface KeyReport {
+  /** `ecdsa-p256`, `ecdsa-p384`, `ecdsa-p521`, `ed25519` or `rsa`. */
+  readonly algorithm: KeyAlgorithm
+  /** Base64 SHA-256 of the DER public key: the `hint` of Sigstore bundles and of the verify reports' `signer`. */
+  readonly hint: string
+}
+
+/**
+ * The key part of the `generate-key-pair`, `import-key-pair` and `public-key` reports.
+ *
+ * @example
+ * writeReport(io.stdout, { publicKey: publicKeyToPEM(key), ...keyReport(key) })
+ */
+export function keyReport(publicKey: PublicKey): KeyReport {
+  return { algorithm: publicKey.algorithm, hint: keyHint(publicKey) }
 }

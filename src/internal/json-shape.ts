@@ -184,6 +184,23 @@ export function jsonTextDepth(input: Uint8Array | string, maxDepth: number): num
 }
 
 /**
+ * Whether `input` holds more than `limit` opening brackets (`[` or `{`, in strings or not): an upper bound on its
+ * nesting, found with the runtime's native `indexOf`. Most documents hold fewer brackets than the depth limit, and
+ * then the character-by-character scan (slow in a fresh process, before the JIT has compiled it) is not needed.
+ */
+function openingBracketsExceed(input: Uint8Array | string, limit: number): boolean {
+  const find =
+    typeof input === 'string'
+      ? (code: number, from: number) => input.indexOf(String.fromCharCode(code), from)
+      : (code: number, from: number) => input.indexOf(code, from)
+  let count = 0
+  for (const code of [0x5b, 0x7b]) {
+    for (let i = find(code, 0); i !== -1; i = find(code, i + 1)) if (++count > limit) return true
+  }
+  return false
+}
+
+/**
  * Throw if JSON text is longer than `maxBytes` (bytes, or UTF-16 code units for a string) or nests more than
  * `maxDepth` levels. Call it before `JSON.parse`; call {@link assertJSONShape} on what it returns (or on a value
  * handed in already parsed).
@@ -204,6 +221,6 @@ export function assertJSONText(
   const size = typeof input === 'string' ? input.length : input.byteLength
   if (size > limits.maxBytes)
     throw shapeError(limits, 'too-large', `${limits.what} is too large (more than ${limits.maxBytes} bytes)`)
-  if (jsonTextDepth(input, limits.maxDepth) > limits.maxDepth)
+  if (openingBracketsExceed(input, limits.maxDepth) && jsonTextDepth(input, limits.maxDepth) > limits.maxDepth)
     throw shapeError(limits, 'too-deep', `${limits.what} is nested too deeply (more than ${limits.maxDepth} levels)`)
 }

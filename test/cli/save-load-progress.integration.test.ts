@@ -2,7 +2,8 @@
  * `save` of an image with a 3 MiB layer from a real docker-registry: on a terminal stderr (isTTY) the progress is one
  * line redrawn with `\r` and ends with one newline; on a pipe it is a single summary line; stdout carries only the
  * `-o json` report; the executable on a real pseudo-terminal (test/support/pty-run.py) draws the line in place too.
- * `load -o json` then pushes the layout to a second registry and reports the same digests.
+ * `load -o json` then pushes the layout to a second registry and reports the same digests; `load` shows the upload's
+ * progress the same way (one redrawn line on a terminal, one summary line on a pipe).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -121,8 +122,27 @@ describe('save / load progress and reports', () => {
     const target = `${reg2.host}/progress/copy:v1`
     const r = await run(['load', '--dir', 'plain', '-o', 'json', target], false)
     expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/^Loading: 2 blobs, \d+\.\d MiB\n$/)
     expect(JSON.parse(r.stdout)).toMatchObject({ image: target, dir: 'plain', digest, kind: 'image' })
     const pushed = await createRegistryClient().resolve(parseReference(target))
     expect(pushed.digest).toBe(digest)
+  })
+
+  it('load on a terminal: the upload redrawn on one line with bytes / total, a single newline', async () => {
+    // A repository the layer is not in yet, so it is uploaded (the registry checks blobs per repository).
+    const target = `${reg2.host}/progress/tty-load:v1`
+    const r = await run(['load', '--dir', 'tty', target], true)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toBe('')
+    const redraws = r.stderr.split('\r').filter((s) => s !== '')
+    expect(redraws.length).toBeGreaterThanOrEqual(1)
+    for (const line of redraws) {
+      expect(line).toMatch(/^Loading blob \d+ \[[= ]+\] [\d.]+ (B|KiB|MiB) \/ [\d.]+ MiB \d+% \([\d.]+ MiB in all\)/)
+    }
+    // The last redraw is the layer, whole.
+    expect(redraws.at(-1)).toMatch(/\[=+\] ([\d.]+ MiB) \/ \1 100%/)
+    expect(r.stderr.match(/\n/g)).toHaveLength(1)
+    expect(r.stderr.endsWith('\x1b[K\n')).toBe(true)
+    expect((await createRegistryClient().resolve(parseReference(target))).digest).toBe(digest)
   })
 })

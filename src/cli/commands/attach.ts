@@ -49,16 +49,23 @@ const flags: readonly FlagSpec[] = [
   ...REGISTRY_FLAGS,
 ]
 
-/** Read `path` (relative to the CLI's cwd), or all of stdin for `-`. */
+/**
+ * Read `path` (relative to the CLI's cwd), or all of stdin for `-`. The result is a view of the Buffer read, not a
+ * copy: it may not start at offset 0 of its ArrayBuffer (small Buffers share Node's pool), so callers read it through
+ * the view and never through `.buffer` alone, and never write into it.
+ */
 export async function readInput(path: string, io: CliIO): Promise<Uint8Array> {
+  let b: Buffer
   if (path === '-') {
     const chunks: Uint8Array[] = []
     for await (const c of io.stdin as AsyncIterable<Uint8Array | string>) {
       chunks.push(typeof c === 'string' ? new TextEncoder().encode(c) : c)
     }
-    return new Uint8Array(Buffer.concat(chunks))
+    b = Buffer.concat(chunks)
+  } else {
+    b = await readFile(resolve(io.cwd, path))
   }
-  return new Uint8Array(await readFile(resolve(io.cwd, path)))
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
 
 /** `COSIGN_MAX_ATTACHMENT_SIZE`, with a warning when it does not parse (cosign ignores it silently). */

@@ -15,6 +15,7 @@ import { PUBLIC_GOOD_TUF_MIRROR } from '../../node/tuf/mirror.js'
 import { createTUFTrustProvider, type TUFTrust } from '../../node/tuf/provider.js'
 import { type FlagSpec, stringFlag } from '../args.js'
 import type { CliIO } from '../context.js'
+import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { tufSettings } from '../trust-source.js'
 import type { Command } from './command.js'
 
@@ -32,6 +33,7 @@ const flags: readonly FlagSpec[] = [
     help: 'checksum of the --root file: SHA-256 hex, sha256:<hex> or sha512:<hex>; refused when it differs',
   },
   { name: 'staging', type: 'bool', help: "not supported: use --mirror with the staging repository's --root" },
+  REPORT_OUTPUT_FLAG,
 ]
 
 /** The bytes of `--root`, checked against `--root-checksum` (cosign's message on a mismatch). */
@@ -91,13 +93,48 @@ function describe(trust: TUFTrust, cacheDir: string): string {
   return `${lines.join('\n')}\n`
 }
 
+/** An RFC 3339 time, or null where the metadata gave none that parses (the text says `unknown`). */
+function jsonDate(d: Date): string | null {
+  return Number.isNaN(d.getTime()) ? null : d.toISOString()
+}
+
+/**
+ * `initialize -o json` (ours: cosign's initialize prints no JSON): what {@link describe} prints, as one object.
+ *
+ * @example
+ * writeReport(io.stdout, initializeReport(await provider.load({ refresh: true }), cacheDir))
+ */
+export function initializeReport(trust: TUFTrust, cacheDir: string) {
+  const root = trust.trustedRoot
+  return {
+    mirror: trust.mirror,
+    cache: cacheDir,
+    root: { version: trust.rootVersion, expires: jsonDate(trust.rootExpires) },
+    timestamp: { expires: jsonDate(trust.expires) },
+    targets: trust.targets.map((t) => ({ name: t.name, size: t.length, digest: `sha256:${t.sha256}` })),
+    trustedRoot: {
+      tlogs: root.tlogs.map((l) => l.baseUrl),
+      certificateAuthorities: root.certificateAuthorities.map((c) => c.uri),
+      ctlogs: root.ctlogs.map((l) => l.baseUrl),
+      timestampAuthorities: root.timestampAuthorities.map((t) => t.uri),
+    },
+    signingConfig: trust.signingConfig !== undefined,
+  }
+}
+
 /** `initialize`. */
 export const initializeCommand: Command = {
   name: 'initialize',
   usage: 'countersign initialize [--mirror URL] [--root FILE] [--root-checksum HEX]',
-  description: 'Initialize the TUF repository the trusted root and signing config come from',
+  description:
+    'Initialize the TUF repository the trusted root and signing config come from\n\n' +
+    '-o json prints one object instead of the text (times RFC 3339, null when unknown):\n' +
+    '  {"mirror", "cache", "root": {"version", "expires"}, "timestamp": {"expires"},\n' +
+    '   "targets": [{"name", "size", "digest"}], "trustedRoot": {"tlogs", "certificateAuthorities", "ctlogs",\n' +
+    '   "timestampAuthorities"}, "signingConfig": bool}',
   flags,
   async run({ flags: f, args }, io) {
+    const format = reportFormat(f)
     if (args.length > 0) throw new CountersignError('ERR_INVALID_INPUT', 'initialize takes no arguments')
     if (f.staging === true) {
       throw new CountersignError(
@@ -130,7 +167,8 @@ export const initializeCommand: Command = {
     })
     const trust = await provider.load({ refresh: true })
     writeRemoteConfig(cacheRoot, { mirror })
-    io.stdout.write(describe(trust, cacheDir))
+    if (format === 'json') writeReport(io.stdout, initializeReport(trust, cacheDir))
+    else io.stdout.write(describe(trust, cacheDir))
     return 0
   },
 }
