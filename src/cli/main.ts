@@ -4,7 +4,12 @@
  * line loads the dispatcher, which loads only the verb it runs.
  * @module
  */
+import module from 'node:module'
 import { versionOutput } from './version.js'
+
+// Node ≥ 22.1 can keep V8's compiled code between runs (as npm's own CLI asks for): a verb's modules then load
+// without being parsed again. A no-op on Node 20, which has no compile cache.
+;(module as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 
 const argv = process.argv.slice(2)
 const version = versionOutput(argv)
