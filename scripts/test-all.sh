@@ -11,6 +11,9 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The completion scripts are parsed by the shells they are for.
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${need[*]}"
   sudo=""
