@@ -37,55 +37,76 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`
 }
 
+/** `[====      ]`: `frac` of `width` filled. */
+function bar(frac: number, width: number): string {
+  const filled = Math.round(Math.min(1, frac) * width)
+  return `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`
+}
+
+/**
+ * The line both displays share: on a terminal redrawn in place, at most once per `intervalMs` unless `final`;
+ * `close` ends a drawn line with a newline, or (not a terminal) writes the summary, once.
+ */
+function progressLine(stream: NodeJS.WritableStream, options: ProgressBarOptions) {
+  const tty = options.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true
+  const interval = options.intervalMs ?? 100
+  const now = options.now ?? Date.now
+  let lastDraw = -Infinity
+  let drawn = false
+  let closed = false
+  return {
+    get closed() {
+      return closed
+    },
+    draw(text: () => string, final: boolean): void {
+      if (closed || !tty) return
+      const at = now()
+      if (at - lastDraw < interval && !final) return
+      lastDraw = at
+      drawn = true
+      // \r back to column 0, \x1b[K clears what a longer previous line left.
+      stream.write(`\r${text()}\x1b[K`)
+    },
+    close(text: () => string, summary: (() => string) | undefined): void {
+      if (closed) return
+      closed = true
+      if (tty) {
+        if (drawn) stream.write(`\r${text()}\x1b[K\n`)
+      } else if (summary) stream.write(`${summary()}\n`)
+    },
+  }
+}
+
 /** Create a progress bar labelled `label` writing to `stream`. */
 export function createProgressBar(
   stream: NodeJS.WritableStream,
   label: string,
   options: ProgressBarOptions = {},
 ): ProgressBar {
-  const tty = options.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true
   const minBytes = options.minBytes ?? 1024 * 1024
-  const interval = options.intervalMs ?? 100
   const width = options.width ?? 30
-  const now = options.now ?? Date.now
+  const out = progressLine(stream, options)
   let done = 0
   let total: number | undefined
-  let lastDraw = -Infinity
-  let drawn = false
-  let finished = false
 
   const line = () => {
     const size = total === undefined ? formatBytes(done) : `${formatBytes(done)} / ${formatBytes(total)}`
     if (total === undefined || total === 0) return `${label} ${size}`
-    const frac = Math.min(1, done / total)
-    const filled = Math.round(frac * width)
-    return `${label} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${size} ${Math.floor(frac * 100)}%`
+    return `${label} ${bar(done / total, width)} ${size} ${Math.floor(Math.min(1, done / total) * 100)}%`
   }
   const big = () => Math.max(done, total ?? 0) >= minBytes
 
   return {
     update(d, t) {
-      if (finished) return
+      if (out.closed) return
       done = d
       total = t
-      if (!tty || !big()) return
-      const at = now()
-      if (at - lastDraw < interval && d !== t) return
-      lastDraw = at
-      drawn = true
-      // \r back to column 0, \x1b[K clears what a longer previous line left.
-      stream.write(`\r${line()}\x1b[K`)
+      if (big()) out.draw(line, d === t)
     },
     finish() {
-      if (finished) return
-      finished = true
-      if (tty) {
-        if (drawn) stream.write(`\r${line()}\x1b[K\n`)
-      } else if (big()) {
-        stream.write(
-          `${label}: ${formatBytes(done)}${total !== undefined && total !== done ? ` of ${formatBytes(total)}` : ''}\n`,
-        )
-      }
+      const summary = () =>
+        `${label}: ${formatBytes(done)}${total !== undefined && total !== done ? ` of ${formatBytes(total)}` : ''}`
+      out.close(line, big() ? summary : undefined)
     },
   }
 }
@@ -112,16 +133,11 @@ export function createTransferProgress(
   verb: string,
   options: ProgressBarOptions = {},
 ): TransferProgress {
-  const tty = options.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true
   const minBytes = options.minBytes ?? 1024 * 1024
-  const interval = options.intervalMs ?? 100
   const width = options.width ?? 20
-  const now = options.now ?? Date.now
+  const out = progressLine(stream, options)
   const blobs = new Map<string, { done: number; total: number | undefined }>()
   let current = ''
-  let lastDraw = -Infinity
-  let drawn = false
-  let finished = false
 
   const moved = () => {
     let n = 0
@@ -133,31 +149,19 @@ export function createTransferProgress(
     const all = `(${formatBytes(moved())} in all)`
     if (b.total === undefined || b.total === 0) return `${verb} blob ${blobs.size} ${formatBytes(b.done)} ${all}`
     const frac = Math.min(1, b.done / b.total)
-    const filled = Math.round(frac * width)
-    const bar = `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`
-    return `${verb} blob ${blobs.size} ${bar} ${formatBytes(b.done)} / ${formatBytes(b.total)} ${Math.floor(frac * 100)}% ${all}`
+    return `${verb} blob ${blobs.size} ${bar(frac, width)} ${formatBytes(b.done)} / ${formatBytes(b.total)} ${Math.floor(frac * 100)}% ${all}`
   }
 
   return {
     onBlobProgress(digest, done, total) {
-      if (finished) return
+      if (out.closed) return
       blobs.set(digest, { done, total })
       current = digest
-      if (!tty || moved() < minBytes) return
-      const at = now()
-      if (at - lastDraw < interval && done !== total) return
-      lastDraw = at
-      drawn = true
-      stream.write(`\r${line()}\x1b[K`)
+      if (moved() >= minBytes) out.draw(line, done === total)
     },
     finish() {
-      if (finished) return
-      finished = true
-      if (tty) {
-        if (drawn) stream.write(`\r${line()}\x1b[K\n`)
-      } else if (moved() >= minBytes) {
-        stream.write(`${verb}: ${blobs.size} blob${blobs.size === 1 ? '' : 's'}, ${formatBytes(moved())}\n`)
-      }
+      const summary = () => `${verb}: ${blobs.size} blob${blobs.size === 1 ? '' : 's'}, ${formatBytes(moved())}`
+      out.close(line, moved() >= minBytes ? summary : undefined)
     },
   }
 }

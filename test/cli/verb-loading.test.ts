@@ -3,8 +3,7 @@
  * else, and a verb never loads what only other verbs need (the policy engine, the admission server, the TUF client,
  * the HTTP stack, the KMS providers). The module checks run the built executable with a module-load hook.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +12,7 @@ import { didYouMean, suggest } from '../../src/cli/suggest.js'
 import { VERSION, versionOutput } from '../../src/cli/version.js'
 import { ensureDist, ROOT } from '../runtime/ensure-dist.js'
 import { cli } from '../support/cli.js'
+import { createModuleLogger } from '../support/module-log.js'
 
 describe('verb registry', () => {
   it('loads, for every entry, the command of that name', async () => {
@@ -76,43 +76,25 @@ describe('version', () => {
 
 describe('what each verb loads (built executable)', () => {
   let dir: string
+  let runLogged: ReturnType<typeof createModuleLogger>
   const vector = join(ROOT, 'test/vectors/bundles/conformance-happy-path-v0.3')
 
   beforeAll(async () => {
     await ensureDist()
     dir = mkdtempSync(join(tmpdir(), 'countersign-verb-loading-'))
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs'
-export async function load(url, context, next) {
-  if (!url.startsWith('node:')) appendFileSync(process.env.MODULE_LOG, url + '\\n')
-  return next(url, context)
-}`,
-    )
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import { register } from 'node:module'\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)})\n`,
-    )
+    runLogged = createModuleLogger(dir)
   }, 240_000)
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   /** The files a run of the executable loads, relative to the repository (packages by name). */
   function modulesLoaded(args: readonly string[]): { code: number | null; modules: string[] } {
-    const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`)
-    writeFileSync(log, '')
-    const r = spawnSync(
-      process.execPath,
-      ['--import', join(dir, 'register.mjs'), join(ROOT, 'dist/cli/main.js'), ...args],
-      {
-        env: { ...process.env, MODULE_LOG: log, TUF_ROOT: join(dir, 'no-tuf') },
-        encoding: 'utf8',
-      },
+    const r = runLogged([join(ROOT, 'dist/cli/main.js'), ...args], {
+      env: { ...process.env, TUF_ROOT: join(dir, 'no-tuf') },
+    })
+    const modules = r.modules.map((u) =>
+      u.replace(`file://${ROOT}`, '').replace(/^node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/, '$1'),
     )
-    const modules = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((u) => u.replace(`file://${ROOT}`, '').replace(/^node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/, '$1'))
-    return { code: r.status, modules: [...new Set(modules)] }
+    return { code: r.code, modules: [...new Set(modules)] }
   }
 
   it('answers --version from the executable alone', () => {

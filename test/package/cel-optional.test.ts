@@ -5,12 +5,12 @@
  * hook records every module the process loads). The package is laid out as npm installs it: package.json and
  * dist/ copied, its runtime dependencies linked, the CEL stack (@bufbuild/*) linked only where asked for.
  */
-import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureDist, ROOT } from '../runtime/ensure-dist.js'
+import { createModuleLogger } from '../support/module-log.js'
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   files: string[]
@@ -98,19 +98,11 @@ function install(name: string, withCEL: boolean): string {
   return dir
 }
 
+let runLogged: ReturnType<typeof createModuleLogger>
+
 /** Run node in `dir` with the module-load hook; its exit code, output and the modules it loaded. */
 function run(dir: string, args: readonly string[]) {
-  const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`)
-  writeFileSync(log, '')
-  const r = spawnSync(process.execPath, ['--import', join(root, 'register.mjs'), ...args], {
-    cwd: dir,
-    env: { ...process.env, MODULE_LOG: log },
-    encoding: 'utf8',
-  })
-  const modules = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules }
+  return runLogged(args, { cwd: dir })
 }
 
 const loadedCEL = (modules: readonly string[]) => modules.filter((u) => u.includes('/@bufbuild/'))
@@ -118,18 +110,7 @@ const loadedCEL = (modules: readonly string[]) => modules.filter((u) => u.includ
 beforeAll(async () => {
   await ensureDist()
   root = mkdtempSync(join(tmpdir(), 'countersign-cel-optional-'))
-  writeFileSync(
-    join(root, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs'
-export async function load(url, context, next) {
-  if (!url.startsWith('node:')) appendFileSync(process.env.MODULE_LOG, url + '\\n')
-  return next(url, context)
-}`,
-  )
-  writeFileSync(
-    join(root, 'register.mjs'),
-    `import { register } from 'node:module'\nregister(${JSON.stringify(`file://${join(root, 'hooks.mjs')}`)})\n`,
-  )
+  runLogged = createModuleLogger(root)
 }, 240_000)
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true })
