@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseReference } from '../src/oci/reference.js'
 import { createRegistryClient } from '../src/oci/registry.js'
+import { loadCase, verifyBundleArgs } from '../test/support/bundle-cases.js'
 import { pushTinyImage } from '../test/support/oci-image.js'
 import { startRegistry } from '../test/support/registry.js'
 
@@ -22,10 +23,9 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const cliMain = join(root, 'dist/cli/main.js')
 if (!existsSync(cliMain)) throw new Error('dist/cli/main.js is missing: run npm run build first')
 
-const caseDir = join(root, 'test/vectors/bundles/conformance-happy-path-v0.3')
-const identity =
-  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
-const issuer = 'https://token.actions.githubusercontent.com'
+const caseName = 'conformance-happy-path-v0.3'
+const caseDir = join(root, 'test/vectors/bundles', caseName)
+const { identity, issuer } = loadCase(caseName).c as { identity: string; issuer: string }
 const work = mkdtempSync(join(tmpdir(), 'countersign-cli-start-'))
 
 // The peer: everything a user's one-file script needs, read and verified in one process.
@@ -60,19 +60,11 @@ interface Variant {
 const node = process.execPath
 const nodeEmpty: Variant = { name: 'node -e 0', command: node, args: ['-e', '0'] }
 const version: Variant = { name: 'countersign --version', command: node, args: [cliMain, '--version'] }
-const verifyBundleArgs = [
-  'verify-bundle',
-  '--bundle',
-  join(caseDir, 'bundle.sigstore.json'),
-  '--trusted-root',
-  join(caseDir, 'trusted_root.json'),
-  '--certificate-identity',
-  identity,
-  '--certificate-oidc-issuer',
-  issuer,
-  join(caseDir, 'artifact'),
-]
-const verifyBundle: Variant = { name: 'countersign verify-bundle', command: node, args: [cliMain, ...verifyBundleArgs] }
+const verifyBundle: Variant = {
+  name: 'countersign verify-bundle',
+  command: node,
+  args: [cliMain, ...verifyBundleArgs(caseName)],
+}
 const sigstoreJs: Variant = { name: '@sigstore/verify one-file script', command: node, args: [sigstoreScript] }
 
 // Row 3's image: pushed to a local registry and signed with a fresh key (no transparency log: offline).

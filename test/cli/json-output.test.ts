@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLayout } from '../../src/node/layout-fs.js'
+import { verifyBundleArgs } from '../support/bundle-cases.js'
 import { cli } from '../support/cli.js'
 import { pushTinyImage } from '../support/oci-image.js'
 
@@ -342,18 +343,7 @@ describe('-o json on blobs', () => {
     const vector = join(__dirname, '../vectors/bundles/conformance-happy-path-v0.3')
     const identity =
       'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
-    const args = [
-      'verify-bundle',
-      '--bundle',
-      join(vector, 'bundle.sigstore.json'),
-      '--trusted-root',
-      join(vector, 'trusted_root.json'),
-      '--certificate-identity',
-      identity,
-      '--certificate-oidc-issuer',
-      'https://token.actions.githubusercontent.com',
-      join(vector, 'artifact'),
-    ]
+    const args = verifyBundleArgs('conformance-happy-path-v0.3')
     const text = await run(args)
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toBe('')

@@ -38,16 +38,7 @@ async function image(name: string): Promise<string> {
 }
 
 /** Flags naming `stack`'s Fulcio, Rekor and TSA and a trusted root that names them. */
-const blobServices = (stack = sigstore, root = rootPath) => [
-  '--fulcio-url',
-  stack.fulcio.url,
-  '--rekor-url',
-  stack.rekor.url,
-  '--timestamp-server-url',
-  stack.tsa.url,
-  '--trusted-root',
-  root,
-]
+const blobServices = (stack = sigstore, root = rootPath) => stack.serviceFlags(root)
 const services = (stack?: LocalSigstore, root?: string) => [...blobServices(stack, root), '--allow-http-registry']
 const verifyFlags = () => [
   '--certificate-identity',

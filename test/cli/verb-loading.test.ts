@@ -11,6 +11,7 @@ import { VERBS } from '../../src/cli/registry.js'
 import { didYouMean, suggest } from '../../src/cli/suggest.js'
 import { VERSION, versionOutput } from '../../src/cli/version.js'
 import { ensureDist, ROOT } from '../runtime/ensure-dist.js'
+import { verifyBundleArgs } from '../support/bundle-cases.js'
 import { cli } from '../support/cli.js'
 import { createModuleLogger } from '../support/module-log.js'
 
@@ -77,7 +78,6 @@ describe('version', () => {
 describe('what each verb loads (built executable)', () => {
   let dir: string
   let runLogged: ReturnType<typeof createModuleLogger>
-  const vector = join(ROOT, 'test/vectors/bundles/conformance-happy-path-v0.3')
 
   beforeAll(async () => {
     await ensureDist()
@@ -105,18 +105,7 @@ describe('what each verb loads (built executable)', () => {
   })
 
   it('verifies a bundle without the HTTP stack, TUF, policy, YAML or CEL', () => {
-    const { code, modules } = modulesLoaded([
-      'verify-bundle',
-      '--bundle',
-      join(vector, 'bundle.sigstore.json'),
-      '--trusted-root',
-      join(vector, 'trusted_root.json'),
-      '--certificate-identity',
-      'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
-      '--certificate-oidc-issuer',
-      'https://token.actions.githubusercontent.com',
-      join(vector, 'artifact'),
-    ])
+    const { code, modules } = modulesLoaded(verifyBundleArgs('conformance-happy-path-v0.3'))
     expect(code).toBe(0)
     for (const heavy of ['undici', 'tuf-js', 'yaml', '@bufbuild/cel', 're2js', 'aws4fetch', '@noble/ciphers']) {
       expect(modules).not.toContain(heavy)

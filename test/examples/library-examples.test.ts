@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parse as parseYAML } from 'yaml'
 import { attestImage } from '../../src/image/attest.js'
@@ -27,6 +27,7 @@ import { createKeySigner } from '../../src/signers/key-signer.js'
 import { ensureDist, ROOT } from '../runtime/ensure-dist.js'
 import { findRuntime } from '../runtime/runtime-process.js'
 import { type AWSKMSServer, startAWSKMSServer } from '../support/aws-kms-server.js'
+import { launchChromium, watchPage } from '../support/chromium.js'
 import { pushTinyImage } from '../support/oci-image.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
 import { MOCK_IDENTITY, MOCK_OIDC_ISSUER } from '../support/sigstore-mock.js'
@@ -465,19 +466,6 @@ describe('examples/deno', () => {
 /** The initial JavaScript the built page may load, gzipped (examples/browser/README.md states the measured size). */
 const BROWSER_INITIAL_JS_BUDGET = 45_000
 
-const CHROMIUM = '/usr/bin/chromium'
-// Headless as root in a sandbox with a closed network, as test/runtime/browser.test.ts runs it.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
 interface ViteManifestChunk {
   readonly file: string
   readonly isEntry?: boolean
@@ -533,14 +521,9 @@ describe('examples/browser', () => {
   })
 
   it('headless Chromium: verified with the embedded root, by file and by digest; failures show their code', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const page = await browser.newPage()
-    const errors: string[] = []
-    const foreign: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    page.on('request', (r) => {
-      if (!r.url().startsWith(`${origin}/`)) foreign.push(r.url())
-    })
+    const { errors, foreign } = watchPage(page, origin)
     const BEACON_SUBJECT =
       'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
 

@@ -110,9 +110,8 @@ describe('release workflow rehearsal', () => {
     expect(lines.map((l) => l.verb)).toEqual(['sign-blob', 'attest-blob', 'verify-blob', 'verify-blob-attestation'])
     for (const line of lines) {
       let argv = line.argv.map((w) => expand(w, env))
-      const services = ['--fulcio-url', sigstore.fulcio.url, '--rekor-url', sigstore.rekor.url]
       if (line.verb === 'sign-blob' || line.verb === 'attest-blob') {
-        argv = [...argv, ...services, '--timestamp-server-url', sigstore.tsa.url, '--trusted-root', rootPath]
+        argv = [...argv, ...sigstore.serviceFlags(rootPath)]
       } else {
         // The workflow's identity is what real Fulcio certifies for this job; the mock certifies the token's `sub`.
         expect(flagValue(argv, 'certificate-identity')).toBe(

@@ -2,28 +2,14 @@
  * The built `countersign/verify` in a browser: esbuild bundles it for `platform: 'browser'` with nothing from
  * Node, and Debian's Chromium (driven by playwright-core) verifies fixture bundles in a page served on loopback.
  */
-import { existsSync } from 'node:fs'
 import type { Metafile } from 'esbuild'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium, watchPage } from '../support/chromium.js'
 import { type BrowserBundle, bundleForBrowser, nodeDependencies } from './browser/browser-bundle.js'
 import { type PageServer, servePage } from './browser/page-server.js'
 import { RUNTIME_CASES, type Verdict, verdictProblem } from './cases.js'
 import { ensureDist } from './ensure-dist.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-// Headless as root in a sandbox with a closed network: no GPU, no sandbox, and no background connections
-// (updates, sync, QUIC) that this machine would refuse (/work/.library/env/machines/node.md).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 describe('countersign/verify in the browser', () => {
   let bundle: BrowserBundle
@@ -68,18 +54,10 @@ describe('countersign/verify in the browser', () => {
   })
 
   it(`headless Chromium verifies ${RUNTIME_CASES.length} fixture bundles in a page, with the expected verdicts`, async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/test-all.sh installs it)`)
-    }
     server = await servePage(bundle.files)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const page = await browser.newPage()
-    const errors: string[] = []
-    const foreign: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    page.on('request', (r) => {
-      if (!r.url().startsWith(`${server!.origin}/`)) foreign.push(r.url())
-    })
+    const { errors, foreign } = watchPage(page, server.origin)
     await page.goto(`${server.origin}/`)
     await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 })
 

@@ -5,6 +5,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { bundleFromJSON } from '@sigstore/bundle'
 import { TrustedRoot as TrustedRootMessage } from '@sigstore/protobuf-specs'
 import {
@@ -43,6 +44,28 @@ export function caseNames(): string[] {
 export function loadCase(name: string): LoadedCase {
   const file = (f: string) => readFileSync(new URL(`${name}/${f}`, CASES_DIR))
   return { name, c: JSON.parse(file('case.json').toString('utf8')), file }
+}
+
+/**
+ * The `countersign verify-bundle` argv (absolute paths) that verifies a keyless case with its artifact file, trusted
+ * root and certificate identity, as the CLI tests and bench/cli-start.ts run it.
+ */
+export function verifyBundleArgs(name: string): string[] {
+  const { c } = loadCase(name)
+  if (c.key || !c.identity || !c.issuer || !c.artifact) throw new Error(`${name}: not a keyless case with an artifact`)
+  const path = (f: string) => fileURLToPath(new URL(`${name}/${f}`, CASES_DIR))
+  return [
+    'verify-bundle',
+    '--bundle',
+    path(c.bundle ?? 'bundle.sigstore.json'),
+    '--trusted-root',
+    path(c.trustedRoot ?? 'trusted_root.json'),
+    '--certificate-identity',
+    c.identity,
+    '--certificate-oidc-issuer',
+    c.issuer,
+    path(c.artifact),
+  ]
 }
 
 /** The case verifies the bundle alone (no artifact, no subject check). */

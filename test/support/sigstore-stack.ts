@@ -38,6 +38,8 @@ export interface LocalSigstore {
   readonly trustedRootJSON: string
   readonly trustedRoot: TrustedRoot
   writeTrustedRoot(path: string): void
+  /** CLI flags naming this stack's Fulcio, Rekor (v1) and TSA, and `trustedRoot` (a file naming them). */
+  serviceFlags(trustedRoot: string): string[]
   /** Rekor v1 and the TSA. */
   witness(): WitnessOptions
   /** Rekor v2 and the TSA (requires `rekorV2: true`). */
@@ -77,6 +79,16 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
     trustedRootJSON,
     trustedRoot,
     writeTrustedRoot: (path) => writeFileSync(path, trustedRootJSON),
+    serviceFlags: (root) => [
+      '--fulcio-url',
+      fulcio.url,
+      '--rekor-url',
+      rekor.url,
+      '--timestamp-server-url',
+      tsa.url,
+      '--trusted-root',
+      root,
+    ],
     witness: () => witnessWith([createRekorClient({ url: rekor.url })]),
     witnessV2() {
       if (!rekorV2) throw new Error('startLocalSigstore: started without rekorV2')
