@@ -46,7 +46,8 @@
  * - `ERR_TUF_TARGET_MISMATCH`: a TUF target or metadata file whose length or hash differs from what was signed.
  * - `ERR_DEPENDENCY_MISSING`: a feature needs an optional peer dependency that is not installed (`details.package`,
  *   `details.reason: 'not-installed'`), or, for a synchronous call, not loaded yet (`'not-loaded'`); the message
- *   says what to install or call. Today only CEL policy conditions (`@bufbuild/cel`).
+ *   says what to install or call: CEL policy conditions (`@bufbuild/cel`) and Kyverno `{{ }}` conditions
+ *   (`@jmespath-community/jmespath`).
  *
  * Exported from `countersign/errors`.
  */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Check images against ClusterImagePolicy files the way sigstore policy-controller's admission webhook decides, from
-// a script: CI can refuse to deploy what the cluster would refuse to run. The CLI equivalent is
+// Check images against ClusterImagePolicy files the way sigstore policy-controller's admission webhook decides (and
+// Kyverno ClusterPolicy verifyImages rules the way Kyverno decides), from a script: CI can refuse to deploy what the
+// cluster would refuse to run. The CLI equivalent is
 // `countersign policy verify --policy policy.yaml IMAGE...`.
 //
 //   node evaluate-policy.mjs --policy policy.yaml ghcr.io/acme/app:v1.2.0
@@ -43,7 +44,7 @@ const { values: opts, positionals: images } = (() => {
       options: {
         policy: { type: 'string', multiple: true, default: [] },
         'trusted-root': { type: 'string' },
-        'no-match-policy': { type: 'string', default: 'deny' },
+        'no-match-policy': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     })
@@ -53,18 +54,21 @@ const { values: opts, positionals: images } = (() => {
 })()
 if (opts.policy.length === 0) usage('at least one --policy file is required')
 if (images.length === 0) usage('at least one image is required')
-// What to decide for an image no policy's glob matches (policy-controller's default is deny).
-const noMatchPolicy = /** @type {import('countersign/policy').NoMatchPolicy} */ (opts['no-match-policy'])
-if (!['deny', 'allow', 'warn'].includes(noMatchPolicy)) usage('--no-match-policy is deny, allow or warn')
+// What to decide for an image no policy matches. Default: deny with a ClusterImagePolicy (policy-controller's
+// default), allow with only Kyverno policies (Kyverno checks only the images its rules name).
+const noMatchPolicy = /** @type {import('countersign/policy').NoMatchPolicy | undefined} */ (opts['no-match-policy'])
+if (noMatchPolicy !== undefined && !['deny', 'allow', 'warn'].includes(noMatchPolicy)) {
+  usage('--no-match-policy is deny, allow or warn')
+}
 
 /** Every policy of every file; parse warnings (fields countersign does not apply) go to stderr. */
 async function loadPolicies() {
   const all = []
   for (const path of opts.policy) {
     // The async parse also loads the CEL engine (@bufbuild/cel) when a policy has a CEL condition.
-    const { policies, warnings } = await parsePoliciesAsync(await readFile(path, 'utf8'), { source: path })
+    const { policies, kyverno, warnings } = await parsePoliciesAsync(await readFile(path, 'utf8'), { source: path })
     for (const w of warnings) console.error(`WARNING: ${path}: ${w}`)
-    all.push(...policies)
+    all.push(...policies, ...kyverno)
   }
   return all
 }
@@ -93,7 +97,7 @@ const options = {
   }),
   // For authorities without trustRootRef; default: the Sigstore public-good root shipped in the package.
   ...(opts['trusted-root'] ? { trustedRoot: parseTrustedRoot(await readFile(opts['trusted-root'])) } : {}),
-  noMatchPolicy,
+  ...(noMatchPolicy !== undefined ? { noMatchPolicy } : {}),
   /** @param {string} uri */
   resolveKMSKey: (uri) => kmsPublicKey(uri, kmsProviders),
 }

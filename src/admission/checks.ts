@@ -8,7 +8,7 @@ import { CountersignError } from '../errors.js'
 import { mapLimit } from '../internal/concurrency.js'
 import { isJSONObject } from '../internal/json.js'
 import { describeError } from './messages.js'
-import type { ImageCheck, ImageCheckResult } from './types.js'
+import type { AdmissionResource, ImageCheck, ImageCheckResult } from './types.js'
 
 /**
  * How the check of one image ended: a result, or why there is none.
@@ -36,6 +36,8 @@ export interface CheckRun {
   /** For all the checks together; past it the unfinished ones settle as timed out. */
   readonly budgetMs: number
   readonly namespace?: string
+  /** The workload under review, passed to every check. */
+  readonly resource?: AdmissionResource
   /** Aborting it settles the unfinished checks as aborted and aborts them. */
   readonly signal?: AbortSignal
 }
@@ -48,7 +50,8 @@ function validResult(r: unknown, image: string): ImageCheckResult {
     r.reasons.every((x) => typeof x === 'string') &&
     Array.isArray(r.warnings) &&
     r.warnings.every((x) => typeof x === 'string') &&
-    (r.digest === undefined || typeof r.digest === 'string')
+    (r.digest === undefined || typeof r.digest === 'string') &&
+    (r.pin === undefined || r.pin === null || typeof r.pin === 'string')
   if (!ok) throw new CountersignError('ERR_INVALID_INPUT', 'the image check returned a malformed result')
   const result = r as unknown as ImageCheckResult
   // A result for another image (a check keyed wrongly) must not decide this one.
@@ -91,7 +94,11 @@ export async function runChecks(distinct: readonly string[], run: CheckRun): Pro
   })
   // Each slot records its own outcome, so a timeout still reports the images that did finish.
   const done = new Map<string, Settled>()
-  const context = { signal: controller.signal, ...(namespace !== undefined ? { namespace } : {}) }
+  const context = {
+    signal: controller.signal,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(run.resource !== undefined ? { resource: run.resource } : {}),
+  }
   const all = mapLimit(distinct, run.concurrency, async (image) => {
     if (Date.now() >= deadline) expire()
     if (controller.signal.aborted) return

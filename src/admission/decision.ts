@@ -14,7 +14,7 @@ import { type WorkloadImage, workloadImages } from './images.js'
 import { clip, describeError, MAX_MESSAGE_LENGTH, reasonsOf, warningList } from './messages.js'
 import { pinImagesPatch } from './patch.js'
 import { type AdmissionRequest, admissionReviewResponse, denyResponse } from './review.js'
-import type { ImageCheck, ImageCheckResult } from './types.js'
+import type { AdmissionResource, ImageCheck, ImageCheckResult } from './types.js'
 
 /**
  * The handler's options with their defaults applied.
@@ -112,6 +112,7 @@ export async function decideRequest(
     concurrency: settings.concurrency,
     budgetMs: Math.max(1, budget),
     ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
+    resource: admissionResource(request),
     ...(call?.signal !== undefined ? { signal: call.signal } : {}),
   })
   const results = settled.flatMap((s) => ('result' in s ? [s.result] : []))
@@ -202,10 +203,14 @@ function allowedWithWarnings(f: Findings, mutate: boolean): Decided {
   if (!mutate) return allowed(f.uid, warnings, f.results)
   const byImage = new Map(f.results.map((r) => [r.image, r]))
   // Only images that passed are pinned; an image allowed by warn mode keeps its tag (no verified digest).
-  const ops = pinImagesPatch(f.images, (image) => {
-    const r = byImage.get(image)
-    return r?.allowed ? r.digest : undefined
-  })
+  const ops = pinImagesPatch(
+    f.images,
+    (image) => {
+      const r = byImage.get(image)
+      return r?.allowed ? r.digest : undefined
+    },
+    (image) => byImage.get(image)?.pin,
+  )
   const base = allowed(f.uid, warnings, f.results)
   if (ops.length === 0) return base
   return {
@@ -230,4 +235,33 @@ function terminatingWithSameImages(request: AdmissionRequest): boolean {
   } catch {
     return false
   }
+}
+
+/** The workload as policies that match on resources see it. */
+function admissionResource(request: AdmissionRequest): AdmissionResource {
+  const metadata = isJSONObject(request.object?.metadata) ? request.object.metadata : {}
+  const name =
+    request.name ||
+    (typeof metadata.name === 'string' && metadata.name) ||
+    (typeof metadata.generateName === 'string' ? metadata.generateName : '')
+  return {
+    group: request.kind.group,
+    version: request.kind.version,
+    kind: request.kind.kind,
+    ...(request.subResource ? { subresource: request.subResource } : {}),
+    name,
+    ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
+    operation: request.operation,
+    ...stringMaps(metadata),
+  }
+}
+
+function stringMaps(metadata: Record<string, unknown>) {
+  const strings = (v: unknown) =>
+    isJSONObject(v)
+      ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
+      : undefined
+  const labels = strings(metadata.labels)
+  const annotations = strings(metadata.annotations)
+  return { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) }
 }

@@ -6,6 +6,21 @@
  * Exported from `countersign/admission`.
  * @module
  */
+
+export {
+  createGatekeeperHandler,
+  type GatekeeperCallOptions,
+  type GatekeeperEndpoint,
+  type GatekeeperHandler,
+  type GatekeeperHandlerOptions,
+  type GatekeeperOutcome,
+} from './gatekeeper.js'
+export {
+  type GatekeeperItem,
+  type GatekeeperProviderResponse,
+  type GatekeeperVerifiedValue,
+  gatekeeperSystemError,
+} from './gatekeeper-protocol.js'
 export {
   type AdmissionDecision,
   type AdmissionEndpoint,
@@ -29,4 +44,4 @@ export {
   parseAdmissionReview,
   reviewUID,
 } from './review.js'
-export type { ImageCheck, ImageCheckResult } from './types.js'
+export type { AdmissionResource, ImageCheck, ImageCheckResult } from './types.js'

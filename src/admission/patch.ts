@@ -38,7 +38,8 @@ export function pinnedReference(image: string, digest: string): string {
 
 /**
  * The JSONPatch pinning every image in `images` whose verified digest `digestOf` knows and that is not pinned yet.
- * Images without a digest are left as they are.
+ * Images without a digest are left as they are. `pinOf` may name the replacement itself (a string), ask for none
+ * (`null`), or leave the default {@link pinnedReference} (`undefined`).
  *
  * @example
  * ```ts
@@ -52,12 +53,18 @@ export function pinnedReference(image: string, digest: string): string {
 export function pinImagesPatch(
   images: readonly WorkloadImage[],
   digestOf: (image: string) => string | undefined,
+  pinOf?: (image: string) => string | null | undefined,
 ): JSONPatchOperation[] {
   const ops: JSONPatchOperation[] = []
   for (const { image, pointer } of images) {
     const digest = digestOf(image)
     if (digest === undefined) continue
-    const value = pinnedReference(image, digest)
+    const pin = pinOf?.(image)
+    if (pin === null) continue
+    if (pin !== undefined && !pin.endsWith(`@${digest}`)) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'the image check pinned another digest than it verified')
+    }
+    const value = pin ?? pinnedReference(image, digest)
     if (value !== image) ops.push({ op: 'replace', path: pointer, value })
   }
   return ops

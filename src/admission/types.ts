@@ -24,6 +24,38 @@ export interface ImageCheckResult {
   readonly reasons: readonly string[]
   /** True when the verdict came from the cache. */
   readonly cached?: boolean
+  /**
+   * What the mutating endpoint writes for this image: a digest-pinned reference (Kyverno keeps the tag:
+   * `repo:tag@sha256:…`), or `null` when the policies ask for no pinning (Kyverno `mutateDigest: false`). Absent: the
+   * default pin, `repository@digest` ({@link pinnedReference}).
+   */
+  readonly pin?: string | null
+}
+
+/**
+ * The workload an image belongs to, as the admission request describes it (for policies that match on resources,
+ * such as Kyverno's `match`/`exclude`).
+ *
+ * @example
+ * ```ts
+ * const r: AdmissionResource = { group: 'apps', version: 'v1', kind: 'Deployment', name: 'web', namespace: 'prod', operation: 'CREATE' }
+ * ```
+ *
+ * Exported from `countersign/admission`.
+ */
+export interface AdmissionResource {
+  /** `''` for the core group. */
+  readonly group: string
+  readonly version: string
+  readonly kind: string
+  readonly subresource?: string
+  /** `metadata.name`, or `metadata.generateName` when the object has no name yet. */
+  readonly name: string
+  readonly namespace?: string
+  /** `CREATE` or `UPDATE` (other operations are not checked). */
+  readonly operation: string
+  readonly labels?: Readonly<Record<string, string>>
+  readonly annotations?: Readonly<Record<string, string>>
 }
 
 /**
@@ -40,5 +72,5 @@ export interface ImageCheckResult {
  */
 export type ImageCheck = (
   image: string,
-  context: { readonly namespace?: string; readonly signal?: AbortSignalLike },
+  context: { readonly namespace?: string; readonly signal?: AbortSignalLike; readonly resource?: AdmissionResource },
 ) => Promise<ImageCheckResult>

@@ -11,9 +11,11 @@ import { type FSWatcher, watch } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import type { Server } from 'node:https'
 import { dirname } from 'node:path'
+import { createGatekeeperHandler, type GatekeeperHandlerOptions } from '../admission/gatekeeper.js'
 import { type AdmissionHandlerOptions, createAdmissionHandler } from '../admission/handler.js'
 import { CountersignError } from '../errors.js'
 import type { AdmissionServerOptions, PolicyFile } from './admission-server.js'
+import { readClientCA } from './admission-server-gatekeeper.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 import { type PolicyFileLimits, readPolicyPaths } from './policy-files.js'
 
@@ -72,8 +74,12 @@ export interface ReloaderOptions {
   readonly server: Server
   readonly options: AdmissionServerOptions
   readonly handlerOptions: Omit<AdmissionHandlerOptions, 'check'>
+  /** For the Gatekeeper provider handler built with each check (defaults when absent). */
+  readonly gatekeeperOptions?: Omit<GatekeeperHandlerOptions, 'check'>
   /** Of the TLS material the server started with. */
   readonly tlsFingerprint: string
+  /** Of the Gatekeeper client CA the server started with (`options.gatekeeperClientCAFile`). */
+  readonly clientCAFingerprint?: string
   /** Size limits of the policy files (default 4 MiB per file, 64 MiB per directory). */
   readonly policyFileLimits?: PolicyFileLimits
   /** How long a policy failure is remembered before the same files are tried again (default 5 minutes). */
@@ -118,7 +124,9 @@ export function createReloader({
   server,
   options,
   handlerOptions,
+  gatekeeperOptions,
   tlsFingerprint,
+  clientCAFingerprint,
   policyFileLimits,
   failedRetryMs = DEFAULT_FAILED_RETRY_MS,
   now = Date.now,
@@ -168,6 +176,7 @@ export function createReloader({
       const check = await options.loadCheck(files)
       if (typeof check !== 'function') throw new TypeError('loadCheck did not return a function')
       state.handler = createAdmissionHandler({ ...handlerOptions, check })
+      state.gatekeeper = createGatekeeperHandler({ ...gatekeeperOptions, check })
     } catch (e) {
       policyFailed(fingerprint, e)
       return
@@ -186,11 +195,18 @@ export function createReloader({
   const reloadTLS = async (): Promise<void> => {
     try {
       const next = await readTLS(options.tlsCertFile, options.tlsKeyFile)
-      if (next.fingerprint !== tlsFingerprint) {
-        server.setSecureContext({ cert: next.cert, key: next.key })
+      // The client CA lives in the same secure context as the certificate: a change of either replaces both.
+      const clientCA =
+        options.gatekeeperClientCAFile !== undefined ? await readClientCA(options.gatekeeperClientCAFile) : undefined
+      const certChanged = next.fingerprint !== tlsFingerprint
+      const caChanged = clientCA !== undefined && clientCA.fingerprint !== clientCAFingerprint
+      if (certChanged || caChanged) {
+        server.setSecureContext({ cert: next.cert, key: next.key, ...(clientCA ? { ca: clientCA.ca } : {}) })
         tlsFingerprint = next.fingerprint
+        if (clientCA) clientCAFingerprint = clientCA.fingerprint
         metrics.recordReload('tls', true)
-        log({ msg: 'TLS certificate reloaded' })
+        if (certChanged) log({ msg: 'TLS certificate reloaded' })
+        if (caChanged) log({ msg: 'Gatekeeper client CA reloaded' })
       }
       tlsFailure = undefined
     } catch (e) {
@@ -250,6 +266,7 @@ export async function watchForChanges(
   const watchers: FSWatcher[] = []
   // Watch directories, not files: editors and kubelet replace files (rename), which ends a file watch.
   const watchDirs = new Set<string>([dirname(options.tlsCertFile), dirname(options.tlsKeyFile)])
+  if (options.gatekeeperClientCAFile !== undefined) watchDirs.add(dirname(options.gatekeeperClientCAFile))
   for (const p of options.policyPaths ?? []) {
     const isDir = await stat(p).then(
       (s) => s.isDirectory(),

@@ -1,7 +1,8 @@
 /**
  * The admission webhook's HTTP routes: `POST /validate` and `/mutate` (body size limit, the API server's
- * `?timeout=`, abort when the client goes away, metrics and a log line per review), and `GET /healthz`, `/readyz`
- * and `/metrics`.
+ * `?timeout=`, abort when the client goes away, metrics and a log line per review), `POST /gatekeeper/validate` and
+ * `/gatekeeper/mutate` (Gatekeeper's external-data provider, beside this file), and `GET /healthz`, `/readyz` and
+ * `/metrics`.
  *
  * @module
  */
@@ -9,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { AdmissionEndpoint, AdmissionOutcome } from '../admission/handler.js'
 import { denyResponse } from '../admission/review.js'
+import { GATEKEEPER_PATHS, serveGatekeeper } from './admission-server-gatekeeper.js'
+import { readBody, send } from './admission-server-http.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 
 /** Go duration as the API server sends it in `?timeout=10s`; undefined when absent or odd. */
@@ -18,20 +21,6 @@ function queryTimeoutMs(url: URL): number | undefined {
   const n = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000)
   // Leave room to write the answer before the API server gives up.
   return Math.max(1, n - 500)
-}
-
-/** The body, or undefined once it is larger than `maxBody` (declared or actual). */
-async function readBody(req: IncomingMessage, maxBody: number): Promise<Uint8Array | undefined> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > maxBody) return undefined
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > maxBody) return undefined
-    chunks.push(chunk)
-  }
-  return new Uint8Array(Buffer.concat(chunks))
 }
 
 /**
@@ -55,17 +44,6 @@ export function createRequestListener(
   }
 }
 
-function send(state: WebhookState, res: ServerResponse, status: number, type: string, body: string): void {
-  // While shutting down, do not keep connections alive for requests that will not come.
-  if (state.closing) res.setHeader('connection', 'close')
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  })
-  res.end(body)
-}
-
 async function route(state: WebhookState, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://webhook.invalid')
   const path = url.pathname
@@ -78,6 +56,11 @@ async function route(state: WebhookState, maxBody: number, req: IncomingMessage,
         ? send(state, res, 200, 'text/plain', 'ok\n')
         : send(state, res, 503, 'text/plain', 'not ready\n')
     return send(state, res, 200, 'text/plain; version=0.0.4; charset=utf-8', state.metrics.render())
+  }
+  const gatekeeper = GATEKEEPER_PATHS.get(path)
+  if (gatekeeper !== undefined) {
+    if (req.method !== 'POST') return send(state, res, 405, 'text/plain', 'method not allowed\n')
+    return serveGatekeeper(state, maxBody, req, res, gatekeeper)
   }
   if (path !== '/validate' && path !== '/mutate') return send(state, res, 404, 'text/plain', 'not found\n')
   const endpoint: AdmissionEndpoint = path === '/validate' ? 'validate' : 'mutate'

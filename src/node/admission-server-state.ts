@@ -1,9 +1,10 @@
 /**
- * What the parts of the admission webhook server share while it runs: the current handler (replaced on each policy
+ * What the parts of the admission webhook server share while it runs: the current handlers (replaced on each policy
  * reload), readiness and shutdown flags, the reviews in flight, metrics and the log.
  *
  * @module
  */
+import type { GatekeeperHandler } from '../admission/gatekeeper.js'
 import type { AdmissionHandler } from '../admission/handler.js'
 import type { AdmissionMetrics } from '../admission/metrics.js'
 import { isCountersignError } from '../errors.js'
@@ -20,6 +21,16 @@ import { clipText } from '../internal/bounded-text.js'
 export interface WebhookState {
   /** Decides reviews; replaced when the policies change. */
   handler: AdmissionHandler
+  /**
+   * Answers Gatekeeper provider requests with the same check; undefined until policies first load (requests are
+   * then answered with a `systemError`), replaced with `handler`.
+   */
+  gatekeeper?: GatekeeperHandler
+  /**
+   * Set when Gatekeeper's client CA is configured: `/gatekeeper/*` then requires a client certificate that verified
+   * against it and, when `names` is not empty, carries one of them as a DNS SAN.
+   */
+  readonly gatekeeperClient?: { readonly names: readonly string[] }
   /**
    * True once policies are loaded and until shutdown begins. Newer policy files that fail to load leave it true: the
    * last good policies keep deciding (the failure shows in the log and `countersign_admission_policy_load_failing`).

@@ -1,16 +1,19 @@
 /**
- * The admission webhook as a Node HTTPS server: `POST /validate`, `POST /mutate`, `GET /healthz`, `/readyz` and
- * `/metrics`; policies and TLS material reloaded when their files change; graceful shutdown. This file holds the
- * public types, start-up and shutdown; the routes and the reloading are beside it.
+ * The admission webhook as a Node HTTPS server: `POST /validate`, `POST /mutate`, Gatekeeper's external-data provider
+ * at `POST /gatekeeper/validate` and `/gatekeeper/mutate` (optionally behind Gatekeeper's client certificate),
+ * `GET /healthz`, `/readyz` and `/metrics`; policies and TLS material reloaded when their files change; graceful
+ * shutdown. This file holds the public types, start-up and shutdown; the routes and the reloading are beside it.
  *
  * @module
  */
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { GatekeeperHandlerOptions } from '../admission/gatekeeper.js'
 import { type AdmissionHandlerOptions, createAdmissionHandler } from '../admission/handler.js'
 import { type AdmissionMetrics, createAdmissionMetrics } from '../admission/metrics.js'
 import type { ImageCheck } from '../admission/types.js'
 import { CountersignError } from '../errors.js'
+import { readClientCA } from './admission-server-gatekeeper.js'
 import { createReloader, readTLS, watchForChanges } from './admission-server-reload.js'
 import { createRequestListener } from './admission-server-routes.js'
 import type { WebhookState } from './admission-server-state.js'
@@ -57,6 +60,25 @@ export interface AdmissionServerOptions extends Omit<AdmissionHandlerOptions, 'c
   readonly trustVersion?: () => Promise<string>
   /** Largest request body accepted (default 4 MiB; etcd objects are at most 1.5 MiB). Larger → 413. */
   readonly maxBodyBytes?: number
+  /**
+   * PEM CA certificate(s) that sign Gatekeeper's client certificate (the `ca.crt` of Gatekeeper's
+   * `gatekeeper-webhook-server-cert` Secret); reloaded when the file changes. When set, the server asks every client
+   * for a certificate without requiring one at the TLS layer (the API server calls `/validate` and `/mutate` without
+   * one), and `/gatekeeper/*` answers 403 with a `systemError` unless the client's certificate verified against it.
+   * When unset, `/gatekeeper/*` is served to any client (logged once at start).
+   */
+  readonly gatekeeperClientCAFile?: string
+  /**
+   * DNS names of which Gatekeeper's client certificate must carry one as a SAN (e.g.
+   * `gatekeeper-webhook-service.gatekeeper-system.svc`, the default for Gatekeeper in `gatekeeper-system`); empty
+   * or unset: any certificate the CA signed. Needs {@link AdmissionServerOptions.gatekeeperClientCAFile}.
+   */
+  readonly gatekeeperClientNames?: readonly string[]
+  /**
+   * Budget for the checks of one Gatekeeper provider request, in milliseconds (default 1500; keep it below the
+   * Provider's `spec.timeout`). `timeoutMs` applies to admission reviews only.
+   */
+  readonly gatekeeperTimeoutMs?: number
   /** Wait this long after a file event before re-reading (default 250 ms; ConfigMap updates touch several files). */
   readonly reloadDebounceMs?: number
   /** Re-read the files this often even without events (default 10 s; fs.watch misses some volume updates). */
@@ -91,7 +113,8 @@ const DEFAULT_MAX_BODY = 4 * 1024 * 1024
 /**
  * Start the admission webhook over HTTPS. Stateless: run as many replicas as needed behind one Service.
  *
- * @throws {CountersignError} ERR_INVALID_INPUT when the TLS files cannot be read; listen errors are thrown as is.
+ * @throws {CountersignError} ERR_INVALID_INPUT when the TLS files or the Gatekeeper client CA cannot be read, or
+ *   client names are given without a client CA; listen errors are thrown as is.
  * @example
  * ```ts
  * import { startAdmissionServer } from 'countersign/node'
@@ -117,6 +140,16 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
   const notLoaded: ImageCheck = async () => {
     throw new CountersignError('ERR_POLICY_DENIED', 'policies are not loaded yet')
   }
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  const gatekeeperOptions: Omit<GatekeeperHandlerOptions, 'check'> = {
+    maxBodyBytes: maxBody,
+    ...(options.gatekeeperTimeoutMs !== undefined ? { timeoutMs: options.gatekeeperTimeoutMs } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.maxImages !== undefined ? { maxImages: options.maxImages } : {}),
+  }
+  const clientNames = options.gatekeeperClientNames ?? []
+  if (clientNames.length > 0 && options.gatekeeperClientCAFile === undefined)
+    throw new CountersignError('ERR_INVALID_INPUT', 'Gatekeeper client names need a Gatekeeper client CA')
   const state: WebhookState = {
     handler: createAdmissionHandler({ ...handlerOptions, check: notLoaded }),
     ready: false,
@@ -124,13 +157,33 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     inFlight: new Set(),
     metrics: createAdmissionMetrics(),
     log: options.log ?? (() => {}),
+    ...(options.gatekeeperClientCAFile !== undefined ? { gatekeeperClient: { names: clientNames } } : {}),
   }
   const tls = await readTLS(options.tlsCertFile, options.tlsKeyFile)
+  const clientCA =
+    options.gatekeeperClientCAFile !== undefined ? await readClientCA(options.gatekeeperClientCAFile) : undefined
   const server: Server = createServer(
-    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', requestTimeout: 30_000, headersTimeout: 10_000 },
-    createRequestListener(state, options.maxBodyBytes ?? DEFAULT_MAX_BODY),
+    {
+      cert: tls.cert,
+      key: tls.key,
+      minVersion: 'TLSv1.2',
+      requestTimeout: 30_000,
+      headersTimeout: 10_000,
+      // Ask for a client certificate, verify it against Gatekeeper's CA, but let the handshake go on without one:
+      // the API server has none, and only /gatekeeper/* looks at the verdict (`socket.authorized`).
+      ...(clientCA ? { ca: clientCA.ca, requestCert: true, rejectUnauthorized: false } : {}),
+    },
+    createRequestListener(state, maxBody),
   )
-  const reloader = createReloader({ state, server, options, handlerOptions, tlsFingerprint: tls.fingerprint })
+  const reloader = createReloader({
+    state,
+    server,
+    options,
+    handlerOptions,
+    gatekeeperOptions,
+    tlsFingerprint: tls.fingerprint,
+    ...(clientCA ? { clientCAFingerprint: clientCA.fingerprint } : {}),
+  })
   await reloader.reload()
   const stopWatching = await watchForChanges(options, reloader.reload, () => state.closing)
 
@@ -145,6 +198,11 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
   const host =
     options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
   state.log({ msg: 'admission webhook listening', port: address.port, ready: state.ready })
+  if (!clientCA) {
+    state.log({
+      msg: 'Gatekeeper provider requests are not authenticated: no Gatekeeper client CA is configured (--gatekeeper-client-ca)',
+    })
+  }
 
   let closed: Promise<void> | undefined
   return {

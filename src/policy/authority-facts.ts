@@ -6,12 +6,11 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
-import { type SignatureCheck, verifyImage } from '../image/verify.js'
-import { type AttestationCheck, verifyImageAttestations } from '../image/verify-attestation.js'
+import type { SignatureCheck } from '../image/verify.js'
+import type { AttestationCheck } from '../image/verify-attestation.js'
 import { boundedJoin } from '../internal/bounded-text.js'
 import { toHex } from '../internal/bytes.js'
 import { mapLimit } from '../internal/concurrency.js'
-import { decodePEMBlocks } from '../internal/pem.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../keys/types.js'
 import { parseRepository } from '../oci/reference.js'
@@ -20,8 +19,10 @@ import { publicGoodTrustedRoot } from '../trust/public-good.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { Certificate } from '../x509/certificate.js'
 import { checkIdentity } from '../x509/identity-sync.js'
+import { withCertificateAuthorities } from './certificate-authorities.js'
 import type { AttestationFact, AuthorityFacts, PolicyFacts, SignatureFact } from './evaluate.js'
 import type { ClusterImagePolicy, PolicyAuthority, PolicyCheck, PolicyIdentity } from './types.js'
+import { resolvedKeyList, verifiedChecks } from './verification-runs.js'
 
 /**
  * Resolves a `key.kms` URI to its public key (countersign's KMS providers, or your own).
@@ -199,7 +200,7 @@ async function planAuthority(
     return {
       key: `${kind}|key|${spkis}|${k.hashAlgorithm}|${wantsLog}|${tsa}|${rootName ?? ''}|${where}`,
       kind,
-      run: () => verifyAll(kind, at, verify),
+      run: () => verifiedChecks(kind, at, verify),
     }
   }
 
@@ -237,17 +238,8 @@ async function planAuthority(
   return {
     key: `${kind}|keyless|${refs[0] ?? ''}|${caName}|${ignoreTlog}|${tsa}|${kl.insecureIgnoreSCT === true}|${where}`,
     kind,
-    run: () => verifyAll(kind, at, verify),
+    run: () => verifiedChecks(kind, at, verify),
   }
-}
-
-async function verifyAll(
-  kind: 'signatures' | 'attestations',
-  at: Reference,
-  options: Parameters<typeof verifyImage>[1],
-): Promise<readonly (SignatureCheck | AttestationCheck)[]> {
-  if (kind === 'signatures') return (await verifyImage(at, options)).verified
-  return (await verifyImageAttestations(at, options)).verified
 }
 
 async function resolveKeys(
@@ -265,10 +257,7 @@ async function resolveKeys(
   if (k.kms !== undefined) {
     if (!options.resolveKMSKey) throw new AuthorityFailure('key', `no KMS resolver configured for ${k.kms}`)
     try {
-      const got = await options.resolveKMSKey(k.kms, call)
-      const list = Array.isArray(got) ? [...got] : [got as PublicKey]
-      if (list.length === 0) throw new Error('no public keys')
-      return list
+      return await resolvedKeyList(() => options.resolveKMSKey!(k.kms!, call))
     } catch (e) {
       if (isCountersignError(e, 'ERR_ABORTED')) throw e
       throw new AuthorityFailure('key', `resolving ${k.kms}: ${(e as Error).message}`)
@@ -279,10 +268,7 @@ async function resolveKeys(
     throw new AuthorityFailure('key', `no secret resolver configured for secretRef ${ref.name}`)
   }
   try {
-    const got = await options.resolveSecretKey(ref, call)
-    const list = Array.isArray(got) ? [...got] : [got as PublicKey]
-    if (list.length === 0) throw new Error('no public keys')
-    return list
+    return await resolvedKeyList(() => options.resolveSecretKey!(ref, call))
   } catch (e) {
     if (isCountersignError(e, 'ERR_ABORTED')) throw e
     throw new AuthorityFailure('key', `resolving secretRef ${ref.name}: ${(e as Error).message}`)
@@ -298,18 +284,10 @@ function selectRoot(name: string | undefined, options: AuthorityVerificationOpti
 
 /** `keyless.ca-cert.data`: the PEM chain replaces the root's certificate authorities (logs and TSAs stay). */
 function withCertificateAuthority(root: TrustedRoot, pem: string): TrustedRoot {
-  let certChain: Uint8Array[]
   try {
-    certChain = decodePEMBlocks(pem)
-      .filter((b) => b.label === 'CERTIFICATE')
-      .map((b) => b.bytes)
+    return withCertificateAuthorities(root, pem)
   } catch (e) {
-    throw new AuthorityFailure('trust-root', `keyless.ca-cert.data: ${(e as Error).message}`)
-  }
-  if (certChain.length === 0) throw new AuthorityFailure('trust-root', 'keyless.ca-cert.data holds no certificate')
-  return {
-    ...root,
-    certificateAuthorities: [{ subject: {}, uri: '', certChain, validFor: { start: new Date(0) } }],
+    throw new AuthorityFailure('trust-root', `keyless.ca-cert.data ${(e as Error).message}`)
   }
 }
 

@@ -7,8 +7,13 @@ import type { ImageCheck, ImageCheckResult } from '../admission/types.js'
 import { assertReferenceLength } from '../oci/reference.js'
 import { createPolicyCache, type PolicyCacheOptions } from './cache.js'
 import { formatPolicyReason } from './evaluate.js'
+import type { KyvernoPolicy } from './kyverno/types.js'
 import type { ClusterImagePolicy, PolicyDecision } from './types.js'
-import { type VerifyImageAgainstPoliciesOptions, verifyImageAgainstPolicies } from './verify-policies.js'
+import {
+  isKyvernoPolicy,
+  type VerifyImageAgainstPoliciesOptions,
+  verifyImageAgainstPolicies,
+} from './verify-policies.js'
 
 /**
  * The policies, or a function returning the current ones (called per check, so reloaded files take effect).
@@ -16,8 +21,8 @@ import { type VerifyImageAgainstPoliciesOptions, verifyImageAgainstPolicies } fr
  * Exported from `countersign/policy`.
  */
 export type PolicySource =
-  | readonly ClusterImagePolicy[]
-  | (() => readonly ClusterImagePolicy[] | Promise<readonly ClusterImagePolicy[]>)
+  | readonly (ClusterImagePolicy | KyvernoPolicy)[]
+  | (() => readonly (ClusterImagePolicy | KyvernoPolicy)[] | Promise<readonly (ClusterImagePolicy | KyvernoPolicy)[]>)
 
 /**
  * Options for {@link createPolicyImageCheck}.
@@ -57,18 +62,22 @@ export function createPolicyImageCheck(policies: PolicySource, options: PolicyIm
     // is otherwise a policy failure, which warn mode allows), before it costs any matching or becomes a cache key.
     assertReferenceLength(image)
     const current = typeof policies === 'function' ? await policies() : policies
+    // Kyverno rules match on the workload, so its description is part of what decides.
+    const resource = context.resource && current.some(isKyvernoPolicy) ? context.resource : undefined
+    const key = resource ? `${image}\n${JSON.stringify(resource)}` : image
     // Requests without a signal share one verification; one with a signal runs its own so an abort stays local.
     const shared = context.signal === undefined
-    let pending = shared ? inFlight.get(image) : undefined
+    let pending = shared ? inFlight.get(key) : undefined
     if (!pending) {
       pending = verifyImageAgainstPolicies(image, current, {
         ...verifyOptions,
         ...(cache ? { cache } : {}),
+        ...(resource ? { resource } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
       })
       if (shared) {
-        inFlight.set(image, pending)
-        const clear = () => inFlight.delete(image)
+        inFlight.set(key, pending)
+        const clear = () => inFlight.delete(key)
         pending.then(clear, clear)
       }
     }
@@ -97,5 +106,6 @@ export function toImageCheckResult(decision: PolicyDecision): ImageCheckResult {
     warnings: decision.warnings.map(formatPolicyReason),
     reasons: decision.reasons.map(formatPolicyReason),
     ...(decision.cached ? { cached: true } : {}),
+    ...(decision.pin !== undefined ? { pin: decision.pin } : {}),
   }
 }

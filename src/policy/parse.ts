@@ -8,8 +8,10 @@ import { boundedJoin, clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped
 import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, MAX_JSON_DEPTH } from '../internal/json-shape.js'
 import { loadCELEngine } from './cel.js'
+import type { KyvernoPolicy } from './kyverno/types.js'
+import { checkKyvernoDocument, isKyvernoDocument } from './kyverno/validate.js'
 import type { ClusterImagePolicy } from './types.js'
-import { checkPolicyDocument, needsCELEngine } from './validate.js'
+import { type CheckedPolicyDocument, checkPolicyDocument, needsCELEngine } from './validate.js'
 import {
   type BoundedYAMLResult,
   MAX_YAML_ANCHORS,
@@ -45,7 +47,10 @@ export interface ParsePoliciesOptions {
  * Exported from `countersign/policy`.
  */
 export interface ParsedPolicies {
+  /** The ClusterImagePolicies. */
   readonly policies: readonly ClusterImagePolicy[]
+  /** The Kyverno `ClusterPolicy`/`Policy` documents (their `verifyImages` rules). */
+  readonly kyverno: readonly KyvernoPolicy[]
   readonly warnings: readonly string[]
 }
 
@@ -141,26 +146,49 @@ function policiesFromDocuments(docs: readonly unknown[], source: string): Parsed
   let omittedWarnings = 0
   const errors: { policy: string; field: string; message: string }[] = []
   let omittedErrors = 0
+  const collect = (r: Omit<CheckedPolicyDocument, 'policy'>, prefix = '') => {
+    for (const w of r.warnings) {
+      if (warnings.length < MAX_WARNINGS) warnings.push(`${prefix}${w}`)
+      else omittedWarnings++
+    }
+    omittedWarnings += r.omittedWarnings
+    for (const e of r.errors) addError(r.name, e.field, e.message)
+    omittedErrors += r.omittedErrors
+  }
   const addError = (policy: string, field: string, message: string) => {
     // The name is clipped once here: it is repeated in every error of its document.
     if (errors.length < MAX_ERRORS) errors.push({ policy: clipText(policy, MAX_QUOTED_LENGTH), field, message })
     else omittedErrors++
   }
   const policies: ClusterImagePolicy[] = []
+  const kyverno: KyvernoPolicy[] = []
   const seen = new Set<string>()
+  let kyvernoErrors = false
   for (const { doc, where } of flat) {
+    if (isKyvernoDocument(doc)) {
+      const r = checkKyvernoDocument(doc, where)
+      kyvernoErrors ||= r.errors.length > 0
+      collect(r, `${clipText(r.name, MAX_QUOTED_LENGTH)}: `)
+      if (!r.policy) continue
+      const key = `${r.policy.kind} ${r.policy.namespace ?? ''}/${r.policy.name}`
+      if (seen.has(key)) {
+        addError(r.policy.name, 'metadata.name', 'duplicate policy name')
+        continue
+      }
+      seen.add(key)
+      kyverno.push(r.policy)
+      continue
+    }
     if (doc.kind !== 'ClusterImagePolicy') {
-      addError(where, 'kind', `expected ClusterImagePolicy, got ${quoteClipped(doc.kind)}`)
+      addError(
+        where,
+        'kind',
+        `expected ClusterImagePolicy or a Kyverno ClusterPolicy/Policy, got ${quoteClipped(doc.kind)}`,
+      )
       continue
     }
     const r = checkPolicyDocument(doc, where)
-    for (const w of r.warnings) {
-      if (warnings.length < MAX_WARNINGS) warnings.push(w)
-      else omittedWarnings++
-    }
-    omittedWarnings += r.omittedWarnings
-    for (const e of r.errors) addError(r.name, e.field, e.message)
-    omittedErrors += r.omittedErrors
+    collect(r)
     if (!r.policy) continue
     if (seen.has(r.policy.name)) {
       addError(r.policy.name, 'metadata.name', 'duplicate policy name')
@@ -175,15 +203,16 @@ function policiesFromDocuments(docs: readonly unknown[], source: string): Parsed
       maxItemLength: 2 * MAX_ITEM_LENGTH,
       format: (e) => `policy ${JSON.stringify(e.policy)}: ${e.field}: ${e.message}`,
     })
-    throw new CountersignError('ERR_INVALID_INPUT', `invalid ClusterImagePolicy in ${source}: ${listed}`, {
+    const what = kyvernoErrors && policies.length === 0 ? 'Kyverno policy' : 'ClusterImagePolicy'
+    throw new CountersignError('ERR_INVALID_INPUT', `invalid ${what} in ${source}: ${listed}`, {
       details: { errors, ...(omittedErrors > 0 ? { omittedErrors } : {}) },
     })
   }
   if (omittedWarnings > 0) warnings.push(`… and ${omittedWarnings} more warning(s)`)
-  if (policies.length === 0) {
-    throw new CountersignError('ERR_INVALID_INPUT', `no ClusterImagePolicy in ${source}`)
+  if (policies.length === 0 && kyverno.length === 0) {
+    throw new CountersignError('ERR_INVALID_INPUT', `no ClusterImagePolicy or Kyverno policy in ${source}`)
   }
-  return { policies, warnings }
+  return { policies, kyverno, warnings }
 }
 
 /** The text of `input`, refused when too large or not UTF-8. */

@@ -198,6 +198,12 @@ export interface PolicyDecision {
   readonly warnings: readonly PolicyReason[]
   /** True when the decision came from the cache. */
   readonly cached?: boolean
+  /**
+   * What an admission webhook's mutating endpoint writes for this image: Kyverno's `mutateDigest` pin
+   * (`registry/path:tag@digest`), or `null` when every matching Kyverno entry says `mutateDigest: false`. Absent:
+   * the default (`repository@digest`, as policy-controller).
+   */
+  readonly pin?: string | null
 }
 
 /**

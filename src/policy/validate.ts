@@ -4,12 +4,26 @@
  * @module
  */
 import { isCountersignError } from '../errors.js'
-import { clipText, MAX_ITEM_LENGTH, MAX_QUOTED_LENGTH, quoteClipped } from '../internal/bounded-text.js'
+import { quoteClipped } from '../internal/bounded-text.js'
 import { isJSONObject } from '../internal/json.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import { parseRepository } from '../oci/reference.js'
 import { compileIdentityRegExp } from '../x509/identity-sync.js'
 import { compileCELCondition } from './cel.js'
+import {
+  type Ctx,
+  fail,
+  newFieldContext,
+  objects,
+  optArray,
+  optBool,
+  optObject,
+  optString,
+  type PolicyFieldError,
+  shown,
+  unknownFields,
+  warn,
+} from './field-checks.js'
 import { compileImageGlob } from './glob.js'
 import type {
   ClusterImagePolicy,
@@ -20,27 +34,6 @@ import type {
   PolicyKeylessRef,
   PolicyKeyRef,
 } from './types.js'
-
-/** One invalid field: its path (`spec.authorities[0].keyless.identities`) and what is wrong. */
-export interface PolicyFieldError {
-  readonly field: string
-  readonly message: string
-}
-
-interface Ctx {
-  readonly errors: PolicyFieldError[]
-  readonly warnings: string[]
-  /** Errors and warnings past the bounds below: counted, not kept. */
-  omittedErrors: number
-  omittedWarnings: number
-}
-
-/**
- * Most field errors (and warnings) kept per document: a 4 MiB document can hold millions of bad entries, and each
- * kept one costs memory and a line somewhere; the rest are counted.
- */
-const MAX_FIELD_ERRORS = 100
-const MAX_WARNINGS = 100
 
 export const POLICY_API_VERSIONS: readonly string[] = ['policy.sigstore.dev/v1alpha1', 'policy.sigstore.dev/v1beta1']
 const HASH_ALGORITHMS = ['sha224', 'sha256', 'sha384', 'sha512']
@@ -62,76 +55,6 @@ const AUTHORITY_FIELDS = [
   'rfc3161timestamp',
   'signatureFormat',
 ]
-
-function fail(ctx: Ctx, field: string, message: string): void {
-  if (ctx.errors.length >= MAX_FIELD_ERRORS) ctx.omittedErrors++
-  else ctx.errors.push({ field: clipText(field, MAX_ITEM_LENGTH), message: clipText(message, MAX_ITEM_LENGTH) })
-}
-
-function warn(ctx: Ctx, message: string): void {
-  if (ctx.warnings.length >= MAX_WARNINGS) ctx.omittedWarnings++
-  else ctx.warnings.push(clipText(message, MAX_ITEM_LENGTH))
-}
-
-/** An input value inside a message, clipped (the message names the field; the value only illustrates). */
-function shown(v: string): string {
-  return clipText(v, MAX_QUOTED_LENGTH)
-}
-
-function unknownFields(ctx: Ctx, obj: Record<string, unknown>, known: readonly string[], path: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!known.includes(k)) warn(ctx, `${path}.${shown(k)}: unknown field, ignored`)
-  }
-}
-
-function optString(ctx: Ctx, obj: Record<string, unknown>, key: string, path: string): string | undefined {
-  const v = obj[key]
-  if (v === undefined || v === null || v === '') return undefined
-  if (typeof v !== 'string') {
-    fail(ctx, `${path}.${key}`, 'expected a string')
-    return undefined
-  }
-  return v
-}
-
-function optObject(ctx: Ctx, obj: Record<string, unknown>, key: string, path: string) {
-  const v = obj[key]
-  if (v === undefined || v === null) return undefined
-  if (!isJSONObject(v)) {
-    fail(ctx, `${path}.${key}`, 'expected an object')
-    return undefined
-  }
-  return v
-}
-
-function optArray(ctx: Ctx, obj: Record<string, unknown>, key: string, path: string): unknown[] | undefined {
-  const v = obj[key]
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v)) {
-    fail(ctx, `${path}.${key}`, 'expected a list')
-    return undefined
-  }
-  return v
-}
-
-function optBool(ctx: Ctx, obj: Record<string, unknown>, key: string, path: string): boolean | undefined {
-  const v = obj[key]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'boolean') {
-    fail(ctx, `${path}.${key}`, 'expected a boolean')
-    return undefined
-  }
-  return v
-}
-
-function objects(ctx: Ctx, list: unknown[] | undefined, path: string): [Record<string, unknown>, string][] {
-  const out: [Record<string, unknown>, string][] = []
-  for (const [i, v] of (list ?? []).entries()) {
-    if (isJSONObject(v)) out.push([v, `${path}[${i}]`])
-    else fail(ctx, `${path}[${i}]`, 'expected an object')
-  }
-  return out
-}
 
 /**
  * What {@link checkPolicyDocument} found: the policy when valid, else its (bounded) field errors.
@@ -160,7 +83,7 @@ export interface CheckedPolicyDocument {
  * that policy-controller's admission webhook would give (plus a few of countersign's own), and warnings.
  */
 export function checkPolicyDocument(doc: Record<string, unknown>, where: string): CheckedPolicyDocument {
-  const ctx: Ctx = { errors: [], warnings: [], omittedErrors: 0, omittedWarnings: 0 }
+  const ctx: Ctx = newFieldContext()
   const metadata = isJSONObject(doc.metadata) ? doc.metadata : {}
   const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : ''
   if (name === '') fail(ctx, 'metadata.name', 'missing field(s)')
@@ -363,7 +286,16 @@ function checkKeyRef(ctx: Ctx, k: Record<string, unknown>, path: string): Policy
 // host:port endpoint, as policy-controller's common.ValidateKMS.
 const AWS_ARN_REF = /^awskms:\/\/([^/]*)\/arn:aws(?:-us-gov|-cn)?:kms:[a-z0-9-]+:\d{12}:(key\/[A-Za-z0-9-]+|alias\/.+)$/
 
-function kmsProblem(kms: string): string | undefined {
+/**
+ * Why a KMS key URI is malformed (policy-controller's rules: a known provider scheme; AWS needs a key or alias ARN),
+ * or undefined when it is fine.
+ *
+ * @example
+ * ```ts
+ * const problem = kmsProblem('awskms:///alias/signer') // needs an ARN
+ * ```
+ */
+export function kmsProblem(kms: string): string | undefined {
   if (!KMS_SCHEMES.some((s) => kms.startsWith(s))) {
     return `malformed KMS format, should be prefixed by any of the supported providers: ${KMS_SCHEMES.join(' ')}`
   }

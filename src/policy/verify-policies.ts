@@ -12,6 +12,9 @@ import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './autho
 import type { PolicyCache } from './cache.js'
 import { loadCELEngine } from './cel.js'
 import { evaluatePolicy, matchingPolicies } from './evaluate.js'
+import type { KyvernoResource } from './kyverno/resources.js'
+import type { KyvernoPolicy } from './kyverno/types.js'
+import { verifyImageAgainstKyverno } from './kyverno/verify.js'
 import { memoizeStore } from './memo-store.js'
 import type { ClusterImagePolicy, NoMatchPolicy, PolicyDecision } from './types.js'
 import { needsCELEngine } from './validate.js'
@@ -22,8 +25,13 @@ import { needsCELEngine } from './validate.js'
  * Exported from `countersign/policy`.
  */
 export interface VerifyImageAgainstPoliciesOptions extends AuthorityVerificationOptions {
-  /** Images that match no policy: `deny` (policy-controller's default), `allow` or `warn`. */
+  /**
+   * Images that match no policy: `deny`, `allow` or `warn`. Default: `deny` (policy-controller's) when any
+   * ClusterImagePolicy is given, `allow` (Kyverno's) when only Kyverno policies are.
+   */
   readonly noMatchPolicy?: NoMatchPolicy
+  /** The resource the image belongs to, for Kyverno rules' `match`/`exclude` (see {@link verifyImageAgainstKyverno}). */
+  readonly resource?: KyvernoResource
   /** Remember decisions per digest and policy content (see {@link createPolicyCache}). */
   readonly cache?: PolicyCache
 }
@@ -65,6 +73,53 @@ function policyHash(p: ClusterImagePolicy): Promise<string> {
  * Exported from `countersign/policy`.
  */
 export async function verifyImageAgainstPolicies(
+  ref: Reference | string,
+  policies: readonly (ClusterImagePolicy | KyvernoPolicy)[],
+  options: VerifyImageAgainstPoliciesOptions,
+): Promise<PolicyDecision> {
+  const kyverno = policies.filter(isKyvernoPolicy)
+  const cips = policies.filter((p): p is ClusterImagePolicy => !isKyvernoPolicy(p))
+  if (kyverno.length === 0) return verifyClusterImagePolicies(ref, cips, options)
+  if (cips.length === 0) return verifyImageAgainstKyverno(ref, kyverno, options)
+  // Both kinds: each decides about what it matches; an image neither matches follows policy-controller's default.
+  const { noMatchPolicy, ...rest } = options
+  const k = await verifyImageAgainstKyverno(ref, kyverno, { ...rest, noMatchPolicy: 'allow' })
+  const c = await verifyClusterImagePolicies(ref, cips, { ...rest, noMatchPolicy: 'allow' })
+  if (k.matched.length === 0 && c.matched.length === 0) {
+    return verifyClusterImagePolicies(ref, cips, { ...rest, noMatchPolicy: noMatchPolicy ?? 'deny' })
+  }
+  const digest = c.digest ?? k.digest
+  // A ClusterImagePolicy that matched keeps policy-controller's pin; otherwise Kyverno's applies.
+  const pin = c.matched.length > 0 ? undefined : k.pin
+  return {
+    image: c.image,
+    ...(digest !== undefined ? { digest } : {}),
+    ...(pin !== undefined ? { pin } : {}),
+    allowed: k.allowed && c.allowed,
+    matched: [...c.matched, ...k.matched],
+    policies: [...c.policies, ...k.policies],
+    reasons: [...c.reasons, ...k.reasons],
+    warnings: [...c.warnings, ...k.warnings],
+    ...(c.cached === true && (k.cached === true || k.matched.length === 0) ? { cached: true } : {}),
+  }
+}
+
+/**
+ * Whether a parsed policy is a Kyverno one (it has `rules`; a ClusterImagePolicy has `authorities`).
+ *
+ * @example
+ * ```ts
+ * import { isKyvernoPolicy } from 'countersign/policy'
+ * const kyverno = policies.filter(isKyvernoPolicy)
+ * ```
+ *
+ * Exported from `countersign/policy`.
+ */
+export function isKyvernoPolicy(p: ClusterImagePolicy | KyvernoPolicy): p is KyvernoPolicy {
+  return 'rules' in p && (p.kind === 'ClusterPolicy' || p.kind === 'Policy')
+}
+
+async function verifyClusterImagePolicies(
   ref: Reference | string,
   policies: readonly ClusterImagePolicy[],
   options: VerifyImageAgainstPoliciesOptions,

@@ -873,6 +873,52 @@ describe('examples/policy', () => {
     ])
     expect(verdicts(script.stdout)).toEqual(verdicts(cli.stdout))
   })
+
+  it('kyverno-policy.yaml (the same rule as a Kyverno ClusterPolicy): the script and the CLI agree', async () => {
+    const doc = parseYAML(readFileSync(`${EXAMPLES}policy/kyverno-policy.yaml`, 'utf8'))
+    const entry = doc.spec.rules[0].verifyImages[0]
+    entry.imageReferences = [`${registry.host}/policy-example/*`]
+    entry.attestors[0].entries[0].keys.publicKeys = publicKeyToPEM(key.publicKey)
+    Object.assign(entry.attestors[0].entries[1].keyless, { issuer: MOCK_OIDC_ISSUER, subject: MOCK_IDENTITY })
+    const kyvernoFile = join(work, 'kyverno-policy.json')
+    writeFileSync(kyvernoFile, JSON.stringify(doc))
+    // Kyverno checks only the images its rules name: one outside them is allowed without a registry lookup.
+    const outside = `${registry.host}/elsewhere/app:v1`
+    const images = [signed.name, unsigned.name, attested.name, outside]
+    const script = await node('policy/evaluate-policy.mjs', [
+      '--policy',
+      kyvernoFile,
+      '--trusted-root',
+      rootFile,
+      '--json',
+      ...images,
+    ])
+    expect(script.code, script.stderr).toBe(1)
+    const decisions = JSON.parse(script.stdout)
+    // type: SigstoreBundle counts every bundle referrer, as Kyverno and cosign v3 do: the release workflow's keyless
+    // provenance bundle satisfies the keyless attestor.
+    expect(decisions.map((d: { allowed: boolean }) => d.allowed)).toEqual([true, false, true, true])
+    expect(decisions[0]).toMatchObject({ digest: signed.digest, matched: ['acme-release'], reasons: [] })
+    expect(decisions[1].reasons[0].message).toMatch(
+      /^failed to verify image .*policy-example\/unsigned:v1: verified 0 of 1 required/,
+    )
+    expect(decisions[3]).toMatchObject({ allowed: true, matched: [] })
+    const cli = await run(process.execPath, [
+      CLI,
+      'policy',
+      'verify',
+      '--policy',
+      kyvernoFile,
+      '--trusted-root',
+      rootFile,
+      '-o',
+      'json',
+      ...images,
+    ])
+    expect(cli.code).toBe(1)
+    const verdicts = (ds: { image: string; allowed: boolean }[]) => ds.map((d) => [d.image, d.allowed])
+    expect(verdicts(JSON.parse(cli.stdout))).toEqual(verdicts(decisions))
+  })
 })
 
 describe('the examples type-check against the published declarations', () => {

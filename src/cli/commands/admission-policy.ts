@@ -1,10 +1,10 @@
 /**
- * `admission-webhook` with the policy evaluator plugged in: ClusterImagePolicy files (a ConfigMap mount) become a
+ * `admission-webhook` with the policy evaluator plugged in: ClusterImagePolicy and Kyverno policy files (a ConfigMap mount) become a
  * `createPolicyImageCheck`, rebuilt whenever the files change; a policy edit that does not parse keeps the previous
  * policies (the server only swaps in a check that was built).
  * @module
  */
-import { createPolicyImageCheck } from '../../policy/index.js'
+import { createPolicyImageCheck, type NoMatchPolicy } from '../../policy/index.js'
 import { stringFlag } from '../args.js'
 import { loadNamedRoots, loadPolicyTrustedRoot, noMatchPolicyFlag, POLICY_FLAGS } from '../flags/policy.js'
 import { registryStoreFromFlags } from '../flags/registry.js'
@@ -14,7 +14,7 @@ import { createAdmissionWebhookCommand } from './admission-webhook.js'
 import type { Command } from './command.js'
 import { policiesFromFiles } from './policy.js'
 
-/** `admission-webhook`, deciding with ClusterImagePolicies; `shutdownSignal` stops it like SIGTERM (tests). */
+/** `admission-webhook`, deciding with ClusterImagePolicies and Kyverno policies; `shutdownSignal` stops it like SIGTERM (tests). */
 export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal): Command {
   return createAdmissionWebhookCommand({
     ...(shutdownSignal ? { shutdownSignal } : {}),
@@ -34,12 +34,16 @@ export function createPolicyAdmissionWebhookCommand(shutdownSignal?: AbortSignal
         store,
         trustedRoot: await loadPolicyTrustedRoot(stringFlag(flags, 'trusted-root'), io),
         trustedRoots: await loadNamedRoots((flags['trust-root'] as string[] | undefined) ?? [], io),
-        noMatchPolicy: noMatchPolicyFlag(flags['no-match-policy']),
+        ...noMatchOption(noMatchPolicyFlag(flags['no-match-policy'])),
         ...(flags['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),
         resolveKMSKey: (uri) => kmsVerificationKeys(uri, io),
       })
     },
   })
+}
+
+function noMatchOption(v: NoMatchPolicy | undefined): { noMatchPolicy?: NoMatchPolicy } {
+  return v !== undefined ? { noMatchPolicy: v } : {}
 }
 
 /** `admission-webhook` as registered in the CLI. */

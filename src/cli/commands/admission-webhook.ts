@@ -55,12 +55,28 @@ const flags: readonly FlagSpec[] = [
     default: '8s',
     help: 'budget for verifying one review (e.g. 8s, 500ms); past it: deny',
   },
+  {
+    name: 'gatekeeper-client-ca',
+    type: 'string',
+    help: "PEM CA of Gatekeeper's client certificate: /gatekeeper/* then requires a client certificate it signed (reloaded when the file changes)",
+  },
+  {
+    name: 'gatekeeper-client-name',
+    type: 'strings',
+    help: "a DNS SAN Gatekeeper's client certificate must carry (e.g. gatekeeper-webhook-service.gatekeeper-system.svc); repeatable",
+  },
+  {
+    name: 'gatekeeper-timeout',
+    type: 'string',
+    default: '1500ms',
+    help: "budget for one Gatekeeper provider request; keep it below the Provider's spec.timeout",
+  },
   ...REGISTRY_FLAGS,
 ]
 
-function parseDuration(s: string): number {
+function parseDuration(s: string, flag = 'timeout'): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim())
-  if (!m) throw new CountersignError('ERR_INVALID_INPUT', `invalid duration for --timeout: ${JSON.stringify(s)}`)
+  if (!m) throw new CountersignError('ERR_INVALID_INPUT', `invalid duration for --${flag}: ${JSON.stringify(s)}`)
   const unit = m[2] ?? 's'
   return Math.round(Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000))
 }
@@ -78,7 +94,7 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
     name: 'admission-webhook',
     usage: 'countersign admission-webhook --tls-cert FILE --tls-key FILE --policy FILE|DIR [--port 8443]',
     description:
-      'Run the Kubernetes admission webhook: POST /validate and /mutate (pin tags to verified digests), GET /healthz, /readyz, /metrics',
+      'Run the Kubernetes admission webhook: POST /validate and /mutate (pin tags to verified digests), the OPA Gatekeeper external-data provider at POST /gatekeeper/validate and /gatekeeper/mutate, GET /healthz, /readyz, /metrics',
     flags: [...flags, ...(options.extraFlags ?? [])],
     async run({ flags: f, args }, io) {
       if (args.length > 0) throw new CountersignError('ERR_INVALID_INPUT', 'admission-webhook takes no arguments')
@@ -95,6 +111,15 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
       if (mode !== 'enforce' && mode !== 'warn')
         throw new CountersignError('ERR_INVALID_INPUT', '--mode must be enforce or warn')
       const timeoutMs = parseDuration(String(f.timeout))
+      const gatekeeperTimeoutMs = parseDuration(String(f['gatekeeper-timeout']), 'gatekeeper-timeout')
+      if (gatekeeperTimeoutMs < 1)
+        throw new CountersignError('ERR_INVALID_INPUT', '--gatekeeper-timeout must be at least 1ms')
+      const clientCA = typeof f['gatekeeper-client-ca'] === 'string' ? f['gatekeeper-client-ca'] : undefined
+      const clientNames = (f['gatekeeper-client-name'] as string[] | undefined) ?? []
+      if (clientNames.some((n) => n.trim() === ''))
+        throw new CountersignError('ERR_INVALID_INPUT', '--gatekeeper-client-name must not be empty')
+      if (clientNames.length > 0 && clientCA === undefined)
+        throw new CountersignError('ERR_INVALID_INPUT', '--gatekeeper-client-name needs --gatekeeper-client-ca')
       const host = typeof f.host === 'string' ? f.host : undefined
       const secrets = io.secrets ?? createSecretSet()
       // The webhook has no image of its own: explicit registry credentials without --registry-host are refused
@@ -110,6 +135,9 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
         policyPaths: policies,
         mode,
         timeoutMs,
+        gatekeeperTimeoutMs,
+        ...(clientCA !== undefined ? { gatekeeperClientCAFile: resolve(io.cwd, clientCA) } : {}),
+        ...(clientNames.length > 0 ? { gatekeeperClientNames: clientNames } : {}),
         // Verdicts, denial messages and log lines pass through the process's secrets, as docs/admission.md promises
         // (the registry client already redacts what registries answer; this covers any other text quoting one).
         ...(trustVersion ? { trustVersion } : {}),

@@ -1,5 +1,5 @@
 /**
- * `policy verify`: check images against ClusterImagePolicy files, like policy-controller's policy-tester. Prints one
+ * `policy verify`: check images against ClusterImagePolicy and Kyverno policy files, like policy-controller's policy-tester. Prints one
  * decision per image (every reason), `-o json` the full decisions; exits 1 when any image is denied.
  * @module
  */
@@ -9,6 +9,7 @@ import { referenceToString } from '../../oci/reference.js'
 import {
   type ClusterImagePolicy,
   formatPolicyReason,
+  type KyvernoPolicy,
   type PolicyDecision,
   parsePoliciesAsync,
   verifyImageAgainstPolicies,
@@ -31,7 +32,12 @@ import { kmsVerificationKeys } from '../kms.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
-  { name: 'policy', type: 'strings', noSplit: true, help: 'ClusterImagePolicy file (YAML or JSON); repeat for more' },
+  {
+    name: 'policy',
+    type: 'strings',
+    noSplit: true,
+    help: 'ClusterImagePolicy or Kyverno ClusterPolicy/Policy file (YAML or JSON); repeat for more',
+  },
   {
     name: 'output',
     short: 'o',
@@ -55,7 +61,7 @@ export const policyCommand: Command = {
     'countersign policy verify --policy FILE [--policy FILE]... [-o text|json] [--trusted-root FILE] [--trust-root NAME=FILE]... IMAGE...',
   subcommands: ['verify'],
   description:
-    'Check images against sigstore policy-controller ClusterImagePolicy documents (v1alpha1/v1beta1): every matching policy must pass, one authority per policy is enough. Exits 1 when an image is denied.',
+    'Check images against sigstore policy-controller ClusterImagePolicy documents (v1alpha1/v1beta1) and Kyverno ClusterPolicy/Policy verifyImages rules (kyverno.io/v1, v2beta1), each kind with its own semantics. Exits 1 when an image is denied.',
   flags,
   async run({ flags: f, args }, io) {
     const [sub, ...images] = args
@@ -83,7 +89,7 @@ export const policyCommand: Command = {
         store: target.store,
         trustedRoot,
         trustedRoots,
-        noMatchPolicy: noMatch,
+        ...(noMatch !== undefined ? { noMatchPolicy: noMatch } : {}),
         ...(f['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),
         resolveKMSKey: (uri) => kmsVerificationKeys(uri, io),
       })
@@ -95,7 +101,7 @@ export const policyCommand: Command = {
   },
 }
 
-async function loadPolicies(paths: readonly string[], io: CliIO): Promise<ClusterImagePolicy[]> {
+async function loadPolicies(paths: readonly string[], io: CliIO): Promise<(ClusterImagePolicy | KyvernoPolicy)[]> {
   if (paths.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one --policy file is required')
   return policiesFromFiles(await readPolicyFlagFiles(paths, io), io)
 }
@@ -107,22 +113,23 @@ async function loadPolicies(paths: readonly string[], io: CliIO): Promise<Cluste
 export async function policiesFromFiles(
   files: readonly { readonly path: string; readonly content: Uint8Array | string }[],
   io: CliIO,
-): Promise<ClusterImagePolicy[]> {
-  const all: ClusterImagePolicy[] = []
+): Promise<(ClusterImagePolicy | KyvernoPolicy)[]> {
+  const all: (ClusterImagePolicy | KyvernoPolicy)[] = []
   // A set, not a scan of `all`: one file may hold tens of thousands of policies.
   const names = new Set<string>()
   for (const file of files) {
     // The webhook reads policies while serving: the parse yields to the event loop.
     const parsed = await parsePoliciesAsync(file.content, { source: file.path })
     for (const w of parsed.warnings) io.stderr.write(`WARNING: ${file.path}: ${w}\n`)
-    for (const policy of parsed.policies) {
-      if (names.has(policy.name)) {
+    for (const policy of [...parsed.policies, ...parsed.kyverno]) {
+      const key = 'rules' in policy ? `${policy.kind} ${policy.namespace ?? ''}/${policy.name}` : policy.name
+      if (names.has(key)) {
         throw new CountersignError(
           'ERR_INVALID_INPUT',
           `policy ${clipText(policy.name, MAX_QUOTED_LENGTH)} is defined twice (${file.path})`,
         )
       }
-      names.add(policy.name)
+      names.add(key)
       all.push(policy)
     }
   }

@@ -24,8 +24,8 @@ import { INSECURE_IGNORE_TLOG_FLAG, TRUSTED_ROOT_FLAG } from './trust.js'
 export const NO_MATCH_POLICY_FLAG: FlagSpec = {
   name: 'no-match-policy',
   type: 'string',
-  default: 'deny',
-  help: 'images matching no policy: deny, allow or warn',
+  help: 'images matching no policy: deny, allow or warn (default: deny with a ClusterImagePolicy, allow with only Kyverno policies)',
+  values: ['deny', 'allow', 'warn'],
 }
 
 /**
@@ -156,7 +156,8 @@ async function readWithin(
  * @example
  * const noMatchPolicy = noMatchPolicyFlag(flags['no-match-policy'])
  */
-export function noMatchPolicyFlag(value: unknown): NoMatchPolicy {
+export function noMatchPolicyFlag(value: unknown): NoMatchPolicy | undefined {
+  if (value === undefined) return undefined
   if (value !== 'deny' && value !== 'allow' && value !== 'warn') {
     throw new CountersignError('ERR_INVALID_INPUT', '--no-match-policy must be deny, allow or warn')
   }
