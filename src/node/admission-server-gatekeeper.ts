@@ -17,7 +17,7 @@ import type { GatekeeperEndpoint, GatekeeperOutcome } from '../admission/gatekee
 import { gatekeeperSystemError } from '../admission/gatekeeper-protocol.js'
 import { CountersignError } from '../errors.js'
 import { clipText } from '../internal/bounded-text.js'
-import { readBody, send } from './admission-server-http.js'
+import { abortableByClient, readBody, send } from './admission-server-http.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 
 /**
@@ -187,15 +187,5 @@ async function answer(
       message: NOT_LOADED,
     }
   }
-  const controller = new AbortController()
-  state.inFlight.add(controller)
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort()
-  }
-  res.once('close', onClose)
-  try {
-    return await handler(body, { endpoint, signal: controller.signal })
-  } finally {
-    state.inFlight.delete(controller)
-  }
+  return abortableByClient(state, res, (signal) => handler(body, { endpoint, signal }))
 }

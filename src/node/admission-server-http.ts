@@ -1,6 +1,6 @@
 /**
- * The admission server's two HTTP primitives, shared by its routes: reading a request body within a size limit and
- * sending a complete answer.
+ * The admission server's HTTP primitives, shared by its routes: reading a request body within a size limit, sending
+ * a complete answer, and running a decision that stops when the client goes away or the server shuts down.
  *
  * @module
  */
@@ -46,4 +46,30 @@ export function send(state: WebhookState, res: ServerResponse, status: number, t
     'cache-control': 'no-store',
   })
   res.end(body)
+}
+
+/**
+ * Run `decide` with a signal that aborts when the client goes away (the API server or Gatekeeper gave up, or the
+ * connection broke: stop verifying for nobody) or when shutdown cuts reviews in flight.
+ *
+ * @example
+ * ```ts
+ * const outcome = await abortableByClient(state, res, (signal) => state.handler(body, { endpoint, signal }))
+ * ```
+ */
+export async function abortableByClient<T>(
+  state: WebhookState,
+  res: ServerResponse,
+  decide: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  state.inFlight.add(controller)
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  try {
+    return await decide(controller.signal)
+  } finally {
+    state.inFlight.delete(controller)
+  }
 }

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import type { AdmissionEndpoint, AdmissionOutcome } from '../admission/handler.js'
 import { denyResponse } from '../admission/review.js'
 import { GATEKEEPER_PATHS, serveGatekeeper } from './admission-server-gatekeeper.js'
-import { readBody, send } from './admission-server-http.js'
+import { abortableByClient, readBody, send } from './admission-server-http.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 
 /** Go duration as the API server sends it in `?timeout=10s`; undefined when absent or odd. */
@@ -93,23 +93,10 @@ async function decide(
   url: URL,
   endpoint: AdmissionEndpoint,
 ): Promise<AdmissionOutcome> {
-  const controller = new AbortController()
-  state.inFlight.add(controller)
-  // The API server gave up (or the connection broke): stop verifying for nobody.
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort()
-  }
-  res.once('close', onClose)
-  try {
-    const timeoutMs = queryTimeoutMs(url)
-    return await state.handler(body, {
-      endpoint,
-      signal: controller.signal,
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    })
-  } finally {
-    state.inFlight.delete(controller)
-  }
+  const timeoutMs = queryTimeoutMs(url)
+  return abortableByClient(state, res, (signal) =>
+    state.handler(body, { endpoint, signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
+  )
 }
 
 function logReview(state: WebhookState, endpoint: AdmissionEndpoint, outcome: AdmissionOutcome, seconds: number): void {

@@ -15,12 +15,12 @@ import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { parseRepository } from '../../oci/reference.js'
 import type { OCIStore, Reference, Repository, StoreCallOptions } from '../../oci/types.js'
 import { publicGoodTrustedRoot } from '../../trust/public-good.js'
-import { parseCertificatePEM } from '../../x509/certificate.js'
+import { type Certificate, parseCertificatePEM } from '../../x509/certificate.js'
 import type { AuthorityVerificationOptions } from '../authority-facts.js'
-import { withCertificateAuthorities } from '../certificate-authorities.js'
 import { resolvedKeyList, verifiedChecks } from '../verification-runs.js'
 import { kyvernoIdentityMismatch } from './identity.js'
-import type { KyvernoAttestor, KyvernoAttestorSet, KyvernoCTLog, KyvernoKeyless, KyvernoRekor } from './types.js'
+import { chainedCertificateKey, kyvernoTrustMaterial } from './trust-material.js'
+import type { KyvernoAttestor, KyvernoAttestorSet } from './types.js'
 
 type Check = SignatureCheck | AttestationCheck
 
@@ -185,7 +185,25 @@ async function planLeaf(
   const { options } = ctx
   const call: StoreCallOptions = options.signal ? { signal: options.signal } : {}
   const leaf = entry.keys ?? entry.keyless ?? entry.certificates
-  const logs = logOptions(leaf?.rekor, leaf?.ctlog, options)
+  const logs = {
+    ignoreTlog: leaf?.rekor?.ignoreTlog === true || options.insecureIgnoreTlog === true,
+    ignoreSCT: leaf?.ctlog?.ignoreSCT === true,
+  }
+  // Keyless-style attestors take their CAs from `roots` or (without `cert`) `certChain`.
+  const caPEM =
+    entry.keyless?.roots ?? (entry.certificates?.cert === undefined ? entry.certificates?.certChain : undefined)
+  let material: ReturnType<typeof kyvernoTrustMaterial>
+  try {
+    material = kyvernoTrustMaterial(options.trustedRoot ?? publicGoodTrustedRoot(), {
+      ...(leaf?.rekor ? { rekor: leaf.rekor } : {}),
+      ...(leaf?.ctlog ? { ctlog: leaf.ctlog } : {}),
+      ...(caPEM !== undefined ? { caPEM, caField: entry.keyless ? 'roots' : 'certChain' } : {}),
+    })
+  } catch (e) {
+    throw new EntryFailure((e as Error).message)
+  }
+  // What makes two attestors' runs different besides keys: the trust material they name.
+  const materialKey = JSON.stringify([caPEM, leaf?.rekor?.pubkey, leaf?.ctlog?.pubkey, leaf?.ctlog?.tsaCertChain])
   const repoText = entry.repository ?? ctx.repository
   let signatureRepository: Repository | undefined
   if (repoText !== undefined) {
@@ -212,68 +230,41 @@ async function planLeaf(
     kind === 'signatures' ? JSON.stringify(annotations ?? {}) : '',
     logs.ignoreTlog,
     logs.ignoreSCT,
+    materialKey,
   ].join('|')
   if (kind === 'attestations' && annotations && Object.keys(annotations).length > 0) {
     // Kyverno reads attestation envelopes as simple-signing payloads, which have no annotations: never satisfied.
     throw new EntryFailure('annotations cannot be satisfied by attestations')
   }
 
+  const signed = material.useSignedTimestamps ? { useSignedTimestamps: true } : {}
   const keyed = await keysOf(entry, ctx, call)
   if (keyed) {
-    const trustedRoot = logs.ignoreTlog ? undefined : (options.trustedRoot ?? publicGoodTrustedRoot())
+    const needsRoot = !logs.ignoreTlog || material.useSignedTimestamps
     const verify = {
       ...common,
       keys: keyed.keys,
       hash: keyed.hash,
-      ...(trustedRoot ? { trustedRoot } : {}),
+      ...(needsRoot ? { trustedRoot: material.root } : {}),
       insecureIgnoreTlog: logs.ignoreTlog,
+      ...signed,
     }
     const spkis = keyed.keys.map((k) => toHex(k.spki)).join(',')
     return { key: `${where}|key|${spkis}|${keyed.hash}`, run: () => verifiedChecks(kind, ctx.at, verify) }
   }
 
   // Keyless: a Fulcio-style certificate under the trusted root's CAs, `roots`, or a `certChain`.
-  const keyless: KyvernoKeyless | undefined = entry.keyless
-  const caPEM = keyless?.roots ?? entry.certificates?.certChain
-  let trustedRoot = options.trustedRoot ?? publicGoodTrustedRoot()
-  if (caPEM !== undefined) {
-    try {
-      trustedRoot = withCertificateAuthorities(trustedRoot, caPEM)
-    } catch (e) {
-      throw new EntryFailure(`${keyless ? 'roots' : 'certChain'}: ${(e as Error).message}`)
-    }
-  }
   const verify = {
     ...common,
     keys: [] as PublicKey[],
     // Kyverno applies identities itself after cosign verified: every attestor sharing a root shares one run.
     identity: { allowAnySubject: true, allowAnyIssuer: true },
-    trustedRoot,
+    trustedRoot: material.root,
     insecureIgnoreTlog: logs.ignoreTlog,
     ...(logs.ignoreSCT ? { insecureIgnoreSct: true } : {}),
+    ...signed,
   }
-  return { key: `${where}|keyless|${caPEM ?? ''}`, run: () => verifiedChecks(kind, ctx.at, verify) }
-}
-
-/** The log checks an attestor asks for; the parts countersign cannot honour fail the attestor (closed). */
-function logOptions(
-  rekor: KyvernoRekor | undefined,
-  ctlog: KyvernoCTLog | undefined,
-  options: AuthorityVerificationOptions,
-): { ignoreTlog: boolean; ignoreSCT: boolean } {
-  if (rekor?.pubkey !== undefined) {
-    throw new EntryFailure('rekor.pubkey is not supported by countersign: give a trusted root holding the log key')
-  }
-  if (ctlog?.pubkey !== undefined) {
-    throw new EntryFailure('ctlog.pubkey is not supported by countersign: give a trusted root holding the CT log key')
-  }
-  if (ctlog?.tsaCertChain !== undefined) {
-    throw new EntryFailure('ctlog.tsaCertChain is not supported by countersign yet')
-  }
-  return {
-    ignoreTlog: rekor?.ignoreTlog === true || options.insecureIgnoreTlog === true,
-    ignoreSCT: ctlog?.ignoreSCT === true,
-  }
+  return { key: `${where}|keyless`, run: () => verifiedChecks(kind, ctx.at, verify) }
 }
 
 /** The keys of a `keys` or `certificates.cert` attestor, or undefined for keyless-style attestors. */
@@ -283,11 +274,16 @@ async function keysOf(
   call: StoreCallOptions,
 ): Promise<{ keys: PublicKey[]; hash: HashAlgorithm } | undefined> {
   const { options } = ctx
-  if (entry.certificates?.cert !== undefined) {
-    if (entry.certificates.certChain !== undefined) {
-      throw new EntryFailure('certificates with both cert and certChain are not supported by countersign yet')
+  const certs = entry.certificates
+  if (certs?.cert !== undefined) {
+    const cert = signingCertificate(certs.cert)
+    if (certs.certChain === undefined) return { keys: [parsePublicKey(cert.spki)], hash: 'sha256' }
+    try {
+      return { keys: [await chainedCertificateKey(cert, certs.certChain, options.now ?? new Date())], hash: 'sha256' }
+    } catch (e) {
+      if (!isCountersignError(e)) throw e
+      throw new EntryFailure(`certificates.cert: ${e.message}`)
     }
-    return { keys: [certificateKey(entry.certificates.cert)], hash: 'sha256' }
   }
   const k = entry.keys
   if (!k) return undefined
@@ -334,8 +330,8 @@ async function resolveKeys(
   return resolve(`secret ${secret.name}`, () => options.resolveSecretKey!(secret, call))
 }
 
-/** `certificates.cert`: PEM, or base64 of PEM (Kyverno accepts both); its public key verifies. */
-function certificateKey(text: string): PublicKey {
+/** `certificates.cert`: PEM, or base64 of PEM (Kyverno accepts both). */
+function signingCertificate(text: string): Certificate {
   let pem = text
   if (!text.includes('-----BEGIN')) {
     try {
@@ -347,7 +343,7 @@ function certificateKey(text: string): PublicKey {
   try {
     const [cert] = parseCertificatePEM(pem)
     if (!cert) throw new Error('no certificate')
-    return parsePublicKey(cert.spki)
+    return cert
   } catch (e) {
     throw new EntryFailure(`certificates.cert: ${(e as Error).message}`)
   }

@@ -34,7 +34,14 @@ import { type KyvernoSubstitutionOptions, kyvernoValueHasVariables, substituteKy
  *
  * Exported from `countersign/policy`.
  */
-export type KyvernoConditionsResult = { readonly ok: true } | { readonly ok: false; readonly message: string }
+export type KyvernoConditionsResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false
+      readonly message: string
+      /** The conditions could not be evaluated (not merely false): a `deny` must then deny too. */
+      readonly error?: true
+    }
 
 /**
  * Options of {@link evaluateKyvernoConditions}.
@@ -123,7 +130,7 @@ function substituteOperand(v: unknown, context: unknown, options: KyvernoConditi
   return substituteKyvernoVariables(copy, context, options)
 }
 
-type Verdict = { readonly value: boolean; readonly message: string } | { readonly error: string }
+type Verdict = { readonly value: boolean; readonly message: string } | { readonly failure: string }
 
 function evaluateCondition(
   c: TypedCondition,
@@ -136,21 +143,21 @@ function evaluateCondition(
     key = substituteOperand(c.key, context, options)
   } catch (e) {
     if (isCountersignError(e) && e.code === 'ERR_DEPENDENCY_MISSING') throw e
-    return { error: `failed to substitute variables in condition key: ${messageOf(e)}` }
+    return { failure: `failed to substitute variables in condition key: ${messageOf(e)}` }
   }
   try {
     value = substituteOperand(c.value, context, options)
   } catch (e) {
     if (isCountersignError(e) && e.code === 'ERR_DEPENDENCY_MISSING') throw e
-    return { error: `failed to substitute variables in condition value: ${messageOf(e)}` }
+    return { failure: `failed to substitute variables in condition value: ${messageOf(e)}` }
   }
   try {
     return { value: evaluateKyvernoOperator(key, c.operator, value), message: c.message }
   } catch (e) {
     if (isCountersignError(e) && e.details?.reason === 'unknown-operator') {
-      return { error: `failed to create handler for condition operator ${JSON.stringify(c.operator).slice(0, 80)}` }
+      return { failure: `failed to create handler for condition operator ${JSON.stringify(c.operator).slice(0, 80)}` }
     }
-    return { error: messageOf(e) }
+    return { failure: messageOf(e) }
   }
 }
 
@@ -170,7 +177,7 @@ function evaluateBlock(
   block: TypedBlock,
   context: unknown,
   options: KyvernoConditionsOptions | undefined,
-): KyvernoConditionsResult | { readonly error: string } {
+): KyvernoConditionsResult | { readonly failure: string } {
   let anyResult = true
   let allResult = true
   const falseMessages: string[] = []
@@ -179,7 +186,7 @@ function evaluateBlock(
     anyResult = false
     for (const c of block.any) {
       const r = evaluateCondition(c, context, options)
-      if ('error' in r) return r
+      if ('failure' in r) return r
       if (r.value) {
         anyResult = true
         break
@@ -189,7 +196,7 @@ function evaluateBlock(
   }
   for (const c of block.all ?? []) {
     const r = evaluateCondition(c, context, options)
-    if ('error' in r) return r
+    if ('failure' in r) return r
     if (!r.value) {
       allResult = false
       falseMessages.push(r.message)
@@ -238,11 +245,15 @@ export function evaluateKyvernoConditions(
     typed = jsonToConditions(substituteKyvernoVariables(conditionsToJSON(blocks), context, options))
   } catch (e) {
     if (isCountersignError(e) && e.code === 'ERR_DEPENDENCY_MISSING') throw e
-    return { ok: false, message: `failed to substitute variables in attestation conditions: ${messageOf(e)}` }
+    return {
+      ok: false,
+      message: `failed to substitute variables in attestation conditions: ${messageOf(e)}`,
+      error: true,
+    }
   }
   for (const block of typed) {
     const r = evaluateBlock(block, context, options)
-    if ('error' in r) return { ok: false, message: r.error }
+    if ('failure' in r) return { ok: false, message: r.failure, error: true }
     if (!r.ok) return r
   }
   return { ok: true }

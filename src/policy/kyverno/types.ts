@@ -157,7 +157,11 @@ export interface KyvernoImageVerification {
   readonly required: boolean
   readonly useCache: boolean
   readonly failureAction?: 'Enforce' | 'Audit'
-  readonly validate?: { readonly message?: string; readonly deny?: { readonly conditions: unknown } }
+  /**
+   * Deny conditions over the named attestations' predicates (`attestations[].name`), checked once every attestation
+   * passed: when they hold, the entry fails with `message`.
+   */
+  readonly validate?: { readonly message?: string; readonly deny: readonly KyvernoConditionBlock[] }
 }
 
 /**

@@ -355,8 +355,20 @@ export function checkAttestation(
 }
 
 function checkConditionBlocks(ctx: Ctx, a: Record<string, unknown>, path: string) {
+  return checkConditionBlockList(ctx, optArray(ctx, a, 'conditions', path), `${path}.conditions`)
+}
+
+/**
+ * A list of `{any, all}` condition blocks, each condition checked (an operator Kyverno knows).
+ *
+ * @example
+ * ```ts
+ * const blocks = checkConditionBlockList(ctx, [{ all: [{ key: '{{ a }}', operator: 'Equals', value: 1 }] }], 'deny')
+ * ```
+ */
+export function checkConditionBlockList(ctx: Ctx, list: unknown[] | undefined, path: string) {
   const blocks: { any?: ReturnType<typeof conditionList>; all?: ReturnType<typeof conditionList> }[] = []
-  for (const [b, p] of objects(ctx, optArray(ctx, a, 'conditions', path), `${path}.conditions`)) {
+  for (const [b, p] of objects(ctx, list, path)) {
     unknownFields(ctx, b, ['any', 'all'], p)
     const any = b.any !== undefined && b.any !== null ? conditionList(ctx, b, 'any', p) : undefined
     const all = b.all !== undefined && b.all !== null ? conditionList(ctx, b, 'all', p) : undefined

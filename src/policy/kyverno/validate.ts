@@ -30,7 +30,7 @@ import type {
   KyvernoResourceFilter,
   KyvernoRule,
 } from './types.js'
-import { checkAttestation, checkAttestorSet } from './validate-attestors.js'
+import { checkAttestation, checkAttestorSet, checkConditionBlockList } from './validate-attestors.js'
 
 /** The API versions whose `ClusterPolicy`/`Policy` countersign reads. */
 export const KYVERNO_API_VERSIONS: readonly string[] = ['kyverno.io/v1', 'kyverno.io/v2beta1']
@@ -310,8 +310,7 @@ function checkVerifyImages(
   // Kyverno puts the deprecated fields' attestor on the attestations when there are any, else on the image.
   if (deprecated && attestations.length === 0) attestors.push(deprecated)
   const repository = optString(ctx, v, 'repository', path)
-  const validate = optObject(ctx, v, 'validate', path)
-  if (validate) fail(ctx, `${path}.validate`, 'not supported by countersign yet (deny conditions over attestations)')
+  const validate = checkDeny(ctx, v, path)
   return {
     type: type === 'SigstoreBundle' ? 'SigstoreBundle' : 'Cosign',
     imageReferences,
@@ -324,6 +323,32 @@ function checkVerifyImages(
     required: bools.required!,
     useCache: bools.useCache!,
     ...(failure ? { failureAction: failure } : {}),
+    ...(validate ? { validate } : {}),
+  }
+}
+
+/** `validate: {message, deny: {conditions}}`; conditions as `{any, all}` or, in the older form, a list (all). */
+function checkDeny(ctx: Ctx, v: Record<string, unknown>, path: string) {
+  const validate = optObject(ctx, v, 'validate', path)
+  if (!validate) return undefined
+  const p = `${path}.validate`
+  unknownFields(ctx, validate, ['message', 'deny'], p)
+  const message = optString(ctx, validate, 'message', p)
+  const deny = optObject(ctx, validate, 'deny', p)
+  if (!deny) {
+    fail(ctx, `${p}.deny`, 'required')
+    return undefined
+  }
+  unknownFields(ctx, deny, ['conditions'], `${p}.deny`)
+  const conditions = deny.conditions
+  const list = Array.isArray(conditions) ? [{ all: conditions }] : isJSONObject(conditions) ? [conditions] : undefined
+  if (!list) {
+    fail(ctx, `${p}.deny.conditions`, 'expected {any, all} or a list of conditions')
+    return undefined
+  }
+  return {
+    ...(message !== undefined ? { message } : {}),
+    deny: checkConditionBlockList(ctx, list, `${p}.deny.conditions`),
   }
 }
 

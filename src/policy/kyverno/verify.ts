@@ -9,6 +9,7 @@
 import { isCountersignError } from '../../errors.js'
 import { resolveDigest } from '../../image/resolve.js'
 import type { AttestationCheck } from '../../image/verify-attestation.js'
+import { isJSONObject } from '../../internal/json.js'
 import { sha256Digest } from '../../oci/digest.js'
 import { parseReference, referenceToString, repositoryName } from '../../oci/reference.js'
 import type { Reference } from '../../oci/types.js'
@@ -104,7 +105,7 @@ export async function verifyImageAgainstKyverno(
   const matches = matchingRules(info, policies, options.resource)
   if (matches.length === 0) return noMatch(image, options.noMatchPolicy)
 
-  if (matches.some((m) => m.entries.some(({ entry }) => entry.attestations.some(usesJMESPath)))) {
+  if (matches.some((m) => m.entries.some(({ entry }) => usesJMESPath(entry)))) {
     await loadJMESPathEngine()
   }
   const store = memoizeStore(options.store)
@@ -259,8 +260,11 @@ function ruleAction(m: RuleMatch, resource: KyvernoResource | undefined): 'Enfor
   return m.policy.validationFailureAction
 }
 
-function usesJMESPath(a: KyvernoImageVerification['attestations'][number]): boolean {
-  return kyvernoConditionsUseJMESPath(a.conditions)
+function usesJMESPath(entry: KyvernoImageVerification): boolean {
+  return (
+    entry.attestations.some((a) => kyvernoConditionsUseJMESPath(a.conditions)) ||
+    (entry.validate !== undefined && kyvernoConditionsUseJMESPath(entry.validate.deny))
+  )
 }
 
 /** The attestor sets (image signatures), then the attestations; every failure is reported. */
@@ -271,6 +275,8 @@ async function verifyEntry(
   reason: (check: PolicyReason['check'], message: string) => PolicyReason,
 ): Promise<PolicyReason[]> {
   const failures: PolicyReason[] = []
+  // Named attestations' predicates, for the entry's deny conditions.
+  const named: Record<string, unknown> = {}
   for (const [i, set] of entry.attestors.entries()) {
     const r = await verifyAttestorSet(set, `.attestors[${i}]`, ctx, { kind: 'signatures' })
     if (!r.ok) failures.push(reason('signature', `failed to verify image ${info.reference}: ${r.message}`))
@@ -294,7 +300,19 @@ async function verifyEntry(
         failures.push(
           reason('attestation', `image attestations verification failed for ${info.reference}: ${r.message}`),
         )
+      } else if (att.name !== undefined && !Object.hasOwn(named, att.name)) {
+        const first = (r.accepted as readonly AttestationCheck[]).find((c) => isJSONObject(c.statement?.predicate))
+        if (first) named[att.name] = first.statement!.predicate
       }
+    }
+  }
+  if (entry.validate && failures.length === 0) {
+    const context = { ...named, image: info }
+    const r = evaluateKyvernoConditions(entry.validate.deny, context, ctx.options.now ? { now: ctx.options.now } : {})
+    // The deny conditions holding denies; so does a deny that cannot be evaluated (fail closed).
+    if (r.ok || r.error) {
+      const why = [entry.validate.message, r.ok ? '' : r.message].filter((m) => m).join('; ')
+      failures.push(reason('condition', `validation in verifyImages failed: ${why}`))
     }
   }
   return failures

@@ -168,6 +168,8 @@ describe('failures fail closed, with Kyverno error texts', () => {
       message:
         'failed to substitute variables in attestation conditions: failed to resolve predicate.builder.id at path ' +
         '/0/any/0/key: JMESPath query failed: Unknown key "predicate" in path',
+      // An error, not a false condition: a `deny` block must deny on it too.
+      error: true,
     })
     // The usual guard works.
     expect(evaluate([{ all: [{ key: "{{ predicate.builder.id || '' }}", operator: 'Equals', value: '' }] }])).toEqual({
@@ -177,7 +179,11 @@ describe('failures fail closed, with Kyverno error texts', () => {
 
   it('fails on an unknown operator, an operator typed wrong, a value that is not JSON', () => {
     const unknown = evaluate([{ all: [{ key: 'a', operator: 'Matches', value: 'a' }] }])
-    expect(unknown).toEqual({ ok: false, message: 'failed to create handler for condition operator "Matches"' })
+    expect(unknown).toEqual({
+      ok: false,
+      message: 'failed to create handler for condition operator "Matches"',
+      error: true,
+    })
     const numeric = evaluate([{ all: [{ key: 'a', operator: '{{ `1` }}', value: 'a' }] }])
     expect(numeric.ok).toBe(false)
     expect(!numeric.ok && numeric.message).toMatch(/^failed to substitute variables in attestation conditions: /)
@@ -187,7 +193,9 @@ describe('failures fail closed, with Kyverno error texts', () => {
 
   it('fails on In with a key list holding a non-string (Kyverno panics)', () => {
     const r = evaluate([{ all: [{ key: [1], operator: 'In', value: ['1'] }] }])
-    expect(r.ok).toBe(false)
+    expect(r).toMatchObject({ ok: false, error: true })
+    // A condition that is merely false is not an error.
+    expect(evaluate([{ all: [{ key: 'a', operator: 'Equals', value: 'b' }] }])).not.toHaveProperty('error')
   })
 
   it('fails on a function error', () => {

@@ -348,4 +348,60 @@ describe('Kyverno attestations', () => {
       /attestations not found for predicate type https:\/\/slsa.dev\/provenance\/v1/,
     )
   })
+
+  it('validate.deny: conditions over named attestations deny when they hold, and when they cannot be evaluated', async () => {
+    const key = await generateKeyPair()
+    const { store, ref } = await setup()
+    for (const [type, predicate] of [
+      ['https://cyclonedx.org/bom', { bomFormat: 'CycloneDX', metadata: { timestamp: '2026-01-02T00:00:00Z' } }],
+      ['https://example.com/scan/v1', { descriptor: { timestamp: '2026-01-01T00:00:00Z' } }],
+    ] as const) {
+      await attestImage(ref, createKeySigner(key), {
+        store,
+        tlogUpload: false,
+        format: 'legacy',
+        predicateType: type,
+        predicate: JSON.stringify(predicate),
+      })
+    }
+    const attestor = [
+      { entries: [{ keys: { publicKeys: publicKeyToPEM(key.publicKey), rekor: { ignoreTlog: true } } }] },
+    ]
+    const entry = (deny: unknown) => ({
+      imageReferences: ['localhost/demo/*'],
+      attestations: [
+        { name: 'sbom', type: 'https://cyclonedx.org/bom', attestors: attestor },
+        { name: 'scan', type: 'https://example.com/scan/v1', attestors: attestor },
+      ],
+      validate: { message: 'the scan must be newer than the SBOM', deny: { conditions: deny } },
+    })
+    // Kyverno's own chainsaw shape: the SBOM must be CycloneDX and the scan must come after it.
+    const newer = {
+      any: [
+        { key: '{{ sbom.bomFormat }}', operator: 'NotEquals', value: 'CycloneDX' },
+        {
+          key: "{{ time_after('{{ sbom.metadata.timestamp }}', '{{ scan.descriptor.timestamp }}') }}",
+          operator: 'Equals',
+          value: true,
+        },
+      ],
+    }
+    const d = await verifyImageAgainstPolicies(IMAGE, kyverno(clusterPolicy('deny', [entry(newer)])), { store })
+    expect(d.allowed).toBe(false)
+    expect(d.reasons[0]).toMatchObject({
+      check: 'condition',
+      message: 'validation in verifyImages failed: the scan must be newer than the SBOM',
+    })
+    const fine = { any: [{ key: '{{ sbom.bomFormat }}', operator: 'NotEquals', value: 'CycloneDX' }] }
+    expect(
+      (await verifyImageAgainstPolicies(IMAGE, kyverno(clusterPolicy('ok', [entry(fine)])), { store })).allowed,
+    ).toBe(true)
+    // The older form (a list: all must hold) and a condition that cannot be evaluated: denied.
+    const broken = [{ key: '{{ nothere.x }}', operator: 'Equals', value: 'y' }]
+    const b = await verifyImageAgainstPolicies(IMAGE, kyverno(clusterPolicy('broken', [entry(broken)])), { store })
+    expect(b.allowed).toBe(false)
+    expect(b.reasons[0]!.message).toMatch(
+      /^validation in verifyImages failed: the scan must be newer than the SBOM; failed to substitute/,
+    )
+  })
 })
