@@ -41,7 +41,7 @@ const flags: readonly FlagSpec[] = [
   {
     name: 'policy',
     type: 'strings',
-    help: 'ClusterImagePolicy file or directory (a ConfigMap mount); repeatable; reloaded when it changes',
+    help: 'ClusterImagePolicy or Kyverno ClusterPolicy/Policy file or directory (a ConfigMap mount); repeatable; reloaded when it changes',
   },
   {
     name: 'mode',

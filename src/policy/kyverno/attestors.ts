@@ -117,9 +117,18 @@ async function verifyLeaf(
   } catch (e) {
     if (e instanceof EntryFailure) return { ok: false, message: e.message }
     if (isCountersignError(e, 'ERR_ABORTED') || isCountersignError(e, 'ERR_NETWORK')) throw e
-    if (isCountersignError(e)) return { ok: false, message: e.message }
+    if (isCountersignError(e)) return { ok: false, message: withHint(e.message, e.code, ctx) }
     throw e
   }
+}
+
+/** The remedy in a Kyverno policy's terms, where the verifier's message names a CLI flag or misses the form. */
+function withHint(message: string, code: string, ctx: AttestorRunContext): string {
+  if (code === 'ERR_NO_SIGNATURES' && ctx.signatureFormat === 'legacy') {
+    return `${message} (type Cosign reads cosign's .sig/.att tags; for Sigstore bundles, cosign v3's default, use type: SigstoreBundle)`
+  }
+  if (message.includes('--insecure-ignore-tlog')) return `${message}; in the policy: rekor: {ignoreTlog: true}`
+  return message
 }
 
 /** Image signatures: at least one verified signature whose certificate satisfies the identity (keyless). */

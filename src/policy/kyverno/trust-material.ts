@@ -51,10 +51,11 @@ export function kyvernoTrustMaterial(
   }
   if (ctlog?.tsaCertChain !== undefined) {
     const chain = field('ctlog.tsaCertChain', () => parseCertificatePEM(ctlog.tsaCertChain!))
-    const built = field('ctlog.tsaCertChain', () =>
-      parseTrustedRoot(createTrustedRoot({ timestampAuthorities: [{ uri: '', certChain: chain, start: ALWAYS }] })),
-    )
-    root = { ...root, timestampAuthorities: built.timestampAuthorities }
+    if (chain.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'ctlog.tsaCertChain: holds no certificate')
+    // As given: the signing leaf first, or (as cosign accepts, e.g. freetsa's root alone) only the CA certificates,
+    // the leaf then coming from the token, which the verifier accepts when the chain's first certificate issued it.
+    const certChain = chain.map((c) => c.raw)
+    root = { ...root, timestampAuthorities: [{ subject: {}, uri: '', certChain, validFor: { start: ALWAYS } }] }
   }
   return { root, useSignedTimestamps: ctlog?.tsaCertChain !== undefined }
 }

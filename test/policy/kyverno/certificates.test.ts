@@ -130,7 +130,7 @@ describe('trust material named by an attestor', () => {
     expect(useSignedTimestamps).toBe(false)
     expect(root.tlogs).toHaveLength(1)
     expect(root.tlogs[0]!.baseUrl).toBe('https://rekor.example.com')
-    const spkiHash = new Uint8Array(await crypto.subtle.digest('SHA-256', rekorKey.publicKey.spki))
+    const spkiHash = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(rekorKey.publicKey.spki)))
     expect(root.tlogs[0]!.logId).toEqual(spkiHash)
     expect(root.ctlogs).toHaveLength(1)
     expect(root.certificateAuthorities).toBe(base.certificateAuthorities)
