@@ -1,7 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseFlags } from '../../src/cli/args.js'
 import {
@@ -9,44 +7,15 @@ import {
   type CreateImageCheck,
   createAdmissionWebhookCommand,
 } from '../../src/cli/commands/admission-webhook.js'
-import type { CliIO } from '../../src/cli/context.js'
+import { captureIO, webhookURL } from '../support/webhook-cli.js'
 import { loadReview } from './fixtures.js'
-import { httpsRequest, makeLoopbackCert } from './https-client.js'
-
-function fakeIO(cwd: string) {
-  const stderr = new PassThrough()
-  let err = ''
-  stderr.on('data', (c: Buffer) => {
-    err += c.toString()
-  })
-  const io: CliIO = {
-    stdout: new PassThrough(),
-    stderr,
-    stdin: Readable.from([]) as unknown as NodeJS.ReadStream,
-    env: {},
-    cwd,
-  }
-  return { io, stderr: () => err }
-}
-
-/** Wait for the "listening" log line and return the port. */
-async function listeningPort(stderr: () => string): Promise<number> {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    const m = /"msg":"admission webhook listening","port":(\d+)/.exec(stderr())
-    if (m) return Number(m[1])
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`server did not start: ${stderr()}`)
-}
+import { httpsRequest, makeWebhookDir } from './https-client.js'
 
 describe('countersign admission-webhook', () => {
   let dir: string
   let tls: { cert: string; key: string }
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'countersign-webhook-cli-'))
-    tls = makeLoopbackCert(dir)
-    mkdirSync(join(dir, 'policies'))
+    ;({ dir, tls } = makeWebhookDir('countersign-webhook-cli-'))
     writeFileSync(join(dir, 'policies', 'allow.yaml'), 'allow: registry.example.com/\n')
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
@@ -57,7 +26,7 @@ describe('countersign admission-webhook', () => {
       extraFlags: [{ name: 'no-match-policy', type: 'string', default: 'deny', help: 'for the hook' }],
       ...(signal ? { shutdownSignal: signal } : {}),
     })
-    const { io, stderr } = fakeIO(dir)
+    const { io, stderr } = captureIO(dir)
     const code = command.run(parseFlags(argv, command.flags), io)
     return { code, stderr }
   }
@@ -112,9 +81,8 @@ describe('countersign admission-webhook', () => {
       createCheck,
       stop.signal,
     )
-    const port = await listeningPort(stderr)
+    const url = await webhookURL(stderr)
     expect(seen).toEqual([{ files: ['/policies/allow.yaml=allow: registry.example.com/'], flags: ['enforce', 'warn'] }])
-    const url = `https://127.0.0.1:${port}`
     expect((await httpsRequest(`${url}/readyz`, { caFiles: [tls.cert] })).status).toBe(200)
     const allowed = await httpsRequest(`${url}/validate`, {
       method: 'POST',
@@ -136,7 +104,7 @@ describe('countersign admission-webhook', () => {
   })
 
   it('the verb as shipped (no policy evaluator wired in yet) stays unready, and stops on SIGTERM', async () => {
-    const { io, stderr } = fakeIO(dir)
+    const { io, stderr } = captureIO(dir)
     const argv = [
       '--tls-cert',
       'tls.crt',
@@ -151,8 +119,8 @@ describe('countersign admission-webhook', () => {
     ]
     const listeners = process.listenerCount('SIGTERM')
     const code = admissionWebhookCommand.run(parseFlags(argv, admissionWebhookCommand.flags), io)
-    const port = await listeningPort(stderr)
-    expect((await httpsRequest(`https://127.0.0.1:${port}/readyz`, { caFiles: [tls.cert] })).status).toBe(503)
+    const url = await webhookURL(stderr)
+    expect((await httpsRequest(`${url}/readyz`, { caFiles: [tls.cert] })).status).toBe(503)
     expect(stderr()).toContain('this build has no policy evaluator for the admission webhook')
     expect(stderr()).toContain('admission webhook is not ready: policies did not load')
     // Only the listener the verb registered runs (emit does not deliver a real signal).

@@ -2,70 +2,28 @@
 // --gatekeeper-client-name put /gatekeeper/* behind Gatekeeper's client certificate, --gatekeeper-timeout bounds a
 // request; flags that cannot work are refused at start. ClusterImagePolicies with static authorities and images by
 // digest, so no registry is needed.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseFlags } from '../../src/cli/args.js'
-import { createPolicyAdmissionWebhookCommand } from '../../src/cli/commands/admission-policy.js'
-import type { CliIO } from '../../src/cli/context.js'
-import { GATEKEEPER_SAN, issueLeaf, makeCA, mtlsRequest, providerRequest } from './gatekeeper-tls.js'
-import { makeLoopbackCert } from './https-client.js'
+import { staticPolicyYAML as policy } from '../support/cluster-image-policy.js'
+import { makeCA } from '../support/tls-cert.js'
+import { runPolicyWebhook, webhookURL } from '../support/webhook-cli.js'
+import { GATEKEEPER_SAN, issueLeaf, mtlsRequest, providerRequest } from './gatekeeper-tls.js'
+import { makeWebhookDir, type WebhookDir } from './https-client.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
-const policy = (name: string, glob: string, action: 'pass' | 'fail') => `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata:
-  name: ${name}
-spec:
-  images:
-    - glob: "${glob}"
-  authorities:
-    - static:
-        action: ${action}
-`
 
 describe('countersign admission-webhook --gatekeeper-*', () => {
-  let dir: string
-  let tls: { cert: string; key: string }
+  /** The webhook's files ({@link makeWebhookDir}), new for each test. */
+  let dir: string, tls: WebhookDir['tls']
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'countersign-gatekeeper-cli-'))
-    tls = makeLoopbackCert(dir)
-    mkdirSync(join(dir, 'policies'))
+    ;({ dir, tls } = makeWebhookDir('countersign-gatekeeper-cli-'))
     writeFileSync(join(dir, 'policies', 'trusted.yaml'), policy('trusted', 'registry.example.com/trusted/**', 'pass'))
     writeFileSync(join(dir, 'policies', 'blocked.yaml'), policy('blocked', 'registry.example.com/blocked/**', 'fail'))
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  function run(extra: string[], stop: AbortSignal) {
-    const stderr = new PassThrough()
-    let err = ''
-    stderr.on('data', (c: Buffer) => {
-      err += c.toString()
-    })
-    const io: CliIO = {
-      stdout: new PassThrough(),
-      stderr,
-      stdin: Readable.from([]) as unknown as NodeJS.ReadStream,
-      env: {},
-      cwd: dir,
-    }
-    const command = createPolicyAdmissionWebhookCommand(stop)
-    const argv = ['--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--port', '0', '--host', '127.0.0.1']
-    const code = command.run(parseFlags([...argv, '--policy', 'policies', ...extra], command.flags), io)
-    return { code, stderr: () => err }
-  }
-
-  async function listening(stderr: () => string): Promise<string> {
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      const m = /"msg":"admission webhook listening","port":(\d+)/.exec(stderr())
-      if (m) return `https://127.0.0.1:${m[1]}`
-      if (Date.now() > deadline) throw new Error(`server did not start: ${stderr()}`)
-      await new Promise((r) => setTimeout(r, 20))
-    }
-  }
+  const run = (extra: string[], stop: AbortSignal) => runPolicyWebhook(dir, extra, stop)
 
   it('serves /gatekeeper/validate and /gatekeeper/mutate to a client certificate from the CA with the pinned name only', async () => {
     const ca = makeCA(dir, 'gatekeeper')
@@ -76,7 +34,7 @@ describe('countersign admission-webhook --gatekeeper-*', () => {
       ['--gatekeeper-client-ca', 'gatekeeper-ca.crt', '--gatekeeper-client-name', GATEKEEPER_SAN],
       stop.signal,
     )
-    const url = await listening(stderr)
+    const url = await webhookURL(stderr)
     const trusted = `registry.example.com/trusted/app@${DIGEST}`
     const blocked = `registry.example.com/blocked/app@${DIGEST}`
     const body = providerRequest([trusted, blocked])
@@ -118,7 +76,7 @@ describe('countersign admission-webhook --gatekeeper-*', () => {
   it('without --gatekeeper-client-ca serves anyone and says so once', async () => {
     const stop = new AbortController()
     const { code, stderr } = run([], stop.signal)
-    const url = await listening(stderr)
+    const url = await webhookURL(stderr)
     const res = await mtlsRequest(`${url}/gatekeeper/validate`, {
       caFile: tls.cert,
       body: providerRequest([`registry.example.com/trusted/app@${DIGEST}`]),

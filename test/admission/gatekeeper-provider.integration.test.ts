@@ -2,35 +2,31 @@
 // cosign-style key, the shipped policy evaluator (a ClusterImagePolicy with a key authority) behind the admission
 // server over HTTPS, and a Gatekeeper-like client: TLS 1.3, presenting a certificate from a test "gatekeeper-ca"
 // with clientAuth and the DNS SAN Gatekeeper's own certificate carries.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signImage } from '../../src/image/sign.js'
 import { mapLimit } from '../../src/internal/concurrency.js'
 import { generateKeyPair, publicKeyToPEM } from '../../src/keys/index.js'
 import { type AdmissionServer, type PolicyFile, startAdmissionServer } from '../../src/node/admission-server.js'
-import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { createPolicyImageCheck, parsePolicies } from '../../src/policy/index.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
-import { pushTinyImage } from '../support/oci-image.js'
+import { keyPolicyYAML } from '../support/cluster-image-policy.js'
 import { startRegistry, type TestRegistry } from '../support/registry.js'
+import { pushSignedImage } from '../support/signed-image.js'
+import { makeCA, type TestCA } from '../support/tls-cert.js'
 import { loadReview, mapImages } from './fixtures.js'
-import { GATEKEEPER_SAN, issueLeaf, makeCA, mtlsRequest, providerRequest, type TestCA } from './gatekeeper-tls.js'
-import { httpsRequest, makeLoopbackCert, metricValue } from './https-client.js'
+import { GATEKEEPER_SAN, issueLeaf, mtlsRequest, providerRequest, providerResponse } from './gatekeeper-tls.js'
+import { httpsRequest, loopbackServerOptions, makeWebhookDir, metricValue, type WebhookDir } from './https-client.js'
 
 let reg: TestRegistry
-let dir: string
-let tls: { cert: string; key: string }
-let policyDir: string
+/** The webhook's files ({@link makeWebhookDir}). */
+let dir: string, tls: WebhookDir['tls'], policyDir: string
 let gatekeeperCA: TestCA
 let client: { cert: string; key: string }
 /** Servers: Gatekeeper CA + SAN pin; Gatekeeper CA only; no client CA at all. */
-let pinned: AdmissionServer
-let caOnly: AdmissionServer
-let open: AdmissionServer
+let pinned: AdmissionServer, caOnly: AdmissionServer, open: AdmissionServer
 const logs: Record<string, Record<string, unknown>[]> = { pinned: [], caOnly: [], open: [] }
 const digests: Record<string, string> = {}
 const store = createRegistryClient({ retry: { attempts: 0 } })
@@ -43,24 +39,6 @@ const BATCH = [
   ...Array.from({ length: 3 }, (_, i) => ({ name: `batch-other-${i}`, signed: 'B' as const })),
 ]
 
-const policyYAML = (pem: string) => `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata:
-  name: gk-shop
-spec:
-  images:
-    - glob: "${reg.host}/shop/**"
-  authorities:
-    - name: release-key
-      key:
-        data: |
-${pem
-  .trim()
-  .split('\n')
-  .map((l) => `          ${l}`)
-  .join('\n')}
-`
-
 const loadCheck = async (files: readonly PolicyFile[]) =>
   createPolicyImageCheck(
     files.flatMap((f) => parsePolicies(f.content, { source: f.path }).policies),
@@ -69,11 +47,7 @@ const loadCheck = async (files: readonly PolicyFile[]) =>
 
 const start = (log: Record<string, unknown>[], extra: Partial<Parameters<typeof startAdmissionServer>[0]> = {}) =>
   startAdmissionServer({
-    tlsCertFile: tls.cert,
-    tlsKeyFile: tls.key,
-    port: 0,
-    host: '127.0.0.1',
-    policyPaths: [policyDir],
+    ...loopbackServerOptions(tls, policyDir),
     loadCheck,
     // Generous for a loaded test machine; the deadline itself is covered by the unit tests.
     gatekeeperTimeoutMs: 30_000,
@@ -84,14 +58,18 @@ const start = (log: Record<string, unknown>[], extra: Partial<Parameters<typeof 
 
 beforeAll(async () => {
   reg = await startRegistry()
-  dir = mkdtempSync(join(tmpdir(), 'countersign-gatekeeper-'))
-  tls = makeLoopbackCert(dir)
-  policyDir = join(dir, 'policies')
-  mkdirSync(policyDir)
+  ;({ dir, tls, policyDir } = makeWebhookDir('countersign-gatekeeper-'))
   gatekeeperCA = makeCA(dir, 'gatekeeper')
   client = issueLeaf(gatekeeperCA, 'gatekeeper-client')
   const [keyA, keyB] = await Promise.all([generateKeyPair(), generateKeyPair()])
-  writeFileSync(join(policyDir, 'policy.yaml'), policyYAML(publicKeyToPEM(keyA.publicKey)))
+  const publicKeyPEM = publicKeyToPEM(keyA.publicKey)
+  const policy = keyPolicyYAML({
+    name: 'gk-shop',
+    glob: `${reg.host}/shop/**`,
+    publicKeyPEM,
+    authorityName: 'release-key',
+  })
+  writeFileSync(join(policyDir, 'policy.yaml'), policy)
   const images = [
     { name: 'signed', signed: 'A' as const },
     { name: 'unsigned', signed: undefined },
@@ -99,9 +77,8 @@ beforeAll(async () => {
     ...BATCH,
   ]
   await mapLimit(images, 8, async ({ name, signed }) => {
-    const ref = parseReference(img(name))
-    digests[name] = await pushTinyImage(store, ref, `gatekeeper ${name}`)
-    if (signed) await signImage(ref, createKeySigner(signed === 'A' ? keyA : keyB), { store, tlogUpload: false })
+    const signer = signed && createKeySigner(signed === 'A' ? keyA : keyB)
+    digests[name] = await pushSignedImage(store, img(name), signer, `gatekeeper ${name}`)
   })
   // A mounted copy of Gatekeeper's ca.crt (a ConfigMap in countersign's namespace), which one test rotates.
   mkdirSync(join(dir, 'client-ca'))
@@ -136,10 +113,8 @@ describe('Gatekeeper external data: /gatekeeper/validate decides with the loaded
     const res = await ask(pinned, [img('signed')])
     expect(res.status).toBe(200)
     expect(res.contentType).toBe('application/json')
-    expect(res.json()).toEqual({
-      apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
-      kind: 'ProviderResponse',
-      response: {
+    expect(res.json()).toEqual(
+      providerResponse({
         idempotent: true,
         items: [
           {
@@ -147,8 +122,8 @@ describe('Gatekeeper external data: /gatekeeper/validate decides with the loaded
             value: { verified: true, digest: digests.signed, reference: `${reg.host}/shop/signed@${digests.signed}` },
           },
         ],
-      },
-    })
+      }),
+    )
   })
 
   it('unsigned, signed with another key, and a tag that does not exist: an error item each, with the reason', async () => {
@@ -223,14 +198,12 @@ describe('Gatekeeper client certificates (mTLS)', () => {
     const res = await ask(pinned, [img('signed')], { as: null })
     expect(res.status).toBe(403)
     expect(res.contentType).toBe('application/json')
-    expect(res.json()).toEqual({
-      apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
-      kind: 'ProviderResponse',
-      response: {
+    expect(res.json()).toEqual(
+      providerResponse({
         idempotent: true,
         systemError: 'a client certificate signed by the Gatekeeper CA is required; none was presented',
-      },
-    })
+      }),
+    )
     expect(logs.pinned).toContainEqual(expect.objectContaining({ msg: 'gatekeeper request refused', status: 403 }))
   })
 

@@ -1,128 +1,34 @@
 /**
- * Test PKI for the Gatekeeper provider tests, made with openssl as Gatekeeper's cert-controller makes its own: a CA
- * (`O=gatekeeper, CN=gatekeeper-ca`) and a leaf whose CN and only DNS SAN is the webhook Service's name, with
- * extended key usage serverAuth + clientAuth (open-policy-agent/cert-controller@5bfb84d4:pkg/rotator/rotator.go).
- * Plus an HTTPS client that presents such a leaf, and a ProviderRequest builder.
+ * Test PKI for the Gatekeeper provider tests: leaves from a test CA (`makeCA` in test/support/tls-cert.ts) as
+ * Gatekeeper's cert-controller makes its own, with the webhook Service's name as CN and only DNS SAN and extended key
+ * usage serverAuth + clientAuth (open-policy-agent/cert-controller@5bfb84d4:pkg/rotator/rotator.go). Plus an HTTPS
+ * client that presents such a leaf, and ProviderRequest / ProviderResponse builders.
  */
-import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { type Agent, request } from 'node:https'
-import { join } from 'node:path'
-import type { TLSSocket } from 'node:tls'
+import type { Agent } from 'node:https'
+import { type IssueCertOptions, issueCert, type TestCA } from '../support/tls-cert.js'
+import { type HTTPSResult, httpsRequest } from './https-client.js'
 
 /** Gatekeeper's client certificate name in its default namespace and Service. */
 export const GATEKEEPER_SAN = 'gatekeeper-webhook-service.gatekeeper-system.svc'
 
-export interface TestCA {
-  readonly cert: string
-  readonly key: string
-  readonly dir: string
-  readonly name: string
-}
-
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' })
-}
-
-/** A P-256 CA valid for a day: `<name>-ca.crt` / `<name>-ca.key` in `dir`. */
-export function makeCA(dir: string, name: string): TestCA {
-  const cert = join(dir, `${name}-ca.crt`)
-  const key = join(dir, `${name}-ca.key`)
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/O=${name}/CN=${name}-ca`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ])
-  return { cert, key, dir, name }
-}
-
-/** A leaf signed by `ca`: `<file>.crt` / `<file>.key`; DNS SAN `san`, EKU as given (default serverAuth,clientAuth). */
+/** A leaf signed by `ca`: `<file>.crt` / `<file>.key`, DNS SAN `san` (default Gatekeeper's), EKU `eku` if given. */
 export function issueLeaf(
   ca: TestCA,
   file: string,
-  options: { readonly san?: string; readonly eku?: string } = {},
+  options: Partial<IssueCertOptions> = {},
 ): { cert: string; key: string } {
-  const san = options.san ?? GATEKEEPER_SAN
-  const cert = join(ca.dir, `${file}.crt`)
-  const key = join(ca.dir, `${file}.key`)
-  const csr = join(ca.dir, `${file}.csr`)
-  const ext = join(ca.dir, `${file}.ext`)
-  writeFileSync(
-    ext,
-    [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      `extendedKeyUsage=${options.eku ?? 'serverAuth,clientAuth'}`,
-      `subjectAltName=DNS:${san}`,
-      '',
-    ].join('\n'),
-  )
-  openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    `/CN=${san}`,
-    '-keyout',
-    key,
-    '-out',
-    csr,
-  ])
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    ca.cert,
-    '-CAkey',
-    ca.key,
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    ext,
-    '-out',
-    cert,
-  ])
-  return { cert, key }
+  return issueCert(ca, file, { ...options, san: options.san ?? GATEKEEPER_SAN })
 }
 
-export interface ClientResult {
-  readonly status: number
+export interface ClientResult extends HTTPSResult {
   readonly contentType: string | undefined
-  readonly text: string
-  /** Whether the TLS session was resumed (only possible with a shared `agent`). */
-  readonly reused: boolean
-  // biome-ignore lint/suspicious/noExplicitAny: parsed response JSON, inspected by the tests
-  json(): any
 }
 
 /**
  * One request trusting `caFile`, presenting `client` when given: on a fresh connection without session reuse, or
  * through `agent` (which then holds the TLS options and may resume sessions).
  */
-export function mtlsRequest(
+export async function mtlsRequest(
   url: string,
   options: {
     readonly caFile: string
@@ -132,45 +38,15 @@ export function mtlsRequest(
     readonly agent?: Agent
   },
 ): Promise<ClientResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: options.method ?? 'POST',
-        ...(options.agent
-          ? { agent: options.agent }
-          : {
-              ca: readFileSync(options.caFile),
-              ...(options.client
-                ? { cert: readFileSync(options.client.cert), key: readFileSync(options.client.key) }
-                : {}),
-              agent: false,
-              // Gatekeeper's client insists on TLS 1.3 (frameworks constraint/pkg/externaldata/request.go).
-              minVersion: 'TLSv1.3' as const,
-            }),
-        headers: options.body !== undefined ? { 'content-type': 'application/json' } : {},
-        timeout: 60_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', reject)
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'],
-            text,
-            reused: (res.socket as TLSSocket).isSessionReused(),
-            json: () => JSON.parse(text),
-          })
-        })
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error('request timed out')))
-    req.on('error', reject)
-    req.end(options.body)
+  const res = await httpsRequest(url, {
+    ...options,
+    method: options.method ?? 'POST',
+    caFiles: [options.caFile],
+    // Gatekeeper's client insists on TLS 1.3 (frameworks constraint/pkg/externaldata/request.go).
+    minVersion: 'TLSv1.3',
+    timeoutMs: 60_000,
   })
+  return { ...res, contentType: res.headers['content-type'] as string | undefined }
 }
 
 /** A ProviderRequest as Gatekeeper marshals it. */
@@ -180,4 +56,9 @@ export function providerRequest(keys: readonly string[]): string {
     kind: 'ProviderRequest',
     request: { keys },
   })
+}
+
+/** A ProviderResponse as the provider answers: `response` under Gatekeeper's apiVersion and kind. */
+export function providerResponse(response: Record<string, unknown>): Record<string, unknown> {
+  return { apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderResponse', response }
 }

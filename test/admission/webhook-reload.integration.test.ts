@@ -15,23 +15,14 @@ import type { WebhookState } from '../../src/node/admission-server-state.js'
 import { MAX_POLICY_FILE_BYTES } from '../../src/node/policy-files.js'
 import { matchImageGlob } from '../../src/policy/glob.js'
 import { parsePolicies } from '../../src/policy/parse.js'
+import { staticPolicyYAML } from '../support/cluster-image-policy.js'
 import { loadReview, mapImages } from './fixtures.js'
-import { httpsRequest, makeLoopbackCert, metricValue } from './https-client.js'
+import { httpsRequest, loopbackServerOptions, makeLoopbackCert, makeWebhookDir, metricValue } from './https-client.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
 const GOOD = `127.0.0.1:5000/good/app@${DIGEST}`
 const NEWER = `127.0.0.1:5000/newer/app@${DIGEST}`
-const policy = (name: string, glob: string) => `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata:
-  name: ${name}
-spec:
-  images:
-    - glob: "${glob}"
-  authorities:
-    - static:
-        action: pass
-`
+const policy = (name: string, glob: string) => staticPolicyYAML(name, glob, 'pass')
 /** The issue's 70 KB reproduction: a 50,000-character name and 10,000 images that are not objects. */
 const BAD = JSON.stringify({
   apiVersion: 'policy.sigstore.dev/v1beta1',
@@ -78,10 +69,7 @@ describe('webhook policy reload with a bad file', () => {
   let server: AdmissionServer | undefined
   let logs: Record<string, unknown>[]
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'countersign-webhook-reload-'))
-    tls = makeLoopbackCert(dir)
-    policyDir = join(dir, 'policies')
-    mkdirSync(policyDir)
+    ;({ dir, tls, policyDir } = makeWebhookDir('countersign-webhook-reload-'))
     logs = []
   })
   afterEach(async () => {
@@ -92,11 +80,7 @@ describe('webhook policy reload with a bad file', () => {
 
   const start = async (loadCheck: (files: readonly PolicyFile[]) => Promise<ImageCheck>) => {
     server = await startAdmissionServer({
-      tlsCertFile: tls.cert,
-      tlsKeyFile: tls.key,
-      port: 0,
-      host: '127.0.0.1',
-      policyPaths: [policyDir],
+      ...loopbackServerOptions(tls, policyDir),
       loadCheck,
       reloadDebounceMs: 10,
       pollIntervalMs: 25,

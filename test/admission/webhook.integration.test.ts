@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signImage } from '../../src/image/sign.js'
 import {
   generateKeyPair,
   type PrivateKey,
@@ -12,13 +11,12 @@ import {
   publicKeyToPEM,
 } from '../../src/keys/index.js'
 import { type AdmissionServer, type PolicyFile, startAdmissionServer } from '../../src/node/admission-server.js'
-import { parseReference } from '../../src/oci/reference.js'
 import { createRegistryClient } from '../../src/oci/registry.js'
 import { createKeySigner } from '../../src/signers/key-signer.js'
-import { pushTinyImage } from '../support/oci-image.js'
 import { freePort, startRegistry, type TestRegistry } from '../support/registry.js'
+import { pushSignedImage } from '../support/signed-image.js'
 import { applyReplacePatch, loadReview, mapImages, type Review } from './fixtures.js'
-import { httpsRequest, makeLoopbackCert, metricValue } from './https-client.js'
+import { httpsRequest, loopbackServerOptions, makeLoopbackCert, makeWebhookDir, metricValue } from './https-client.js'
 import { createKeyImageCheck } from './key-check.js'
 
 /**
@@ -57,10 +55,7 @@ describe('admission webhook over HTTPS against a real registry', () => {
 
   beforeAll(async () => {
     reg = await startRegistry()
-    dir = mkdtempSync(join(tmpdir(), 'countersign-webhook-'))
-    tls = makeLoopbackCert(dir)
-    policyDir = join(dir, 'policies')
-    mkdirSync(policyDir)
+    ;({ dir, tls, policyDir } = makeWebhookDir('countersign-webhook-'))
     ;[keyA, keyB] = await Promise.all([generateKeyPair(), generateKeyPair()])
     writeFileSync(join(policyDir, 'key.pem'), publicKeyToPEM(keyA.publicKey))
     // A ConfigMap mount's machinery (`..data`) must be ignored.
@@ -71,16 +66,10 @@ describe('admission webhook over HTTPS against a real registry', () => {
       ['unsigned', undefined],
       ['other', keyB],
     ] as const) {
-      const ref = parseReference(img(name))
-      digests[name] = await pushTinyImage(store, ref, `webhook ${name}`)
-      if (key) await signImage(ref, createKeySigner(key), { store, tlogUpload: false })
+      digests[name] = await pushSignedImage(store, img(name), key && createKeySigner(key), `webhook ${name}`)
     }
     server = await startAdmissionServer({
-      tlsCertFile: tls.cert,
-      tlsKeyFile: tls.key,
-      port: 0,
-      host: '127.0.0.1',
-      policyPaths: [policyDir],
+      ...loopbackServerOptions(tls, policyDir),
       loadCheck,
       reloadDebounceMs: 50,
       pollIntervalMs: 200,
@@ -227,11 +216,7 @@ describe('admission webhook over HTTPS against a real registry', () => {
 
   it('warn mode allows a failing image with warnings', async () => {
     const warn = await startAdmissionServer({
-      tlsCertFile: tls.cert,
-      tlsKeyFile: tls.key,
-      port: 0,
-      host: '127.0.0.1',
-      policyPaths: [policyDir],
+      ...loopbackServerOptions(tls, policyDir),
       loadCheck,
       mode: 'warn',
     })
