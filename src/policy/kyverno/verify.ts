@@ -117,8 +117,10 @@ export async function verifyImageAgainstKyverno(
     if (!isCountersignError(e, 'ERR_OCI_NOT_FOUND') && !isCountersignError(e, 'ERR_OCI_DIGEST_MISMATCH')) throw e
     lookupFailure = e.message
   }
+  // An entry with `useCache: false` asks for a fresh verification every time, as Kyverno skips its cache for it.
+  const cacheable = matches.every((m) => m.entries.every(({ entry }) => entry.useCache))
   const cacheKey =
-    options.cache && digest !== undefined
+    options.cache && cacheable && digest !== undefined
       ? [
           `kyverno|${repositoryName(parsed)}@${digest}|${info.reference}`,
           ...(await Promise.all([...new Set(matches.map((m) => m.policy))].map(policyHash))),

@@ -280,6 +280,10 @@ describe('Kyverno rule semantics', () => {
     expect(first.cached).toBeUndefined()
     const second = await verifyImageAgainstPolicies(IMAGE, policies, { store, cache })
     expect(second).toMatchObject({ allowed: true, cached: true })
+    // useCache: false verifies every time.
+    const fresh = kyverno(clusterPolicy('fresh', [keyEntry([key], {}, { useCache: false })]))
+    await verifyImageAgainstPolicies(IMAGE, fresh, { store, cache })
+    expect((await verifyImageAgainstPolicies(IMAGE, fresh, { store, cache })).cached).toBeUndefined()
   })
 })
 
