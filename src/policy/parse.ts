@@ -132,6 +132,23 @@ function hasCELCondition(v: unknown, depth: number): boolean {
   return v.kind === 'ClusterImagePolicy' && isJSONObject(v.spec) && needsCELEngine(v.spec.policy, v.spec.authorities)
 }
 
+/**
+ * The decoded documents of YAML (one or many documents) or JSON text, read with the bounds of policy files (size,
+ * depth, aliases). The CLI reads workload manifests with it.
+ *
+ * @throws {CountersignError} ERR_INVALID_INPUT as {@link parsePolicies} for text that is too large, too deep, not
+ *   UTF-8 or not YAML.
+ * @example
+ * ```ts
+ * const docs = await parseDocumentsAsync(await readFile('deploy.yaml'), 'deploy.yaml')
+ * ```
+ */
+export async function parseDocumentsAsync(input: string | Uint8Array, source: string): Promise<unknown[]> {
+  const name = clipText(source, MAX_ITEM_LENGTH)
+  const text = decodeText(input, name)
+  return documentValues(await parseYAMLDocumentsBoundedAsync(text, MAX_JSON_DEPTH, { uniqueKeys: true }), name)
+}
+
 /** The source (a path) is the caller's; clipped all the same, since it is repeated in every message. */
 function sourceName(options: ParsePoliciesOptions | undefined): string {
   return clipText(options?.source ?? 'policy', MAX_ITEM_LENGTH)

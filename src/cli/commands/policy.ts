@@ -3,6 +3,7 @@
  * decision per image (every reason), `-o json` the full decisions; exits 1 when any image is denied.
  * @module
  */
+import type { AdmissionResource } from '../../admission/types.js'
 import { CountersignError } from '../../errors.js'
 import { clipText, MAX_QUOTED_LENGTH } from '../../internal/bounded-text.js'
 import { referenceToString } from '../../oci/reference.js'
@@ -29,6 +30,7 @@ import {
 import { LOCAL_IMAGE_FLAG, REGISTRY_FLAGS } from '../flags/registry.js'
 import { openImage } from '../images.js'
 import { kmsVerificationKeys } from '../kms.js'
+import { workloadsOfManifests } from '../policy-resources.js'
 import type { Command } from './command.js'
 
 const flags: readonly FlagSpec[] = [
@@ -46,6 +48,12 @@ const flags: readonly FlagSpec[] = [
     help: 'output format: text or json',
     values: ['text', 'json'],
   },
+  {
+    name: 'resource',
+    type: 'strings',
+    noSplit: true,
+    help: "Kubernetes manifest (YAML or JSON: Pods, Deployments, Jobs, …): each workload's images are checked with the workload as the resource, so Kyverno match/exclude apply; repeat for more",
+  },
   POLICY_TRUSTED_ROOT_FLAG,
   withHelp(TRUST_ROOT_FLAG, 'NAME=FILE: a trusted root for trustRootRef NAME; repeat for more'),
   POLICY_INSECURE_IGNORE_TLOG_FLAG,
@@ -58,7 +66,7 @@ const flags: readonly FlagSpec[] = [
 export const policyCommand: Command = {
   name: 'policy',
   usage:
-    'countersign policy verify --policy FILE [--policy FILE]... [-o text|json] [--trusted-root FILE] [--trust-root NAME=FILE]... IMAGE...',
+    'countersign policy verify --policy FILE [--policy FILE]... [--resource FILE]... [-o text|json] [--trusted-root FILE] [--trust-root NAME=FILE]... [IMAGE...]',
   subcommands: ['verify'],
   description:
     'Check images against sigstore policy-controller ClusterImagePolicy documents (v1alpha1/v1beta1) and Kyverno ClusterPolicy/Policy verifyImages rules (kyverno.io/v1, v2beta1), each kind with its own semantics. Exits 1 when an image is denied.',
@@ -68,7 +76,10 @@ export const policyCommand: Command = {
     if (sub !== 'verify') {
       throw new CountersignError('ERR_INVALID_INPUT', `unknown policy command ${JSON.stringify(sub ?? '')}: use verify`)
     }
-    if (images.length === 0) throw new CountersignError('ERR_INVALID_INPUT', 'at least one image is required')
+    const resourcePaths = (f.resource as string[] | undefined) ?? []
+    if (images.length === 0 && resourcePaths.length === 0) {
+      throw new CountersignError('ERR_INVALID_INPUT', 'at least one image or --resource manifest is required')
+    }
     const output = f.output
     if (output !== 'text' && output !== 'json') {
       throw new CountersignError(
@@ -80,21 +91,39 @@ export const policyCommand: Command = {
     const policies = await loadPolicies(f.policy as string[], io)
     const trustedRoots = await loadNamedRoots(f['trust-root'] as string[], io)
     const trustedRoot = await loadPolicyTrustedRoot(stringFlag(f, 'trusted-root'), io)
-    const decisions: PolicyDecision[] = []
-    for (const image of images) {
+    const decisions: (PolicyDecision & { resource?: { kind: string; namespace?: string; name: string } })[] = []
+    const decide = async (image: string, resource?: AdmissionResource) => {
       const target = openImage(image, f, io)
       // A layout has no registry name of its own; its stable local name is what globs see.
       const name = target.layout ? referenceToString(target.ref) : image
-      const decision = await verifyImageAgainstPolicies(target.layout ? target.ref : name, policies, {
+      return verifyImageAgainstPolicies(target.layout ? target.ref : name, policies, {
         store: target.store,
         trustedRoot,
         trustedRoots,
         ...(noMatch !== undefined ? { noMatchPolicy: noMatch } : {}),
         ...(f['insecure-ignore-tlog'] === true ? { insecureIgnoreTlog: true } : {}),
+        ...(resource ? { resource } : {}),
         resolveKMSKey: (uri) => kmsVerificationKeys(uri, io),
       })
+    }
+    for (const image of images) {
+      const decision = await decide(image)
       decisions.push(decision)
       if (output === 'text') io.stdout.write(describe(decision))
+    }
+    if (resourcePaths.length > 0) {
+      const files = await readPolicyFlagFiles(resourcePaths, io, { kind: 'manifest', what: 'resource manifest' })
+      const { workloads, skipped } = await workloadsOfManifests(files)
+      if (skipped.length > 0) io.stderr.write(`skipped (no images): ${skipped.join(', ')}\n`)
+      for (const w of workloads) {
+        if (output === 'text') io.stdout.write(`${w.label}:\n`)
+        for (const image of w.images) {
+          const decision = await decide(image, w.resource)
+          const { kind, namespace, name } = w.resource
+          decisions.push({ ...decision, resource: { kind, ...(namespace ? { namespace } : {}), name } })
+          if (output === 'text') io.stdout.write(indent(describe(decision)))
+        }
+      }
     }
     if (output === 'json') io.stdout.write(`${JSON.stringify(decisions, null, 2)}\n`)
     return decisions.every((d) => d.allowed) ? 0 : 1
@@ -134,6 +163,10 @@ export async function policiesFromFiles(
     }
   }
   return all
+}
+
+function indent(text: string): string {
+  return text.replace(/^(?=.)/gm, '  ')
 }
 
 function describe(d: PolicyDecision): string {

@@ -110,7 +110,8 @@ export async function loadPolicyTrustedRoot(path: string | undefined, io: CliIO)
 }
 
 /**
- * The `--policy FILE` files of `policy verify`, each refused before it is read in full when over 4 MiB.
+ * The `--policy FILE` files of `policy verify` (or, named otherwise, its `--resource` manifests), each refused
+ * before it is read in full when over 4 MiB.
  *
  * @throws {CountersignError} ERR_INVALID_INPUT naming the file when unreadable or over the limit.
  * @example
@@ -119,13 +120,11 @@ export async function loadPolicyTrustedRoot(path: string | undefined, io: CliIO)
 export async function readPolicyFlagFiles(
   paths: readonly string[],
   io: CliIO,
+  names: { readonly kind: string; readonly what: string } = { kind: 'policy', what: 'policy file' },
 ): Promise<{ path: string; content: Uint8Array }[]> {
   const files: { path: string; content: Uint8Array }[] = []
   for (const p of paths) {
-    files.push({
-      path: p,
-      content: await readWithin(p, io, MAX_POLICY_FILE_BYTES, { kind: 'policy', what: 'policy file' }),
-    })
+    files.push({ path: p, content: await readWithin(p, io, MAX_POLICY_FILE_BYTES, names) })
   }
   return files
 }

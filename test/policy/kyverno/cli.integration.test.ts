@@ -365,6 +365,61 @@ ${rekor}`
   })
 })
 
+describe('countersign policy verify --resource: workloads as the cluster sees them', () => {
+  it('each workload image is decided with its workload, so match/exclude and autogen apply', async () => {
+    // The rule applies to Pods (autogen: Deployments too) outside the `sandbox` namespace.
+    const policy = keyedPolicy('signed-images', publicKeyToPEM(key.publicKey), IGNORE_TLOG).replace(
+      '      verifyImages:',
+      '      exclude:\n        any:\n          - resources:\n              namespaces:\n                - sandbox\n      verifyImages:',
+    )
+    writeFileSync(join(dir, 'kyverno-excl.yaml'), policy)
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers: [{name: init, image: "${image('signed')}"}]
+      containers: [{name: web, image: "${image('unsigned')}"}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: play
+  namespace: sandbox
+spec:
+  containers: [{name: c, image: "${image('unsigned')}"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{port: 80}]}
+`
+    writeFileSync(join(dir, 'workloads.yaml'), manifest)
+    const r = await verify('kyverno-excl.yaml', [], ['--resource', 'workloads.yaml'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('skipped (no images): Service shop/web')
+    expect(r.stdout).toContain(`Deployment shop/web:\n  ${image('signed')} (${digests.signed}): ALLOWED\n`)
+    expect(r.stdout).toContain(`  ${image('unsigned')} (${digests.unsigned}): DENIED\n`)
+    // Excluded namespace: the rule does not apply, the image is not checked (and so allowed).
+    expect(r.stdout).toContain(`Pod sandbox/play:\n  ${image('unsigned')}: ALLOWED\n`)
+    const json = await verify('kyverno-excl.yaml', [], ['--resource', 'workloads.yaml', '-o', 'json'])
+    const decisions = JSON.parse(json.stdout)
+    expect(decisions.map((d: { resource: unknown; allowed: boolean }) => [d.resource, d.allowed])).toEqual([
+      [{ kind: 'Deployment', namespace: 'shop', name: 'web' }, true],
+      [{ kind: 'Deployment', namespace: 'shop', name: 'web' }, false],
+      [{ kind: 'Pod', namespace: 'sandbox', name: 'play' }, true],
+    ])
+    const none = await run(['policy', 'verify', '--policy', 'kyverno-excl.yaml'])
+    expect(none.code).not.toBe(0)
+    expect(none.stderr).toContain('at least one image or --resource manifest is required')
+  })
+})
+
 function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
