@@ -21,6 +21,18 @@ import { type CertificateIdentity, checkIdentity, type IdentityPolicy, loadIdent
 import { verifyEmbeddedSCTs } from '../x509/sct.js'
 import { type ArtifactInput, checkArtifactSignature } from './signature.js'
 
+type TimestampThresholds = typeof import('../timestamp/thresholds.js')
+let timestampModule: Promise<TimestampThresholds> | undefined
+
+/**
+ * The RFC 3161 verifier, loaded on first use (most bundles carry no timestamp, and a CLI run pays for what it loads)
+ * and kept: a dynamic `import()` of a loaded module still costs a few hundred microseconds under loader hooks.
+ */
+function timestampVerifier(): Promise<TimestampThresholds> {
+  timestampModule ??= import('../timestamp/thresholds.js')
+  return timestampModule
+}
+
 /**
  * Who must have signed: a certificate identity (keyless) or a managed public key.
  *
@@ -202,8 +214,7 @@ export async function verifyBundle(
   const timestampCheck =
     tokens.length > 0 && root.timestampAuthorities.length > 0
       ? settle(
-          // Loaded on first use: most bundles carry no RFC 3161 timestamp, and a CLI run pays for what it loads.
-          import('../timestamp/thresholds.js').then(({ verifyTimestamps }) =>
+          timestampVerifier().then(({ verifyTimestamps }) =>
             verifyTimestamps(tokens, signatureBytes, { trustedRoot: root, threshold: 0, signatureBackend: backend }),
           ),
         )
