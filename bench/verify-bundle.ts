@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { nodeSignatureBackend } from '../src/node/signature-backend.js'
 import { createVerifier } from '../src/verifier/verifier.js'
 import { countersignInputs, countersignRoot, loadCase, sigstoreJsCase } from '../test/support/bundle-cases.js'
+import { interleavedRates } from './support/interleaved-rates.js'
 
 const CASES: readonly [string, string][] = [
   ['conformance-happy-path-v0.3', 'cert, Rekor v1 hashedrekord'],
@@ -17,31 +18,6 @@ const CASES: readonly [string, string][] = [
   ['conformance-managed-key-happy-path', 'managed key, Rekor v1'],
 ]
 const seconds = Number(process.argv[2] ?? 2)
-
-/**
- * One-at-a-time rates of several contenders, measured in interleaved 100 ms slices (A, B, C, A, B, C, …) so that load
- * from other processes on a shared machine falls on every contender alike and the ratios stay meaningful.
- */
-async function rates(fns: readonly (() => Promise<unknown> | unknown)[]): Promise<number[]> {
-  for (const fn of fns) for (let i = 0; i < 50; i++) await fn() // warm-up: JIT, key imports, caches
-  const counts = fns.map(() => 0)
-  const times = fns.map(() => 0)
-  const slice = 100
-  for (let round = 0; round < (seconds * 1000) / slice; round++) {
-    for (let k = 0; k < fns.length; k++) {
-      const fn = fns[k]!
-      const t0 = performance.now()
-      let n = 0
-      while (performance.now() - t0 < slice) {
-        await fn()
-        n++
-      }
-      counts[k]! += n
-      times[k]! += performance.now() - t0
-    }
-  }
-  return counts.map((n, k) => n / (times[k]! / 1000))
-}
 
 /** countersign with `inFlight` verifications running at once (Web Crypto work proceeds off the JS thread). */
 async function concurrentRate(fn: () => Promise<unknown>, inFlight: number): Promise<number> {
@@ -85,7 +61,11 @@ for (const [name, label] of CASES) {
   await oursNode()
   theirs.check()
 
-  const [a, n, b] = (await rates([ours, oursNode, () => theirs.check()])) as [number, number, number]
+  const [a, n, b] = (await interleavedRates([ours, oursNode, () => theirs.check()], seconds)).rates as [
+    number,
+    number,
+    number,
+  ]
   const c = await concurrentRate(ours, 16)
   const d = await concurrentRate(oursNode, 16)
   ratios.push(a / b)

@@ -1,5 +1,5 @@
 /**
- * One-at-a-time rates of several contenders measured in interleaved slices, the method of bench/verify-bundle.ts.
+ * One-at-a-time rates of several contenders measured in interleaved slices (bench/verify-bundle.ts, verify-floor.ts).
  * @module
  */
 
