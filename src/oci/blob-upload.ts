@@ -1,6 +1,7 @@
 /**
  * Blob upload sessions (distribution-spec v1.1 §Pushing blobs): cross-repository mount, monolithic PUT, and
- * chunked PATCH uploads with `Content-Range`, from bytes or a stream of known size.
+ * chunked PATCH uploads with `Content-Range`, from bytes or a stream of known size. A stream goes out as streamed
+ * request bodies where the runtime's fetch sends them, so neither mode holds a blob read from disk in memory.
  *
  * @module
  */
@@ -18,7 +19,8 @@ export type UploadSend = (req: {
   /** `/v2/…` below the registry origin, or an absolute upload URL. */
   readonly target: string
   readonly headers?: Record<string, string>
-  readonly body?: Uint8Array
+  /** Bytes, or a stream of exactly `Content-Length` bytes (sent once: never with `retry`). */
+  readonly body?: Uint8Array | ReadableStream<Uint8Array>
   readonly retry: boolean
 }) => Promise<{ res: Response; url: string }>
 
@@ -101,6 +103,87 @@ async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>, n: num
   return filled === n ? out : out.subarray(0, filled)
 }
 
+let requestStreams: boolean | undefined
+
+/**
+ * Whether `fetch` here sends a ReadableStream request body (Node 18+, Deno, Bun; not browsers): the standard feature
+ * test, which reads `duplex` and sees no `text/plain` Content-Type (a runtime without streams would stringify the
+ * stream). Without them a stream source is read into one buffer per request, as before.
+ */
+function streamsRequestBodies(): boolean {
+  if (requestStreams === undefined) {
+    // Browsers (every one says `Mozilla/5.0`; Node, Deno and Bun name themselves) send stream bodies only over
+    // HTTP/2 and fail them over HTTP/1.1, so a browser keeps the buffered upload.
+    const agent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent
+    if (typeof agent === 'string' && agent.startsWith('Mozilla/')) {
+      requestStreams = false
+      return false
+    }
+    try {
+      let duplexRead = false
+      const init = {
+        method: 'POST',
+        body: new ReadableStream(),
+        get duplex() {
+          duplexRead = true
+          return 'half'
+        },
+      }
+      const typed = new Request('http://localhost/', init as RequestInit).headers.has('content-type')
+      requestStreams = duplexRead && !typed
+    } catch {
+      requestStreams = false
+    }
+  }
+  return requestStreams
+}
+
+/**
+ * The next `n` bytes of `reader` as a request body stream, passed on chunk by chunk as the transport asks for them
+ * (so at most a read or two is in memory). A source that ends early (or, with `last`, holds more) errors the body,
+ * and `failed.error` records why, for the caller to throw instead of the transport's connection error.
+ */
+function segment(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  n: number,
+  carry: { rest?: Uint8Array },
+  failed: { error?: CountersignError },
+  sizeFailure: (sent: number | 'more') => CountersignError,
+  last: boolean,
+): ReadableStream<Uint8Array> {
+  let sent = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const fail = (e: CountersignError) => {
+          failed.error = e
+          controller.error(e)
+        }
+        if (sent === n) {
+          if (last && (carry.rest !== undefined || !(await reader.read()).done)) fail(sizeFailure('more'))
+          else controller.close()
+          return
+        }
+        let piece = carry.rest
+        carry.rest = undefined
+        if (piece === undefined) {
+          const step = await reader.read()
+          if (step.done) {
+            fail(sizeFailure(sent))
+            return
+          }
+          piece = step.value
+        }
+        const take = Math.min(piece.length, n - sent)
+        if (take < piece.length) carry.rest = piece.subarray(take)
+        sent += take
+        controller.enqueue(take === piece.length ? piece : piece.subarray(0, take))
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
 function sizeError(what: string, expected: number, actual: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', `${what}: the stream holds ${actual} bytes, expected ${expected}`, {
     details: { expected },
@@ -134,11 +217,25 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
   await discardBody(start.res)
   let location = uploadLocation(start.res, start.url, `POST ${what}`)
 
-  const finish = async (body: Uint8Array) => {
-    const done = await send({
+  /** Send a request whose body may be a {@link segment}: its own failure (a short stream) wins over fetch's. */
+  const failed: { error?: CountersignError } = {}
+  const sendPart: UploadSend = async (r) => {
+    try {
+      return await send(r)
+    } catch (e) {
+      throw failed.error ?? e
+    }
+  }
+
+  const finish = async (body: Uint8Array | ReadableStream<Uint8Array>, length = 0) => {
+    const done = await sendPart({
       method: 'PUT',
       target: withDigestParam(location, req.digest),
-      headers: { 'Content-Type': 'application/octet-stream' },
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        // Fetch sets it for bytes; a streamed body would otherwise go out chunked, which some registries refuse.
+        ...(body instanceof Uint8Array ? {} : { 'Content-Length': String(length) }),
+      },
       body,
       retry: false,
     })
@@ -154,10 +251,23 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
   }
 
   const source = req.source
+  const streamed = !(source instanceof Uint8Array) && streamsRequestBodies()
+  const sizeFailure = (offset: number) => (sent: number | 'more') =>
+    sizeError(what, req.size, sent === 'more' ? 'more than that' : `${offset + sent}`)
   if (req.size <= req.chunkSize) {
     let bytes: Uint8Array
     if (source instanceof Uint8Array) bytes = source
-    else {
+    else if (streamed) {
+      // One PUT whose body is the stream itself: the blob passes through, never held whole.
+      req.onConsumed?.()
+      const reader = source.getReader()
+      try {
+        await finish(segment(reader, req.size, {}, failed, sizeFailure(0), true), req.size)
+      } finally {
+        reader.releaseLock()
+      }
+      return
+    } else {
       req.onConsumed?.()
       const reader = source.getReader()
       const carry: { rest?: Uint8Array } = {}
@@ -176,19 +286,27 @@ export async function uploadBlob(send: UploadSend, req: UploadRequest): Promise<
   try {
     for (let offset = 0; offset < req.size; ) {
       const n = Math.min(req.chunkSize, req.size - offset)
-      let chunk: Uint8Array
+      let chunk: Uint8Array | ReadableStream<Uint8Array>
       if (reader === undefined) chunk = (source as Uint8Array).subarray(offset, offset + n)
-      else {
+      else if (streamed) {
+        req.onConsumed?.()
+        // Streamed: the chunk's bytes go out as they are read, not gathered into a chunk-sized buffer first.
+        chunk = segment(reader, n, carry, failed, sizeFailure(offset), false)
+      } else {
         req.onConsumed?.()
         chunk = await readChunk(reader, n, carry)
         if (chunk.length !== n) throw sizeError(what, req.size, `${offset + chunk.length}`)
       }
       const end = offset + n - 1
-      const patch = await send({
+      const patch = await sendPart({
         method: 'PATCH',
         target: location.href,
         // distribution-spec: Content-Range is `<start>-<end>` (inclusive), without a unit.
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${end}` },
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Range': `${offset}-${end}`,
+          ...(chunk instanceof Uint8Array ? {} : { 'Content-Length': String(n) }),
+        },
         body: chunk,
         retry: false,
       })

@@ -37,7 +37,8 @@ export interface SendRequest {
   /** Path below the registry origin (`/v2/…`), or an absolute URL (upload locations, pagination). */
   readonly target: string
   readonly headers?: Record<string, string>
-  readonly body?: Uint8Array
+  /** Bytes, or a stream (a blob upload read from disk), which is sent once and never replayed. */
+  readonly body?: Uint8Array | ReadableStream<Uint8Array>
   /** Whether the transport may repeat it (idempotent, replayable body); defaults to true. */
   readonly retry?: boolean
 }
@@ -132,7 +133,13 @@ function requestInit(op: Op, req: SendRequest, userAgent: string, authorization:
   const headers: Record<string, string> = { 'User-Agent': userAgent, ...req.headers }
   if (authorization !== undefined) headers.Authorization = authorization
   const init: RequestInit = { method: req.method, headers, redirect: 'follow' }
-  if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer>
+  if (req.body instanceof Uint8Array) init.body = req.body as Uint8Array<ArrayBuffer>
+  else if (req.body !== undefined) {
+    // Fetch requires `duplex: 'half'` with a stream body. It also clones a request it may redirect, teeing the
+    // body into a copy that is never read and so holds every byte sent: `redirect: 'error'` with no window is the
+    // one mode that sends the request as it is (a stream could not follow a redirect anyway).
+    Object.assign(init, { body: req.body, duplex: 'half', redirect: 'error', window: null })
+  }
   if (op.signal !== undefined) init.signal = op.signal
   return init
 }
@@ -171,6 +178,15 @@ export function createSender({ rawFetch, auth, userAgent, options }: SenderOptio
       ...(op.signal !== undefined ? { signal: op.signal } : {}),
       plainHTTP: schemes.isPlain(registry),
     })
+    if (req.body !== undefined && !(req.body instanceof Uint8Array)) {
+      // A stream cannot be sent twice. The new authorisation is cached now, so the caller's restarted upload
+      // session sends it from its first request.
+      throw new CountersignError(
+        'ERR_OCI_HTTP',
+        `${req.method} ${registry}: authorisation was asked for again during a streamed upload`,
+        { details: { status: 401, temporary: true } },
+      )
+    }
     const second = await go(header)
     if (second.res.status === 401 || second.res.status === 403) auth.invalidate(req.scope)
     return second

@@ -167,8 +167,10 @@ export interface RegistryClient extends OCIStore {
   readonly kind: 'registry'
   /**
    * Upload a blob unless it already exists (HEAD first): bytes, or a stream with `size` and `digest` given, or
-   * a function opening such a stream. Blobs above `chunkSize` go up in PATCH chunks, read from a stream one chunk
-   * at a time; `mountFrom` tries a cross-repository mount first. A failed session is restarted (within the retry
+   * a function opening such a stream. Blobs above `chunkSize` go up in PATCH chunks, smaller ones in one PUT; a
+   * stream is sent as streamed request bodies where `fetch` supports them (Node, Deno, Bun, Chromium over HTTP/2),
+   * so memory stays flat whatever the blob's size, else read one chunk (or the one PUT's blob) at a time.
+   * `mountFrom` tries a cross-repository mount first. A failed session is restarted (within the retry
    * budget) when the content can be replayed: always for bytes and for a function (called once per session, its
    * stream cancelled after it), for a stream only if none of it was read yet.
    */

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { createSecretSet } from '../../http/redact.js'
@@ -18,6 +17,7 @@ import { CURVES } from '../../keys/algorithms.js'
 import { ecdsaP1363ToDER } from '../../keys/ecdsa-der.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
+import { sha2Digest } from '../../keys/webcrypto.js'
 import { type AccessTokenSource, type CachedAccessToken, cacheAccessToken, staticAccessToken } from '../access-token.js'
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
 import { kmsSignerFromSignFunction } from '../kms-signer.js'
@@ -30,7 +30,6 @@ const PROVIDER = 'azurekms'
 const SERVICE = 'Azure Key Vault'
 /** The Key Vault REST API version used (GA since 2023; azkeys v1.x speaks 7.4+). */
 export const AZURE_KEYVAULT_API_VERSION = '7.4'
-const HASHES: Readonly<Record<HashAlgorithm, (data: Uint8Array) => Uint8Array>> = { sha256, sha384, sha512 }
 
 /** Key Vault's JWS algorithm for a key, sigstore's `getKeyVaultHashFunc`. */
 interface AzureAlgorithm {
@@ -176,7 +175,8 @@ async function signDigest(
   key: ResolvedKey,
   data: Uint8Array,
 ): Promise<Uint8Array> {
-  const digest = HASHES[key.algorithm.hash](data)
+  // Web Crypto beyond a few KiB: sign-blob hands over the whole file.
+  const digest = await sha2Digest(key.algorithm.hash, data)
   const res = await ctx.http({
     method: 'POST',
     url: keyURL(ctx, ref, key.version, '/sign'),

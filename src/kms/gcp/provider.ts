@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import type { SigningAlgorithm } from '../../contracts/signer.js'
 import { CountersignError } from '../../errors.js'
 import { createSecretSet } from '../../http/redact.js'
@@ -14,8 +13,9 @@ import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
-import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
+import type { PublicKey } from '../../keys/types.js'
 import { verifySignature } from '../../keys/verify.js'
+import { sha2Digest } from '../../keys/webcrypto.js'
 import { type AccessTokenSource, type CachedAccessToken, cacheAccessToken, staticAccessToken } from '../access-token.js'
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
 import { kmsSignerFromSignFunction } from '../kms-signer.js'
@@ -29,7 +29,6 @@ const PROVIDER = 'gcpkms'
 const SERVICE = 'Google Cloud KMS'
 /** Cloud KMS's public endpoint. */
 export const GCP_KMS_ENDPOINT = 'https://cloudkms.googleapis.com'
-const HASHES: Readonly<Record<HashAlgorithm, (data: Uint8Array) => Uint8Array>> = { sha256, sha384, sha512 }
 const ECDSA_SIZE: Readonly<Record<string, number>> = { 'ecdsa-p256': 32, 'ecdsa-p384': 48 }
 /** Asymmetric key versions are generated asynchronously: poll this often, this many times, after creating one. */
 const CREATE_POLL_MS = 1_000
@@ -214,7 +213,8 @@ async function resolveVersion(ctx: Context, ref: GCPKMSKeyReference): Promise<Re
 }
 
 async function asymmetricSign(ctx: Context, version: ResolvedVersion, data: Uint8Array): Promise<Uint8Array> {
-  const digest = HASHES[version.info.hash](data)
+  // Web Crypto beyond a few KiB: sign-blob hands over the whole file.
+  const digest = await sha2Digest(version.info.hash, data)
   const digestCrc = crc32c(digest)
   const res = await ctx.http({
     method: 'POST',

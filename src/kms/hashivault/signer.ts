@@ -1,17 +1,17 @@
 /** A {@link KMSSigner} over Vault's transit sign endpoint. @module */
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { CountersignError } from '../../errors.js'
 import { fromBase64, toBase64 } from '../../internal/bytes.js'
 import { curveForAlgorithm } from '../../keys/algorithms.js'
 import { ecdsaDERToP1363 } from '../../keys/ecdsa-der.js'
 import type { PublicKey } from '../../keys/types.js'
+import { sha2Digest } from '../../keys/webcrypto.js'
 import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSSigner } from '../types.js'
 import type { VaultClient } from './client.js'
 import { invalidResponse } from './http.js'
 import { KEY_TYPES, type TransitKey } from './key-info.js'
 
-const HASHES = { 'sha2-256': sha256, 'sha2-384': sha384, 'sha2-512': sha512 } as const
+const HASHES = { 'sha2-256': 'sha256', 'sha2-384': 'sha384', 'sha2-512': 'sha512' } as const
 
 /** Vault prefixes signatures with the key version that made them (sigstore's prefixRegex `^vault:v[0-9]+:`). */
 const SIGNATURE = /^vault:v([0-9]{1,15}):([A-Za-z0-9+/]+={0,2})$/
@@ -50,7 +50,8 @@ export function createTransitSigner(client: VaultClient, uri: string, key: Trans
       hash === undefined
         ? { input: toBase64(data), prehashed: false, key_version: version }
         : {
-            input: toBase64(HASHES[hash](data)),
+            // Web Crypto beyond a few KiB: sign-blob hands over the whole file.
+            input: toBase64(await sha2Digest(HASHES[hash], data)),
             prehashed: true,
             key_version: version,
             ...(publicKey.algorithm === 'rsa' ? { signature_algorithm: 'pkcs1v15' } : { marshaling_algorithm: 'asn1' }),
