@@ -5,21 +5,30 @@
 //   warm (digest) reviews naming images by digest: the verdict straight from the cache, no registry round trip
 // The image check is what `countersign admission-webhook` ships: createPolicyImageCheck over a ClusterImagePolicy with
 // a key authority (its cache keys verdicts by digest + policy). Not a timed test; prints figures.
-// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16]
-import { readFileSync } from 'node:fs'
+// With `--process`, the webhook is the shipped executable (`node dist/cli/main.js admission-webhook`, `npm run build`
+// first) in its own process, as the API server meets it: this process then only sends reviews, and its TLS and JSON
+// work no longer shares the webhook's event loop.
+// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process]
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:https'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { mapLimit } from '../src/internal/concurrency.js'
 import { publicKeyToPEM } from '../src/keys/index.js'
-import { startAdmissionServer } from '../src/node/admission-server.js'
+import { type AdmissionServer, startAdmissionServer } from '../src/node/admission-server.js'
 import { createRegistryClient } from '../src/oci/registry.js'
 import { createPolicyImageCheck, parsePolicies } from '../src/policy/index.js'
 import { loadReview, mapImages } from '../test/admission/fixtures.js'
-import { loopbackServerOptions, makeLoopbackCert } from '../test/admission/https-client.js'
+import { httpsRequest, loopbackServerOptions, makeLoopbackCert } from '../test/admission/https-client.js'
 import { keyPolicyYAML } from '../test/support/cluster-image-policy.js'
-import { metricLine, percentile, pushSignedPool, timedPost, withRegistry } from './support/admission-bench.js'
+import { webhookURL } from '../test/support/webhook-cli.js'
+import { percentile, pushSignedPool, timedPost, withRegistry } from './support/admission-bench.js'
 
-const IMAGES = Number(process.argv[2] ?? 1000)
-const CONCURRENCY = Number(process.argv[3] ?? 16)
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const IMAGES = Number(positional[0] ?? 1000)
+const CONCURRENCY = Number(positional[1] ?? 16)
+const SEPARATE_PROCESS = process.argv.includes('--process')
 
 await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const store = createRegistryClient({ maxConcurrency: 64 })
@@ -31,11 +40,11 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const { policies } = parsePolicies(keyPolicyYAML({ name: 'bench', glob: `${reg.host}/bench/**`, publicKeyPEM }))
   // Key authorities without ctlog skip the log (policy-controller's rule); the bench images are signed offline.
   const check = createPolicyImageCheck(policies, { store, cache: { ttlMs: 10 * 60_000, maxEntries: 10_000 } })
-  const server = await startAdmissionServer({
-    ...loopbackServerOptions(tls),
-    loadCheck: async () => check,
-    timeoutMs: 30_000,
-  })
+  const server: BenchServer = SEPARATE_PROCESS
+    ? await startWebhookProcess(dir, tls, keyPolicyYAML({ name: 'bench', glob: `${reg.host}/bench/**`, publicKeyPEM }))
+    : inProcess(
+        await startAdmissionServer({ ...loopbackServerOptions(tls), loadCheck: async () => check, timeoutMs: 30_000 }),
+      )
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(tls.cert) })
   const template = loadReview('pod-ephemeral')
   const review = (image: string) => {
@@ -69,7 +78,8 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
         )} ms   max ${ms[ms.length - 1]!.toFixed(1).padStart(7)} ms   ${(results.length / wall).toFixed(0)} reviews/s`,
     )
   }
-  console.log(`\n${IMAGES} distinct images, one per review, concurrency ${CONCURRENCY}, HTTPS keep-alive:`)
+  const where = SEPARATE_PROCESS ? 'webhook in its own process' : 'webhook in this process'
+  console.log(`\n${IMAGES} distinct images, one per review, concurrency ${CONCURRENCY}, HTTPS keep-alive, ${where}:`)
   await pass(
     'cold',
     refs.map((r) => r.tag),
@@ -82,8 +92,52 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
     'warm (digest)',
     refs.map((r) => r.digest),
   )
-  console.log(`\n${metricLine(server, 'countersign_admission_requests_total{endpoint="validate"}')}`)
-  console.log(metricLine(server, 'countersign_admission_cache_hits_total'))
+  const metrics = await server.metrics(agent)
+  const line = (name: string) => metrics.split('\n').find((l) => l.startsWith(name)) ?? `${name} ?`
+  console.log(`\n${line('countersign_admission_requests_total{endpoint="validate"}')}`)
+  console.log(line('countersign_admission_cache_hits_total'))
   agent.destroy()
   await server.close()
 })
+
+interface BenchServer {
+  readonly url: string
+  metrics(agent: Agent): Promise<string>
+  close(): Promise<void>
+}
+
+function inProcess(s: AdmissionServer): BenchServer {
+  return { url: s.url, metrics: async () => s.metrics.render(), close: () => s.close() }
+}
+
+/** `countersign admission-webhook` from dist/, on a free loopback port, deciding with `policyYAML`. */
+async function startWebhookProcess(dir: string, tls: { cert: string; key: string }, policyYAML: string) {
+  const policies = join(dir, 'policies')
+  mkdirSync(policies, { recursive: true })
+  writeFileSync(join(policies, 'policy.yaml'), policyYAML)
+  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+  if (!existsSync(main)) throw new Error('dist/cli/main.js is missing: run npm run build first')
+  const args = ['admission-webhook', '--tls-cert', tls.cert, '--tls-key', tls.key, '--port', '0', '--host', '127.0.0.1']
+  const child = spawn(
+    process.execPath,
+    [main, ...args, '--policy', policies, '--allow-http-registry', '--timeout', '30s'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
+  let logged = ''
+  child.stderr.on('data', (c: Buffer) => {
+    // Keep only what the start-up wait needs: one log line per review would otherwise pile up here.
+    if (logged.length < 1 << 16) logged += c.toString('utf8')
+  })
+  const url = await webhookURL(() => logged)
+  const server: BenchServer = {
+    url,
+    metrics: async (agent) => (await httpsRequest(`${url}/metrics`, { caFiles: [], agent })).text,
+    close: async () => {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    },
+  }
+  return server
+}
