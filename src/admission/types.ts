@@ -44,13 +44,15 @@ export interface ImageCheckResult {
  * Exported from `countersign/admission`.
  */
 export interface AdmissionResource {
-  /** `''` for the core group. */
+  /** The API group; `''` for the core group (Pod, ReplicationController, Namespace). */
   readonly group: string
   readonly version: string
   readonly kind: string
+  /** The subresource of the request (`exec`, `ephemeralcontainers`, …); absent or `''` for the resource itself. */
   readonly subresource?: string
   /** `metadata.name`, or `metadata.generateName` when the object has no name yet. */
   readonly name: string
+  /** `metadata.namespace`; absent or `''` for a cluster-scoped resource. */
   readonly namespace?: string
   /** `CREATE` or `UPDATE` (other operations are not checked). */
   readonly operation: string

@@ -5,7 +5,6 @@
  */
 import { isCountersignError } from '../errors.js'
 import { resolveDigest } from '../image/resolve.js'
-import { sha256Digest } from '../oci/digest.js'
 import { parseReference, referenceToString, repositoryName } from '../oci/reference.js'
 import type { Reference } from '../oci/types.js'
 import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './authority-facts.js'
@@ -16,6 +15,7 @@ import type { KyvernoResource } from './kyverno/resources.js'
 import type { KyvernoPolicy } from './kyverno/types.js'
 import { verifyImageAgainstKyverno } from './kyverno/verify.js'
 import { memoizeStore } from './memo-store.js'
+import { policyContentHash } from './policy-hash.js'
 import type { ClusterImagePolicy, NoMatchPolicy, PolicyDecision } from './types.js'
 import { needsCELEngine } from './validate.js'
 
@@ -34,18 +34,6 @@ export interface VerifyImageAgainstPoliciesOptions extends AuthorityVerification
   readonly resource?: KyvernoResource
   /** Remember decisions per digest and policy content (see {@link createPolicyCache}). */
   readonly cache?: PolicyCache
-}
-
-const policyHashes = new WeakMap<ClusterImagePolicy, Promise<string>>()
-
-/** SHA-256 of the policy as parsed (defaults applied), so an edit to a policy invalidates its cached decisions. */
-function policyHash(p: ClusterImagePolicy): Promise<string> {
-  let h = policyHashes.get(p)
-  if (!h) {
-    h = sha256Digest(new TextEncoder().encode(JSON.stringify(p)))
-    policyHashes.set(p, h)
-  }
-  return h
 }
 
 /**
@@ -82,11 +70,12 @@ export async function verifyImageAgainstPolicies(
   if (kyverno.length === 0) return verifyClusterImagePolicies(ref, cips, options)
   if (cips.length === 0) return verifyImageAgainstKyverno(ref, kyverno, options)
   // Both kinds: each decides about what it matches; an image neither matches follows policy-controller's default.
-  const { noMatchPolicy, ...rest } = options
+  // One read of the registry serves both (tag resolution, signatures), as within each kind.
+  const { noMatchPolicy, ...rest } = { ...options, store: memoizeStore(options.store) }
   const k = await verifyImageAgainstKyverno(ref, kyverno, { ...rest, noMatchPolicy: 'allow' })
   const c = await verifyClusterImagePolicies(ref, cips, { ...rest, noMatchPolicy: 'allow' })
   if (k.matched.length === 0 && c.matched.length === 0) {
-    return verifyClusterImagePolicies(ref, cips, { ...rest, noMatchPolicy: noMatchPolicy ?? 'deny' })
+    return evaluatePolicy(c.image, [], {}, { noMatchPolicy: noMatchPolicy ?? 'deny' })
   }
   const digest = c.digest ?? k.digest
   // A ClusterImagePolicy that matched keeps policy-controller's pin; otherwise Kyverno's applies.
@@ -153,7 +142,7 @@ async function verifyClusterImagePolicies(
   const cacheKey = options.cache
     ? [
         `${repositoryName(parsed)}@${digest}`,
-        ...(await Promise.all(matched.map(policyHash))),
+        ...(await Promise.all(matched.map(policyContentHash))),
         `tlog=${options.insecureIgnoreTlog === true ? 'off' : 'on'}`,
       ].join('|')
     : ''

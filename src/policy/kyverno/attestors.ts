@@ -8,7 +8,7 @@ import { isCountersignError } from '../../errors.js'
 import type { SignatureCheck } from '../../image/verify.js'
 import type { AttestationCheck } from '../../image/verify-attestation.js'
 import { boundedJoin } from '../../internal/bounded-text.js'
-import { toHex } from '../../internal/bytes.js'
+import { fromBase64, toHex } from '../../internal/bytes.js'
 import { decodePEMBlocks } from '../../internal/pem.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey } from '../../keys/types.js'
@@ -344,7 +344,7 @@ function signingCertificate(text: string): Certificate {
   let pem = text
   if (!text.includes('-----BEGIN')) {
     try {
-      pem = new TextDecoder().decode(Uint8Array.from(atob(text.replace(/\s+/g, '')), (c) => c.charCodeAt(0)))
+      pem = new TextDecoder().decode(fromBase64(text, { allowWhitespace: true }))
     } catch {
       throw new EntryFailure('certificates.cert is neither PEM nor base64 of PEM')
     }

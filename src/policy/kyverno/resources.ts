@@ -10,6 +10,7 @@
  * not apply lets them through, so in both blocks the undecidable case falls on the side where images are checked.
  * @module
  */
+import type { AdmissionResource } from '../../admission/types.js'
 import { CountersignError } from '../../errors.js'
 import type { KyvernoLabelSelector, KyvernoMatch, KyvernoPolicy, KyvernoResourceFilter, KyvernoRule } from './types.js'
 import { matchKyvernoWildcard } from './wildcard.js'
@@ -27,24 +28,9 @@ import { matchKyvernoWildcard } from './wildcard.js'
  *
  * Exported from `countersign/policy`.
  */
-export interface KyvernoResource {
-  /** The API group; `''` for the core group (Pod, ReplicationController, Namespace). */
-  readonly group: string
-  readonly version: string
-  readonly kind: string
-  /** The subresource of the request (`exec`, `ephemeralcontainers`, …); absent or `''` for the resource itself. */
-  readonly subresource?: string
-  /**
-   * `metadata.name`. For an object created with only `metadata.generateName`, pass the `generateName`, as Kyverno
-   * does: choosing between them is the caller's concern.
-   */
-  readonly name: string
-  /** `metadata.namespace`; absent or `''` for a cluster-scoped resource. */
-  readonly namespace?: string
+export interface KyvernoResource extends Omit<AdmissionResource, 'operation'> {
   /** The admission operation: `CREATE`, `UPDATE`, `DELETE` or `CONNECT`. Absent: `operations` are undecidable. */
   readonly operation?: string
-  readonly labels?: Readonly<Record<string, string>>
-  readonly annotations?: Readonly<Record<string, string>>
   /**
    * The labels of the resource's namespace, for `namespaceSelector`. Absent for a namespaced resource: the selector
    * is undecidable (satisfied in `match`, not in `exclude`). A cluster-scoped resource is matched against no labels,

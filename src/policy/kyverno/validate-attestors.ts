@@ -5,7 +5,7 @@
  * @module
  */
 import { isJSONObject } from '../../internal/json.js'
-import { decodePEMBlocks } from '../../internal/pem.js'
+import { decodePEMBlocks, encodePEM } from '../../internal/pem.js'
 import { parsePublicKey } from '../../keys/parse-public.js'
 import { compileIdentityRegExp } from '../../x509/identity-sync.js'
 import {
@@ -127,7 +127,7 @@ function splitPublicKeys(ctx: Ctx, text: string, path: string): string[] {
   }
   const out: string[] = []
   for (const [i, b] of keys.entries()) {
-    const pem = `-----BEGIN PUBLIC KEY-----\n${btoaLines(b.bytes)}-----END PUBLIC KEY-----\n`
+    const pem = encodePEM('PUBLIC KEY', b.bytes)
     try {
       parsePublicKey(pem)
       out.push(pem)
@@ -135,15 +135,6 @@ function splitPublicKeys(ctx: Ctx, text: string, path: string): string[] {
       fail(ctx, `${path}[${i}]`, (e as Error).message)
     }
   }
-  return out
-}
-
-function btoaLines(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  const b64 = btoa(bin)
-  let out = ''
-  for (let i = 0; i < b64.length; i += 64) out += `${b64.slice(i, i + 64)}\n`
   return out
 }
 

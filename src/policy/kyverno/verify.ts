@@ -10,12 +10,13 @@ import { isCountersignError } from '../../errors.js'
 import { resolveDigest } from '../../image/resolve.js'
 import type { AttestationCheck } from '../../image/verify-attestation.js'
 import { isJSONObject } from '../../internal/json.js'
-import { sha256Digest } from '../../oci/digest.js'
 import { parseReference, referenceToString, repositoryName } from '../../oci/reference.js'
 import type { Reference } from '../../oci/types.js'
 import type { AuthorityVerificationOptions } from '../authority-facts.js'
 import type { PolicyCache } from '../cache.js'
+import { evaluatePolicy } from '../evaluate.js'
 import { memoizeStore } from '../memo-store.js'
+import { policyContentHash } from '../policy-hash.js'
 import type { AuthorityOutcome, NoMatchPolicy, PolicyDecision, PolicyOutcome, PolicyReason } from '../types.js'
 import { type AttestorRunContext, verifyAttestorSet } from './attestors.js'
 import { evaluateKyvernoConditions, kyvernoAttestationContext, kyvernoConditionsUseJMESPath } from './conditions.js'
@@ -43,18 +44,6 @@ export interface VerifyImageAgainstKyvernoOptions extends AuthorityVerificationO
    * {@link createPolicyCache}); failures are remembered too, for the cache's TTL.
    */
   readonly cache?: PolicyCache
-}
-
-const policyHashes = new WeakMap<KyvernoPolicy, Promise<string>>()
-
-/** SHA-256 of the policy as parsed, so an edit invalidates its cached decisions. */
-function policyHash(p: KyvernoPolicy): Promise<string> {
-  let h = policyHashes.get(p)
-  if (!h) {
-    h = sha256Digest(new TextEncoder().encode(JSON.stringify(p)))
-    policyHashes.set(p, h)
-  }
-  return h
 }
 
 // Kyverno's empty attestor: any certificate from the trusted root's CAs, no identity, no SCT check.
@@ -103,7 +92,8 @@ export async function verifyImageAgainstKyverno(
     return { image, allowed: false, matched: [], policies: [], reasons: [reason], warnings: [] }
   }
   const matches = matchingRules(info, policies, options.resource)
-  if (matches.length === 0) return noMatch(image, options.noMatchPolicy)
+  // Not checked: Kyverno allows what no rule names, unless the caller says otherwise.
+  if (matches.length === 0) return evaluatePolicy(image, [], {}, { noMatchPolicy: options.noMatchPolicy ?? 'allow' })
 
   if (matches.some((m) => m.entries.some(({ entry }) => usesJMESPath(entry)))) {
     await loadJMESPathEngine()
@@ -123,7 +113,7 @@ export async function verifyImageAgainstKyverno(
     options.cache && cacheable && digest !== undefined
       ? [
           `kyverno|${repositoryName(parsed)}@${digest}|${info.reference}`,
-          ...(await Promise.all([...new Set(matches.map((m) => m.policy))].map(policyHash))),
+          ...(await Promise.all([...new Set(matches.map((m) => m.policy))].map(policyContentHash))),
           JSON.stringify(options.resource ?? null),
           `tlog=${options.insecureIgnoreTlog === true ? 'off' : 'on'}`,
         ].join('|')
@@ -210,19 +200,6 @@ export async function verifyImageAgainstKyverno(
 /** A namespaced `Policy` is named `namespace/name`, a `ClusterPolicy` by its name. */
 function policyName(p: KyvernoPolicy): string {
   return p.kind === 'Policy' ? `${p.namespace}/${p.name}` : p.name
-}
-
-function noMatch(image: string, noMatchPolicy: NoMatchPolicy | undefined): PolicyDecision {
-  const policy = noMatchPolicy ?? 'allow'
-  const reason: PolicyReason = { image, policy: '', check: 'match', message: 'no matching policies' }
-  return {
-    image,
-    allowed: policy !== 'deny',
-    matched: [],
-    policies: [],
-    reasons: policy === 'deny' ? [reason] : [],
-    warnings: policy === 'warn' ? [reason] : [],
-  }
 }
 
 /** The rules that apply to the image (and resource), with their entries whose `imageReferences` match. */
