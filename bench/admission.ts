@@ -8,7 +8,9 @@
 // With `--process`, the webhook is the shipped executable (`node dist/cli/main.js admission-webhook`, `npm run build`
 // first) in its own process, as the API server meets it: this process then only sends reviews, and its TLS and JSON
 // work no longer shares the webhook's event loop.
-// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process]
+// `--digest-passes=N` repeats the warm-by-digest pass N times (so that it dominates a profile); with `--process`,
+// `--cpu-prof=DIR` starts the webhook with Node's `--cpu-prof` writing its profile into DIR.
+// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process] [--digest-passes=N]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:https'
@@ -29,6 +31,9 @@ const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const IMAGES = Number(positional[0] ?? 1000)
 const CONCURRENCY = Number(positional[1] ?? 16)
 const SEPARATE_PROCESS = process.argv.includes('--process')
+const flagValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const DIGEST_PASSES = Number(flagValue('digest-passes') ?? 1)
+const CPU_PROFILE_DIR = flagValue('cpu-prof')
 
 await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const store = createRegistryClient({ maxConcurrency: 64 })
@@ -88,10 +93,12 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
     'warm (tag)',
     refs.map((r) => r.tag),
   )
-  await pass(
-    'warm (digest)',
-    refs.map((r) => r.digest),
-  )
+  for (let i = 0; i < DIGEST_PASSES; i++) {
+    await pass(
+      'warm (digest)',
+      refs.map((r) => r.digest),
+    )
+  }
   const metrics = await server.metrics(agent)
   const line = (name: string) => metrics.split('\n').find((l) => l.startsWith(name)) ?? `${name} ?`
   console.log(`\n${line('countersign_admission_requests_total{endpoint="validate"}')}`)
@@ -120,7 +127,16 @@ async function startWebhookProcess(dir: string, tls: { cert: string; key: string
   const args = ['admission-webhook', '--tls-cert', tls.cert, '--tls-key', tls.key, '--port', '0', '--host', '127.0.0.1']
   const child = spawn(
     process.execPath,
-    [main, ...args, '--policy', policies, '--allow-http-registry', '--timeout', '30s'],
+    [
+      ...(CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []),
+      main,
+      ...args,
+      '--policy',
+      policies,
+      '--allow-http-registry',
+      '--timeout',
+      '30s',
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

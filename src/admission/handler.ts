@@ -112,11 +112,15 @@ const DEFAULT_TIMEOUT_MS = 8000
 const DEFAULT_CONCURRENCY = 8
 const DEFAULT_MAX_IMAGES = 256
 
+// One decoder for every review: a fatal decoder keeps no state between whole (non-streaming) decodes, and creating
+// one per review was a measurable share of a cached review's time.
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 function decodeBody(review: unknown): unknown {
   if (review instanceof Uint8Array) {
     let text: string
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(review)
+      text = UTF8.decode(review)
     } catch {
       throw new CountersignError('ERR_INVALID_INPUT', 'malformed AdmissionReview: body is not UTF-8')
     }

@@ -6,6 +6,13 @@
  * Exported from `countersign/kms`.
  * @module
  */
+
+export {
+  type CredentialSourceListener,
+  type CredentialSourceReport,
+  noCredentialsError,
+  type TriedCredentialSource,
+} from './credential-chain.js'
 export { createKMSSigner, kmsPublicKey } from './dispatch.js'
 export type { KMSCallOptions, KMSEnvironment, KMSProvider, KMSSigner } from './types.js'
 export { isKMSReference, KMS_SCHEMES, type KMSScheme, kmsScheme } from './uri.js'

@@ -59,3 +59,5 @@ export {
 } from './tuf/provider.js'
 export { PUBLIC_GOOD_TUF_MIRROR, publicGoodTUFRoot } from './tuf/public-good.js'
 export { type HashiVaultEnvironmentOptions, hashiVaultKMSProviderFromEnvironment } from './vault-credentials.js'
+export { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from './verifier-pool.js'
+export type { PoolBundlePolicy, PooledVerificationResult, PoolVerifierOptions } from './verifier-pool-protocol.js'
