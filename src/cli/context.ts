@@ -18,6 +18,8 @@ export interface CliIO {
    * gets it, and errors, logs and admission answers are redacted with it.
    */
   readonly secrets?: SecretSet
+  /** `-d/--verbose` was given: clients say which credentials they use and what they request (never a secret). */
+  readonly verbose?: boolean
 }
 
 /**

@@ -8,6 +8,7 @@ import type { SigningAlgorithm } from '../contracts/signer.js'
 import { CountersignError } from '../errors.js'
 import type { SecretSet } from '../http/redact.js'
 import type { PublicKey } from '../keys/types.js'
+import type { CredentialSourceListener, CredentialSourceReport } from '../kms/credential-chain.js'
 import { createKMSSigner } from '../kms/dispatch.js'
 import type { HashiVaultKMSProvider } from '../kms/hashivault/provider.js'
 import type { KMSProvider, KMSSigner } from '../kms/types.js'
@@ -39,9 +40,23 @@ const FACTORIES: Readonly<Record<string, ProviderFactory>> = {
     }),
 }
 
-/** The run's secret set, for the providers (they add the credentials they resolve and redact errors with it). */
-function secretsOf(io: CliIO): { readonly secrets?: SecretSet } {
-  return io.secrets !== undefined ? { secrets: io.secrets } : {}
+/**
+ * The run's secret set, for the providers (they add the credentials they resolve and redact errors with it), and
+ * with `-d/--verbose` a line on stderr naming the credential source a provider settled on (never the secret).
+ */
+function secretsOf(io: CliIO): {
+  readonly secrets?: SecretSet
+  readonly onCredentialSource?: CredentialSourceListener
+} {
+  return {
+    ...(io.secrets !== undefined ? { secrets: io.secrets } : {}),
+    ...(io.verbose === true
+      ? {
+          onCredentialSource: (r: CredentialSourceReport) =>
+            io.stderr.write(`${r.provider} credentials: ${r.source}${r.detail ? ` (${r.detail})` : ''}\n`),
+        }
+      : {}),
+  }
 }
 
 /** Whether `--key` names a KMS key rather than a file. */

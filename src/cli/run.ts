@@ -68,7 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   try {
     const parsed = parseFlags(rest, command.flags)
     registerCliSecrets(secrets, io.env, parsed.flags)
-    return await command.run(parsed, runIO)
+    return await command.run(parsed, parsed.flags.verbose === true ? { ...runIO, verbose: true } : runIO)
   } catch (e) {
     // Clients redact what they build from answers; this catches anything else that quotes one.
     io.stderr.write(`Error: ${secrets.redact(e instanceof Error ? e.message : String(e))}\n`)

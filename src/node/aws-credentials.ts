@@ -1,19 +1,35 @@
 /**
- * AWS credentials and region the way the AWS SDK for Go v2 (which cosign uses) finds them: `AWS_ACCESS_KEY_ID`
- * variables, then a web identity token (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), then the shared
- * config/credentials files for `AWS_PROFILE` (or `default`). As in the Go SDK, `AWS_PROFILE` does not override
- * access-key variables. Container and instance-metadata credentials are not read.
+ * AWS credentials and region the way the AWS SDK for Go v2 (which cosign uses) finds them, in the order of its
+ * `config/resolve_credentials.go` (resolveCredentialChain, then resolveCredsFromProfile):
+ *
+ * 1. `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (`AWS_PROFILE` does not override them; the `sharedConfigProfile` option does);
+ * 2. a web identity token (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`);
+ * 3. the shared config/credentials files for `AWS_PROFILE` (or `default`): static keys, `source_profile` /
+ *    `credential_source` role chaining, `web_identity_token_file`, SSO, `credential_process`
+ *    (`aws-profile-credentials.ts`);
+ * 4. container credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`), else
+ * 5. EC2 instance metadata (IMDSv2).
  *
  * @module
  */
-import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { CountersignError } from '../errors.js'
+import { clipReason, createSecretSet } from '../http/redact.js'
 import type { ServiceClientOptions } from '../http/service.js'
-import { type AWSCredentialProvider, type AWSCredentials, awsCredentialsFromEnv } from '../kms/aws/credentials.js'
+import { type AWSCredentialProvider, awsCredentialsFromEnv, cacheAWSCredentials } from '../kms/aws/credentials.js'
 import { type AWSKMSProvider, type AWSKMSProviderOptions, createAWSKMSProvider } from '../kms/aws/provider.js'
-import { createWebIdentityCredentials } from '../kms/aws/web-identity.js'
+import {
+  type CredentialSourceListener,
+  noCredentialsError,
+  type TriedCredentialSource,
+} from '../kms/credential-chain.js'
+import { type ResolvedAWSSource, webIdentitySource } from './aws-credential-sources.js'
+import { type AWSProfileContext, resolveAWSProfile } from './aws-profile-credentials.js'
+import {
+  type AWSRemoteCredentialsOptions,
+  awsContainerCredentialsFromEnv,
+  awsInstanceMetadataCredentials,
+} from './aws-remote-credentials.js'
+import { loadAWSSharedConfig, nonEmpty } from './aws-shared-config.js'
 import { createNodeFetch } from './fetch.js'
 
 /**
@@ -32,74 +48,178 @@ export interface AWSNodeCredentialsOptions extends ServiceClientOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Home directory for `~/.aws` (default `$HOME`, else the OS home). */
   readonly homeDir?: string
-  /** STS base URL for web identity (default `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then regional STS). */
+  /**
+   * Use this shared-config profile even when `AWS_ACCESS_KEY_ID` is set (the Go SDK's `WithSharedConfigProfile`).
+   * `AWS_PROFILE` instead only picks the profile of step 3.
+   */
+  readonly sharedConfigProfile?: string
+  /** STS base URL for web identity and AssumeRole (default `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, regional). */
   readonly stsEndpoint?: string
-  /** Clock for the credential cache. */
+  /** SSO portal base URL (default `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL`, then `portal.sso.REGION`). */
+  readonly ssoEndpoint?: string
+  /** SSO OIDC base URL for token refresh (default `AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL`, `oidc.REGION`). */
+  readonly ssoOIDCEndpoint?: string
+  /**
+   * The current code of an MFA device, for profiles with `mfa_serial`. Without it such profiles are refused:
+   * countersign does not prompt.
+   */
+  readonly mfaTokenCode?: (serialNumber: string) => Promise<string>
+  /** Time a `credential_process` may run (default 60 s). */
+  readonly processTimeoutMs?: number
+  /** Told once which source the chain settled on (never a secret). */
+  readonly onCredentialSource?: CredentialSourceListener
+  /** Clock for the credential caches. */
   readonly now?: () => Date
 }
 
-type Profile = Readonly<Record<string, string>>
-
 /**
- * The AWS default credential chain for Node: environment keys, web identity token file, shared config and
- * credentials files (`AWS_PROFILE`, `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`). The source is chosen on the
- * first call; temporary credentials are cached until five minutes before they expire.
+ * The AWS default credential chain for Node, in the AWS SDK for Go v2's order: environment keys, web identity token
+ * file, the shared config and credentials files (`AWS_PROFILE`, `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`:
+ * static keys, role chaining, SSO, `credential_process`), container credentials, then EC2 instance metadata. The
+ * source is chosen on the first call and reported to `onCredentialSource`; temporary credentials are fetched again
+ * five minutes before they expire.
  *
- * @param options - Environment, home directory, STS endpoint and HTTP options.
+ * @param options - Environment, home directory, endpoints, MFA code source, listener and HTTP options.
  * @returns A credential provider for `createAWSKMSProvider`.
- * @throws {CountersignError} ERR_KMS (from the provider) when no source has credentials or a profile uses a source
- *   countersign does not implement (`source_profile`, `credential_process`, SSO).
+ * @throws {CountersignError} ERR_KMS (from the provider) when no source has credentials (the message lists every
+ *   source tried, in order, with why it was passed over; `details.reason: 'no-credentials'`), a profile is
+ *   misconfigured, or the chosen source fails.
  * @example
  * ```ts
  * import { createAWSNodeCredentials } from 'countersign/node'
  * import { createAWSKMSProvider } from 'countersign/kms/aws'
- * const aws = createAWSKMSProvider({ credentials: createAWSNodeCredentials(), env: process.env })
+ * const credentials = createAWSNodeCredentials({ onCredentialSource: (r) => console.error(r.source, r.detail) })
+ * const aws = createAWSKMSProvider({ credentials, env: process.env })
  * ```
  *
  * Exported from `countersign/node`.
  */
 export function createAWSNodeCredentials(options: AWSNodeCredentialsOptions = {}): AWSCredentialProvider {
   const env = options.env ?? process.env
-  let chosen: Promise<AWSCredentialProvider> | undefined
-  const choose = async (): Promise<AWSCredentialProvider> => {
-    const fromEnv = awsCredentialsFromEnv(env)
-    if (fromEnv !== undefined) return async () => fromEnv
-    const tokenFile = nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE)
-    if (tokenFile !== undefined) {
-      return webIdentity(options, env, tokenFile, nonEmpty(env.AWS_ROLE_ARN), nonEmpty(env.AWS_ROLE_SESSION_NAME))
+  const withEnv: AWSNodeCredentialsOptions = { ...options, env }
+  let chosen: Promise<{ source: ResolvedAWSSource; lastResort?: TriedCredentialSource[] }> | undefined
+  let settled = false
+  const choose = async () => {
+    const tried: TriedCredentialSource[] = []
+    const shared = await loadAWSSharedConfig(options, env)
+    const explicit = options.sharedConfigProfile ?? nonEmpty(env.AWS_PROFILE)
+    const profileName = explicit ?? 'default'
+    // The selected profile's ec2_metadata_* settings apply to instance metadata (Go: the profile's SharedConfig).
+    const remote: AWSRemoteCredentialsOptions = { ...withEnv, profile: shared.profile(profileName) ?? {} }
+    const container = (): ResolvedAWSSource | undefined => {
+      const provider = awsContainerCredentialsFromEnv(remote)
+      return provider && { provider, source: 'container', label: 'container' }
     }
-    const { name, profile } = await loadProfile(options, env)
-    if (profile === undefined) return noCredentials(name)
-    const accessKeyId = profile.aws_access_key_id
-    const secretAccessKey = profile.aws_secret_access_key
-    if (accessKeyId && secretAccessKey) {
-      const sessionToken = profile.aws_session_token
-      const c: AWSCredentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }
-      return async () => c
+    const instanceMetadata = (): ResolvedAWSSource | undefined => {
+      const provider = awsInstanceMetadataCredentials(remote)
+      return provider && { provider, source: 'ec2 instance metadata', label: 'ec2 instance metadata' }
     }
-    for (const key of ['source_profile', 'credential_source', 'credential_process', 'sso_session', 'sso_start_url']) {
-      if (profile[key] !== undefined) {
-        return unsupported(`AWS profile ${JSON.stringify(name)} uses ${key}, which countersign does not support`)
+    const ctx: AWSProfileContext = {
+      options: withEnv,
+      env,
+      region:
+        nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(shared.profile(profileName)?.region),
+      stsEndpoint: options.stsEndpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_STS) ?? nonEmpty(env.AWS_ENDPOINT_URL),
+      shared,
+      fallback: () => container() ?? instanceMetadata(),
+      container: () => container()?.provider,
+      instanceMetadata: () => instanceMetadata()?.provider,
+    }
+    // Go: a profile chosen in code (not AWS_PROFILE) comes before the environment's keys.
+    if (options.sharedConfigProfile === undefined) {
+      const keys = awsCredentialsFromEnv(env)
+      if (keys !== undefined) {
+        return {
+          source: {
+            provider: async () => keys,
+            source: 'environment',
+            detail: 'AWS_ACCESS_KEY_ID',
+            label: 'environment',
+          },
+        }
       }
+      tried.push({ source: 'environment', reason: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set' })
+      const tokenFile = nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE)
+      if (tokenFile !== undefined) {
+        return {
+          source: webIdentitySource(ctx, tokenFile, nonEmpty(env.AWS_ROLE_ARN), nonEmpty(env.AWS_ROLE_SESSION_NAME)),
+        }
+      }
+      tried.push({ source: 'web identity', reason: 'AWS_WEB_IDENTITY_TOKEN_FILE not set' })
     }
-    if (profile.web_identity_token_file) {
-      return webIdentity(options, env, profile.web_identity_token_file, profile.role_arn, profile.role_session_name)
+    if (shared.profile(profileName) === undefined) {
+      if (explicit !== undefined) {
+        throw new CountersignError(
+          'ERR_KMS',
+          `AWS profile ${JSON.stringify(profileName)} not found in the shared config files`,
+          {
+            details: { provider: 'aws', reason: 'profile-not-found' },
+          },
+        )
+      }
+      tried.push({
+        source: `profile ${profileName}`,
+        reason: `not in ${shared.configPath} or ${shared.credentialsPath}`,
+      })
+    } else {
+      const fromProfile = resolveAWSProfile(profileName, ctx)
+      if (fromProfile !== undefined) return { source: fromProfile }
+      tried.push({
+        source: `profile ${profileName}`,
+        reason: 'sets no credentials (keys, role_arn, sso, credential_process)',
+      })
     }
-    return noCredentials(name)
+    const fromContainer = container()
+    if (fromContainer !== undefined) return { source: fromContainer }
+    tried.push({
+      source: 'container',
+      reason: 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set',
+    })
+    const fromIMDS = instanceMetadata()
+    if (fromIMDS === undefined) {
+      tried.push({ source: 'ec2 instance metadata', reason: 'disabled (AWS_EC2_METADATA_DISABLED)' })
+      throw noCredentials(tried)
+    }
+    // The last resort: when it does not answer either, the error lists everything tried.
+    return { source: fromIMDS, lastResort: tried }
   }
+  let provider: AWSCredentialProvider | undefined
   return async (callOptions) => {
     chosen ??= choose().catch((error) => {
       chosen = undefined
       throw error
     })
-    return (await chosen)(callOptions)
+    const { source, lastResort } = await chosen
+    provider ??= cacheAWSCredentials(source.provider, options.now ? { now: options.now } : {})
+    let credentials: Awaited<ReturnType<AWSCredentialProvider>>
+    try {
+      credentials = await provider(callOptions)
+    } catch (error) {
+      if (settled || lastResort === undefined) throw error
+      chosen = undefined
+      provider = undefined
+      const why = error instanceof Error ? error.message : String(error)
+      throw noCredentials([
+        ...lastResort,
+        { source: source.source, reason: clipReason(why, options.secrets ?? createSecretSet(), 300) },
+      ])
+    }
+    if (!settled) {
+      settled = true
+      options.onCredentialSource?.({
+        provider: 'aws',
+        source: source.source,
+        ...(source.detail !== undefined ? { detail: source.detail } : {}),
+      })
+    }
+    return credentials
   }
 }
 
 /**
  * The region for AWS calls: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's `region` in the shared files.
  *
- * @param options - Environment and home directory.
+ * @param options - Environment, home directory and profile.
  * @returns The region, or `undefined` when none is configured.
  * @example
  * ```ts
@@ -110,13 +230,13 @@ export function createAWSNodeCredentials(options: AWSNodeCredentialsOptions = {}
  * Exported from `countersign/node`.
  */
 export async function resolveAWSRegion(
-  options: Pick<AWSNodeCredentialsOptions, 'env' | 'homeDir'> = {},
+  options: Pick<AWSNodeCredentialsOptions, 'env' | 'homeDir' | 'sharedConfigProfile'> = {},
 ): Promise<string | undefined> {
   const env = options.env ?? process.env
   const fromEnv = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION)
   if (fromEnv !== undefined) return fromEnv
-  const { profile } = await loadProfile(options, env).catch(() => ({ profile: undefined }))
-  return nonEmpty(profile?.region)
+  const shared = await loadAWSSharedConfig(options, env).catch(() => undefined)
+  return nonEmpty(shared?.profile(options.sharedConfigProfile ?? nonEmpty(env.AWS_PROFILE) ?? 'default')?.region)
 }
 
 /**
@@ -142,133 +262,39 @@ export function awsKMSProviderFromEnvironment(
   const env = options.env ?? process.env
   const fetch =
     options.fetch ?? createNodeFetch({ env, insecureSkipTLSVerify: env.AWS_TLS_INSECURE_SKIP_VERIFY === '1' })
-  const { homeDir: _h, stsEndpoint: _s, ...rest } = options
+  // One set for the chain's clients and KMS's: a session token STS issued is redacted from KMS errors too.
+  const secrets = options.secrets ?? createSecretSet()
+  const {
+    homeDir: _h,
+    stsEndpoint: _s,
+    ssoEndpoint: _e,
+    ssoOIDCEndpoint: _o,
+    sharedConfigProfile: _p,
+    mfaTokenCode: _m,
+    processTimeoutMs: _t,
+    onCredentialSource: _l,
+    ...rest
+  } = options
   return createAWSKMSProvider({
     ...rest,
     env,
     fetch,
-    credentials: options.credentials ?? createAWSNodeCredentials({ ...options, env, fetch }),
+    secrets,
+    credentials: options.credentials ?? createAWSNodeCredentials({ ...options, env, fetch, secrets }),
     region:
-      options.region ?? (() => resolveAWSRegion({ env, ...(options.homeDir ? { homeDir: options.homeDir } : {}) })),
+      options.region ??
+      (() =>
+        resolveAWSRegion({
+          env,
+          ...(options.homeDir ? { homeDir: options.homeDir } : {}),
+          ...(options.sharedConfigProfile ? { sharedConfigProfile: options.sharedConfigProfile } : {}),
+        })),
   })
 }
 
-function webIdentity(
-  options: AWSNodeCredentialsOptions,
-  env: Readonly<Record<string, string | undefined>>,
-  tokenFile: string,
-  roleArn: string | undefined,
-  roleSessionName: string | undefined,
-): AWSCredentialProvider {
-  if (roleArn === undefined || roleArn === '') {
-    return unsupported('a web identity token file is set but no role ARN (AWS_ROLE_ARN or role_arn)')
-  }
-  let region: Promise<string | undefined> | undefined
-  const endpoint = options.stsEndpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_STS) ?? nonEmpty(env.AWS_ENDPOINT_URL)
-  let provider: AWSCredentialProvider | undefined
-  return async (callOptions) => {
-    region ??= resolveAWSRegion({ env, ...(options.homeDir ? { homeDir: options.homeDir } : {}) })
-    const r = await region
-    provider ??= createWebIdentityCredentials({
-      ...options,
-      roleArn,
-      ...(roleSessionName ? { roleSessionName } : {}),
-      ...(r !== undefined ? { region: r } : {}),
-      ...(endpoint !== undefined ? { endpoint } : {}),
-      token: async () => {
-        try {
-          return await readFile(tokenFile, 'utf8')
-        } catch (cause) {
-          throw new CountersignError('ERR_KMS', `cannot read the web identity token file ${tokenFile}`, {
-            cause,
-            details: { provider: 'aws', reason: 'web-identity-token' },
-          })
-        }
-      },
-    })
-    return provider(callOptions)
-  }
-}
-
-async function loadProfile(
-  options: Pick<AWSNodeCredentialsOptions, 'homeDir'>,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<{ name: string; profile: Profile | undefined }> {
-  const home = options.homeDir ?? (nonEmpty(env.HOME) || homedir())
-  const explicit = nonEmpty(env.AWS_PROFILE)
-  const name = explicit ?? 'default'
-  const configPath = nonEmpty(env.AWS_CONFIG_FILE) ?? join(home, '.aws', 'config')
-  const credentialsPath = nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ?? join(home, '.aws', 'credentials')
-  const config = parseINI(await readOptional(configPath))
-  const credentials = parseINI(await readOptional(credentialsPath))
-  // config names sections `[profile NAME]` (and `[default]`); the credentials file uses bare `[NAME]`.
-  const fromConfig = config.get(`profile ${name}`) ?? (name === 'default' ? config.get('default') : undefined)
-  const fromCredentials = credentials.get(name)
-  if (fromConfig === undefined && fromCredentials === undefined) {
-    if (explicit !== undefined) {
-      throw new CountersignError(
-        'ERR_KMS',
-        `AWS profile ${JSON.stringify(name)} not found in the shared config files`,
-        {
-          details: { provider: 'aws', reason: 'profile-not-found' },
-        },
-      )
-    }
-    return { name, profile: undefined }
-  }
-  // The credentials file wins over the config file for the same key (both SDKs).
-  return { name, profile: { ...(fromConfig ?? {}), ...(fromCredentials ?? {}) } }
-}
-
-async function readOptional(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
-    throw new CountersignError('ERR_KMS', `cannot read AWS shared config file ${path}`, {
-      cause: error,
-      details: { provider: 'aws', reason: 'config-file' },
-    })
-  }
-}
-
-/** The AWS INI dialect: `[section]`, `key = value`, `#`/`;` comment lines, keys case-insensitive. */
-function parseINI(text: string): Map<string, Record<string, string>> {
-  const sections = new Map<string, Record<string, string>>()
-  let current: Record<string, string> | undefined
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim()
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue
-    const section = /^\[\s*([^\]]+?)\s*\]$/.exec(line)
-    if (section) {
-      const name = section[1]!.replace(/\s+/g, ' ')
-      current = sections.get(name) ?? {}
-      sections.set(name, current)
-      continue
-    }
-    const eq = line.indexOf('=')
-    // Lines without `=` and nested sub-properties (indented `key =` under `s3 =`) carry nothing we read.
-    if (current === undefined || eq <= 0 || /^\s/.test(raw)) continue
-    const key = line.slice(0, eq).trim().toLowerCase()
-    const value = line.slice(eq + 1).trim()
-    if (!Object.hasOwn(current, key)) current[key] = value
-  }
-  return sections
-}
-
-function noCredentials(profile: string): AWSCredentialProvider {
-  return unsupported(
-    `no AWS credentials: none in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE or profile ${JSON.stringify(profile)} (container and instance metadata credentials are not supported)`,
-  )
-}
-
-function unsupported(message: string): AWSCredentialProvider {
-  return async () => {
-    throw new CountersignError('ERR_KMS', message, { details: { provider: 'aws', reason: 'no-credentials' } })
-  }
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  const t = v?.trim()
-  return t === undefined || t === '' ? undefined : t
+function noCredentials(tried: readonly TriedCredentialSource[]): CountersignError {
+  const error = noCredentialsError('AWS', tried)
+  return new CountersignError('ERR_KMS', error.message, {
+    details: { provider: 'aws', reason: 'no-credentials', tried: tried.map((t) => t.source) },
+  })
 }

@@ -1,13 +1,18 @@
 /**
- * Azure credentials in Node: `DefaultAzureCredential`'s environment, workload identity (the token file in
- * `AZURE_FEDERATED_TOKEN_FILE`, re-read for every token request because Kubernetes rotates it) and managed identity.
+ * Azure credentials in Node: `DefaultAzureCredential`'s chain with the parts that need Node — the workload identity
+ * token file (`AZURE_FEDERATED_TOKEN_FILE`, re-read for every token request because Kubernetes rotates it), the
+ * client certificate file (`AZURE_CLIENT_CERTIFICATE_PATH`), the Azure Arc key file and the Azure CLI.
  *
  * @module
  */
 import { readFile } from 'node:fs/promises'
 import { CountersignError } from '../errors.js'
+import { createSecretSet } from '../http/redact.js'
 import { type AzureKMSProvider, type AzureKMSProviderOptions, createAzureKMSProvider } from '../kms/azure/provider.js'
 import type { KMSEnvironment } from '../kms/types.js'
+import { createAzureArcKeyReader } from './azure-arc-key.js'
+import { createAzureCLITokenSource } from './azure-cli-credentials.js'
+import { loadAzureClientCertificate } from './azure-client-certificate.js'
 
 /**
  * Options for {@link azureKMSProviderFromEnvironment}.
@@ -15,8 +20,12 @@ import type { KMSEnvironment } from '../kms/types.js'
  * Exported from `countersign/node`.
  */
 export interface AzureKMSProviderFromEnvironmentOptions extends AzureKMSProviderOptions {
-  /** Environment (default `process.env`). */
+  /** Environment (default `process.env`); `az` runs with it too. */
   readonly env?: KMSEnvironment
+  /** The directory Azure Arc key files must be in (default the Arc agent's token directory). */
+  readonly azureArcKeyDirectory?: string
+  /** Time allowed for `az account get-access-token` (default 10 s). */
+  readonly azureCLITimeoutMs?: number
 }
 
 /**
@@ -53,8 +62,9 @@ export function azureFederatedTokenReader(
 
 /**
  * The Azure Key Vault provider with Node's credential chain: `accessToken`/`credentials` options, else
- * `AZURE_TENANT_ID`+`AZURE_CLIENT_ID`+`AZURE_CLIENT_SECRET`, else workload identity
- * (`AZURE_FEDERATED_TOKEN_FILE`), else managed identity.
+ * `DefaultAzureCredential`'s order — the environment (`AZURE_TENANT_ID` + `AZURE_CLIENT_ID` with
+ * `AZURE_CLIENT_SECRET`, else `AZURE_CLIENT_CERTIFICATE_PATH`), workload identity (`AZURE_FEDERATED_TOKEN_FILE`),
+ * managed identity (App Service, Azure Arc, IMDS), the Azure CLI. `onCredentialSource` hears which one was used.
  *
  * @param options - Provider options; `env` defaults to `process.env`.
  * @returns The provider for `azurekms://` references.
@@ -71,6 +81,27 @@ export function azureKMSProviderFromEnvironment(
   options: AzureKMSProviderFromEnvironmentOptions = {},
 ): AzureKMSProvider {
   const env = options.env ?? process.env
+  const secrets = options.secrets ?? createSecretSet()
   const federatedToken = options.federatedToken ?? azureFederatedTokenReader(env)
-  return createAzureKMSProvider({ ...options, env, ...(federatedToken ? { federatedToken } : {}) })
+  const { azureArcKeyDirectory, azureCLITimeoutMs, ...rest } = options
+  return createAzureKMSProvider({
+    ...rest,
+    env,
+    secrets,
+    ...(federatedToken ? { federatedToken } : {}),
+    loadClientCertificate: options.loadClientCertificate ?? loadAzureClientCertificate,
+    azureCLI:
+      options.azureCLI ??
+      createAzureCLITokenSource({
+        env,
+        secrets,
+        ...(azureCLITimeoutMs !== undefined ? { timeoutMs: azureCLITimeoutMs } : {}),
+      }),
+    readArcKey:
+      options.readArcKey ??
+      createAzureArcKeyReader({
+        env,
+        ...(azureArcKeyDirectory !== undefined ? { directory: azureArcKeyDirectory } : {}),
+      }),
+  })
 }

@@ -12,12 +12,21 @@ export {
   type PolicyFile,
   startAdmissionServer,
 } from './admission-server.js'
+export { type AWSCredentialProcessOptions, createAWSCredentialProcess } from './aws-credential-process.js'
 export {
   type AWSNodeCredentialsOptions,
   awsKMSProviderFromEnvironment,
   createAWSNodeCredentials,
   resolveAWSRegion,
 } from './aws-credentials.js'
+export {
+  type AWSRemoteCredentialsOptions,
+  awsContainerCredentialsFromEnv,
+  awsInstanceMetadataCredentials,
+} from './aws-remote-credentials.js'
+export { type AzureArcKeyReaderOptions, createAzureArcKeyReader } from './azure-arc-key.js'
+export { type AzureCLITokenSourceOptions, createAzureCLITokenSource } from './azure-cli-credentials.js'
+export { loadAzureClientCertificate } from './azure-client-certificate.js'
 export {
   type AzureKMSProviderFromEnvironmentOptions,
   azureFederatedTokenReader,
@@ -37,6 +46,7 @@ export {
   type GoogleDefaultCredentialsOptions,
   gcpKMSProviderFromEnvironment,
 } from './gcp-credentials.js'
+export { createGCPExecutableRunner, readGCPCredentialSourceFile } from './gcp-external-account.js'
 export { nodeHasher } from './hasher.js'
 export {
   loadPrivateKeyFile,

@@ -1,27 +1,30 @@
-/** The Vault transit provider with the Vault CLI's Node-side conventions: `~/.vault-token`, TLS variables. @module */
-import { readFile } from 'node:fs/promises'
+/**
+ * The Vault transit provider with the Vault CLI's Node-side conventions: the credential chain (`VAULT_TOKEN`, the
+ * auth method of `VAULT_AUTH_METHOD`, the token helper of `~/.vault`, `~/.vault-token`) and the TLS variables.
+ * @module
+ */
 import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { CountersignError } from '../errors.js'
 import {
   createHashiVaultKMSProvider,
-  type HashiVaultAppRole,
   type HashiVaultKMSOptions,
   type HashiVaultKMSProvider,
 } from '../kms/hashivault/index.js'
 import type { KMSEnvironment } from '../kms/types.js'
 import { createNodeFetch } from './fetch.js'
+import { vaultAuthMethodSource } from './vault-auth-env.js'
+import { vaultTokenHelperSources } from './vault-token-helper.js'
 
 /**
- * Options for {@link hashiVaultKMSProviderFromEnvironment}: everything {@link HashiVaultKMSOptions} takes, with
- * `env` defaulting to `process.env`.
+ * Options for {@link hashiVaultKMSProviderFromEnvironment}: everything {@link HashiVaultKMSOptions} takes (with
+ * `onCredentialSource` to learn which source gave the token), with `env` defaulting to `process.env`. Giving
+ * `credentialSources` replaces the Node sources (auth method, token helper, `~/.vault-token`).
  *
  * Exported from `countersign/node`.
  */
 export interface HashiVaultEnvironmentOptions extends Omit<HashiVaultKMSOptions, 'env'> {
   /** Environment (default `process.env`). */
   readonly env?: KMSEnvironment
-  /** Home directory holding `.vault-token` (default `os.homedir()`). */
+  /** Home directory holding `.vault` and `.vault-token` (default `os.homedir()`). */
   readonly homeDir?: string
 }
 
@@ -30,31 +33,17 @@ function truthy(v: string | undefined): boolean {
   return v !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v.trim())
 }
 
-/** The `~/.vault-token` file `vault login` writes (the default token helper); undefined when absent or empty. */
-async function readTokenFile(path: string): Promise<string | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    // The message names the file, never its content.
-    throw new CountersignError('ERR_INVALID_INPUT', `reading the Vault token file ${path} failed`, {
-      cause,
-      details: { provider: 'hashivault', reason: 'token-file' },
-    })
-  }
-  const token = text.trim()
-  return token === '' ? undefined : token
-}
-
 /**
  * The HashiCorp Vault / OpenBao transit provider configured the way the Vault CLI is: `VAULT_ADDR` (or `BAO_ADDR`),
- * `VAULT_NAMESPACE`, `TRANSIT_SECRET_ENGINE_PATH`, `VAULT_KEY_PREFIX`; the token from `VAULT_TOKEN` (or
- * `BAO_TOKEN`), else an AppRole login with `VAULT_ROLE_ID` + `VAULT_SECRET_ID` (mount `VAULT_APPROLE_MOUNT`, default
- * `approle`; countersign's own variables), else the `~/.vault-token` file `vault login` writes. TLS follows
- * `VAULT_CACERT`, `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, unless `fetch` is given.
+ * `VAULT_NAMESPACE`, `TRANSIT_SECRET_ENGINE_PATH`, `VAULT_KEY_PREFIX`. The token comes from the first source that
+ * has one: `VAULT_TOKEN` (or `BAO_TOKEN`); the login `VAULT_AUTH_METHOD` configures (`jwt` with `VAULT_AUTH_ROLE`,
+ * `VAULT_AUTH_PATH` and the JWT from `VAULT_AUTH_JWT`, `VAULT_AUTH_JWT_FILE` or GitHub Actions; `kubernetes` with
+ * the pod's service-account token; `approle` with `VAULT_ROLE_ID` + `VAULT_SECRET_ID`, also selected by those two
+ * alone); the token helper `~/.vault` (or `VAULT_CONFIG_PATH`) names; the `~/.vault-token` file `vault login`
+ * writes. Login tokens are renewed before their lease ends. TLS follows `VAULT_CACERT`,
+ * `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, unless `fetch` is given.
  *
- * @param options - Overrides; explicit `token`/`appRole` win over the environment.
+ * @param options - Overrides; explicit `token`, `appRole` and `login` win over the environment.
  * @returns The provider.
  * @example
  * ```ts
@@ -70,15 +59,6 @@ export function hashiVaultKMSProviderFromEnvironment(
 ): HashiVaultKMSProvider {
   const { homeDir, ...rest } = options
   const env = options.env ?? process.env
-  const envToken = [env.VAULT_TOKEN, env.BAO_TOKEN].some((t) => t !== undefined && t !== '')
-  let appRole: HashiVaultAppRole | undefined = options.appRole
-  if (appRole === undefined && options.token === undefined && !envToken && env.VAULT_ROLE_ID && env.VAULT_SECRET_ID) {
-    appRole = {
-      roleId: env.VAULT_ROLE_ID,
-      secretId: env.VAULT_SECRET_ID,
-      ...(env.VAULT_APPROLE_MOUNT ? { mountPath: env.VAULT_APPROLE_MOUNT } : {}),
-    }
-  }
   let fetchFn = options.fetch
   const cert = env.VAULT_CLIENT_CERT || undefined
   const key = env.VAULT_CLIENT_KEY || undefined
@@ -90,12 +70,19 @@ export function hashiVaultKMSProviderFromEnvironment(
       ...(truthy(env.VAULT_SKIP_VERIFY) ? { insecureSkipTLSVerify: true } : {}),
     })
   }
-  const tokenFile = join(homeDir ?? homedir(), '.vault-token')
+  const credentialSources = options.credentialSources ?? [
+    // GitHub's token endpoint is not Vault: it gets the caller's fetch, never the one built for Vault's TLS.
+    vaultAuthMethodSource({
+      env,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    }),
+    ...vaultTokenHelperSources({ env, homeDir: homeDir ?? homedir() }),
+  ]
   return createHashiVaultKMSProvider({
     ...rest,
     env,
-    ...(appRole !== undefined ? { appRole } : {}),
     ...(fetchFn !== undefined ? { fetch: fetchFn } : {}),
-    tokenSource: options.tokenSource ?? (() => readTokenFile(tokenFile)),
+    credentialSources,
   })
 }

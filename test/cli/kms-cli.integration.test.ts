@@ -104,6 +104,29 @@ describe('KMS keys in the CLI', () => {
     expect((await run(['verify', '--key', 'hashivault://rotating', ...verifyOffline, fresh])).code).toBe(0)
   })
 
+  it('-d names the credential source each provider settled on, never the secret; without -d nothing is said', async () => {
+    aws.addKey('ECC_NIST_P256', { alias: 'alias/verbose' })
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(dir, 'verbose.txt'), 'kms verbose blob')
+    const signArgs = (key: string, out: string) => ['sign-blob', '--key', key, '--tlog-upload=false', '--bundle', out]
+    const awsRun = await run([...signArgs('awskms:///alias/verbose', 'aws-v.json'), '-d', 'verbose.txt'])
+    expect(awsRun.code, awsRun.stderr).toBe(0)
+    expect(awsRun.stderr).toMatch(/^aws credentials: environment\b/m)
+    const vaultRun = await run([...signArgs('hashivault://release', 'vault-v.json'), '--verbose', 'verbose.txt'])
+    expect(vaultRun.code, vaultRun.stderr).toBe(0)
+    expect(vaultRun.stderr).toMatch(/^vault credentials: /m)
+    for (const out of [awsRun.stderr, vaultRun.stderr]) {
+      expect(out).not.toContain(aws.credential.secretAccessKey)
+      expect(out).not.toContain(VAULT_TOKEN)
+    }
+    const quiet = await run([...signArgs('awskms:///alias/verbose', 'aws-q.json'), 'verbose.txt'])
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).not.toContain('credentials:')
+    const publicKey = await run(['public-key', '--key', 'awskms:///alias/verbose', '-d'])
+    expect(publicKey.code, publicKey.stderr).toBe(0)
+    expect(publicKey.stderr).toMatch(/^aws credentials: environment\b/m)
+  })
+
   it('sign-blob with a KMS key and verify-blob by URI', async () => {
     const { writeFileSync } = await import('node:fs')
     writeFileSync(join(dir, 'blob.txt'), 'kms blob')

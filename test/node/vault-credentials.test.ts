@@ -1,4 +1,5 @@
 // countersign/node's Vault provider: token from env, then AppRole from env, then ~/.vault-token; TLS variables.
+// The other sources (JWT, Kubernetes, token helper, renewal) are tested in test/kms/hashivault/*-auth, token-helper, renewal.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,7 +61,7 @@ describe('hashiVaultKMSProviderFromEnvironment', () => {
     try {
       const p = hashiVaultKMSProviderFromEnvironment({ env: { VAULT_ADDR: vault.url }, homeDir: empty })
       await expect(p.publicKey('hashivault://k')).rejects.toMatchObject({
-        code: 'ERR_INVALID_INPUT',
+        code: 'ERR_KMS',
         details: { reason: 'no-credentials' },
       })
       // A directory where the file should be: reading fails with EISDIR.

@@ -1,14 +1,24 @@
 // createVerifierPool: the built module (worker threads load it themselves, so the test uses dist/, which the test
-// command builds first). Verdicts must be those of the verifier on the main thread, for accepted and rejected bundles.
-import { afterAll, describe, expect, it } from 'vitest'
-import { createVerifierPool } from '../../dist/node/index.js'
+// command builds first; ensureDist builds it when missing). Verdicts must be those of the verifier on the main thread,
+// for accepted and rejected bundles.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isCountersignError } from '../../src/errors.js'
+import type { VerifierPool } from '../../src/node/verifier-pool.js'
 import { createVerifier } from '../../src/verifier/verifier.js'
+import { ensureDist } from '../runtime/ensure-dist.js'
 import { countersignInputs, countersignRoot, loadCase } from '../support/bundle-cases.js'
 
 const happy = countersignInputs(loadCase('conformance-happy-path-v0.3'))
 const managed = countersignInputs(loadCase('conformance-managed-key-happy-path'))
-const pool = createVerifierPool(happy.trustedRoot, { threads: 2, verifier: happy.options })
+let createVerifierPool: typeof import('../../src/node/verifier-pool.js').createVerifierPool
+let pool: VerifierPool
+beforeAll(async () => {
+  await ensureDist()
+  // A computed specifier: the type check runs before the build, when dist/ may not exist yet.
+  const built = new URL('../../dist/node/index.js', import.meta.url).href
+  ;({ createVerifierPool } = (await import(built)) as typeof import('../../src/node/verifier-pool.js'))
+  pool = createVerifierPool(happy.trustedRoot, { threads: 2, verifier: happy.options })
+}, 200_000)
 afterAll(() => pool.close())
 
 function keyPolicy(policy: typeof managed.policy) {

@@ -2,28 +2,27 @@
  * An in-process AWS KMS (JSON 1.1, `X-Amz-Target: TrentService.*`) and STS (`AssumeRoleWithWebIdentity`) for tests.
  * It holds real keys (node:crypto), signs the digests clients send (ECDSA with @noble/curves on the exported scalar,
  * RSA PKCS#1 v1.5 / PSS encoded here and applied with raw RSA), and checks SigV4 independently of the client's
- * signer: canonical request, string to sign and HMAC chain are recomputed below with node:crypto, and bad
+ * signer (`aws-sigv4-verify.ts` recomputes canonical request, string to sign and HMAC chain with node:crypto): bad
  * signatures, wrong region or service, unknown keys, missing session tokens and stale X-Amz-Date are refused with
  * the errors AWS sends. Faults: throttling (400 ThrottlingException), 500s, access denied.
  */
 import {
   constants,
   createHash,
-  createHmac,
   generateKeyPairSync,
   type KeyObject,
   privateEncrypt,
   randomBytes,
   randomUUID,
-  timingSafeEqual,
 } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer as createHTTPServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHTTPServer, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHTTPSServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { p256, p384, p521 } from '@noble/curves/nist.js'
+import { type SigV4Credential, verifySigV4 } from './aws-sigv4-verify.js'
+import { listenOnLoopback, withBody } from './loopback-server.js'
 import { makeSelfSignedCert } from './tls-cert.js'
 
 export type KeySpec = 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096'
@@ -38,11 +37,7 @@ export interface ServerKey {
   readonly spki: Buffer
 }
 
-export interface Credential {
-  readonly accessKeyId: string
-  readonly secretAccessKey: string
-  readonly sessionToken?: string
-}
+export type Credential = SigV4Credential
 
 export interface LoggedRequest {
   readonly target: string
@@ -191,92 +186,6 @@ export async function startAWSKMSServer(
       return target === undefined ? undefined : keys.get(target)
     }
     return keys.get(name)
-  }
-
-  function sigV4(
-    req: IncomingMessage,
-    body: Buffer,
-    service: string,
-  ): { error?: [string, string]; accessKeyId?: string } {
-    const auth = req.headers.authorization ?? ''
-    const m =
-      /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
-        auth,
-      )
-    if (!m) return { error: ['MissingAuthenticationTokenException', 'Missing Authentication Token'] }
-    const [, accessKeyId, date, scopeRegion, scopeService, signedHeaders, signature] = m as unknown as string[]
-    const amzDate = String(req.headers['x-amz-date'] ?? '')
-    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== date) {
-      return { error: ['IncompleteSignatureException', 'Date must be in ISO-8601 basic format and match the scope'] }
-    }
-    const when = Date.UTC(
-      Number(amzDate.slice(0, 4)),
-      Number(amzDate.slice(4, 6)) - 1,
-      Number(amzDate.slice(6, 8)),
-      Number(amzDate.slice(9, 11)),
-      Number(amzDate.slice(11, 13)),
-      Number(amzDate.slice(13, 15)),
-    )
-    if (Math.abs(state.now().getTime() - when) > 5 * 60_000) {
-      return { error: ['InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than allowed`] }
-    }
-    if (scopeService !== service) {
-      return { error: ['InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`] }
-    }
-    if (scopeRegion !== region) {
-      return { error: ['InvalidSignatureException', `Credential should be scoped to a valid region.`] }
-    }
-    const cred = credentials.get(accessKeyId!)
-    if (cred === undefined) {
-      return { error: ['UnrecognizedClientException', 'The security token included in the request is invalid.'] }
-    }
-    const names = signedHeaders!.split(';')
-    const token = req.headers['x-amz-security-token']
-    if (
-      !names.includes('host') ||
-      !names.includes('x-amz-date') ||
-      (token !== undefined && !names.includes('x-amz-security-token')) ||
-      [...names].sort().join(';') !== signedHeaders
-    ) {
-      return { error: ['InvalidSignatureException', 'Host, X-Amz-Date and X-Amz-Security-Token must be signed'] }
-    }
-    if (cred.sessionToken !== undefined && token !== cred.sessionToken) {
-      return { error: ['UnrecognizedClientException', 'The security token included in the request is invalid.'] }
-    }
-    const canonicalHeaders = names
-      .map((n) => {
-        const v = req.headers[n]
-        return `${n}:${(Array.isArray(v) ? v.join(',') : (v ?? '')).trim().replace(/\s+/g, ' ')}\n`
-      })
-      .join('')
-    const path = new URL(req.url ?? '/', 'http://x').pathname
-    const canonicalRequest = [
-      req.method,
-      path,
-      '',
-      canonicalHeaders,
-      signedHeaders,
-      createHash('sha256').update(body).digest('hex'),
-    ].join('\n')
-    const scope = `${date}/${scopeRegion}/${scopeService}/aws4_request`
-    const stringToSign = [
-      'AWS4-HMAC-SHA256',
-      amzDate,
-      scope,
-      createHash('sha256').update(canonicalRequest).digest('hex'),
-    ].join('\n')
-    let k: Buffer = createHmac('sha256', `AWS4${cred.secretAccessKey}`).update(date!).digest()
-    for (const part of [scopeRegion!, scopeService!, 'aws4_request']) k = createHmac('sha256', k).update(part).digest()
-    const expected = createHmac('sha256', k).update(stringToSign).digest()
-    if (!timingSafeEqual(expected, Buffer.from(signature!, 'hex'))) {
-      return {
-        error: [
-          'InvalidSignatureException',
-          'The request signature we calculated does not match the signature you provided.',
-        ],
-      }
-    }
-    return { accessKeyId: accessKeyId! }
   }
 
   function signDigest(key: ServerKey, algorithm: string, digest: Buffer): Buffer {
@@ -438,71 +347,66 @@ export async function startAWSKMSServer(
 </AssumeRoleWithWebIdentityResponse>`)
   }
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const target = String(req.headers['x-amz-target'] ?? '')
-      if (req.method === 'POST' && target === '' && /x-www-form-urlencoded/.test(String(req.headers['content-type']))) {
-        return sts(res, body)
-      }
-      let input: Record<string, unknown> = {}
-      const send = (status: number, doc: Record<string, unknown>, accessKeyId?: string) => {
-        requests.push({
-          target,
-          status,
-          ...(typeof doc.__type === 'string' ? { error: doc.__type } : {}),
-          ...(accessKeyId !== undefined ? { accessKeyId } : {}),
-          ...(typeof input.KeyId === 'string' ? { keyId: input.KeyId } : {}),
-          body: input,
-        })
-        const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' }
-        if (typeof doc.__type === 'string') headers['x-amzn-errortype'] = `${doc.__type}:`
-        res.writeHead(status, headers)
-        res.end(JSON.stringify(doc))
-      }
-      if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/') {
-        return send(404, { __type: 'UnknownOperationException', message: '' })
-      }
-      if (req.headers['content-type'] !== 'application/x-amz-json-1.1') {
-        return send(400, { __type: 'SerializationException', message: 'wrong content type' })
-      }
-      try {
-        input = JSON.parse(body.toString('utf8'))
-      } catch {
-        return send(400, { __type: 'SerializationException', message: 'not JSON' })
-      }
-      const auth = sigV4(req, body, 'kms')
-      if (auth.error) return send(400, { __type: auth.error[0], message: auth.error[1] })
-      if (throttled > 0) {
-        throttled--
-        return send(400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, auth.accessKeyId)
-      }
-      if (failing > 0) {
-        failing--
-        return send(500, { __type: 'KMSInternalException', message: 'internal error' }, auth.accessKeyId)
-      }
-      if (denied.has(auth.accessKeyId!)) {
-        const action = target.replace('TrentService.', 'kms:')
-        return send(
-          400,
-          {
-            __type: 'AccessDeniedException',
-            message: `User: arn:aws:iam::${account}:user/ci is not authorized to perform: ${action} on resource: ${String(input.KeyId)} because no identity-based policy allows the ${action} action`,
-          },
-          auth.accessKeyId,
-        )
-      }
-      let answer: [number, Record<string, unknown>]
-      try {
-        answer = kms(target, input)
-      } catch (e) {
-        answer = [500, { __type: 'KMSInternalException', message: String(e) }]
-      }
-      send(answer[0], answer[1], auth.accessKeyId)
-    })
-  }
+  const handler = withBody((req, res, body) => {
+    const target = String(req.headers['x-amz-target'] ?? '')
+    if (req.method === 'POST' && target === '' && /x-www-form-urlencoded/.test(String(req.headers['content-type']))) {
+      return sts(res, body)
+    }
+    let input: Record<string, unknown> = {}
+    const send = (status: number, doc: Record<string, unknown>, accessKeyId?: string) => {
+      requests.push({
+        target,
+        status,
+        ...(typeof doc.__type === 'string' ? { error: doc.__type } : {}),
+        ...(accessKeyId !== undefined ? { accessKeyId } : {}),
+        ...(typeof input.KeyId === 'string' ? { keyId: input.KeyId } : {}),
+        body: input,
+      })
+      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' }
+      if (typeof doc.__type === 'string') headers['x-amzn-errortype'] = `${doc.__type}:`
+      res.writeHead(status, headers)
+      res.end(JSON.stringify(doc))
+    }
+    if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/') {
+      return send(404, { __type: 'UnknownOperationException', message: '' })
+    }
+    if (req.headers['content-type'] !== 'application/x-amz-json-1.1') {
+      return send(400, { __type: 'SerializationException', message: 'wrong content type' })
+    }
+    try {
+      input = JSON.parse(body.toString('utf8'))
+    } catch {
+      return send(400, { __type: 'SerializationException', message: 'not JSON' })
+    }
+    const auth = verifySigV4(req, body, { service: 'kms', region, credentials, now: state.now, protocol: 'json' })
+    if (!auth.ok) return send(400, { __type: auth.code, message: auth.message })
+    if (throttled > 0) {
+      throttled--
+      return send(400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, auth.accessKeyId)
+    }
+    if (failing > 0) {
+      failing--
+      return send(500, { __type: 'KMSInternalException', message: 'internal error' }, auth.accessKeyId)
+    }
+    if (denied.has(auth.accessKeyId)) {
+      const action = target.replace('TrentService.', 'kms:')
+      return send(
+        400,
+        {
+          __type: 'AccessDeniedException',
+          message: `User: arn:aws:iam::${account}:user/ci is not authorized to perform: ${action} on resource: ${String(input.KeyId)} because no identity-based policy allows the ${action} action`,
+        },
+        auth.accessKeyId,
+      )
+    }
+    let answer: [number, Record<string, unknown>]
+    try {
+      answer = kms(target, input)
+    } catch (e) {
+      answer = [500, { __type: 'KMSInternalException', message: String(e) }]
+    }
+    send(answer[0], answer[1], auth.accessKeyId)
+  })
 
   let server: Server
   let caFile: string | undefined
@@ -515,9 +419,7 @@ export async function startAWSKMSServer(
   } else {
     server = createHTTPServer(handler)
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  const host = `127.0.0.1:${port}`
+  const { host, close } = await listenOnLoopback(server)
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}`,
     host,
@@ -550,12 +452,10 @@ export async function startAWSKMSServer(
     set now(v) {
       state.now = v
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.()
-        server.close(() => resolve())
-        if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
-      }),
+    close: async () => {
+      await close()
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    },
   }
 }
 

@@ -12,11 +12,19 @@
  *   asn1 (default) or jws; RSA `signature_algorithm` pss (Vault's default; message input only here) or pkcs1v15;
  *   `key_version` 0/absent = latest; the answer is `vault:vN:<base64>`. Unknown key → 400 "signing key not found".
  * - `POST /v1/auth/approle/login` `{role_id, secret_id}` → `auth.client_token` with `lease_duration`.
+ * - `POST /v1/auth/<mount>/login` `{role, jwt}` for the configured JWT/OIDC and Kubernetes roles
+ *   ({@link VaultLoginRole}), with Vault's refusals: `missing role`, `role "x" could not be found` (JWT) /
+ *   `invalid role name "x"` (Kubernetes), audience and bound-claim mismatches (400), an unknown service-account
+ *   token (403 `permission denied`). Issued tokens carry a TTL and a max TTL on the server's clock (`now`).
+ * - `POST /v1/auth/token/renew-self` (with the token): extends the lease by the token's TTL, capped at its max TTL
+ *   with Vault's warning; `lease is not renewable` for other tokens. An expired token is refused (403) everywhere.
  * - Every other call needs `X-Vault-Token` of a known token (403 `permission denied` otherwise); read-only tokens
  *   may only read keys. With a namespace configured, `X-Vault-Namespace` must name it.
  * - Faults: the next N requests (optionally matching a path) answer a given status (429/503 throttling, …).
  *
- * Sources: Vault docs "Transit secrets engine (API)" and "AppRole auth method (API)"; vault `builtin/logical/transit`
+ * Sources: Vault docs "Transit secrets engine (API)", "AppRole auth method (API)", "JWT/OIDC auth method (API)",
+ * "Kubernetes auth method (API)", "Token auth method (API)" (renew-self); vault-plugin-auth-jwt `path_login.go`,
+ * vault-plugin-auth-kubernetes `path_login.go`; vault `builtin/logical/transit`
  * `path_keys.go`, `path_sign_verify.go`; `sdk/helper/keysutil/policy.go` (signature prefix `vault:v%d:`).
  */
 import {
@@ -84,6 +92,42 @@ export interface VaultServerOptions {
   readonly appRole?: { readonly roleId: string; readonly secretId: string; readonly leaseSeconds?: number }
   /** Require `X-Vault-Namespace` to be this. */
   readonly namespace?: string
+  /** JWT/OIDC and Kubernetes auth roles accepted at `auth/<mount>/login`. */
+  readonly logins?: readonly VaultLoginRole[]
+  /** The server's clock for token TTLs (default `Date.now`). */
+  readonly now?: () => number
+}
+
+/** A role of the JWT/OIDC or Kubernetes auth method. */
+export interface VaultLoginRole {
+  readonly method: 'jwt' | 'kubernetes'
+  /** Auth mount (default: the method's name). */
+  readonly mount?: string
+  readonly name: string
+  /** JWTs accepted verbatim (service-account tokens); without it any JWT whose claims match is accepted. */
+  readonly jwts?: readonly string[]
+  /** The JWT's `aud` must name one of these (claims are decoded; the stand-in checks no signature). */
+  readonly boundAudiences?: readonly string[]
+  /** Claims that must have these values. */
+  readonly boundClaims?: Readonly<Record<string, string>>
+  /** This role is the mount's `default_role` (JWT logins without a role use it). */
+  readonly defaultRole?: boolean
+  /** `token_ttl` (default 3600 s). */
+  readonly ttlSeconds?: number
+  /** `token_max_ttl` (default: none). */
+  readonly maxTtlSeconds?: number
+  /** Whether issued tokens may be renewed (default true). */
+  readonly renewable?: boolean
+}
+
+/** An issued token's lease on the server's clock. */
+export interface VaultTokenLease {
+  readonly ttlSeconds: number
+  expiresAt: number
+  readonly maxExpiresAt: number
+  readonly renewable: boolean
+  /** The role that issued it (`jwt/ci`, `kubernetes/signer`, `approle`). */
+  readonly role: string
 }
 
 export interface VaultServer {
@@ -91,8 +135,10 @@ export interface VaultServer {
   readonly url: string
   readonly requests: VaultRequestRecord[]
   readonly faults: VaultFault[]
-  /** Tokens issued by AppRole logins, in order. */
+  /** Tokens issued by logins (AppRole, JWT, Kubernetes), in order. */
   readonly issuedTokens: string[]
+  /** The lease of each issued token. */
+  readonly leases: Map<string, VaultTokenLease>
   createKey(name: string, type: VaultKeyType): void
   rotateKey(name: string): number
   /** Forget a token (as `vault token revoke`). */
@@ -237,6 +283,108 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
   const requests: VaultRequestRecord[] = []
   const faults: VaultFault[] = []
   const issuedTokens: string[] = []
+  const leases = new Map<string, VaultTokenLease>()
+  const now = options.now ?? Date.now
+  const issue = (role: string, ttlSeconds: number, maxTtlSeconds: number | undefined, renewable: boolean) => {
+    const issued = `hvs.${randomBytes(18).toString('base64url')}`
+    issuedTokens.push(issued)
+    full.add(issued)
+    const t = now()
+    const max = maxTtlSeconds === undefined ? Number.POSITIVE_INFINITY : t + maxTtlSeconds * 1000
+    const ttl = Math.min(ttlSeconds, Math.floor((max - t) / 1000))
+    leases.set(issued, { ttlSeconds, expiresAt: t + ttl * 1000, maxExpiresAt: max, renewable, role })
+    return envelope(null, {
+      client_token: issued,
+      accessor: randomBytes(12).toString('hex'),
+      policies: ['default', 'signer'],
+      token_policies: ['default', 'signer'],
+      metadata: { role },
+      lease_duration: ttl,
+      renewable,
+      entity_id: '',
+      token_type: 'service',
+      orphan: true,
+    })
+  }
+  const alive = (token: string | undefined): token is string => {
+    if (token === undefined || !(full.has(token) || readOnly.has(token))) return false
+    const lease = leases.get(token)
+    return lease === undefined || now() < lease.expiresAt
+  }
+  const claimsOf = (jwt: string): Record<string, unknown> | undefined => {
+    try {
+      const parts = jwt.split('.')
+      if (parts.length !== 3) return undefined
+      return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'))
+    } catch {
+      return undefined
+    }
+  }
+  const jwtLogin = (mount: string, body: Record<string, unknown>) => {
+    const roles = (options.logins ?? []).filter((r) => (r.mount ?? r.method) === mount)
+    if (roles.length === 0) return undefined
+    const kubernetes = roles[0]!.method === 'kubernetes'
+    const requested = typeof body.role === 'string' && body.role !== '' ? body.role : undefined
+    const role = requested === undefined ? roles.find((r) => r.defaultRole) : roles.find((r) => r.name === requested)
+    if (requested === undefined && role === undefined) throw new HTTPError(400, ['missing role'])
+    if (role === undefined) {
+      throw new HTTPError(400, [
+        kubernetes ? `invalid role name "${requested}"` : `role "${requested}" could not be found`,
+      ])
+    }
+    const jwt = typeof body.jwt === 'string' ? body.jwt : ''
+    if (jwt === '') throw new HTTPError(400, ['missing jwt'])
+    if (role.jwts !== undefined && !role.jwts.includes(jwt)) {
+      if (kubernetes) throw new HTTPError(403, ['permission denied'])
+      throw new HTTPError(400, ['error validating token: invalid signature'])
+    }
+    const claims = claimsOf(jwt)
+    if (claims === undefined) throw new HTTPError(400, ['error validating token: malformed token'])
+    if (role.boundAudiences !== undefined) {
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+      if (!aud.some((a) => role.boundAudiences!.includes(String(a)))) {
+        throw new HTTPError(400, [
+          'error validating claims: invalid audience (aud) claim: audience claim does not match any expected audience',
+        ])
+      }
+    }
+    for (const [claim, value] of Object.entries(role.boundClaims ?? {})) {
+      if (claims[claim] !== value) {
+        throw new HTTPError(400, [
+          `error validating claims: claim "${claim}" does not match any associated bound claim values`,
+        ])
+      }
+    }
+    return issue(`${mount}/${role.name}`, role.ttlSeconds ?? 3600, role.maxTtlSeconds, role.renewable ?? true)
+  }
+  const renewSelf = (token: string | undefined, body: Record<string, unknown>) => {
+    if (!alive(token)) throw new HTTPError(403, ['permission denied'])
+    const lease = leases.get(token)
+    if (lease === undefined || !lease.renewable) throw new HTTPError(400, ['lease is not renewable'])
+    const t = now()
+    const increment = typeof body.increment === 'number' && body.increment > 0 ? body.increment : lease.ttlSeconds
+    const left = Math.floor((lease.maxExpiresAt - t) / 1000)
+    const ttl = Math.min(increment, left)
+    lease.expiresAt = t + ttl * 1000
+    return {
+      ...envelope(null, {
+        client_token: token,
+        accessor: '',
+        policies: ['default', 'signer'],
+        token_policies: ['default', 'signer'],
+        metadata: { role: lease.role },
+        lease_duration: ttl,
+        renewable: true,
+        entity_id: '',
+        token_type: 'service',
+        orphan: true,
+      }),
+      warnings:
+        ttl < increment
+          ? [`TTL of "${increment}s" exceeded the effective max_ttl of "${left}s"; TTL value is capped accordingly`]
+          : null,
+    }
+  }
 
   const addVersion = (key: TransitKey) => {
     const { privateKey, publicKey } = generate(key.type)
@@ -261,23 +409,16 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
       if (role === undefined || body.role_id !== role.roleId || body.secret_id !== role.secretId) {
         throw new HTTPError(400, ['invalid role or secret ID'])
       }
-      const issued = `hvs.${randomBytes(18).toString('base64url')}`
-      issuedTokens.push(issued)
-      full.add(issued)
-      return envelope(null, {
-        client_token: issued,
-        accessor: randomBytes(12).toString('hex'),
-        policies: ['default', 'signer'],
-        token_policies: ['default', 'signer'],
-        lease_duration: role.leaseSeconds ?? 3600,
-        renewable: true,
-        entity_id: '',
-        token_type: 'service',
-        orphan: true,
-      })
+      return issue('approle', role.leaseSeconds ?? 3600, undefined, true)
     }
-    const canWrite = token !== undefined && full.has(token)
-    const canRead = canWrite || (token !== undefined && readOnly.has(token))
+    const login = /^auth\/(.+)\/login$/.exec(path)
+    if (method === 'POST' && login !== null && login[1] !== 'approle') {
+      const answer = jwtLogin(login[1]!, body)
+      if (answer !== undefined) return answer
+    }
+    if (method === 'POST' && path === 'auth/token/renew-self') return renewSelf(token, body)
+    const canWrite = alive(token) && full.has(token)
+    const canRead = alive(token)
     if (!canRead) throw new HTTPError(403, ['permission denied'])
     const prefix = `${transit}/`
     if (!path.startsWith(prefix)) throw new HTTPError(404, [`no handler for route "${path}". route entry not found.`])
@@ -395,6 +536,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
     requests,
     faults,
     issuedTokens,
+    leases,
     createKey,
     rotateKey(name) {
       const key = keys.get(name)

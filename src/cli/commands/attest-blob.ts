@@ -9,6 +9,7 @@ import { PREDICATE_FLAG, PREDICATE_TYPE_FLAG } from '../flags/attestation.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
 import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { reportWitnessed, SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
+import { VERBOSE_FLAG } from '../flags/verbose.js'
 import { sha256Digest, witnessReport } from '../report.js'
 import type { Command } from './command.js'
 import { readBlob, readInputFile } from './sign-blob.js'
@@ -22,6 +23,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'output-attestation', type: 'string', help: 'also write the signed statement to FILE' },
   REPORT_OUTPUT_FLAG,
   ...SIGNING_FLAGS,
+  VERBOSE_FLAG,
 ]
 
 /** `attest-blob`. */

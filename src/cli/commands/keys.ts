@@ -10,6 +10,7 @@ import type { FlagSpec, ParsedFlags } from '../args.js'
 import type { CliIO } from '../context.js'
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
 import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
+import { VERBOSE_FLAG } from '../flags/verbose.js'
 import { loadSigningKey } from '../key-refs.js'
 import { createKMSKey, isKMSKey, kmsSigner } from '../kms.js'
 import { keyReport } from '../report.js'
@@ -43,6 +44,7 @@ const generateFlags: readonly FlagSpec[] = [
   },
   ...OVERWRITE_FLAGS,
   REPORT_OUTPUT_FLAG,
+  VERBOSE_FLAG,
 ]
 
 /** `generate-key-pair`: a P-256 key, encrypted cosign-style, written to cosign.key (0600) and cosign.pub. */
@@ -142,6 +144,7 @@ const publicKeyFlags: readonly FlagSpec[] = [
   SIGNING_KEY_FLAG,
   { name: 'outfile', type: 'string', help: 'write the public key to this file instead of stdout' },
   REPORT_OUTPUT_FLAG,
+  VERBOSE_FLAG,
 ]
 
 /** `public-key`: print the public key of a private key. */

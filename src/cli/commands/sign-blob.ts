@@ -20,6 +20,7 @@ import { legacyFormatRequested, NEW_BUNDLE_FORMAT_FLAG } from '../flags/attachme
 import { SIGNING_KEY_FLAG } from '../flags/key.js'
 import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { SIGNING_FLAGS, signingSetupFromFlags } from '../flags/signing.js'
+import { VERBOSE_FLAG } from '../flags/verbose.js'
 import { sha256Digest, witnessReport } from '../report.js'
 import type { Command } from './command.js'
 
@@ -37,6 +38,7 @@ const flags: readonly FlagSpec[] = [
   // --output is cosign's (deprecated) signature file, so the report format is --output-format here; -o is free.
   { ...REPORT_OUTPUT_FLAG, name: 'output-format' },
   ...SIGNING_FLAGS,
+  VERBOSE_FLAG,
 ]
 
 /** Read an input file; a missing or unreadable file is a coded error naming it. */

@@ -15,6 +15,7 @@ import { VERIFICATION_KEYS_FLAG } from '../flags/key.js'
 import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
 import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
+import { VERBOSE_FLAG } from '../flags/verbose.js'
 import { loadVerificationKeys } from '../key-refs.js'
 import { bundleVerificationReport } from '../report.js'
 import type { Command } from './command.js'
@@ -28,6 +29,7 @@ const flags: readonly FlagSpec[] = [
   withHelp(INSECURE_IGNORE_TLOG_FLAG, 'ignore transparency log verification'),
   REPORT_OUTPUT_FLAG,
   ...KEYLESS_FLAGS,
+  VERBOSE_FLAG,
 ]
 
 /** `verify-blob-attestation`. */

@@ -12,6 +12,7 @@ import { VERIFICATION_KEY_FLAG } from '../flags/key.js'
 import { KEYLESS_FLAGS, sigstoreOptionsFromFlags } from '../flags/keyless.js'
 import { REPORT_OUTPUT_FLAG, reportFormat, writeReport } from '../flags/output.js'
 import { INSECURE_IGNORE_TLOG_FLAG } from '../flags/trust.js'
+import { VERBOSE_FLAG } from '../flags/verbose.js'
 import { digestAlgorithmFlag, SIGNATURE_DIGEST_ALGORITHM_FLAG } from '../flags/verification.js'
 import { loadVerificationKeys } from '../key-refs.js'
 import { bundleVerificationReport, identityReport } from '../report.js'
@@ -35,6 +36,7 @@ const flags: readonly FlagSpec[] = [
   { name: 'certificate', type: 'string', help: 'keyless: a detached certificate (not supported; use --bundle)' },
   REPORT_OUTPUT_FLAG,
   ...KEYLESS_FLAGS,
+  VERBOSE_FLAG,
 ]
 
 /** A `--signature` value is a file path when such a file exists, else the signature itself (cosign's rule). */

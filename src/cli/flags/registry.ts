@@ -15,6 +15,7 @@ import type { OCIStore } from '../../oci/types.js'
 import type { FlagSpec, ParsedFlags } from '../args.js'
 import type { CliIO } from '../context.js'
 import type { ImageTarget } from '../images.js'
+import { VERBOSE_FLAG } from './verbose.js'
 
 /**
  * Registry flags shared by every command that touches images; they go last in a verb's table.
@@ -44,7 +45,7 @@ export const REGISTRY_FLAGS: readonly FlagSpec[] = [
     help: 'skip TLS verification and allow plain HTTP fallback for registries',
   },
   { name: 'allow-http-registry', type: 'bool', help: 'use plain HTTP to talk to registries' },
-  { name: 'verbose', short: 'd', type: 'bool', help: 'log every registry request to stderr' },
+  VERBOSE_FLAG,
 ]
 
 /**

@@ -1,19 +1,20 @@
 /**
  * The AWS KMS JSON 1.1 protocol: `POST /` with `X-Amz-Target: TrentService.<Operation>`, signed with SigV4
- * (aws4fetch's signer, Web Crypto only), sent through the shared service HTTP helper. KMS answers throttling with
+ * (`sign-request.ts`: aws4fetch's signer, Web Crypto only), sent through the shared service HTTP helper. KMS answers throttling with
  * HTTP 400 `ThrottlingException`, which the helper does not retry, so this client does: with a fresh signature
  * (and fresh credentials) per attempt. The credentials of each attempt join the client's secret set, and the
  * service's reason is redacted against it before it is clipped into a message.
  *
  * @module
  */
-import { AwsV4Signer } from 'aws4fetch'
 import { CountersignError } from '../../errors.js'
 import { clipReason, type SecretSet } from '../../http/redact.js'
 import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
 import { backoffDelay, defaultSleep } from '../../http/transport.js'
-import { fromUtf8, toArrayBufferView, utf8 } from '../../internal/bytes.js'
+import { fromUtf8, utf8 } from '../../internal/bytes.js'
 import type { AWSCredentialProvider } from './credentials.js'
+import { withAWSProvider } from './service-errors.js'
+import { signAWSPost } from './sign-request.js'
 
 /** The KMS operations countersign uses. */
 export type AWSKMSOperation = 'GetPublicKey' | 'Sign' | 'CreateKey' | 'CreateAlias' | 'DescribeKey'
@@ -58,24 +59,11 @@ export function createAWSKMSClient(options: AWSKMSClientOptions): AWSKMSCall {
       const credentials = await options.credentials(callOptions.signal ? { signal: callOptions.signal } : {})
       // The secret key never travels (only its HMAC), but a session token does; both stay out of messages.
       http.secrets.addTemporary(credentials.secretAccessKey, credentials.sessionToken)
-      const signed = await new AwsV4Signer({
-        method: 'POST',
-        url,
-        headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': `TrentService.${operation}` },
-        body: toArrayBufferView(body),
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken !== undefined ? { sessionToken: credentials.sessionToken } : {}),
-        service: 'kms',
-        region: options.region,
-        datetime: now()
-          .toISOString()
-          .replace(/[:-]|\.\d{3}/g, ''),
-      }).sign()
-      const headers: Record<string, string> = {}
-      signed.headers.forEach((value, name) => {
-        headers[name] = value
-      })
+      const headers = await signAWSPost(
+        { url, headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': `TrentService.${operation}` }, body },
+        credentials,
+        { service: 'kms', region: options.region, now },
+      )
       let res: Awaited<ReturnType<typeof http>>
       try {
         res = await http({
@@ -89,7 +77,7 @@ export function createAWSKMSClient(options: AWSKMSClientOptions): AWSKMSCall {
           ...(callOptions.signal ? { signal: callOptions.signal } : {}),
         })
       } catch (cause) {
-        throw withProvider(cause, operation)
+        throw withAWSProvider(cause, ` (${operation})`)
       }
       if (res.status >= 200 && res.status < 300) {
         const doc = res.json()
@@ -137,15 +125,4 @@ function awsError(headers: Headers, body: Uint8Array, secrets: SecretSet): { typ
     .slice(0, 100)
   const m = typeof doc.message === 'string' ? doc.message : typeof doc.Message === 'string' ? doc.Message : ''
   return { type, message: clipReason(m, secrets, MAX_MESSAGE) }
-}
-
-/** Errors from the helper (5xx after retries, network) gain `details.provider`. */
-function withProvider(cause: unknown, operation: string): unknown {
-  if (cause instanceof CountersignError && cause.code === 'ERR_KMS') {
-    return new CountersignError('ERR_KMS', `${cause.message} (${operation})`, {
-      cause,
-      details: { ...(cause.details ?? {}), provider: 'aws' },
-    })
-  }
-  return cause
 }

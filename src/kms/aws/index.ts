@@ -8,6 +8,8 @@
  * @module
  */
 export type { AWSKeySpec } from './algorithms.js'
+export { type AssumeRoleCredentialsOptions, createAssumeRoleCredentials } from './assume-role.js'
+export { type ContainerCredentialsOptions, createContainerCredentials } from './container-credentials.js'
 export {
   type AWSCredentialProvider,
   type AWSCredentials,
@@ -15,11 +17,19 @@ export {
   type CacheAWSCredentialsOptions,
   cacheAWSCredentials,
 } from './credentials.js'
+export { createIMDSCredentials, type IMDSCredentialsOptions } from './imds.js'
 export {
   type AWSCreateKeyOptions,
   type AWSKMSProvider,
   type AWSKMSProviderOptions,
   createAWSKMSProvider,
 } from './provider.js'
+export {
+  getSSORoleCredentials,
+  type RefreshedSSOToken,
+  type RefreshSSOTokenOptions,
+  refreshSSOToken,
+  type SSORoleCredentialsOptions,
+} from './sso.js'
 export { type AWSKMSReference, parseAWSKMSURI } from './uri.js'
 export { createWebIdentityCredentials, type WebIdentityCredentialsOptions } from './web-identity.js'

@@ -6,10 +6,12 @@
  * @module
  */
 import { CountersignError } from '../../errors.js'
-import { createServiceHTTP, type ServiceClientOptions } from '../../http/service.js'
+import type { SecretSet } from '../../http/secret-set.js'
+import { createServiceHTTP, type ServiceClientOptions, type ServiceResponse } from '../../http/service.js'
 import { fromUtf8, utf8 } from '../../internal/bytes.js'
 import type { AbortSignalLike } from '../../internal/host-types.js'
 import { type AWSCredentialProvider, cacheAWSCredentials } from './credentials.js'
+import { withAWSProvider } from './service-errors.js'
 
 /**
  * Options for {@link createWebIdentityCredentials}.
@@ -60,10 +62,7 @@ export function createWebIdentityCredentials(options: WebIdentityCredentialsOpti
   }
   const http = createServiceHTTP('AWS STS', 'ERR_KMS', options)
   const now = options.now ?? (() => new Date())
-  const endpoint =
-    options.endpoint ??
-    (options.region ? `https://sts.${options.region}.${dnsSuffix(options.region)}` : 'https://sts.amazonaws.com')
-  const url = `${endpoint.replace(/\/+$/, '')}/`
+  const url = stsURL(options.endpoint, options.region)
   const assume: AWSCredentialProvider = async (callOptions) => {
     const token = await options.token(callOptions)
     const form = new URLSearchParams({
@@ -84,37 +83,47 @@ export function createWebIdentityCredentials(options: WebIdentityCredentialsOpti
       acceptStatus: [400, 401, 403],
       ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
     }).catch((cause) => {
-      if (cause instanceof CountersignError && cause.code === 'ERR_KMS') {
-        throw new CountersignError('ERR_KMS', cause.message, {
-          cause,
-          details: { ...(cause.details ?? {}), provider: 'aws' },
-        })
-      }
-      throw cause
+      throw withAWSProvider(cause)
     })
-    const xml = fromUtf8(res.body, 'AWS STS response')
-    if (res.status !== 200) {
-      // Redacted before it is cut: a JWT fits the character set, so an echoing endpoint could otherwise leak a prefix.
-      const code = http.secrets
-        .redact(element(xml, 'Code') ?? 'unknown error')
-        .replace(/[^A-Za-z0-9_.-]/g, '')
-        .slice(0, 100)
-      throw new CountersignError(
-        'ERR_KMS',
-        `AWS STS AssumeRoleWithWebIdentity failed with HTTP ${res.status}: ${code}`,
-        {
-          details: { provider: 'aws', status: res.status, awsError: code },
-        },
-      )
-    }
-    const credentials = parseCredentials(xml)
-    http.secrets.addTemporary(credentials.secretAccessKey, credentials.sessionToken)
-    return credentials
+    return stsCredentials(res, http.secrets, 'AssumeRoleWithWebIdentity')
   }
   return cacheAWSCredentials(assume, { now })
 }
 
-function parseCredentials(xml: string) {
+/** The Query API URL of STS: `endpoint`, else the region's regional endpoint, else the global one. Internal. */
+export function stsURL(endpoint: string | undefined, region: string | undefined): string {
+  const base = endpoint ?? (region ? `https://sts.${region}.${dnsSuffix(region)}` : 'https://sts.amazonaws.com')
+  return `${base.replace(/\/+$/, '')}/`
+}
+
+/**
+ * The credentials of an STS Query answer to `action` (they join `secrets`), or the ERR_KMS its `<Code>` names, with
+ * `what` (default `action`) in the message. Internal.
+ */
+export function stsCredentials(
+  res: ServiceResponse,
+  secrets: SecretSet,
+  action: string,
+  what = action,
+): ReturnType<typeof parseCredentials> {
+  const xml = fromUtf8(res.body, 'AWS STS response')
+  if (res.status !== 200) {
+    // Redacted before it is cut: a JWT fits the character set, so an echoing endpoint could otherwise leak a prefix.
+    const code = secrets
+      .redact(element(xml, 'Code') ?? 'unknown error')
+      .replace(/[^A-Za-z0-9_.-]/g, '')
+      .slice(0, 100)
+    throw new CountersignError('ERR_KMS', `AWS STS ${what} failed with HTTP ${res.status}: ${code}`, {
+      details: { provider: 'aws', status: res.status, awsError: code },
+    })
+  }
+  const credentials = parseCredentials(xml, action)
+  secrets.addTemporary(credentials.secretAccessKey, credentials.sessionToken)
+  return credentials
+}
+
+/** The `<Credentials>` of an STS Query answer (`AssumeRole*`), refused without a complete set. */
+function parseCredentials(xml: string, action: string) {
   const block = /<Credentials>([\s\S]*?)<\/Credentials>/.exec(xml)?.[1]
   const accessKeyId = block !== undefined ? element(block, 'AccessKeyId') : undefined
   const secretAccessKey = block !== undefined ? element(block, 'SecretAccessKey') : undefined
@@ -122,7 +131,7 @@ function parseCredentials(xml: string) {
   const expiration = block !== undefined ? element(block, 'Expiration') : undefined
   const expires = expiration !== undefined ? new Date(expiration) : undefined
   if (!accessKeyId || !secretAccessKey || !sessionToken || expires === undefined || Number.isNaN(expires.getTime())) {
-    throw new CountersignError('ERR_KMS', 'AWS STS AssumeRoleWithWebIdentity answered without usable credentials', {
+    throw new CountersignError('ERR_KMS', `AWS STS ${action} answered without usable credentials`, {
       details: { provider: 'aws', status: 200, reason: 'invalid-response' },
     })
   }

@@ -1,9 +1,8 @@
 /**
- * Microsoft Entra ID (Azure AD) access tokens without Node, following `DefaultAzureCredential`'s order for the
- * sources countersign implements: environment client secret, workload identity (a federated token the caller
- * reads, e.g. from `AZURE_FEDERATED_TOKEN_FILE` in `countersign/node`), then managed identity (App Service's
- * `IDENTITY_ENDPOINT` or the VM instance metadata service). Azure CLI, Azure Developer CLI, PowerShell, client
- * certificates and username/password are not implemented.
+ * Microsoft Entra ID (Azure AD) access tokens without Node: the authority host (`AZURE_AUTHORITY_HOST`,
+ * `AZURE_ENVIRONMENT`) and the OAuth 2.0 client credentials grant that the client secret, workload identity and
+ * client certificate credentials share. The managed identity endpoints are in `managed-identity.ts`, the
+ * `DefaultAzureCredential` order in `default-chain.ts`.
  *
  * @module
  */
@@ -12,13 +11,12 @@ import type { ServiceClientOptions } from '../../http/service.js'
 import { utf8 } from '../../internal/bytes.js'
 import type { AbortSignalLike } from '../../internal/host-types.js'
 import type { AccessTokenSource } from '../access-token.js'
-import { accessTokenOf, askMetadataServer, createCloudHTTP } from '../cloud-http.js'
+import { accessTokenOf, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
 
 const PROVIDER = 'azurekms'
 /** The Key Vault resource in the public cloud (the scope is `<resource>/.default`). */
 export const AZURE_VAULT_RESOURCE = 'https://vault.azure.net'
-const IMDS_HOST = 'http://169.254.169.254'
 const JWT_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /**
@@ -33,12 +31,16 @@ export interface AzureCredentialOptions extends ServiceClientOptions {
   readonly resource?: string
 }
 
-function invalid(message: string): CountersignError {
+/** ERR_INVALID_INPUT naming the provider. Internal to the Azure credential files. */
+export function invalid(message: string): CountersignError {
   return new CountersignError('ERR_INVALID_INPUT', message, { details: { provider: PROVIDER } })
 }
 
-/** `https://…` or `http://` on loopback (tests, emulators); anything else is refused. */
-function checkedURL(value: string, what: string): URL {
+/**
+ * `https://…`, or `http://` on loopback (tests, emulators) or the link-local metadata address; anything else is
+ * refused. Internal to the Azure credential files.
+ */
+export function checkedURL(value: string, what: string): URL {
   let u: URL
   try {
     u = new URL(value)
@@ -79,8 +81,14 @@ export interface AzureClientCredentialsOptions extends AzureCredentialOptions {
   readonly clientId: string
   /** The client secret (`AZURE_CLIENT_SECRET`). Secret: never logged. */
   readonly clientSecret?: string
-  /** A federated assertion (workload identity), read afresh for every token request. */
-  readonly clientAssertion?: (options: { readonly signal?: AbortSignalLike }) => Promise<string>
+  /**
+   * A client assertion, made afresh for every token request: a federated token (workload identity) or a JWT signed
+   * for `tokenEndpoint` (client certificate).
+   */
+  readonly clientAssertion?: (options: {
+    readonly signal?: AbortSignalLike
+    readonly tokenEndpoint: string
+  }) => Promise<string>
   /** `https://login.microsoftonline.com` unless overridden (see `azureAuthorityHost`). */
   readonly authorityHost?: string
 }
@@ -120,7 +128,9 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
     if (options.clientSecret !== undefined) form.client_secret = options.clientSecret
     else {
       form.client_assertion_type = JWT_ASSERTION
-      form.client_assertion = (await options.clientAssertion!(signal ? { signal } : {})).trim()
+      form.client_assertion = (
+        await options.clientAssertion!({ tokenEndpoint: url, ...(signal ? { signal } : {}) })
+      ).trim()
     }
     const res = await http({
       method: 'POST',
@@ -132,123 +142,4 @@ export function createAzureClientCredentials(options: AzureClientCredentialsOpti
     })
     return accessTokenOf(res, PROVIDER, 'Entra token response', (options.now ?? Date.now)(), http.secrets)
   }
-}
-
-/**
- * Options for {@link createAzureManagedIdentityCredentials}.
- *
- * Exported from `countersign/kms/azure`.
- */
-export interface AzureManagedIdentityOptions extends AzureCredentialOptions {
-  /** `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, `AZURE_POD_IDENTITY_AUTHORITY_HOST`. */
-  readonly env?: KMSEnvironment
-  /** A user-assigned identity's client ID (DefaultAzureCredential passes `AZURE_CLIENT_ID`). */
-  readonly clientId?: string
-}
-
-/**
- * Managed identity: App Service / Functions (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, api-version 2019-08-01), else
- * the instance metadata service (`http://169.254.169.254/metadata/identity/oauth2/token`, api-version 2018-02-01,
- * `Metadata: true`; host overridable with `AZURE_POD_IDENTITY_AUTHORITY_HOST` as in azidentity). An unreachable
- * IMDS (not on Azure) is reported as missing credentials. Azure Arc, Cloud Shell and Service Fabric are not handled.
- *
- * @param options - Environment, user-assigned client ID, fetch.
- * @returns A {@link AccessTokenSource | BearerTokenSource}.
- * @example
- * ```ts
- * import { createAzureKMSProvider, createAzureManagedIdentityCredentials } from 'countersign/kms/azure'
- * const kms = createAzureKMSProvider({ credentials: createAzureManagedIdentityCredentials({ env: process.env }) })
- * ```
- *
- * Exported from `countersign/kms/azure`.
- */
-export function createAzureManagedIdentityCredentials(options: AzureManagedIdentityOptions = {}): AccessTokenSource {
-  const env = options.env ?? {}
-  const resource = options.resource ?? AZURE_VAULT_RESOURCE
-  let url: URL
-  const headers: Record<string, string> = {}
-  if (env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER) {
-    url = checkedURL(env.IDENTITY_ENDPOINT, 'IDENTITY_ENDPOINT')
-    url.searchParams.set('api-version', '2019-08-01')
-    headers['X-IDENTITY-HEADER'] = env.IDENTITY_HEADER
-  } else {
-    const host = env.AZURE_POD_IDENTITY_AUTHORITY_HOST
-      ? checkedURL(env.AZURE_POD_IDENTITY_AUTHORITY_HOST, 'AZURE_POD_IDENTITY_AUTHORITY_HOST').origin
-      : IMDS_HOST
-    url = new URL(`${host}/metadata/identity/oauth2/token`)
-    url.searchParams.set('api-version', '2018-02-01')
-    headers.Metadata = 'true'
-  }
-  url.searchParams.set('resource', resource)
-  if (options.clientId) url.searchParams.set('client_id', options.clientId)
-  // Off Azure, 169.254.169.254 does not answer: fail in seconds, not after 30 s and 3 retries.
-  const http = createCloudHTTP(PROVIDER, 'Azure managed identity endpoint', {
-    timeoutMs: 3_000,
-    retry: { attempts: 1 },
-    ...options,
-  })
-  return async ({ signal }) => {
-    const res = await askMetadataServer(
-      http,
-      { method: 'GET', url: url.toString(), headers, ...(signal ? { signal } : {}) },
-      PROVIDER,
-      'no Azure credentials found: pass an access token, set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or run with a managed identity (the metadata service is unreachable)',
-    )
-    return accessTokenOf(res, PROVIDER, 'managed identity token response', (options.now ?? Date.now)(), http.secrets)
-  }
-}
-
-/**
- * Options for {@link createAzureDefaultCredentials}.
- *
- * Exported from `countersign/kms/azure`.
- */
-export interface AzureDefaultCredentialsOptions extends AzureCredentialOptions {
-  /** `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `AZURE_ENVIRONMENT`, … */
-  readonly env?: KMSEnvironment
-  /** Reads the workload identity token (Node: the file in `AZURE_FEDERATED_TOKEN_FILE`). */
-  readonly federatedToken?: (options: { readonly signal?: AbortSignalLike }) => Promise<string>
-}
-
-/**
- * `DefaultAzureCredential`'s order, for the sources implemented: the environment's client secret
- * (`AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET`), then workload identity (`federatedToken` with
- * `AZURE_TENANT_ID` + `AZURE_CLIENT_ID`), then managed identity (user-assigned when `AZURE_CLIENT_ID` is set).
- * The first configured source is used.
- *
- * @param options - Environment and the federated token reader.
- * @returns A {@link AccessTokenSource | BearerTokenSource}.
- * @example
- * ```ts
- * import { createAzureDefaultCredentials, createAzureKMSProvider } from 'countersign/kms/azure'
- * const kms = createAzureKMSProvider({ credentials: createAzureDefaultCredentials({ env: process.env }) })
- * ```
- *
- * Exported from `countersign/kms/azure`.
- */
-export function createAzureDefaultCredentials(options: AzureDefaultCredentialsOptions = {}): AccessTokenSource {
-  const env = options.env ?? {}
-  const { env: _env, federatedToken, ...common } = options
-  const tenantId = env.AZURE_TENANT_ID
-  const clientId = env.AZURE_CLIENT_ID
-  const authorityHost = azureAuthorityHost(env)
-  if (tenantId && clientId && env.AZURE_CLIENT_SECRET) {
-    return createAzureClientCredentials({
-      ...common,
-      tenantId,
-      clientId,
-      clientSecret: env.AZURE_CLIENT_SECRET,
-      authorityHost,
-    })
-  }
-  if (tenantId && clientId && federatedToken) {
-    return createAzureClientCredentials({
-      ...common,
-      tenantId,
-      clientId,
-      clientAssertion: federatedToken,
-      authorityHost,
-    })
-  }
-  return createAzureManagedIdentityCredentials({ ...common, env, ...(clientId ? { clientId } : {}) })
 }

@@ -6,14 +6,25 @@
  */
 export type { AccessToken as BearerToken, AccessTokenSource as BearerTokenSource } from '../access-token.js'
 export {
+  type AzureClientCertificate,
+  type AzureClientCertificateOptions,
+  createAzureClientCertificateCredentials,
+} from './client-certificate.js'
+export {
   type AzureClientCredentialsOptions,
   type AzureCredentialOptions,
-  type AzureDefaultCredentialsOptions,
-  type AzureManagedIdentityOptions,
   createAzureClientCredentials,
-  createAzureDefaultCredentials,
-  createAzureManagedIdentityCredentials,
 } from './credentials.js'
+export {
+  type AzureCLITokenSource,
+  type AzureDefaultCredentialsOptions,
+  createAzureDefaultCredentials,
+} from './default-chain.js'
+export {
+  type AzureArcKeyReader,
+  type AzureManagedIdentityOptions,
+  createAzureManagedIdentityCredentials,
+} from './managed-identity.js'
 export {
   type AzureKMSProvider,
   type AzureKMSProviderOptions,

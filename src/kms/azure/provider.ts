@@ -22,7 +22,8 @@ import { type AccessTokenSource, type CachedAccessToken, cacheAccessToken, stati
 import { badResponse, type CloudHTTP, createCloudHTTP, httpOptions, jsonObject, kmsStatus } from '../cloud-http.js'
 import { kmsSignerFromSignFunction } from '../kms-signer.js'
 import type { KMSCallOptions, KMSEnvironment, KMSProvider } from '../types.js'
-import { AZURE_VAULT_RESOURCE, createAzureDefaultCredentials } from './credentials.js'
+import { AZURE_VAULT_RESOURCE } from './credentials.js'
+import { type AzureDefaultCredentialsOptions, createAzureDefaultCredentials } from './default-chain.js'
 import { publicKeyFromJWK } from './jwk.js'
 import { type AzureKMSKeyReference, parseAzureKMSURI } from './uri.js'
 
@@ -74,12 +75,18 @@ const CREATE: Readonly<Partial<Record<SigningAlgorithm, Record<string, unknown>>
 
 /**
  * Options for {@link createAzureKMSProvider}. Credentials, first found wins: `accessToken`, `credentials`, then
- * {@link createAzureDefaultCredentials} over `env` (client secret, workload identity with `federatedToken`,
- * managed identity).
+ * {@link createAzureDefaultCredentials} over `env` (client secret or certificate, workload identity with
+ * `federatedToken`, managed identity, Azure CLI with `azureCLI`); the Node parts of that chain
+ * (`federatedToken`, `loadClientCertificate`, `azureCLI`, `readArcKey`) and `onCredentialSource` are passed to it.
  *
  * Exported from `countersign/kms/azure`.
  */
-export interface AzureKMSProviderOptions extends KMSCallOptions {
+export interface AzureKMSProviderOptions
+  extends KMSCallOptions,
+    Pick<
+      AzureDefaultCredentialsOptions,
+      'loadClientCertificate' | 'azureCLI' | 'readArcKey' | 'tenantId' | 'onCredentialSource'
+    > {
   /** Base URL used instead of `https://<vault host>` (private endpoints, tests). */
   readonly endpoint?: string
   /** A fixed access token for Key Vault. Secret: never logged. */
@@ -252,11 +259,18 @@ export function createAzureKMSProvider(providerOptions: AzureKMSProviderOptions 
       } else if (options.credentials) {
         source = options.credentials
       } else {
+        const { env, federatedToken, loadClientCertificate, azureCLI, readArcKey, tenantId, onCredentialSource } =
+          options
         source = createAzureDefaultCredentials({
           ...httpOptions(options),
           resource,
-          ...(options.env ? { env: options.env } : {}),
-          ...(options.federatedToken ? { federatedToken: options.federatedToken } : {}),
+          ...(env ? { env } : {}),
+          ...(federatedToken ? { federatedToken } : {}),
+          ...(loadClientCertificate ? { loadClientCertificate } : {}),
+          ...(azureCLI ? { azureCLI } : {}),
+          ...(readArcKey ? { readArcKey } : {}),
+          ...(tenantId ? { tenantId } : {}),
+          ...(onCredentialSource ? { onCredentialSource } : {}),
           ...(options.now ? { now: options.now } : {}),
         })
       }

@@ -1,12 +1,13 @@
 /**
- * Google access tokens without Node: the JSON credential files `gcloud auth application-default login` and the IAM
- * console write (service account → a self-signed RS256 JWT exchanged at `token_uri`; authorized user → a refresh
- * token grant), and the GCE/GKE metadata server. Reading the files from disk is `countersign/node`'s job.
+ * Google access tokens without Node: the JSON credential files Application Default Credentials reads
+ * (`service_account` → a self-signed RS256 JWT exchanged at `token_uri`; `authorized_user` and
+ * `external_account_authorized_user` → a refresh-token grant; `external_account` → workload identity federation;
+ * `impersonated_service_account` → IAM impersonation paid for by its `source_credentials`), and the GCE/GKE metadata
+ * server. Reading the files from disk (and running `credential_source.executable`) is `countersign/node`'s job.
  *
  * @module
  */
 import { CountersignError } from '../../errors.js'
-import type { ServiceClientOptions } from '../../http/service.js'
 import { toBase64, utf8 } from '../../internal/bytes.js'
 import { isJSONObject } from '../../internal/json.js'
 import { parsePrivateKey } from '../../keys/parse-private.js'
@@ -15,83 +16,99 @@ import type { PrivateKey } from '../../keys/types.js'
 import type { AccessTokenSource } from '../access-token.js'
 import { accessTokenOf, askMetadataServer, badResponse, createCloudHTTP } from '../cloud-http.js'
 import type { KMSEnvironment } from '../types.js'
+import type { GCPCredentialOptions } from './credential-options.js'
+import { describeExternalAccount, externalAccountTokenSource, parseExternalAccount } from './external-account.js'
+import { impersonatedEmail, impersonatedTokenSource, parseImpersonatedServiceAccount } from './impersonation.js'
+import {
+  credentialError,
+  endpointURL,
+  GCP_CLOUD_PLATFORM_SCOPE,
+  GCP_PROVIDER,
+  postForm,
+  requiredString,
+  type TokenRequestOptions,
+  unsupportedCredential,
+} from './token-endpoint.js'
 
-/** The scope Cloud KMS accepts (what the Go client requests). */
-export const GCP_CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
+export type { GCPCredentialOptions } from './credential-options.js'
+export { GCP_CLOUD_PLATFORM_SCOPE } from './token-endpoint.js'
 /** Google's token endpoint, for `authorized_user` files that do not name one. */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token'
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 const ASSERTION_LIFETIME_S = 3600
-const PROVIDER = 'gcpkms'
-
-/**
- * Options for the Google credential sources.
- *
- * Exported from `countersign/kms/gcp`.
- */
-export interface GCPCredentialOptions extends ServiceClientOptions {
-  /** Current time in milliseconds (default `Date.now`); JWT `iat`/`exp` and token expiry use it. */
-  readonly now?: () => number
-  /** OAuth scopes (default cloud-platform). */
-  readonly scopes?: readonly string[]
-}
+const PROVIDER = GCP_PROVIDER
+/** `impersonated_service_account` files nest their source; gcloud writes one level, the Go client allows more. */
+const MAX_NESTING = 3
 
 function base64url(bytes: Uint8Array): string {
   return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-function credentialError(message: string): CountersignError {
-  return new CountersignError('ERR_INVALID_INPUT', message, { details: { provider: PROVIDER } })
-}
-
-function field(doc: Record<string, unknown>, name: string, type: string): string {
-  const v = doc[name]
-  if (typeof v !== 'string' || v === '') throw credentialError(`Google ${type} credentials lack "${name}"`)
-  return v
-}
-
-/** A token endpoint from a credential file: https, or http on a loopback host (emulators and tests). */
-function tokenURL(value: unknown, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value === 'string') {
-    try {
-      const u = new URL(value)
-      const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]'
-      if (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) return u.toString()
-    } catch {
-      // Reported below.
-    }
-  }
-  throw credentialError('Google credentials have an invalid "token_uri"')
-}
-
 async function exchange(
   url: string,
   form: Record<string, string>,
-  options: GCPCredentialOptions & { readonly signal?: AbortSignal },
+  options: GCPCredentialOptions & TokenRequestOptions,
+  headers: Record<string, string> = {},
 ): Promise<{ token: string; expiresAt?: number }> {
-  const http = createCloudHTTP(PROVIDER, 'Google OAuth token endpoint', options)
-  const res = await http({
-    method: 'POST',
-    url,
-    body: utf8(new URLSearchParams(form).toString()),
-    contentType: 'application/x-www-form-urlencoded',
-    // The signed assertion, or the client secret and refresh token of an authorized_user file.
-    secrets: [form.assertion, form.client_secret, form.refresh_token],
-    ...(options.signal ? { signal: options.signal } : {}),
-  })
-  return accessTokenOf(res, PROVIDER, 'Google token response', (options.now ?? Date.now)(), http.secrets)
+  // The signed assertion, or the client secret and refresh token of an authorized_user file.
+  const secrets = [form.assertion, form.client_secret, form.refresh_token]
+  const { response, http } = await postForm(url, 'Google OAuth token endpoint', form, secrets, options, headers)
+  return accessTokenOf(response, PROVIDER, 'Google token response', (options.now ?? Date.now)(), http.secrets)
+}
+
+function parseJSON(json: string | Record<string, unknown>): Record<string, unknown> {
+  let doc: unknown = json
+  if (typeof json === 'string') {
+    try {
+      doc = JSON.parse(json)
+    } catch {
+      throw credentialError('Google credentials are not valid JSON')
+    }
+  }
+  if (!isJSONObject(doc)) throw credentialError('Google credentials must be a JSON object')
+  return doc
 }
 
 /**
- * A token source for a Google credential file (`service_account` or `authorized_user`), as Application Default
- * Credentials read it. Other types (`external_account`, `impersonated_service_account`) are refused.
+ * What a Google credential file is, safe to print (for `onCredentialSource`): its `type` and a detail such as the
+ * service account, the federation source or the impersonated account. Never a key or token.
+ */
+export function describeGCPCredentials(json: string | Record<string, unknown>): { type: string; detail?: string } {
+  const doc = parseJSON(json)
+  const type = typeof doc.type === 'string' ? doc.type.slice(0, 60) : 'unknown'
+  try {
+    switch (doc.type) {
+      case 'service_account':
+        return typeof doc.client_email === 'string' ? { type, detail: doc.client_email.slice(0, 200) } : { type }
+      case 'external_account':
+        return { type, detail: describeExternalAccount(parseExternalAccount(doc)) }
+      case 'impersonated_service_account': {
+        const parsed = parseImpersonatedServiceAccount(doc)
+        const source = describeGCPCredentials(parsed.sourceCredentials).type
+        return { type, detail: `impersonating ${impersonatedEmail(parsed.url) ?? 'a service account'} with ${source}` }
+      }
+      default:
+        return { type }
+    }
+  } catch {
+    // Building the token source reports what is wrong with the file.
+    return { type }
+  }
+}
+
+/**
+ * A token source for a Google credential file, as Application Default Credentials reads it
+ * (`golang.org/x/oauth2/google`): `service_account`, `authorized_user`, `external_account` (workload or workforce
+ * identity federation; `credential_source` `file`, `url` or `executable`, then the STS token exchange and optional
+ * service account impersonation), `external_account_authorized_user` and `impersonated_service_account` (what
+ * `gcloud auth application-default login --impersonate-service-account` writes). Credential sources that need the
+ * host (a file, an executable) use `options.readFile` / `options.runExecutable`, which `countersign/node` supplies.
  *
  * @param json - The file's contents (text or parsed).
- * @param options - Fetch, retries and clock.
+ * @param options - Fetch, retries, clock, the secret set, and the host hooks.
  * @returns A {@link AccessTokenSource | BearerTokenSource}; wrap it with the provider's cache (the provider does).
  * @throws {CountersignError} ERR_INVALID_INPUT for malformed files (messages never include the private key or
- *   secrets), ERR_UNSUPPORTED_ALGORITHM for other credential types.
+ *   secrets), ERR_UNSUPPORTED_ALGORITHM for other credential types and for AWS or X.509 credential sources.
  * @example
  * ```ts
  * import { createGCPCredentialsFromJSON, createGCPKMSProvider } from 'countersign/kms/gcp'
@@ -105,23 +122,22 @@ export function createGCPCredentialsFromJSON(
   json: string | Record<string, unknown>,
   options: GCPCredentialOptions = {},
 ): AccessTokenSource {
-  let doc: unknown = json
-  if (typeof json === 'string') {
-    try {
-      doc = JSON.parse(json)
-    } catch {
-      throw credentialError('Google credentials are not valid JSON')
-    }
-  }
-  if (!isJSONObject(doc)) throw credentialError('Google credentials must be a JSON object')
-  const scope = (options.scopes ?? [GCP_CLOUD_PLATFORM_SCOPE]).join(' ')
+  return credentialsFromDocument(parseJSON(json), options, 0)
+}
+
+function credentialsFromDocument(
+  doc: Record<string, unknown>,
+  options: GCPCredentialOptions,
+  depth: number,
+): AccessTokenSource {
+  const scopes = options.scopes ?? [GCP_CLOUD_PLATFORM_SCOPE]
   const now = options.now ?? Date.now
   switch (doc.type) {
     case 'service_account': {
-      const email = field(doc, 'client_email', 'service account')
-      const pem = field(doc, 'private_key', 'service account')
+      const email = requiredString(doc, 'client_email', 'service account')
+      const pem = requiredString(doc, 'private_key', 'service account')
       const keyId = typeof doc.private_key_id === 'string' ? doc.private_key_id : undefined
-      const url = tokenURL(doc.token_uri, GOOGLE_TOKEN_URL)
+      const url = endpointURL(doc.token_uri, 'token_uri', GOOGLE_TOKEN_URL)
       let key: PrivateKey
       try {
         key = parsePrivateKey(pem)
@@ -134,6 +150,7 @@ export function createGCPCredentialsFromJSON(
       if (key.algorithm !== 'rsa') {
         throw new CountersignError('ERR_UNSUPPORTED_ALGORITHM', 'Google service account keys must be RSA (RS256)')
       }
+      const scope = scopes.join(' ')
       return async ({ signal }) => {
         const iat = Math.floor(now() / 1000)
         const header = { alg: 'RS256', typ: 'JWT', ...(keyId ? { kid: keyId } : {}) }
@@ -147,18 +164,43 @@ export function createGCPCredentialsFromJSON(
     case 'authorized_user': {
       const form = {
         grant_type: 'refresh_token',
-        client_id: field(doc, 'client_id', 'authorized user'),
-        client_secret: field(doc, 'client_secret', 'authorized user'),
-        refresh_token: field(doc, 'refresh_token', 'authorized user'),
+        client_id: requiredString(doc, 'client_id', 'authorized user'),
+        client_secret: requiredString(doc, 'client_secret', 'authorized user'),
+        refresh_token: requiredString(doc, 'refresh_token', 'authorized user'),
       }
-      const url = tokenURL(doc.token_uri, GOOGLE_TOKEN_URL)
+      options.secrets?.add(form.client_secret, form.refresh_token)
+      const url = endpointURL(doc.token_uri, 'token_uri', GOOGLE_TOKEN_URL)
       return async ({ signal }) => exchange(url, form, { ...options, ...(signal ? { signal } : {}) })
     }
+    case 'external_account_authorized_user': {
+      // Workforce identity federation's `gcloud auth application-default login --login-config`: a refresh token
+      // redeemed at the STS `token_url` with the client's Basic authentication (Go: externalaccountauthorizeduser).
+      const what = 'external_account_authorized_user'
+      const refresh = requiredString(doc, 'refresh_token', what)
+      const id = requiredString(doc, 'client_id', what)
+      const secret = requiredString(doc, 'client_secret', what)
+      const url = endpointURL(doc.token_url, 'token_url')
+      options.secrets?.add(secret, refresh)
+      const headers = { Authorization: `Basic ${toBase64(utf8(`${id}:${secret}`))}` }
+      return async ({ signal }) =>
+        exchange(
+          url,
+          { grant_type: 'refresh_token', refresh_token: refresh },
+          { ...options, ...(signal ? { signal } : {}) },
+          headers,
+        )
+    }
+    case 'external_account':
+      return externalAccountTokenSource(parseExternalAccount(doc), options)
+    case 'impersonated_service_account': {
+      if (depth >= MAX_NESTING) throw credentialError('Google impersonated_service_account credentials nest too deeply')
+      const parsed = parseImpersonatedServiceAccount(doc)
+      const source = credentialsFromDocument(parsed.sourceCredentials, options, depth + 1)
+      return impersonatedTokenSource(source, { url: parsed.url, scopes, delegates: parsed.delegates }, options)
+    }
     default:
-      throw new CountersignError(
-        'ERR_UNSUPPORTED_ALGORITHM',
-        `Google credentials of type ${JSON.stringify(String(doc.type)).slice(0, 60)} are not supported (service_account and authorized_user are)`,
-        { details: { provider: PROVIDER } },
+      throw unsupportedCredential(
+        `Google credentials of type ${JSON.stringify(String(doc.type)).slice(0, 60)} are not supported (service_account, authorized_user, external_account, external_account_authorized_user and impersonated_service_account are)`,
       )
   }
 }

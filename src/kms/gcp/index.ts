@@ -7,11 +7,9 @@
 export type { AccessToken as BearerToken, AccessTokenSource as BearerTokenSource } from '../access-token.js'
 export type { GCPKeyAlgorithm } from './algorithms.js'
 export { crc32c } from './crc32c.js'
-export {
-  createGCPCredentialsFromJSON,
-  createGCPMetadataCredentials,
-  type GCPCredentialOptions,
-} from './credentials.js'
+export type { GCPCredentialOptions, GCPExecutableRequest, GCPExecutableRunner } from './credential-options.js'
+export { createGCPCredentialsFromJSON, createGCPMetadataCredentials } from './credentials.js'
+export { GCP_KMS_ENDPOINT_OVERRIDE_VARIABLE, gcpKMSEndpointFromEnvironment } from './endpoint-override.js'
 export {
   createGCPKMSProvider,
   type GCPCreateKeyOptions,

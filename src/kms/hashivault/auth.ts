@@ -1,123 +1,181 @@
-/** Where the Vault token comes from: an explicit token, an AppRole login (cached for its lease), env, a fallback. @module */
+/**
+ * Where the Vault token comes from: a chain of sources asked in order until one has a token or a login (explicit
+ * options, `VAULT_TOKEN`/`BAO_TOKEN`, then the caller's sources: in Node, the auth method of `VAULT_AUTH_METHOD`,
+ * the token helper, `~/.vault-token`). A login token is renewed before its lease ends, or replaced by a new login
+ * when it cannot be renewed (see `lease.ts`); a token given as such is used as given.
+ *
+ * @module
+ */
 import { CountersignError } from '../../errors.js'
-import type { HashiVaultKMSOptions } from './config.js'
-import { invalidResponse, type VaultHTTP } from './http.js'
+import { noCredentialsError, type TriedCredentialSource } from '../credential-chain.js'
+import type {
+  HashiVaultCredential,
+  HashiVaultCredentialSource,
+  HashiVaultKMSOptions,
+  HashiVaultLogin,
+} from './config.js'
+import type { VaultHTTP } from './http.js'
+import { leaseFromLogin, leaseFromRenewal, leaseRetryLater, type VaultLease } from './lease.js'
+import { checkLogin, describeLogin, renewSelf, vaultLogin } from './login.js'
 
 /** Supplies the token for each request. Internal. */
 export interface VaultTokens {
-  /** The token to send; logs in with AppRole when needed. */
+  /** The token to send; logs in, renews or logs in again when needed. */
   token(signal?: AbortSignal): Promise<string>
-  /** Forget `token` after Vault refused it; true when a fresh one can be had (an AppRole login). */
+  /** Forget `token` after Vault refused it; true when a fresh one can be had (a login). */
   invalidate(token: string): boolean
-  /** Every secret known so far, to keep out of error messages. */
+  /** The secrets in use now, to keep out of error messages. */
   secrets(): readonly string[]
 }
 
-interface CachedLogin {
-  readonly token: string
-  /** Milliseconds since the epoch; Infinity for tokens without a lease. */
-  readonly expiresAt: number
-}
-
-/** Renew this long before the lease ends, so a token never expires between our check and Vault's. */
-const EXPIRY_MARGIN_MS = 30_000
-
-function noToken(): CountersignError {
-  return new CountersignError(
-    'ERR_INVALID_INPUT',
-    'no Vault token: set VAULT_TOKEN (or BAO_TOKEN), configure AppRole, or log in with `vault login`',
-    { details: { provider: 'hashivault', reason: 'no-credentials' } },
-  )
-}
+/** The source the chain settled on. */
+type Settled =
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'login'; readonly login: HashiVaultLogin; lease?: VaultLease }
 
 function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v !== ''
 }
 
+function fixed(source: string, token: string, detail: string): HashiVaultCredentialSource {
+  return { source, resolve: async () => ({ token, detail }) }
+}
+
+function loginSource(login: HashiVaultLogin): HashiVaultCredentialSource {
+  return { source: `${login.method} auth`, resolve: async () => ({ login }) }
+}
+
+/** The chain of {@link HashiVaultKMSOptions}, in its documented order. */
+function sourcesOf(options: HashiVaultKMSOptions): HashiVaultCredentialSource[] {
+  const env = options.env ?? {}
+  const sources: HashiVaultCredentialSource[] = []
+  if (isNonEmptyString(options.token)) sources.push(fixed('token option', options.token, 'token'))
+  if (options.appRole !== undefined) sources.push(loginSource({ method: 'approle', ...options.appRole }))
+  if (options.login !== undefined) sources.push(loginSource(options.login))
+  sources.push({
+    source: 'environment',
+    resolve: async () => {
+      if (isNonEmptyString(env.VAULT_TOKEN)) return { token: env.VAULT_TOKEN, detail: 'VAULT_TOKEN' }
+      if (isNonEmptyString(env.BAO_TOKEN)) return { token: env.BAO_TOKEN, detail: 'BAO_TOKEN' }
+      return { skip: 'VAULT_TOKEN and BAO_TOKEN not set' }
+    },
+  })
+  sources.push(...(options.credentialSources ?? []))
+  const tokenSource = options.tokenSource
+  if (tokenSource !== undefined) {
+    sources.push({
+      source: 'token source',
+      resolve: async () => {
+        const t = await tokenSource()
+        return isNonEmptyString(t) ? { token: t } : { skip: 'gave no token' }
+      },
+    })
+  }
+  return sources
+}
+
+function noCredentials(tried: readonly TriedCredentialSource[]): CountersignError {
+  const e = noCredentialsError('Vault', tried)
+  return new CountersignError(e.code, e.message, { details: { provider: 'hashivault', reason: 'no-credentials' } })
+}
+
 /** The token chain of {@link HashiVaultKMSOptions}. */
 export function createVaultTokens(options: HashiVaultKMSOptions, http: VaultHTTP): VaultTokens {
-  const env = options.env ?? {}
   const now = options.now ?? Date.now
-  const appRole = options.appRole
-  if (appRole !== undefined && (!isNonEmptyString(appRole.roleId) || !isNonEmptyString(appRole.secretId))) {
-    throw new TypeError('appRole needs a non-empty roleId and secretId')
-  }
-  const fixed = [options.token, env.VAULT_TOKEN, env.BAO_TOKEN].find(isNonEmptyString)
-  const known = new Set<string>()
-  if (appRole !== undefined) known.add(appRole.secretId)
-  // The client's secret set learns every token as it becomes known, so no error built from an answer quotes one.
-  http.secrets.add(fixed, appRole?.secretId)
-  let cached: CachedLogin | undefined
-  let pending: Promise<CachedLogin> | undefined
-  let fallback: Promise<string> | undefined
+  if (options.appRole !== undefined) checkLogin({ method: 'approle', ...options.appRole })
+  if (options.login !== undefined) checkLogin(options.login)
+  const sources = sourcesOf(options)
+  // Configured secrets are known from the start, so no error built from an answer can quote them.
+  http.secrets.add(options.token, options.env?.VAULT_TOKEN, options.env?.BAO_TOKEN, options.appRole?.secretId)
+  if (options.login?.method === 'approle') http.secrets.add(options.login.secretId)
+  let settled: Settled | undefined
+  let settling: Promise<Settled> | undefined
+  let refreshing: Promise<string> | undefined
 
-  const doLogin = async (signal?: AbortSignal): Promise<CachedLogin> => {
-    const mount = (appRole!.mountPath ?? 'approle').split('/').filter(Boolean).map(encodeURIComponent).join('/')
-    const what = 'the AppRole login'
-    const body = (await http({
-      method: 'POST',
-      path: `auth/${mount}/login`,
-      json: { role_id: appRole!.roleId, secret_id: appRole!.secretId },
-      what,
-      secrets: [appRole!.secretId],
-      ...(signal ? { signal } : {}),
-    })) as { auth?: { client_token?: unknown; lease_duration?: unknown } } | undefined
-    const token = body?.auth?.client_token
-    const lease = body?.auth?.lease_duration
-    if (!isNonEmptyString(token)) throw invalidResponse(what, 'no client_token')
-    known.add(token)
-    http.secrets.addTemporary(token)
-    if (lease !== undefined && (typeof lease !== 'number' || !Number.isFinite(lease) || lease < 0)) {
-      throw invalidResponse(what, 'an invalid lease_duration')
+  const settle = async (signal?: AbortSignal): Promise<Settled> => {
+    const tried: TriedCredentialSource[] = []
+    for (const s of sources) {
+      const found: HashiVaultCredential = await s.resolve(signal ? { signal } : undefined)
+      if ('skip' in found) {
+        tried.push({ source: s.source, reason: found.skip })
+        continue
+      }
+      let result: Settled
+      let detail = found.detail
+      if ('token' in found) {
+        if (!isNonEmptyString(found.token)) throw new TypeError(`the ${s.source} credential source gave an empty token`)
+        http.secrets.add(found.token)
+        result = { kind: 'token', token: found.token }
+      } else {
+        checkLogin(found.login)
+        if (found.login.method === 'approle') http.secrets.add(found.login.secretId)
+        result = { kind: 'login', login: found.login }
+        const from = found.login.method === 'approle' ? undefined : found.login.jwtSource
+        detail ??= `${describeLogin(found.login)}${from ? `, JWT from ${from}` : ''}`
+      }
+      options.onCredentialSource?.({ provider: 'vault', source: s.source, ...(detail ? { detail } : {}) })
+      return result
     }
-    // lease_duration 0 means the token does not expire (Vault's convention for non-expiring tokens).
-    const ms = typeof lease === 'number' && lease > 0 ? lease * 1000 : Number.POSITIVE_INFINITY
-    return { token, expiresAt: now() + Math.max(ms - Math.min(EXPIRY_MARGIN_MS, ms / 10), 0) }
+    throw noCredentials(tried)
+  }
+
+  /** A new lease for a login source: renew when Vault allows it, else (or when renewal fails) log in again. */
+  const refresh = async (state: Settled & { kind: 'login' }, signal?: AbortSignal): Promise<string> => {
+    const current = state.lease
+    const t = now()
+    try {
+      if (current?.renewable && t < current.expiresAt) {
+        try {
+          state.lease = leaseFromRenewal(current, await renewSelf(http, current.token, signal), now())
+          return state.lease.token
+        } catch {
+          // A revoked token or a renewal refused: a new login is the way back (as Vault's lifetime watcher ends).
+        }
+      }
+      state.lease = leaseFromLogin(await vaultLogin(http, state.login, signal), now())
+      return state.lease.token
+    } catch (error) {
+      // Vault unreachable for a moment: a token that still works is used, and the refresh tried again later.
+      if (!signal?.aborted && current !== undefined && now() < current.expiresAt) {
+        state.lease = leaseRetryLater(current, now())
+        return current.token
+      }
+      throw error
+    }
   }
 
   return {
     async token(signal) {
-      if (isNonEmptyString(options.token)) return options.token
-      if (appRole !== undefined) {
-        if (cached !== undefined && now() < cached.expiresAt) return cached.token
-        if (pending === undefined) {
-          // Concurrent callers share one login; a failed login is not kept, so the next call tries again.
-          const p: Promise<CachedLogin> = doLogin(signal)
-            .then((c) => {
-              cached = c
-              return c
-            })
-            .finally(() => {
-              if (pending === p) pending = undefined
-            })
-          pending = p
+      if (settled === undefined) {
+        if (settling === undefined) {
+          // Concurrent callers share one settling; a failure is not kept, so the next call tries again.
+          const p = settle(signal).finally(() => {
+            if (settling === p) settling = undefined
+          })
+          settling = p
         }
-        return (await pending).token
+        settled = await settling
       }
-      if (fixed !== undefined) return fixed
-      if (options.tokenSource !== undefined) {
-        fallback ??= options.tokenSource().then((t) => {
-          if (!isNonEmptyString(t)) throw noToken()
-          known.add(t)
-          http.secrets.add(t)
-          return t
+      const state = settled
+      if (state.kind === 'token') return state.token
+      if (state.lease !== undefined && now() < state.lease.refreshAt) return state.lease.token
+      if (refreshing === undefined) {
+        const p = refresh(state, signal).finally(() => {
+          if (refreshing === p) refreshing = undefined
         })
-        fallback.catch(() => {
-          fallback = undefined
-        })
-        return fallback
+        refreshing = p
       }
-      throw noToken()
+      return refreshing
     },
     invalidate(token) {
-      if (appRole === undefined || isNonEmptyString(options.token)) return false
-      if (cached?.token === token) cached = undefined
+      if (settled?.kind !== 'login') return false
+      // Vault refused the token (revoked, or expired earlier than its lease said): the next call logs in again.
+      if (settled.lease?.token === token) settled.lease = undefined
       return true
     },
     secrets() {
-      const out = [...known]
-      if (fixed !== undefined) out.push(fixed)
-      return out
+      if (settled === undefined) return []
+      return settled.kind === 'token' ? [settled.token] : settled.lease ? [settled.lease.token] : []
     },
   }
 }

@@ -1,5 +1,7 @@
 /** Options of the Vault transit provider and how they combine with the environment. @module */
 import { CountersignError } from '../../errors.js'
+import type { AbortSignalLike } from '../../internal/host-types.js'
+import type { CredentialSourceListener } from '../credential-chain.js'
 import type { KMSCallOptions, KMSEnvironment } from '../types.js'
 
 /**
@@ -16,10 +18,73 @@ export interface HashiVaultAppRole {
 }
 
 /**
+ * A login with a JWT: Vault's JWT/OIDC auth method (`method: 'jwt'`, a CI identity token) or its Kubernetes auth
+ * method (`method: 'kubernetes'`, a service-account token). Both are `POST /v1/auth/<mount>/login {role, jwt}`.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ */
+export interface HashiVaultJWTLogin {
+  readonly method: 'jwt' | 'kubernetes'
+  /** The Vault role; required for `kubernetes`, optional for `jwt` (Vault then uses the mount's `default_role`). */
+  readonly role?: string
+  /** The auth mount (default: the method's name, `jwt` or `kubernetes`). */
+  readonly mountPath?: string
+  /**
+   * The JWT, or a function asked at every login: projected service-account tokens and CI tokens expire, so a
+   * re-login reads a fresh one. Secret: never logged.
+   */
+  readonly jwt: string | ((options?: { readonly signal?: AbortSignalLike }) => Promise<string>)
+  /** Where the JWT comes from, for the credential-source report (a file path, `GitHub Actions`); never the JWT. */
+  readonly jwtSource?: string
+}
+
+/**
+ * An AppRole login as a {@link HashiVaultLogin}.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ */
+export interface HashiVaultAppRoleLogin extends HashiVaultAppRole {
+  readonly method: 'approle'
+}
+
+/**
+ * A Vault auth-method login; the token it issues is renewed (`auth/token/renew-self`) or replaced by a new login
+ * before its lease ends.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ */
+export type HashiVaultLogin = HashiVaultJWTLogin | HashiVaultAppRoleLogin
+
+/**
+ * What a {@link HashiVaultCredentialSource} found: a token used as given, a login to perform, or nothing (`skip`,
+ * with the reason the no-credentials error gives). `detail` is reported with the source; it must hold no secret.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ */
+export type HashiVaultCredential =
+  | { readonly token: string; readonly detail?: string }
+  | { readonly login: HashiVaultLogin; readonly detail?: string }
+  | { readonly skip: string }
+
+/**
+ * One place a Vault token can come from (the Node adapter's auth method from the environment, token helper and
+ * `~/.vault-token` are such sources). The chain asks each in order, once, until one does not skip.
+ *
+ * Exported from `countersign/kms/hashivault`.
+ */
+export interface HashiVaultCredentialSource {
+  /** The source's name in reports and in the no-credentials error (`kubernetes auth`, `token helper`). */
+  readonly source: string
+  resolve(options?: { readonly signal?: AbortSignalLike }): Promise<HashiVaultCredential>
+}
+
+/**
  * Options for {@link createHashiVaultKMSProvider}. Explicit options win over the environment.
  *
- * Token order: `token`, `appRole` login, `VAULT_TOKEN`, `BAO_TOKEN`, then `tokenSource` (in Node,
- * `hashiVaultKMSProviderFromEnvironment` reads `~/.vault-token` there, as the Vault CLI's default token helper does).
+ * Credential order: `token`; an `appRole` login; a `login` (JWT or Kubernetes auth); `VAULT_TOKEN`, then
+ * `BAO_TOKEN`; then each of `credentialSources` (in Node, `hashiVaultKMSProviderFromEnvironment` puts the auth
+ * method configured by `VAULT_AUTH_METHOD`, the token helper of `~/.vault` and `~/.vault-token` there); then
+ * `tokenSource`.
  *
  * Exported from `countersign/kms/hashivault`.
  */
@@ -33,15 +98,21 @@ export interface HashiVaultKMSOptions extends KMSCallOptions {
   readonly token?: string
   /** Log in with AppRole; the token is cached until shortly before its lease ends. */
   readonly appRole?: HashiVaultAppRole
+  /** Log in with JWT or Kubernetes auth (or AppRole); the token is renewed or replaced before its lease ends. */
+  readonly login?: HashiVaultLogin
+  /** Further sources asked in order after `VAULT_TOKEN`/`BAO_TOKEN` (see {@link HashiVaultCredentialSource}). */
+  readonly credentialSources?: readonly HashiVaultCredentialSource[]
   /** Last token source, asked only when nothing else gave one (e.g. a token helper). */
   readonly tokenSource?: () => Promise<string | undefined>
+  /** Told once which source supplied the token (never the token itself); the CLI prints it with `-d`. */
+  readonly onCredentialSource?: CredentialSourceListener
   /** Vault Enterprise / OpenBao namespace, sent as `X-Vault-Namespace`; default `VAULT_NAMESPACE`, then `BAO_NAMESPACE`. */
   readonly namespace?: string
   /** Mount path of the transit engine; default `TRANSIT_SECRET_ENGINE_PATH`, then `transit`. */
   readonly transitPath?: string
   /** Sign with this key version instead of the latest (sigstore's key-version option). */
   readonly keyVersion?: number
-  /** Clock for token lease expiry (default `Date.now`). */
+  /** Clock for token lease expiry and renewal (default `Date.now`). */
   readonly now?: () => number
 }
 

@@ -4,7 +4,15 @@
  * Exported from `countersign/kms/hashivault`.
  * @module
  */
-export type { HashiVaultAppRole, HashiVaultKMSOptions } from './config.js'
+export type {
+  HashiVaultAppRole,
+  HashiVaultAppRoleLogin,
+  HashiVaultCredential,
+  HashiVaultCredentialSource,
+  HashiVaultJWTLogin,
+  HashiVaultKMSOptions,
+  HashiVaultLogin,
+} from './config.js'
 export type { HashiVaultKeyType, HashiVaultKeyVersion } from './key-info.js'
 export {
   createHashiVaultKMSProvider,

@@ -134,16 +134,22 @@ describe('default chain order', () => {
     expect(kms.stsCalls.length).toBe(calls + 1)
   })
 
-  it('a missing explicit profile, an unsupported profile source, or no source at all: ERR_KMS without secrets', async () => {
-    const fail = (env: Record<string, string>) => createAWSNodeCredentials({ env, homeDir: home })().catch((e) => e)
+  it('a missing explicit profile, a refused role, or no source at all: ERR_KMS without secrets', async () => {
+    // Instance metadata is the chain's last source: off for these tests (never a non-loopback address).
+    const fail = (env: Record<string, string>) =>
+      createAWSNodeCredentials({ env: { AWS_EC2_METADATA_DISABLED: 'true', ...env }, homeDir: home })().catch((e) => e)
     expect(await fail({ AWS_PROFILE: 'nope' })).toMatchObject({
       code: 'ERR_KMS',
       details: { reason: 'profile-not-found' },
     })
-    const assumer = await fail({ AWS_PROFILE: 'assumer' })
-    expect(assumer).toMatchObject({ code: 'ERR_KMS' })
-    expect(assumer.message).toContain('source_profile')
-    const empty = await createAWSNodeCredentials({ env: {}, homeDir: makeHome({}) })().catch((e) => e)
+    // source_profile is now followed: STS (here the KMS stand-in, which knows only AssumeRoleWithWebIdentity) refuses.
+    const assumer = await fail({ AWS_PROFILE: 'assumer', AWS_ENDPOINT_URL_STS: kms.url })
+    expect(assumer).toMatchObject({ code: 'ERR_KMS', details: { awsError: 'InvalidAction' } })
+    expect(assumer.message).toContain('AssumeRole of arn:aws:iam::1:role/x')
+    const empty = await createAWSNodeCredentials({
+      env: { AWS_EC2_METADATA_DISABLED: 'true' },
+      homeDir: makeHome({}),
+    })().catch((e) => e)
     expect(empty).toMatchObject({ code: 'ERR_KMS', details: { reason: 'no-credentials' } })
     const noRole = await fail({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile('t') })
     expect(noRole.message).toContain('role ARN')

@@ -95,7 +95,8 @@ describe('configuration', () => {
     })
     const noToken = createHashiVaultKMSProvider({ env: { VAULT_ADDR: vault.url } })
     expect(await failure(noToken.publicKey('hashivault://ecdsa-p256'))).toMatchObject({
-      code: 'ERR_INVALID_INPUT',
+      code: 'ERR_KMS',
+      message: 'no Vault credentials found; tried in order: 1. environment: VAULT_TOKEN and BAO_TOKEN not set',
       details: { reason: 'no-credentials' },
     })
     const bao = createHashiVaultKMSProvider({ env: { BAO_ADDR: vault.url, BAO_TOKEN: TOKEN } })
