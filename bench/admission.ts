@@ -10,6 +10,7 @@
 // work no longer shares the webhook's event loop.
 // `--digest-passes=N` repeats the warm-by-digest pass N times (so that it dominates a profile); with `--process`,
 // `--cpu-prof=DIR` starts the webhook with Node's `--cpu-prof` writing its profile into DIR.
+// In this process, the webhook's registry requests per image are printed beside each pass.
 // Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process] [--digest-passes=N]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -44,7 +45,19 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const publicKeyPEM = publicKeyToPEM(key.publicKey)
   const { policies } = parsePolicies(keyPolicyYAML({ name: 'bench', glob: `${reg.host}/bench/**`, publicKeyPEM }))
   // Key authorities without ctlog skip the log (policy-controller's rule); the bench images are signed offline.
-  const check = createPolicyImageCheck(policies, { store, cache: { ttlMs: 10 * 60_000, maxEntries: 10_000 } })
+  // The in-process webhook's registry client counts its requests (the pass prints them per image).
+  let registryRequests = 0
+  const checkStore = createRegistryClient({
+    maxConcurrency: 64,
+    fetch: (input, init) => {
+      registryRequests++
+      return fetch(input, init)
+    },
+  })
+  const check = createPolicyImageCheck(policies, {
+    store: checkStore,
+    cache: { ttlMs: 10 * 60_000, maxEntries: 10_000 },
+  })
   const server: BenchServer = SEPARATE_PROCESS
     ? await startWebhookProcess(dir, tls, keyPolicyYAML({ name: 'bench', glob: `${reg.host}/bench/**`, publicKeyPEM }))
     : inProcess(
@@ -69,6 +82,7 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
 
   const pass = async (name: string, images: readonly string[]) => {
     const bodies = images.map(review)
+    const requestsBefore = registryRequests
     const start = performance.now()
     const results = await mapLimit(bodies, CONCURRENCY, post)
     const wall = (performance.now() - start) / 1000
@@ -80,7 +94,11 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
         .toFixed(1)
         .padStart(
           7,
-        )} ms   max ${ms[ms.length - 1]!.toFixed(1).padStart(7)} ms   ${(results.length / wall).toFixed(0)} reviews/s`,
+        )} ms   max ${ms[ms.length - 1]!.toFixed(1).padStart(7)} ms   ${(results.length / wall).toFixed(0)} reviews/s${
+        SEPARATE_PROCESS
+          ? ''
+          : `   ${((registryRequests - requestsBefore) / images.length).toFixed(2)} registry requests/image`
+      }`,
     )
   }
   const where = SEPARATE_PROCESS ? 'webhook in its own process' : 'webhook in this process'

@@ -1,9 +1,10 @@
 // Many independent bundles at once: bundles/s with 1, 2 and 16 verifications in flight, for the verifier on the
 // main thread (Web Crypto backend: its work runs on libuv's pool; node:crypto backend: P-256/Ed25519/RSA on the main
-// thread, P-384 on libuv's pool) and for
-// createVerifierPool from countersign/node (one verifier per worker thread, as many threads as cores). The scaling
-// factor is the rate at 16 in flight over the rate at 1 of the same contender; "vs 1 thread" compares with the
-// node-backend verifier one at a time. Every contender must accept the bundle before anything is timed.
+// thread, P-384 on libuv's pool) and for createVerifierPool from countersign/node (one verifier per worker thread,
+// as many threads as cores). "scaling" is the rate at 16 in flight over the rate at 1 of the same contender; "vs 1
+// thread" compares with the node-backend verifier one at a time; "cores x16" is the process's CPU time over wall
+// time at 16 in flight (worker threads and libuv's pool included): how many cores the contender kept busy. Every
+// contender must accept the bundle before anything is timed.
 // Run: npx tsx bench/verify-concurrency.ts [seconds per measurement, default 2]
 import { availableParallelism, cpus } from 'node:os'
 import { nodeSignatureBackend } from '../src/node/signature-backend.js'
@@ -24,8 +25,12 @@ const CASES: readonly [string, string][] = [
 const LEVELS = [1, 2, 16] as const
 const seconds = Number(process.argv[2] ?? 2)
 
+/** Cores busy (process CPU time over wall time, worker threads and libuv's pool included) in the last `rate` call. */
+let lastCores = 0
+
 async function rate(fn: () => Promise<unknown>, inFlight: number): Promise<number> {
   let n = 0
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const deadline = t0 + seconds * 1000
   const lane = async () => {
@@ -35,13 +40,16 @@ async function rate(fn: () => Promise<unknown>, inFlight: number): Promise<numbe
     }
   }
   await Promise.all(Array.from({ length: inFlight }, lane))
-  return n / ((performance.now() - t0) / 1000)
+  const wall = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  lastCores = (cpu.user + cpu.system) / 1000 / wall
+  return n / (wall / 1000)
 }
 
 console.log(
   `node ${process.version}; ${cpus().length} cores (availableParallelism ${availableParallelism()}); ${seconds} s per measurement`,
 )
-const head = `${'case / contender'.padEnd(52)} ${LEVELS.map((l) => `x${l}/s`.padStart(8)).join(' ')} ${'scaling'.padStart(8)} ${'vs 1 thread'.padStart(12)}`
+const head = `${'case / contender'.padEnd(52)} ${LEVELS.map((l) => `x${l}/s`.padStart(8)).join(' ')} ${'scaling'.padStart(8)} ${'vs 1 thread'.padStart(12)} ${'cores x16'.padStart(10)}`
 console.log(head)
 const poolGains: number[] = []
 for (const [name, label] of CASES) {
@@ -65,12 +73,13 @@ for (const [name, label] of CASES) {
   for (const [who, fn] of contenders) {
     const rates: number[] = []
     for (const level of LEVELS) rates.push(await rate(fn, level))
+    const cores = lastCores
     if (who.startsWith('main thread, node')) base = rates[0]!
     const scaling = rates[2]! / rates[0]!
     const vsOne = base > 0 ? rates[2]! / base : Number.NaN
     if (who.startsWith('createVerifierPool')) poolGains.push(vsOne)
     console.log(
-      `  ${who.padEnd(50)} ${rates.map((r) => r.toFixed(0).padStart(8)).join(' ')} ${`${scaling.toFixed(2)}x`.padStart(8)} ${Number.isNaN(vsOne) ? ''.padStart(12) : `${vsOne.toFixed(2)}x`.padStart(12)}`,
+      `  ${who.padEnd(50)} ${rates.map((r) => r.toFixed(0).padStart(8)).join(' ')} ${`${scaling.toFixed(2)}x`.padStart(8)} ${Number.isNaN(vsOne) ? ''.padStart(12) : `${vsOne.toFixed(2)}x`.padStart(12)} ${cores.toFixed(2).padStart(10)}`,
     )
   }
   await pool.close()

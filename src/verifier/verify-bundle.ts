@@ -23,14 +23,29 @@ import { type ArtifactInput, checkArtifactSignature } from './signature.js'
 
 type TimestampThresholds = typeof import('../timestamp/thresholds.js')
 let timestampModule: Promise<TimestampThresholds> | undefined
+let timestampLoaded: TimestampThresholds | undefined
 
 /**
  * The RFC 3161 verifier, loaded on first use (most bundles carry no timestamp, and a CLI run pays for what it loads)
  * and kept: a dynamic `import()` of a loaded module still costs a few hundred microseconds under loader hooks.
  */
 function timestampVerifier(): Promise<TimestampThresholds> {
-  timestampModule ??= import('../timestamp/thresholds.js')
+  timestampModule ??= import('../timestamp/thresholds.js').then((m) => {
+    timestampLoaded = m
+    return m
+  })
   return timestampModule
+}
+
+/**
+ * Start verifying the RFC 3161 tokens. Once the module is loaded this starts synchronously, so the token's P-384
+ * check is on its way (to Web Crypto's or libuv's threads) before the P-256 checks that follow run on this thread.
+ */
+function startTimestampCheck(
+  run: (m: TimestampThresholds) => ReturnType<TimestampThresholds['verifyTimestamps']>,
+): ReturnType<TimestampThresholds['verifyTimestamps']> {
+  if (timestampLoaded !== undefined) return run(timestampLoaded)
+  return timestampVerifier().then(run)
 }
 
 /**
@@ -214,7 +229,7 @@ export async function verifyBundle(
   const timestampCheck =
     tokens.length > 0 && root.timestampAuthorities.length > 0
       ? settle(
-          timestampVerifier().then(({ verifyTimestamps }) =>
+          startTimestampCheck(({ verifyTimestamps }) =>
             verifyTimestamps(tokens, signatureBytes, { trustedRoot: root, threshold: 0, signatureBackend: backend }),
           ),
         )

@@ -87,4 +87,37 @@ describe('base64', () => {
       ).toBe(outcome(() => referenceFromBase64(s, true)))
     }
   })
+
+  it('long inputs (the table-driven loop over encodeInto bytes) decode and refuse as the reference does', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \n.*é\u0100'
+    let seed = 11
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    let accepted = 0
+    for (let k = 0; k < 3000; k++) {
+      let base = toBase64(new Uint8Array(randomBytes(48 + rand(1500))))
+      if (rand(3) === 0) base = base.replace(/=+$/, '')
+      if (rand(4) === 0) base = base.replaceAll('+', '-').replaceAll('/', '_')
+      const chars = [...base]
+      for (let m = rand(3); m > 0; m--) {
+        const at = rand(chars.length + 1)
+        const op = rand(3)
+        const c = alphabet[rand(alphabet.length)]!
+        if (op === 0) chars.splice(at, 0, c)
+        else if (op === 1) chars.splice(at, 1)
+        else chars[at] = c
+      }
+      const s = chars.join('')
+      const got = outcome(() => fromBase64(s))
+      expect(got, JSON.stringify(s)).toBe(outcome(() => referenceFromBase64(s)))
+      expect(
+        outcome(() => fromBase64(s, { allowWhitespace: true })),
+        JSON.stringify(s),
+      ).toBe(outcome(() => referenceFromBase64(s, true)))
+      if (!got.startsWith('error')) accepted++
+    }
+    expect(accepted).toBeGreaterThan(500) // both outcomes exercised
+  })
 })
