@@ -1,7 +1,9 @@
 /**
  * AWS KMS keys as signers (`awskms://[ENDPOINT]/{key-id | alias/NAME | key ARN | alias ARN}`), with SigV4 request
- * signing, environment and web-identity credentials. Node's shared config files and token files are read by
- * `awsKMSProviderFromEnvironment` in `countersign/node`.
+ * signing and the fetch-only credential sources: environment keys, web identity, STS AssumeRole, SSO role
+ * credentials, ECS/EKS container credentials and EC2 instance metadata (IMDSv2). The default chain over them, with
+ * the shared config files, token files and `credential_process`, is `awsKMSProviderFromEnvironment` in
+ * `countersign/node`.
  *
  * Exported from `countersign/kms/aws`.
  *
