@@ -7,9 +7,7 @@
 // blob size. Each push is checked: the registry must hold the blob at the file's digest afterwards.
 // Run: npx tsx bench/push-memory.ts   (SIZES_MIB=64,256 for a quicker run; MODES=chunked or MODES=monolithic)
 import { spawnSync } from 'node:child_process'
-import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +16,7 @@ import { openFileContent } from '../src/node/file-content.js'
 import { nodeHasher } from '../src/node/hasher.js'
 import { parseReference } from '../src/oci/reference.js'
 import { createRegistryClient } from '../src/oci/registry.js'
+import { writeRandomFile } from './support/blob-files.js'
 
 const MiB = 1024 * 1024
 const self = fileURLToPath(import.meta.url)
@@ -65,25 +64,6 @@ async function child(path: string, repository: string, chunkSize: number): Promi
     requests: [...counts].map(([k, n]) => `${n}× ${k}`).join(', '),
   }
   process.stdout.write(JSON.stringify(report))
-}
-
-/** Write `size` random bytes to `path`, 16 MiB at a time; returns the file's sha256. */
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const file = await open(path, 'w')
-  const hash = createHash('sha256')
-  const buf = new Uint8Array(16 * MiB)
-  try {
-    for (let done = 0; done < size; ) {
-      const n = Math.min(buf.length, size - done)
-      randomFillSync(buf, 0, n)
-      hash.update(buf.subarray(0, n))
-      await file.write(buf, 0, n)
-      done += n
-    }
-  } finally {
-    await file.close()
-  }
-  return `sha256:${hash.digest('hex')}`
 }
 
 async function main(): Promise<void> {

@@ -7,9 +7,8 @@
 // `skopeo copy docker://… oci:DIR2:v1`. Goals: push ≥ 0.9× skopeo, pull ≥ 1.0×.
 // Run: npx tsx bench/push-speed.ts   (BLOB_MIB=64 RUNS=3 for a quicker run)
 import { execFileSync } from 'node:child_process'
-import { createHash, randomFillSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { open, rename } from 'node:fs/promises'
+import { rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeFetch } from '../src/node/fetch.js'
@@ -24,6 +23,7 @@ import {
 import { parseReference } from '../src/oci/reference.js'
 import { createRegistryClient } from '../src/oci/registry.js'
 import { startRegistry } from '../test/support/registry.js'
+import { streamToFile, writeRandomFile } from './support/blob-files.js'
 
 const MiB = 1024 * 1024
 const SIZE = Number(process.env.BLOB_MIB ?? 256) * MiB
@@ -34,22 +34,10 @@ async function makeLayout(dir: string): Promise<{ layerPath: string; digest: str
   const layout = openLayout(dir, { create: true })
   const repo = parseReference('bench/src')
   const tmp = join(dir, 'layer.tmp')
-  const file = await open(tmp, 'w')
-  const hash = createHash('sha256')
-  const buf = new Uint8Array(16 * MiB)
-  for (let done = 0; done < SIZE; ) {
-    const n = Math.min(buf.length, SIZE - done)
-    randomFillSync(buf, 0, n)
-    hash.update(buf.subarray(0, n))
-    await file.write(buf, 0, n)
-    done += n
-  }
-  await file.close()
-  const hex = hash.digest('hex')
+  const digest = await writeRandomFile(tmp, SIZE)
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true })
-  const layerPath = join(dir, 'blobs', 'sha256', hex)
+  const layerPath = join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length))
   await rename(tmp, layerPath)
-  const digest = `sha256:${hex}`
   const layerDesc = { mediaType: OCI_IMAGE_LAYER_MEDIA_TYPE, digest, size: SIZE }
   const config = new TextEncoder().encode(
     JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest] } }),
@@ -73,20 +61,6 @@ async function seconds(fn: () => Promise<unknown> | unknown): Promise<number> {
   const t0 = performance.now()
   await fn()
   return (performance.now() - t0) / 1000
-}
-
-async function streamToFile(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
-  const file = await open(path, 'w')
-  const reader = stream.getReader()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      await file.write(value)
-    }
-  } finally {
-    await file.close()
-  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

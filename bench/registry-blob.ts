@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeFetch } from '../src/node/fetch.js'
@@ -20,6 +19,7 @@ import {
 import { parseReference } from '../src/oci/reference.js'
 import { createRegistryClient, type RegistryRequestInfo } from '../src/oci/registry.js'
 import { startRegistry } from '../test/support/registry.js'
+import { streamToFile } from './support/blob-files.js'
 
 const MiB = 1024 * 1024
 const SIZE = Number(process.env.BLOB_MIB ?? 256) * MiB
@@ -49,21 +49,6 @@ async function measured<T>(label: string, bytes: number, fn: () => Promise<T>) {
     `${label.padEnd(48)} ${seconds.toFixed(2).padStart(6)} s ${mbs.toFixed(0).padStart(6)} MB/s   RSS peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - base) / MiB).toFixed(0)})`,
   )
   return { result, mbs }
-}
-
-/** Write a stream to a file chunk by chunk (the pull path never holds the whole blob). */
-async function streamToFile(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
-  const file = await open(path, 'w')
-  const reader = stream.getReader()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      await file.write(value)
-    }
-  } finally {
-    await file.close()
-  }
 }
 
 const work = mkdtempSync(join(tmpdir(), 'countersign-bench-'))

@@ -60,64 +60,55 @@ describe('base64', () => {
   it('accepts and rejects exactly what the previous decoder did (random mutations)', () => {
     const alphabet =
       'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \n\t\r.*é€\u00ff\u0100\u2028\ufeff'
-    let seed = 7
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
+    const rand = lcg(7)
     for (let k = 0; k < 20000; k++) {
-      const base = toBase64(new Uint8Array(randomBytes(rand(40))))
-      const chars = [...base]
-      for (let m = rand(3); m > 0; m--) {
-        const at = rand(chars.length + 1)
-        const op = rand(3)
-        const c = alphabet[rand(alphabet.length)]!
-        if (op === 0) chars.splice(at, 0, c)
-        else if (op === 1) chars.splice(at, 1)
-        else chars[at] = c
-      }
-      const s = chars.join('')
-      expect(
-        outcome(() => fromBase64(s)),
-        JSON.stringify(s),
-      ).toBe(outcome(() => referenceFromBase64(s)))
-      expect(
-        outcome(() => fromBase64(s, { allowWhitespace: true })),
-        JSON.stringify(s),
-      ).toBe(outcome(() => referenceFromBase64(s, true)))
+      expectAsReference(mutate(toBase64(new Uint8Array(randomBytes(rand(40)))), rand, alphabet))
     }
   })
 
   it('long inputs (the table-driven loop over encodeInto bytes) decode and refuse as the reference does', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \n.*é\u0100'
-    let seed = 11
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
+    const rand = lcg(11)
     let accepted = 0
     for (let k = 0; k < 3000; k++) {
       let base = toBase64(new Uint8Array(randomBytes(48 + rand(1500))))
       if (rand(3) === 0) base = base.replace(/=+$/, '')
       if (rand(4) === 0) base = base.replaceAll('+', '-').replaceAll('/', '_')
-      const chars = [...base]
-      for (let m = rand(3); m > 0; m--) {
-        const at = rand(chars.length + 1)
-        const op = rand(3)
-        const c = alphabet[rand(alphabet.length)]!
-        if (op === 0) chars.splice(at, 0, c)
-        else if (op === 1) chars.splice(at, 1)
-        else chars[at] = c
-      }
-      const s = chars.join('')
-      const got = outcome(() => fromBase64(s))
-      expect(got, JSON.stringify(s)).toBe(outcome(() => referenceFromBase64(s)))
-      expect(
-        outcome(() => fromBase64(s, { allowWhitespace: true })),
-        JSON.stringify(s),
-      ).toBe(outcome(() => referenceFromBase64(s, true)))
-      if (!got.startsWith('error')) accepted++
+      if (!expectAsReference(mutate(base, rand, alphabet)).startsWith('error')) accepted++
     }
     expect(accepted).toBeGreaterThan(500) // both outcomes exercised
   })
 })
+
+/** A seeded linear congruential generator: `rand(n)` in [0, n). */
+function lcg(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % n
+  }
+}
+
+/** Up to two random insertions, deletions or replacements of characters from `alphabet`. */
+function mutate(base: string, rand: (n: number) => number, alphabet: string): string {
+  const chars = [...base]
+  for (let m = rand(3); m > 0; m--) {
+    const at = rand(chars.length + 1)
+    const op = rand(3)
+    const c = alphabet[rand(alphabet.length)]!
+    if (op === 0) chars.splice(at, 0, c)
+    else if (op === 1) chars.splice(at, 1)
+    else chars[at] = c
+  }
+  return chars.join('')
+}
+
+/** fromBase64 decodes (or refuses) `s` as the reference does, with and without whitespace allowed. */
+function expectAsReference(s: string): string {
+  const got = outcome(() => fromBase64(s))
+  expect(got, JSON.stringify(s)).toBe(outcome(() => referenceFromBase64(s)))
+  expect(
+    outcome(() => fromBase64(s, { allowWhitespace: true })),
+    JSON.stringify(s),
+  ).toBe(outcome(() => referenceFromBase64(s, true)))
+  return got
+}
