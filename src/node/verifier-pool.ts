@@ -7,7 +7,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os'
-import { isMainThread, Worker, workerData } from 'node:worker_threads'
+import { isMainThread, type ResourceLimits, Worker, workerData } from 'node:worker_threads'
 import { CountersignError } from '../errors.js'
 import type { ArtifactInput } from '../verifier/signature.js'
 import {
@@ -42,10 +42,16 @@ export interface VerifierPoolOptions {
   readonly threads?: number
   /** The verifier's thresholds and clock, as for `createVerifier`. */
   readonly verifier?: PoolVerifierOptions
+  /**
+   * Heap limits per thread (Node's `Worker` `resourceLimits`): a thread that exceeds them ends alone, its
+   * verifications reject with ERR_ABORTED, and the pool goes on with the threads left.
+   */
+  readonly resourceLimits?: ResourceLimits
 }
 
 /**
- * A pool of verifier threads. `close` ends the threads; verifications still running reject with ERR_ABORTED.
+ * A pool of verifier threads. `close` ends the threads; verifications still running reject with ERR_ABORTED, and so
+ * does every verification once no thread is left (a thread that failed is not replaced).
  *
  * @example
  * ```ts
@@ -70,6 +76,8 @@ export interface VerifierPool {
 interface Thread {
   readonly worker: Worker
   inFlight: number
+  /** The thread ended (crashed, ran out of memory, or the pool closed): it is given no more work. */
+  exited: boolean
 }
 
 /**
@@ -118,11 +126,18 @@ export function createVerifierPool(trustedRoot: Uint8Array, options: VerifierPoo
   }
 
   const threads: Thread[] = Array.from({ length: count }, () => {
-    const thread: Thread = { worker: new Worker(new URL(import.meta.url), { workerData: data }), inFlight: 0 }
-    thread.worker.unref()
-    thread.worker.on('message', (response: PoolResponse) => settle(thread, response))
-    thread.worker.on('error', (error) => failAll(thread, `verifier thread failed: ${error.message}`))
-    thread.worker.on('exit', (code) => failAll(thread, `verifier thread exited (${code})`))
+    const worker = new Worker(new URL(import.meta.url), {
+      workerData: data,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    })
+    const thread: Thread = { worker, inFlight: 0, exited: false }
+    worker.unref()
+    worker.on('message', (response: PoolResponse) => settle(thread, response))
+    worker.on('error', (error) => failAll(thread, `verifier thread failed: ${error.message}`))
+    worker.on('exit', (code) => {
+      thread.exited = true
+      failAll(thread, `verifier thread exited (${code})`)
+    })
     return thread
   })
 
@@ -130,8 +145,13 @@ export function createVerifierPool(trustedRoot: Uint8Array, options: VerifierPoo
     threads: count,
     verify(bundle, artifact, policy) {
       if (closed) return Promise.reject(new CountersignError('ERR_ABORTED', 'the verifier pool is closed'))
-      let thread = threads[0]!
-      for (const t of threads) if (t.inFlight < thread.inFlight) thread = t
+      // A message posted to an ended thread is dropped silently: only live threads get work.
+      let least: Thread | undefined
+      for (const t of threads) if (!t.exited && (least === undefined || t.inFlight < least.inFlight)) least = t
+      if (least === undefined) {
+        return Promise.reject(new CountersignError('ERR_ABORTED', 'every verifier thread of the pool has ended'))
+      }
+      const thread = least
       const id = nextId++
       return new Promise<PooledVerificationResult>((resolve, reject) => {
         pending.set(id, { resolve, reject, thread })

@@ -99,4 +99,29 @@ describe('createVerifierPool', () => {
       isCountersignError(e, 'ERR_ABORTED'),
     )
   })
+
+  it('a thread that runs out of memory fails its work and is given no more: later calls reject, never hang', async () => {
+    // Heap limits far below what loading the verifier needs: the thread ends at start-up.
+    const starved = createVerifierPool(happy.trustedRoot, {
+      threads: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 },
+    })
+    try {
+      await expect(starved.verify(happy.bundle, happy.artifact, keyPolicy(happy.policy))).rejects.toSatisfy(
+        (e: unknown) => isCountersignError(e, 'ERR_ABORTED'),
+      )
+      const later = starved.verify(happy.bundle, happy.artifact, keyPolicy(happy.policy))
+      const hung = new Promise((resolve) => setTimeout(() => resolve('hung'), 5000).unref())
+      const outcome = await Promise.race([
+        later.then(
+          () => 'verified',
+          (e: unknown) => e,
+        ),
+        hung,
+      ])
+      expect(isCountersignError(outcome, 'ERR_ABORTED')).toBe(true)
+    } finally {
+      await starved.close()
+    }
+  })
 })
