@@ -23,28 +23,27 @@ type ProviderFactory = (io: CliIO) => KMSProvider
 
 /** The built-in providers by scheme (`openbao://` is Vault's alias). */
 const FACTORIES: Readonly<Record<string, ProviderFactory>> = {
-  awskms: (io) => awsKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
-  gcpkms: (io) => gcpKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
-  azurekms: (io) => azureKMSProviderFromEnvironment({ env: io.env, ...secretsOf(io) }),
-  hashivault: (io) =>
-    hashiVaultKMSProviderFromEnvironment({
-      env: io.env,
-      ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
-      ...secretsOf(io),
-    }),
-  openbao: (io) =>
-    hashiVaultKMSProviderFromEnvironment({
-      env: io.env,
-      ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
-      ...secretsOf(io),
-    }),
+  awskms: (io) => awsKMSProviderFromEnvironment({ env: io.env, ...providerOptionsOf(io) }),
+  gcpkms: (io) => gcpKMSProviderFromEnvironment({ env: io.env, ...providerOptionsOf(io) }),
+  azurekms: (io) => azureKMSProviderFromEnvironment({ env: io.env, ...providerOptionsOf(io) }),
+  hashivault: vaultProvider,
+  openbao: vaultProvider,
+}
+
+function vaultProvider(io: CliIO): HashiVaultKMSProvider {
+  return hashiVaultKMSProviderFromEnvironment({
+    env: io.env,
+    ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
+    ...providerOptionsOf(io),
+  })
 }
 
 /**
- * The run's secret set, for the providers (they add the credentials they resolve and redact errors with it), and
- * with `-d/--verbose` a line on stderr naming the credential source a provider settled on (never the secret).
+ * What every provider gets from the run: its secret set (providers add the credentials they resolve and redact
+ * errors with it) and, with `-d/--verbose`, a line on stderr naming the credential source a provider settled on
+ * (never the secret).
  */
-function secretsOf(io: CliIO): {
+function providerOptionsOf(io: CliIO): {
   readonly secrets?: SecretSet
   readonly onCredentialSource?: CredentialSourceListener
 } {
@@ -100,7 +99,7 @@ export function kmsSigner(uri: string, io: CliIO): Promise<KMSSigner> {
 export async function kmsVerificationKeys(uri: string, io: CliIO): Promise<PublicKey[]> {
   const scheme = kmsScheme(uri)
   if (scheme === 'hashivault' || scheme === 'openbao') {
-    const vault = FACTORIES[scheme]!(io) as HashiVaultKMSProvider
+    const vault = vaultProvider(io)
     return (await vault.publicKeys(uri)).map((v) => v.publicKey)
   }
   // The signer's key (read once, shared with kmsVerifyDefaults' look at its scheme).
