@@ -6,18 +6,17 @@
 // The image check is what `countersign admission-webhook` ships: createPolicyImageCheck over a ClusterImagePolicy with
 // a key authority (its cache keys verdicts by digest + policy). Not a timed test; prints figures.
 // With `--process`, the webhook is the shipped executable (`node dist/cli/main.js admission-webhook`, `npm run build`
-// first) in its own process, as the API server meets it: this process then only sends reviews, and its TLS and JSON
-// work no longer shares the webhook's event loop.
-// `--digest-passes=N` repeats the warm-by-digest pass N times (so that it dominates a profile); with `--process`,
-// `--cpu-prof=DIR` starts the webhook with Node's `--cpu-prof` writing its profile into DIR.
-// In this process, the webhook's registry requests per image are printed beside each pass.
-// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process] [--digest-passes=N]
+// first) in its own process, as the API server meets it.
+// The reviews are sent by a lean client in a process of its own (bench/support/review-load.ts says why), with its
+// connections kept open across passes. In-process mode prints the webhook's registry requests per image per pass.
+// `--digest-passes=N` repeats the warm-by-digest pass N times. With `--process`: `--gc` runs the webhook with
+// `--trace-gc-nvp` and prints, per pass, its collections (count, longest pause, bytes promoted per scavenge);
+// `--cpu-prof=DIR` writes the webhook's CPU profile into DIR; `--node-flags=A,B` passes more flags to its Node.
+// Run: npx tsx bench/admission.ts [images, default 1000] [concurrency, default 16] [--process] [--digest-passes=N] [--gc]
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { Agent } from 'node:https'
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { mapLimit } from '../src/internal/concurrency.js'
 import { publicKeyToPEM } from '../src/keys/index.js'
 import { type AdmissionServer, startAdmissionServer } from '../src/node/admission-server.js'
 import { createRegistryClient } from '../src/oci/registry.js'
@@ -26,7 +25,9 @@ import { loadReview, mapImages } from '../test/admission/fixtures.js'
 import { httpsRequest, loopbackServerOptions, makeLoopbackCert } from '../test/admission/https-client.js'
 import { keyPolicyYAML } from '../test/support/cluster-image-policy.js'
 import { webhookURL } from '../test/support/webhook-cli.js'
-import { percentile, pushSignedPool, timedPost, withRegistry } from './support/admission-bench.js'
+import { percentile, pushSignedPool, withRegistry } from './support/admission-bench.js'
+import { type GCWindow, gcWindow } from './support/gc-trace.js'
+import { startReviewLoad } from './support/review-load.js'
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const IMAGES = Number(positional[0] ?? 1000)
@@ -35,6 +36,8 @@ const SEPARATE_PROCESS = process.argv.includes('--process')
 const flagValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const DIGEST_PASSES = Number(flagValue('digest-passes') ?? 1)
 const CPU_PROFILE_DIR = flagValue('cpu-prof')
+const NODE_FLAGS = flagValue('node-flags')?.split(',').filter(Boolean) ?? []
+const GC_TRACE = SEPARATE_PROCESS && process.argv.includes('--gc')
 
 await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const store = createRegistryClient({ maxConcurrency: 64 })
@@ -63,7 +66,7 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
     : inProcess(
         await startAdmissionServer({ ...loopbackServerOptions(tls), loadCheck: async () => check, timeoutMs: 30_000 }),
       )
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(tls.cert) })
+  const load = startReviewLoad(`${server.url}/validate?timeout=30s`, tls.cert, CONCURRENCY)
   const template = loadReview('pod-ephemeral')
   const review = (image: string) => {
     const r = mapImages(template, () => image)
@@ -71,63 +74,64 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
     delete r.request.object.spec.ephemeralContainers
     return JSON.stringify(r)
   }
-  const post = async (body: string) => {
-    const { ms, json } = await timedPost<{ response: { allowed: boolean } }>(
-      `${server.url}/validate?timeout=30s`,
-      agent,
-      body,
-    )
-    return { allowed: json.response.allowed, ms }
-  }
 
-  const pass = async (name: string, images: readonly string[]) => {
-    const bodies = images.map(review)
+  // The webhook's own account of its time per review (request_duration_seconds: from reading the body to the
+  // decision), beside the latency the client sees (which adds queueing, TLS and the answer's write).
+  const decidingTime = async () => {
+    const text = await server.metrics(tls.cert)
+    const sample = (name: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`countersign_admission_request_duration_seconds_${name}{endpoint="validate"}`))
+          ?.split(' ')[1] ?? 0,
+      )
+    return { sum: sample('sum'), count: sample('count') }
+  }
+  // Every body is made and handed to the load process before anything is timed.
+  await load.prepare({ tag: refs.map((r) => review(r.tag)), digest: refs.map((r) => review(r.digest)) })
+  const pass = async (name: string, bodies: 'tag' | 'digest', images: number) => {
     const requestsBefore = registryRequests
-    const start = performance.now()
-    const results = await mapLimit(bodies, CONCURRENCY, post)
-    const wall = (performance.now() - start) / 1000
-    const denied = results.filter((r) => !r.allowed).length
+    const gc: GCWindow | undefined = server.gcTrace ? gcWindow(server.gcTrace) : undefined
+    const before = await decidingTime()
+    const { ms: unsorted, wall, denied } = await load.pass(bodies)
+    const after = await decidingTime()
     if (denied > 0) throw new Error(`${name}: ${denied} reviews denied`)
-    const ms = results.map((r) => r.ms).sort((a, b) => a - b)
+    const ms = unsorted.sort((a, b) => a - b)
     console.log(
       `${name.padEnd(14)} p50 ${percentile(ms, 50).toFixed(1).padStart(7)} ms   p99 ${percentile(ms, 99)
         .toFixed(1)
         .padStart(
           7,
-        )} ms   max ${ms[ms.length - 1]!.toFixed(1).padStart(7)} ms   ${(results.length / wall).toFixed(0)} reviews/s${
+        )} ms   max ${ms[ms.length - 1]!.toFixed(1).padStart(7)} ms   ${(ms.length / wall).toFixed(0)} reviews/s${
         SEPARATE_PROCESS
           ? ''
-          : `   ${((registryRequests - requestsBefore) / images.length).toFixed(2)} registry requests/image`
+          : `   ${((registryRequests - requestsBefore) / images).toFixed(2)} registry requests/image`
       }`,
     )
+    const deciding = ((after.sum - before.sum) / (after.count - before.count)) * 1e3
+    const shown = deciding < 1 ? `${(deciding * 1000).toFixed(0)} µs` : `${deciding.toFixed(1)} ms`
+    console.log(`${''.padEnd(14)} webhook: ${shown} per review from body to decision (its metrics)`)
+    if (gc) console.log(`${''.padEnd(14)} webhook GC: ${gc.summary()}`)
   }
   const where = SEPARATE_PROCESS ? 'webhook in its own process' : 'webhook in this process'
   console.log(`\n${IMAGES} distinct images, one per review, concurrency ${CONCURRENCY}, HTTPS keep-alive, ${where}:`)
-  await pass(
-    'cold',
-    refs.map((r) => r.tag),
-  )
-  await pass(
-    'warm (tag)',
-    refs.map((r) => r.tag),
-  )
-  for (let i = 0; i < DIGEST_PASSES; i++) {
-    await pass(
-      'warm (digest)',
-      refs.map((r) => r.digest),
-    )
-  }
-  const metrics = await server.metrics(agent)
+  await pass('cold', 'tag', refs.length)
+  await pass('warm (tag)', 'tag', refs.length)
+  for (let i = 0; i < DIGEST_PASSES; i++) await pass('warm (digest)', 'digest', refs.length)
+  await load.close()
+  const metrics = await server.metrics(tls.cert)
   const line = (name: string) => metrics.split('\n').find((l) => l.startsWith(name)) ?? `${name} ?`
   console.log(`\n${line('countersign_admission_requests_total{endpoint="validate"}')}`)
   console.log(line('countersign_admission_cache_hits_total'))
-  agent.destroy()
   await server.close()
 })
 
 interface BenchServer {
   readonly url: string
-  metrics(agent: Agent): Promise<string>
+  /** The webhook's `--trace-gc-nvp` output file (with `--process --gc`). */
+  readonly gcTrace?: string
+  metrics(caFile: string): Promise<string>
   close(): Promise<void>
 }
 
@@ -141,12 +145,15 @@ async function startWebhookProcess(dir: string, tls: { cert: string; key: string
   mkdirSync(policies, { recursive: true })
   writeFileSync(join(policies, 'policy.yaml'), policyYAML)
   const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+  const gcTrace = GC_TRACE ? join(dir, 'gc-trace.txt') : undefined
   if (!existsSync(main)) throw new Error('dist/cli/main.js is missing: run npm run build first')
   const args = ['admission-webhook', '--tls-cert', tls.cert, '--tls-key', tls.key, '--port', '0', '--host', '127.0.0.1']
   const child = spawn(
     process.execPath,
     [
       ...(CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []),
+      ...(GC_TRACE ? ['--trace-gc-nvp'] : []),
+      ...NODE_FLAGS,
       main,
       ...args,
       '--policy',
@@ -155,19 +162,19 @@ async function startWebhookProcess(dir: string, tls: { cert: string; key: string
       '--timeout',
       '30s',
     ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    // With --gc, the webhook's stdout (where V8 prints its trace) goes to a file read between passes.
+    { stdio: ['ignore', gcTrace ? openSync(gcTrace, 'w') : 'ignore', 'pipe'] },
   )
   let logged = ''
-  child.stderr.on('data', (c: Buffer) => {
+  child.stderr?.on('data', (c: Buffer) => {
     // Keep only what the start-up wait needs: one log line per review would otherwise pile up here.
     if (logged.length < 1 << 16) logged += c.toString('utf8')
   })
   const url = await webhookURL(() => logged)
   const server: BenchServer = {
     url,
-    metrics: async (agent) => (await httpsRequest(`${url}/metrics`, { caFiles: [], agent })).text,
+    ...(gcTrace ? { gcTrace } : {}),
+    metrics: async (caFile) => (await httpsRequest(`${url}/metrics`, { caFiles: [caFile] })).text,
     close: async () => {
       child.kill('SIGTERM')
       await new Promise((r) => child.once('exit', r))

@@ -6,7 +6,9 @@
  */
 import { CountersignError } from '../errors.js'
 import { mapLimit } from '../internal/concurrency.js'
+import type { AbortSignalLike } from '../internal/host-types.js'
 import { isJSONObject } from '../internal/json.js'
+import { LazyAbortController } from '../internal/lazy-abort.js'
 import { describeError } from './messages.js'
 import type { AdmissionResource, ImageCheck, ImageCheckResult } from './types.js'
 
@@ -38,8 +40,11 @@ export interface CheckRun {
   readonly namespace?: string
   /** The workload under review, passed to every check. */
   readonly resource?: AdmissionResource
-  /** Aborting it settles the unfinished checks as aborted and aborts them. */
-  readonly signal?: AbortSignal
+  /**
+   * Whose `signal`, once aborted, settles the unfinished checks as aborted and aborts them. `caller.signal` is read
+   * only when the run needs it (see {@link runChecks}), so it may be a getter that makes the signal on demand.
+   */
+  readonly caller?: { readonly signal?: AbortSignalLike | undefined }
 }
 
 function validResult(r: unknown, image: string): ImageCheckResult {
@@ -60,6 +65,36 @@ function validResult(r: unknown, image: string): ImageCheckResult {
 }
 
 /**
+ * What each check of a run is given. A class, not an object literal with a getter: a literal's getter is a new
+ * function each time, and V8 then gives every such object its own hidden class, which lives in old space and keeps
+ * the whole review reachable until a full collection (the same trap as Node 20's AbortSignal, see lazy-abort.ts).
+ */
+class CheckContext {
+  readonly namespace?: string
+  readonly resource?: AdmissionResource
+  readonly #stop: LazyAbortController
+  readonly #follow: () => void
+
+  constructor(
+    stop: LazyAbortController,
+    follow: () => void,
+    namespace: string | undefined,
+    resource: AdmissionResource | undefined,
+  ) {
+    this.#stop = stop
+    this.#follow = follow
+    if (namespace !== undefined) this.namespace = namespace
+    if (resource !== undefined) this.resource = resource
+  }
+
+  /** The run's signal, made when first asked for; asking also starts following the caller's. */
+  get signal(): AbortSignal {
+    this.#follow()
+    return this.#stop.signal
+  }
+}
+
+/**
  * Check every image; never rejects. The answer lists each image once, in the order given.
  *
  * The budget is kept two ways: a timer, which ends waiting on registries and anything else asynchronous, and a look
@@ -68,50 +103,70 @@ function validResult(r: unknown, image: string): ImageCheckResult {
  * reference) cannot be interrupted at all; it is bounded instead by linear matchers, the reference length limit of
  * `workloadImages` and the image count limits of the decision.
  *
+ * Nothing is made for aborting until it is needed: the run's signal when a check reads `context.signal`, and the
+ * caller's `run.caller.signal` is first read then, or when the run is still waiting at the timer's first tick
+ * (1 ms). Checks answered from a cache settle before that, so a cached review makes no AbortSignal (see
+ * `LazyAbortController`).
+ *
  * @example
  * ```ts
  * const settled = await runChecks(['nginx:1.27'], { check, concurrency: 8, budgetMs: 8000 })
  * ```
  */
 export async function runChecks(distinct: readonly string[], run: CheckRun): Promise<Settled[]> {
-  const { budgetMs, namespace, signal: outer } = run
-  const controller = new AbortController()
+  const { budgetMs, namespace } = run
+  const stop = new LazyAbortController()
   const timedOut = `timed out after ${budgetMs} ms`
   let expired = false
-  const expire = () => {
-    if (controller.signal.aborted) return
-    expired = true
-    controller.abort(new CountersignError('ERR_ABORTED', timedOut))
-  }
-  const onAbort = () => controller.abort(outer?.reason)
-  outer?.addEventListener('abort', onAbort, { once: true })
-  if (outer?.aborted) controller.abort(outer.reason)
-  const deadline = Date.now() + budgetMs
-  const timer = setTimeout(expire, budgetMs)
-  const aborted = new Promise<void>((resolve) => {
-    if (controller.signal.aborted) resolve()
-    controller.signal.addEventListener('abort', () => resolve(), { once: true })
+  let wake = () => {}
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve
   })
+  const abort = (reason: unknown) => {
+    if (stop.aborted) return
+    stop.abort(reason)
+    wake()
+  }
+  const expire = () => {
+    if (stop.aborted) return
+    expired = true
+    abort(new CountersignError('ERR_ABORTED', timedOut))
+  }
+  let outer: AbortSignalLike | undefined
+  let following = false
+  const onAbort = () => abort(outer?.reason)
+  const follow = () => {
+    if (following) return
+    following = true
+    outer = run.caller?.signal
+    if (outer?.aborted) abort(outer.reason)
+    else outer?.addEventListener('abort', onAbort, { once: true })
+  }
+  const deadline = Date.now() + budgetMs
+  // One timer: its first tick follows the caller's signal, then it waits out the rest of the budget.
+  let timer = setTimeout(
+    () => {
+      follow()
+      timer = setTimeout(expire, Math.max(0, deadline - Date.now()))
+    },
+    Math.min(1, budgetMs),
+  )
   // Each slot records its own outcome, so a timeout still reports the images that did finish.
   const done = new Map<string, Settled>()
-  const context = {
-    signal: controller.signal,
-    ...(namespace !== undefined ? { namespace } : {}),
-    ...(run.resource !== undefined ? { resource: run.resource } : {}),
-  }
+  const context = new CheckContext(stop, follow, namespace, run.resource)
   const all = mapLimit(distinct, run.concurrency, async (image) => {
     if (Date.now() >= deadline) expire()
-    if (controller.signal.aborted) return
+    if (stop.aborted) return
     let s: Settled
     try {
       s = { image, result: validResult(await run.check(image, context), image) }
     } catch (e) {
       s = { image, error: describeError(e) }
     }
-    if (!controller.signal.aborted) done.set(image, s)
+    if (!stop.aborted) done.set(image, s)
   })
   try {
-    await Promise.race([all, aborted])
+    await Promise.race([all, stopped])
     const why = expired ? timedOut : 'the request was aborted'
     return distinct.map((image) => done.get(image) ?? { image, error: why })
   } finally {

@@ -37,7 +37,8 @@ export interface DecisionSettings {
  *
  * @example
  * ```ts
- * const outcome: AdmissionOutcome = { ...base, ...(await decideRequest(request, call, settings)) }
+ * const decided = await decideRequest(request, call, settings)
+ * const outcome: AdmissionOutcome = { uid: request.uid, kind: request.kind, ...decided }
  * ```
  */
 export type Decided = Omit<AdmissionOutcome, 'uid' | 'kind' | 'namespace'>
@@ -113,7 +114,8 @@ export async function decideRequest(
     budgetMs: Math.max(1, budget),
     ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
     resource: admissionResource(request),
-    ...(call?.signal !== undefined ? { signal: call.signal } : {}),
+    // Its signal is read only when the run needs it: the webhook's is made on demand (a cached review never needs it).
+    ...(call !== undefined ? { caller: call } : {}),
   })
   const results = settled.flatMap((s) => ('result' in s ? [s.result] : []))
   const fields = new Map<string, string[]>()

@@ -219,7 +219,8 @@ export function createGatekeeperHandler(options: GatekeeperHandlerOptions): Gate
             check,
             concurrency,
             budgetMs: Math.max(1, budget),
-            ...(call?.signal !== undefined ? { signal: call.signal } : {}),
+            // Its signal is read only when the run needs it: the webhook's is made on demand.
+            ...(call !== undefined ? { caller: call } : {}),
           })
         : []
       const results = settled.flatMap((s) => ('result' in s ? [s.result] : []))

@@ -8,7 +8,7 @@
  */
 import { CountersignError, isCountersignError } from '../errors.js'
 import type { AbortSignalLike } from '../internal/host-types.js'
-import { type DecisionSettings, decideRequest } from './decision.js'
+import { type Decided, type DecisionSettings, decideRequest } from './decision.js'
 import { describeError } from './messages.js'
 import {
   type AdmissionRequest,
@@ -136,6 +136,23 @@ function decodeBody(review: unknown): unknown {
   return review
 }
 
+/**
+ * The outcome with the request's identity (uid, kind, namespace) in front.
+ *
+ * Built from a literal that begins with a property, not with a spread: on Node 20 (V8 11.3) a literal that begins
+ * with a spread and then adds properties (`{ ...base, ...decided }`) gets a hidden class of its own every time once
+ * optimised. Hidden classes live in old space and kept each review's objects reachable until a full collection
+ * (`--log-maps`: ~20 new maps per review; `--trace-gc-nvp`: ~0.6 MB promoted per scavenge). See docs/admission.md.
+ */
+function withIdentity(request: AdmissionRequest, decided: Decided): AdmissionOutcome {
+  return {
+    uid: request.uid,
+    kind: request.kind,
+    ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
+    ...decided,
+  }
+}
+
 /** The answer to a review that could not be parsed (400, with the uid when one could be read). */
 function invalidReview(decoded: unknown, e: unknown): AdmissionOutcome {
   // Reading a review throws only our errors; anything else (a RangeError from a recursion that should not be there)
@@ -185,17 +202,13 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     } catch (e) {
       return invalidReview(decoded, e)
     }
-    const base = {
-      uid: request.uid,
-      kind: request.kind,
-      ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
-    }
     try {
-      return { ...base, ...(await decideRequest(request, call, settings)) }
+      return withIdentity(request, await decideRequest(request, call, settings))
     } catch (e) {
       // Anything unforeseen: deny, never allow.
       const message = `countersign: admission denied: ${describeError(e)}`
-      return { ...base, status: 200, body: denyResponse(request.uid, message), decision: 'error', results: [], message }
+      const body = denyResponse(request.uid, message)
+      return withIdentity(request, { status: 200, body, decision: 'error', results: [], message })
     }
   }
 }

@@ -81,6 +81,11 @@ export function clipReason(
 
 const MAX_DEPTH = 16
 
+/** defineProperty keeps a "__proto__" key an ordinary property. */
+function defineEntry(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 /**
  * `value` with every string in it (and every object key) redacted: strings, arrays and plain objects are copied
  * when something changed, errors go through {@link redactError}, other values are kept. The same value comes back
@@ -110,16 +115,20 @@ export function redactValue<T>(value: T, secrets: Pick<SecretSet, 'redact'>, dep
   }
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return value
-  let changed = false
-  const copy: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) {
+  // The copy is made only at the first change (most values hold no secret: the webhook redacts every verdict).
+  let copy: Record<string, unknown> | undefined
+  const entries = Object.entries(value)
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i]!
     const key = secrets.redact(k)
     const redacted = redactValue(v, secrets, depth + 1)
-    if (key !== k || redacted !== v) changed = true
-    // defineProperty keeps a "__proto__" key an ordinary property.
-    Object.defineProperty(copy, key, { value: redacted, enumerable: true, writable: true, configurable: true })
+    if (copy === undefined && (key !== k || redacted !== v)) {
+      copy = {}
+      for (let j = 0; j < i; j++) defineEntry(copy, entries[j]![0], entries[j]![1])
+    }
+    if (copy !== undefined) defineEntry(copy, key, redacted)
   }
-  return changed ? (copy as T) : value
+  return (copy ?? value) as T
 }
 
 /**

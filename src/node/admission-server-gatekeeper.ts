@@ -17,7 +17,7 @@ import type { GatekeeperEndpoint, GatekeeperOutcome } from '../admission/gatekee
 import { gatekeeperSystemError } from '../admission/gatekeeper-protocol.js'
 import { CountersignError } from '../errors.js'
 import { clipText } from '../internal/bounded-text.js'
-import { abortableByClient, readBody, send } from './admission-server-http.js'
+import { abortableByClient, ReviewCall, readBody, send } from './admission-server-http.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 
 /**
@@ -187,5 +187,5 @@ async function answer(
       message: NOT_LOADED,
     }
   }
-  return abortableByClient(state, res, (signal) => handler(body, { endpoint, signal }))
+  return abortableByClient(state, res, (stop) => handler(body, new ReviewCall(endpoint, stop)))
 }

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import type { AdmissionEndpoint, AdmissionOutcome } from '../admission/handler.js'
 import { denyResponse } from '../admission/review.js'
 import { GATEKEEPER_PATHS, serveGatekeeper } from './admission-server-gatekeeper.js'
-import { abortableByClient, readBody, send } from './admission-server-http.js'
+import { abortableByClient, ReviewCall, readBody, send } from './admission-server-http.js'
 import { errorMessage, type WebhookState } from './admission-server-state.js'
 
 /** Go duration as the API server sends it in `?timeout=10s`; undefined when absent or odd. */
@@ -94,9 +94,7 @@ async function decide(
   endpoint: AdmissionEndpoint,
 ): Promise<AdmissionOutcome> {
   const timeoutMs = queryTimeoutMs(url)
-  return abortableByClient(state, res, (signal) =>
-    state.handler(body, { endpoint, signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
-  )
+  return abortableByClient(state, res, (stop) => state.handler(body, new ReviewCall(endpoint, stop, timeoutMs)))
 }
 
 function logReview(state: WebhookState, endpoint: AdmissionEndpoint, outcome: AdmissionOutcome, seconds: number): void {

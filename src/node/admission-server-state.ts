@@ -38,7 +38,7 @@ export interface WebhookState {
   ready: boolean
   closing: boolean
   /** One controller per review being decided, aborted when the shutdown grace period runs out. */
-  readonly inFlight: Set<AbortController>
+  readonly inFlight: Set<{ abort(): void }>
   readonly metrics: AdmissionMetrics
   readonly log: (entry: Readonly<Record<string, unknown>>) => void
 }

@@ -227,7 +227,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
 }
 
 /** Stop accepting and wait for the server to close, cutting reviews still running after `graceMs`. */
-async function drain(server: Server, inFlight: ReadonlySet<AbortController>, graceMs: number): Promise<void> {
+async function drain(server: Server, inFlight: ReadonlySet<{ abort(): void }>, graceMs: number): Promise<void> {
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
   server.closeIdleConnections()
   const grace = new Promise<'grace'>((resolve) => {

@@ -10,6 +10,7 @@ import { formatPolicyReason } from './evaluate.js'
 import type { KyvernoPolicy } from './kyverno/types.js'
 import type { ClusterImagePolicy, PolicyDecision } from './types.js'
 import {
+  decideWithoutRegistry,
   isKyvernoPolicy,
   type VerifyImageAgainstPoliciesOptions,
   verifyImageAgainstPolicies,
@@ -57,6 +58,12 @@ export function createPolicyImageCheck(policies: PolicySource, options: PolicyIm
   const { cache: cacheOptions, onDecision, ...verifyOptions } = options
   const cache = cacheOptions === false ? undefined : createPolicyCache(cacheOptions ?? {})
   const inFlight = new Map<string, Promise<PolicyDecision>>()
+  // Made once: an options object per call would be one more allocation on the path of every cached review.
+  const quickOptions = {
+    ...(cache ? { cache } : {}),
+    ...(verifyOptions.noMatchPolicy !== undefined ? { noMatchPolicy: verifyOptions.noMatchPolicy } : {}),
+    ...(verifyOptions.insecureIgnoreTlog !== undefined ? { insecureIgnoreTlog: verifyOptions.insecureIgnoreTlog } : {}),
+  }
   return async (image, context) => {
     // An over-long reference is refused by throwing, so the webhook denies it in warn mode too (an unparseable image
     // is otherwise a policy failure, which warn mode allows), before it costs any matching or becomes a cache key.
@@ -64,6 +71,13 @@ export function createPolicyImageCheck(policies: PolicySource, options: PolicyIm
     const current = typeof policies === 'function' ? await policies() : policies
     // Kyverno rules match on the workload, so its description is part of what decides.
     const resource = context.resource && current.some(isKyvernoPolicy) ? context.resource : undefined
+    // Cached verdicts and images no policy matches are decided here, before anything reads `context.signal`: the
+    // webhook makes its signals only when read, and a review answered from the cache never needs one.
+    const quick = resource ? undefined : decideWithoutRegistry(image, current, quickOptions)
+    if (quick) {
+      onDecision?.(quick)
+      return toImageCheckResult(quick)
+    }
     const key = resource ? `${image}\n${JSON.stringify(resource)}` : image
     // Requests without a signal share one verification; one with a signal runs its own so an abort stays local.
     const shared = context.signal === undefined

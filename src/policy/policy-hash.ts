@@ -5,6 +5,8 @@
 import { sha256Digest } from '../oci/digest.js'
 
 const hashes = new WeakMap<object, Promise<string>>()
+/** The hashes computed so far, for callers that must not wait (see {@link knownPolicyContentHash}). */
+const known = new WeakMap<object, string>()
 
 /**
  * SHA-256 of a parsed policy (defaults applied), computed once per policy object, so an edit to a policy
@@ -20,6 +22,23 @@ export function policyContentHash(policy: object): Promise<string> {
   if (!h) {
     h = sha256Digest(new TextEncoder().encode(JSON.stringify(policy)))
     hashes.set(policy, h)
+    h.then(
+      (hash) => known.set(policy, hash),
+      () => {},
+    )
   }
   return h
+}
+
+/**
+ * The policy's content hash if {@link policyContentHash} has already computed it, else undefined: lets a cached
+ * decision be found without waiting (the webhook's cache hits never leave the current task).
+ *
+ * @example
+ * ```ts
+ * const hash = knownPolicyContentHash(policy) // undefined until policyContentHash(policy) has settled once
+ * ```
+ */
+export function knownPolicyContentHash(policy: object): string | undefined {
+  return known.get(policy)
 }

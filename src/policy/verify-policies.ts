@@ -15,7 +15,7 @@ import type { KyvernoResource } from './kyverno/resources.js'
 import type { KyvernoPolicy } from './kyverno/types.js'
 import { verifyImageAgainstKyverno } from './kyverno/verify.js'
 import { memoizeStore } from './memo-store.js'
-import { policyContentHash } from './policy-hash.js'
+import { knownPolicyContentHash, policyContentHash } from './policy-hash.js'
 import type { ClusterImagePolicy, NoMatchPolicy, PolicyDecision } from './types.js'
 import { needsCELEngine } from './validate.js'
 
@@ -140,36 +140,95 @@ async function verifyClusterImagePolicies(
   }
 
   const cacheKey = options.cache
-    ? [
-        `${repositoryName(parsed)}@${digest}`,
-        ...(await Promise.all(matched.map(policyContentHash))),
-        `tlog=${options.insecureIgnoreTlog === true ? 'off' : 'on'}`,
-      ].join('|')
+    ? decisionCacheKey(parsed, digest, await Promise.all(matched.map(policyContentHash)), options)
     : ''
   const hit = options.cache?.get(cacheKey)
-  if (hit) return { ...rewriteImage(hit, image), cached: true }
+  if (hit) return rewriteImage(asCached(hit), image)
 
   // Parsing loaded the CEL engine for CEL conditions; policies built in code may not have been through a parse.
   if (matched.some((p) => needsCELEngine(p.policy, p.authorities))) await loadCELEngine()
   const facts = await gatherAuthorityFacts(parsed, digest, matched, store, options)
   const decision = evaluatePolicy(image, matched, facts, { ...noMatch, digest })
-  options.cache?.set(cacheKey, decision)
+  // Stored marked and frozen, so that a hit is the stored object itself (no copy per review) and nobody can change it.
+  options.cache?.set(cacheKey, Object.freeze(asCached(decision)))
   return decision
+}
+
+/**
+ * The decision for `image` when no registry needs asking, else undefined: an image no ClusterImagePolicy matches (or
+ * whose reference does not parse), or a digest whose decision is cached. The same decision
+ * {@link verifyImageAgainstPolicies} gives, made synchronously and without reading `options.signal`, so the
+ * admission webhook answers cached reviews without making an AbortSignal or leaving the current task. Kyverno
+ * policies (they also look at the workload) are left to the full path.
+ *
+ * @example
+ * ```ts
+ * const quick = decideWithoutRegistry(image, policies, { cache })
+ * const decision = quick ?? (await verifyImageAgainstPolicies(image, policies, { store, cache, signal }))
+ * ```
+ */
+export function decideWithoutRegistry(
+  image: string,
+  policies: readonly (ClusterImagePolicy | KyvernoPolicy)[],
+  options: Pick<VerifyImageAgainstPoliciesOptions, 'cache' | 'noMatchPolicy' | 'insecureIgnoreTlog'>,
+): PolicyDecision | undefined {
+  if (policies.some(isKyvernoPolicy)) return undefined
+  const cips = policies as readonly ClusterImagePolicy[]
+  const noMatch = options.noMatchPolicy !== undefined ? { noMatchPolicy: options.noMatchPolicy } : {}
+  let parsed: Reference
+  let matched: readonly ClusterImagePolicy[]
+  try {
+    parsed = parseReference(image)
+    matched = matchingPolicies(image, cips)
+  } catch (e) {
+    if (!isCountersignError(e)) throw e
+    return evaluatePolicy(image, cips, {}, noMatch)
+  }
+  if (matched.length === 0) return evaluatePolicy(image, matched, {}, noMatch)
+  if (parsed.digest === undefined || options.cache === undefined) return undefined
+  const hashes: string[] = []
+  for (const p of matched) {
+    const hash = knownPolicyContentHash(p)
+    if (hash === undefined) return undefined
+    hashes.push(hash)
+  }
+  const hit = options.cache.get(decisionCacheKey(parsed, parsed.digest, hashes, options))
+  return hit === undefined ? undefined : rewriteImage(asCached(hit), image)
+}
+
+/** Cached decisions are keyed by repository, digest, the matching policies' content and the log setting. */
+function decisionCacheKey(
+  parsed: Reference,
+  digest: string,
+  policyHashes: readonly string[],
+  options: Pick<VerifyImageAgainstPoliciesOptions, 'insecureIgnoreTlog'>,
+): string {
+  const tlog = `tlog=${options.insecureIgnoreTlog === true ? 'off' : 'on'}`
+  return `${repositoryName(parsed)}@${digest}|${policyHashes.join('|')}|${tlog}`
+}
+
+/**
+ * `decision` marked as coming from the cache. A literal that begins with a property: one beginning with a spread
+ * gets a hidden class of its own each time on Node 20 (see docs/admission.md, "Latency").
+ */
+function asCached(decision: PolicyDecision): PolicyDecision {
+  return decision.cached === true ? decision : Object.assign({}, decision, { cached: true as const })
 }
 
 /** A cached decision, told for the image as this caller wrote it (tag or digest, short or qualified). */
 function rewriteImage(d: PolicyDecision, image: string): PolicyDecision {
   if (d.image === image) return d
-  const fix = <T extends { image: string }>(r: T): T => ({ ...r, image })
-  return {
-    ...d,
+  // Object.assign onto `{}`, not `{ ...r, image }`: see asCached.
+  const fix = <T extends { image: string }>(r: T): T => Object.assign({}, r, { image })
+  return Object.assign({}, d, {
     image,
     reasons: d.reasons.map(fix),
     warnings: d.warnings.map(fix),
-    policies: d.policies.map((p) => ({
-      ...p,
-      reasons: p.reasons.map(fix),
-      authorities: p.authorities.map((a) => ({ ...a, reasons: a.reasons.map(fix) })),
-    })),
-  }
+    policies: d.policies.map((p) =>
+      Object.assign({}, p, {
+        reasons: p.reasons.map(fix),
+        authorities: p.authorities.map((a) => Object.assign({}, a, { reasons: a.reasons.map(fix) })),
+      }),
+    ),
+  })
 }

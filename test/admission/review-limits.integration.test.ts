@@ -1,8 +1,9 @@
 // Issue 14 over HTTPS: deeply nested reviews are answered 400 (no RangeError, no 500, never an allow), a body over
 // the size limit is refused before it is parsed, and a grafted image volume is denied end to end.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ImageCheck } from '../../src/admission/types.js'
 import { type AdmissionServer, startAdmissionServer } from '../../src/node/admission-server.js'
@@ -85,6 +86,27 @@ describe('admission webhook: review limits over HTTPS (loopback, no registry)', 
       expect(res.json().response).toMatchObject({ allowed: false, status: { code: 413 } })
     }
     expect(checked).toEqual([])
+  })
+
+  it('a client that goes away in the middle of its body: nothing is checked, the next review is answered', async () => {
+    const before = logs.length
+    const socket = connect({ host: '127.0.0.1', port: server.port, ca: readFileSync(tls.cert) })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve)
+      socket.once('error', reject)
+    })
+    socket.write(
+      'POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{"apiVersion":',
+    )
+    await new Promise((r) => setTimeout(r, 50))
+    socket.destroy()
+    const deadline = Date.now() + 5000
+    while (!logs.slice(before).some((l) => l.msg === 'request failed') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(logs.slice(before).find((l) => l.msg === 'request failed')?.error).toMatch(/ended early|aborted/)
+    expect(checked).toEqual([])
+    const res = await post('/validate', JSON.stringify(loadReview('pod-create')))
+    expect(res.status).toBe(200)
   })
 
   it('an unsigned image grafted into an image volume is denied, naming the field', async () => {

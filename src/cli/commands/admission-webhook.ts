@@ -7,6 +7,7 @@ import { type PolicyFile, startAdmissionServer } from '../../node/admission-serv
 import type { FlagSpec, ParsedFlags } from '../args.js'
 import type { CliIO } from '../context.js'
 import { boundRegistryCredentials, REGISTRY_FLAGS } from '../flags/registry.js'
+import { batchLines } from '../line-batch.js'
 import type { Command } from './command.js'
 
 /**
@@ -127,48 +128,59 @@ export function createAdmissionWebhookCommand(options: AdmissionWebhookCommandOp
       boundRegistryCredentials(f, undefined)
 
       const trustVersion = options.trustVersion?.(io, f)
-      const server = await startAdmissionServer({
-        tlsCertFile: resolve(io.cwd, cert),
-        tlsKeyFile: resolve(io.cwd, key),
-        port,
-        ...(host !== undefined ? { host } : {}),
-        policyPaths: policies,
-        mode,
-        timeoutMs,
-        gatekeeperTimeoutMs,
-        ...(clientCA !== undefined ? { gatekeeperClientCAFile: resolve(io.cwd, clientCA) } : {}),
-        ...(clientNames.length > 0 ? { gatekeeperClientNames: clientNames } : {}),
-        // Verdicts, denial messages and log lines pass through the process's secrets, as docs/admission.md promises
-        // (the registry client already redacts what registries answer; this covers any other text quoting one).
-        ...(trustVersion ? { trustVersion } : {}),
-        loadCheck: async (files) => {
-          const check = await options.createCheck(files, io, f)
-          return redactingErrors(async (image, context) => redactValue(await check(image, context), secrets), secrets)
-        },
-        // The secret set knows the JSON-escaped form of every secret, so redacting the serialised line is redacting
-        // every string in it, without copying the entry (one line per review).
-        log: (entry) =>
-          io.stderr.write(`${secrets.redact(JSON.stringify({ time: new Date().toISOString(), ...entry }))}\n`),
-      })
-      if (!server.isReady()) {
-        // The first load failed (reason logged above); keep serving denials so a fixed ConfigMap is picked up, as a
-        // Deployment would, but say so plainly.
-        io.stderr.write('admission webhook is not ready: policies did not load\n')
-      }
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGTERM', stop)
-          process.off('SIGINT', stop)
-          options.shutdownSignal?.removeEventListener('abort', stop)
-          done()
+      // One write per turn of the event loop for the line per review (see line-batch.ts); what is pending is written
+      // on shutdown and at exit.
+      const logLines = batchLines((text) => io.stderr.write(text))
+      const flushAtExit = () => logLines.flush()
+      process.once('exit', flushAtExit)
+      try {
+        const server = await startAdmissionServer({
+          tlsCertFile: resolve(io.cwd, cert),
+          tlsKeyFile: resolve(io.cwd, key),
+          port,
+          ...(host !== undefined ? { host } : {}),
+          policyPaths: policies,
+          mode,
+          timeoutMs,
+          gatekeeperTimeoutMs,
+          ...(clientCA !== undefined ? { gatekeeperClientCAFile: resolve(io.cwd, clientCA) } : {}),
+          ...(clientNames.length > 0 ? { gatekeeperClientNames: clientNames } : {}),
+          // Verdicts, denial messages and log lines pass through the process's secrets, as docs/admission.md promises
+          // (the registry client already redacts what registries answer; this covers any other text quoting one).
+          ...(trustVersion ? { trustVersion } : {}),
+          loadCheck: async (files) => {
+            const check = await options.createCheck(files, io, f)
+            return redactingErrors(async (image, context) => redactValue(await check(image, context), secrets), secrets)
+          },
+          // The secret set knows the JSON-escaped form of every secret, so redacting the serialised line is redacting
+          // every string in it, without copying the entry (one line per review).
+          log: (entry) =>
+            logLines.write(`${secrets.redact(JSON.stringify({ time: new Date().toISOString(), ...entry }))}\n`),
+        })
+        if (!server.isReady()) {
+          // The first load failed (reason logged above); keep serving denials so a fixed ConfigMap is picked up, as a
+          // Deployment would, but say so plainly.
+          logLines.flush()
+          io.stderr.write('admission webhook is not ready: policies did not load\n')
         }
-        process.once('SIGTERM', stop)
-        process.once('SIGINT', stop)
-        if (options.shutdownSignal?.aborted) stop()
-        else options.shutdownSignal?.addEventListener('abort', stop, { once: true })
-      })
-      await server.close()
-      return 0
+        await new Promise<void>((done) => {
+          const stop = () => {
+            process.off('SIGTERM', stop)
+            process.off('SIGINT', stop)
+            options.shutdownSignal?.removeEventListener('abort', stop)
+            done()
+          }
+          process.once('SIGTERM', stop)
+          process.once('SIGINT', stop)
+          if (options.shutdownSignal?.aborted) stop()
+          else options.shutdownSignal?.addEventListener('abort', stop, { once: true })
+        })
+        await server.close()
+        return 0
+      } finally {
+        logLines.flush()
+        process.off('exit', flushAtExit)
+      }
     },
   }
 }
