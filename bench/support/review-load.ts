@@ -19,6 +19,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:https'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +32,8 @@ export interface PassResult {
   readonly wall: number
   /** Answers with `allowed: false`. */
   readonly denied: number
+  /** This process's own garbage collections during the pass: how many, and the longest (ms). */
+  readonly clientGC: { readonly count: number; readonly longestMs: number }
 }
 
 /** A running load process: {@link ReviewLoad.prepare} the passes' bodies, then {@link ReviewLoad.pass} each. */
@@ -125,10 +128,22 @@ async function runPass(agent: Agent, target: URL, concurrency: number, buffers: 
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { ms, wall: (performance.now() - start) / 1000, denied }
+  const end = performance.now()
+  // GC entries reach the observer asynchronously.
+  await new Promise((r) => setTimeout(r, 20))
+  const pauses = gcEntries.filter((e) => e.startTime >= start && e.startTime <= end).map((e) => e.duration)
+  gcEntries.length = 0
+  const clientGC = { count: pauses.length, longestMs: Math.max(0, ...pauses) }
+  return { ms, wall: (end - start) / 1000, denied, clientGC }
 }
 
+/** This process's collections, so that a pass can say whether the client paused (it must not be what is measured). */
+const gcEntries: { startTime: number; duration: number }[] = []
+
 async function main(url: string, caFile: string, concurrency: number) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcEntries.push({ startTime: e.startTime, duration: e.duration })
+  }).observe({ entryTypes: ['gc'] })
   const target = new URL(url)
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(caFile) })
   const passes = new Map<string, Buffer[]>()
