@@ -6,6 +6,7 @@ import { fromBase64, fromUtf8, toBase64, utf8 } from '../internal/bytes.js'
 import { goMarshal, goObject } from '../internal/go-json.js'
 import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
+import { merged } from '../internal/merged.js'
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -84,7 +85,7 @@ export interface Bundle {
 export function parseBundle(input: Uint8Array | unknown): Bundle {
   let doc = input
   if (input instanceof Uint8Array) {
-    assertJSONText(input, { ...BUNDLE_LIMITS, maxBytes: MAX_BUNDLE_BYTES })
+    assertJSONText(input, merged(BUNDLE_LIMITS, { maxBytes: MAX_BUNDLE_BYTES }))
     try {
       doc = JSON.parse(fromUtf8(input, 'bundle'))
     } catch (cause) {

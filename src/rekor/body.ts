@@ -18,6 +18,7 @@ import { equalBytes, fromBase64, fromHex, fromUtf8 } from '../internal/bytes.js'
 import { contextTag, parseDER, readSequence } from '../internal/der.js'
 import { isJSONObject } from '../internal/json.js'
 import { assertJSONShape, assertJSONText, MAX_JSON_DEPTH } from '../internal/json-shape.js'
+import { merged } from '../internal/merged.js'
 import { decodePEM } from '../internal/pem.js'
 import { sha256, sha384, sha512 } from '../internal/sha2.js'
 import { parsePublicKey } from '../keys/parse-public.js'
@@ -185,12 +186,13 @@ function list(v: unknown, where: string): unknown[] {
 }
 
 function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown>): RekorEntryBody {
-  const base = { kind, apiVersion }
+  // Each literal begins with its properties, not with `...base`: see src/internal/merged.ts.
   switch (`${kind}/${apiVersion}`) {
     case 'hashedrekord/0.0.1': {
       const sig = obj(spec.signature, 'spec.signature')
       return {
-        ...base,
+        kind,
+        apiVersion,
         digestOf: 'artifact',
         digest: v1Digest(obj(spec.data, 'spec.data').hash, 'spec.data.hash'),
         signatures: [
@@ -203,7 +205,8 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
     }
     case 'dsse/0.0.1':
       return {
-        ...base,
+        kind,
+        apiVersion,
         digestOf: 'payload',
         digest: v1Digest(spec.payloadHash, 'spec.payloadHash'),
         signatures: list(spec.signatures, 'spec.signatures').map((s, i) => {
@@ -218,7 +221,8 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
       const content = obj(spec.content, 'spec.content')
       const envelope = obj(content.envelope, 'spec.content.envelope')
       return {
-        ...base,
+        kind,
+        apiVersion,
         digestOf: 'payload',
         digest: v1Digest(content.payloadHash, 'spec.content.payloadHash'),
         payloadType: str(envelope.payloadType, 'spec.content.envelope.payloadType'),
@@ -234,7 +238,8 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
     case 'hashedrekord/0.0.2': {
       const hr = obj(spec.hashedRekordV002, 'spec.hashedRekordV002')
       return {
-        ...base,
+        kind,
+        apiVersion,
         digestOf: 'artifact',
         digest: v2Digest(hr.data, 'spec.hashedRekordV002.data'),
         signatures: [v2Signature(hr.signature, 'spec.hashedRekordV002.signature')],
@@ -243,7 +248,8 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
     case 'dsse/0.0.2': {
       const d = obj(spec.dsseV002, 'spec.dsseV002')
       return {
-        ...base,
+        kind,
+        apiVersion,
         digestOf: 'payload',
         digest: v2Digest(d.payloadHash, 'spec.dsseV002.payloadHash'),
         signatures: list(d.signatures, 'spec.dsseV002.signatures').map((s, i) =>
@@ -274,7 +280,7 @@ function readSpec(kind: string, apiVersion: string, spec: Record<string, unknown
  */
 export function readEntryBody(entry: TransparencyLogEntry): RekorEntryBody {
   const json = text(entry.canonicalizedBody, 'body')
-  assertJSONText(json, { ...BODY_LIMITS, maxBytes: json.length })
+  assertJSONText(json, merged(BODY_LIMITS, { maxBytes: json.length }))
   let doc: unknown
   try {
     doc = JSON.parse(json)

@@ -12,6 +12,7 @@
 
 import { CountersignError } from '../errors.js'
 import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from '../internal/bytes.js'
+import { merged } from '../internal/merged.js'
 import { sha256 } from '../internal/sha2.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { PublicKey, VerifyOptions } from '../keys/types.js'
@@ -335,10 +336,12 @@ export async function verifySignedNote(
     for (const v of verifiers) {
       if (!equalBytes(v.keyHint, sig.keyHint)) continue
       if (v.name !== undefined && v.name !== sig.name) continue
-      const ok = await verifySignature(v.key, data, sig.signature, {
-        ...v.verifyOptions,
-        backend: options.signatureBackend,
-      })
+      const ok = await verifySignature(
+        v.key,
+        data,
+        sig.signature,
+        merged(v.verifyOptions ?? {}, { backend: options.signatureBackend }),
+      )
       if (!ok) checkpointError('invalid signature')
       verified.add(v)
     }

@@ -6,6 +6,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { base64Length, toHex, writeBase64 } from '../internal/bytes.js'
+import { merged } from '../internal/merged.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { selectTransparencyLogs, type TransparencyLog, transparencyLogKey } from '../trust/trusted-root.js'
 
@@ -120,7 +121,7 @@ export async function verifySignedEntryTimestamp(
     } catch {
       continue // an unusable key in the root cannot vouch for anything; try the next candidate
     }
-    const verifyOptions = { ...logKey.verifyOptions, backend: options.signatureBackend }
+    const verifyOptions = merged(logKey.verifyOptions, { backend: options.signatureBackend })
     if (await verifySignature(logKey.key, payload, entry.signedEntryTimestamp, verifyOptions)) return log
   }
   setError('signature does not verify')

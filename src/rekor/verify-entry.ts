@@ -7,6 +7,7 @@
 import type { BundleVersion } from '../bundle/bundle.js'
 import { CountersignError, isCountersignError } from '../errors.js'
 import { concat } from '../internal/bytes.js'
+import { merged } from '../internal/merged.js'
 import type { SignatureBackend } from '../keys/verify.js'
 import { sha2Digest } from '../keys/webcrypto.js'
 import { selectTransparencyLogs, type TransparencyLog } from '../trust/trusted-root.js'
@@ -207,7 +208,7 @@ export async function verifyTransparencyLogEntry(
 ): Promise<VerifiedTransparencyLogEntry> {
   const { entry: e, candidates } = trustedEntry(entry, options)
   const body = verifyEntryBody(e, await withArtifactDigest(e, options))
-  return Object.freeze({ ...(await verifyInclusion(e, candidates, options)), body })
+  return Object.freeze(merged(await verifyInclusion(e, candidates, options), { body }))
 }
 
 /**
@@ -230,7 +231,7 @@ async function withArtifactDigest<T extends EntryBodyExpectation>(e: Transparenc
   }
   if (logged.digestOf !== 'artifact') return options
   const { algorithm } = logged.digest
-  return { ...options, artifact: { algorithm, digest: await sha2Digest(algorithm, artifact) } }
+  return merged(options, { artifact: { algorithm, digest: await sha2Digest(algorithm, artifact) } }) as T
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Bundle } from '../bundle/bundle.js'
 import { dssePAE } from '../dsse/pae.js'
 import { CountersignError } from '../errors.js'
 import { equalBytes, fromHex, toHex } from '../internal/bytes.js'
+import { merged } from '../internal/merged.js'
 import { rawPublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
@@ -37,7 +38,7 @@ export async function checkArtifactSignature(
       // go-securesystemslib (dsse/verify.go) skips a signature whose key ID is set and is not the key's SSH
       // fingerprint, so sigstore-go refuses it; the key ID is unsigned, but a bundle cosign rejects is rejected here.
       if (s.keyid !== undefined && s.keyid !== sshKeyFingerprint(key)) continue
-      if (await verifySignature(key, pae, s.sig, { ...verifyOptionsFor(key), backend })) {
+      if (await verifySignature(key, pae, s.sig, merged(verifyOptionsFor(key), { backend }))) {
         verified = true
         break
       }
@@ -85,7 +86,7 @@ export async function checkArtifactSignature(
         details: { check: 'artifact' },
       })
     }
-    const options = { ...verifyOptionsFor(key), hash: mdHash, backend }
+    const options = merged(verifyOptionsFor(key), { hash: mdHash, backend })
     if (!(await verifySignature(key, artifact, c.signature, options))) throw SIG_FAILED()
     return
   }

@@ -1,4 +1,6 @@
 /** A reusable verifier bound to one trusted root. @module */
+
+import { merged } from '../internal/merged.js'
 import type { TrustedRoot } from '../trust/trusted-root.js'
 import type { ArtifactInput } from './signature.js'
 import {
@@ -37,6 +39,6 @@ export interface BundleVerifier {
  */
 export function createVerifier(trustedRoot: TrustedRoot, options: BundleVerifierOptions = {}): BundleVerifier {
   return {
-    verify: (bundle, artifact, policy) => verifyBundle(bundle, artifact, { ...options, trustedRoot, policy }),
+    verify: (bundle, artifact, policy) => verifyBundle(bundle, artifact, merged(options, { trustedRoot, policy })),
   }
 }

@@ -8,6 +8,7 @@
 import { CountersignError } from '../errors.js'
 import { concat, equalBytes, toBase64 } from '../internal/bytes.js'
 import { encodeSequence, encodeTLV, parseDER, readChildren, readOctetString, TAG } from '../internal/der.js'
+import { merged } from '../internal/merged.js'
 import type { HashAlgorithm } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
 import { sha2Digest } from '../keys/webcrypto.js'
@@ -312,7 +313,7 @@ export async function verifySCT(
     const verifyOptions =
       family === 'rsa' ? { hash: sct.hashAlgorithm, rsaPadding: 'pkcs1v15' as const } : { hash: sct.hashAlgorithm }
     const backend = options.signatureBackend
-    if (await verifySignature(logKey.key, data, sct.signature, { ...verifyOptions, backend })) {
+    if (await verifySignature(logKey.key, data, sct.signature, merged(verifyOptions, { backend }))) {
       return Object.freeze({ sct, verified: true, log })
     }
     reason = 'signature'

@@ -6,6 +6,7 @@
  */
 import { CountersignError } from '../errors.js'
 import { type DERNode, parseDER, readChildren, readOID, readSequence } from '../internal/der.js'
+import { merged } from '../internal/merged.js'
 import { parsePublicKey } from '../keys/parse-public.js'
 import type { HashAlgorithm, PublicKey, VerifyOptions } from '../keys/types.js'
 import { type SignatureBackend, verifySignature } from '../keys/verify.js'
@@ -107,5 +108,5 @@ export async function isSignedBy(
   const key = certificatePublicKey(issuer)
   const family = key.algorithm.startsWith('ecdsa') ? 'ecdsa' : key.algorithm
   if (family !== scheme.family) return false
-  return verifySignature(key, child.tbs, child.signature, { ...scheme.options, backend })
+  return verifySignature(key, child.tbs, child.signature, merged(scheme.options, { backend }))
 }

@@ -2,13 +2,11 @@
 // the review reachable past young-generation collections; docs/admission.md, "Latency"), while a check that waits
 // still gets a signal that the caller's abort and the budget reach. Also guards the hidden-class trap: every
 // review's outcome must share one hidden class.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAdmissionHandler } from '../../src/admission/handler.js'
 import type { ImageCheck } from '../../src/admission/types.js'
+import { runNativesScript, srcURL } from '../support/natives-script.js'
 import { loadReview } from './fixtures.js'
 
 const allowAll: ImageCheck = async (image) => ({ image, allowed: true, reasons: [], warnings: [], cached: true })
@@ -103,33 +101,22 @@ describe('signals made only when needed', () => {
 
 describe('hidden classes', () => {
   it('every review outcome shares one hidden class once the handler is optimised', () => {
-    // %HaveSameMap needs --allow-natives-syntax, so this runs in a child Node (with tsx, as the suite does).
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-hidden-classes-'))
-    const script = join(dir, 'same-map.mts')
-    const src = (p: string) => JSON.stringify(new URL(`../../src/${p}`, import.meta.url).href)
-    writeFileSync(
-      script,
-      [
-        `import { createAdmissionHandler } from ${src('admission/handler.js')}`,
-        `import { readFileSync } from 'node:fs'`,
-        `const review = readFileSync(${JSON.stringify(join(import.meta.dirname, 'fixtures', 'pod-ephemeral.json'))})`,
-        'const check = async (image: string) => ({ image, allowed: true, reasons: [], warnings: [], cached: true })',
-        'const handle = createAdmissionHandler({ check })',
-        'let last: unknown',
-        'let changes = 0',
-        'for (let i = 0; i < 4000; i++) {',
-        '  const out = await handle(new Uint8Array(review), { endpoint: "validate" })',
-        '  if (i >= 3000 && !eval("%HaveSameMap(out, last)")) changes++',
-        '  last = out',
-        '}',
-        'console.log(JSON.stringify({ changes }))',
-      ].join('\n'),
-    )
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', script], {
-      cwd: new URL('../..', import.meta.url),
-      encoding: 'utf8',
-    })
-    rmSync(dir, { recursive: true, force: true })
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ changes: 0 })
+    const result = runNativesScript<{ changes: number }>([
+      `import { createAdmissionHandler } from ${srcURL('admission/handler.js')}`,
+      `import { readFileSync } from 'node:fs'`,
+      `const review = readFileSync(${JSON.stringify(join(import.meta.dirname, 'fixtures', 'pod-ephemeral.json'))})`,
+      'const check = async (image: string) => ({ image, allowed: true, reasons: [], warnings: [], cached: true })',
+      'const handle = createAdmissionHandler({ check })',
+      'const sameMap = new Function("a", "b", "return %HaveSameMap(a, b)")',
+      'let last: unknown',
+      'let changes = 0',
+      'for (let i = 0; i < 4000; i++) {',
+      '  const out = await handle(new Uint8Array(review), { endpoint: "validate" })',
+      '  if (i >= 3000 && !sameMap(out, last)) changes++',
+      '  last = out',
+      '}',
+      'console.log(JSON.stringify({ changes }))',
+    ])
+    expect(result).toEqual({ changes: 0 })
   }, 60_000)
 })
