@@ -59,11 +59,7 @@ export function createPolicyImageCheck(policies: PolicySource, options: PolicyIm
   const cache = cacheOptions === false ? undefined : createPolicyCache(cacheOptions ?? {})
   const inFlight = new Map<string, Promise<PolicyDecision>>()
   // Made once: an options object per call would be one more allocation on the path of every cached review.
-  const quickOptions = {
-    ...(cache ? { cache } : {}),
-    ...(verifyOptions.noMatchPolicy !== undefined ? { noMatchPolicy: verifyOptions.noMatchPolicy } : {}),
-    ...(verifyOptions.insecureIgnoreTlog !== undefined ? { insecureIgnoreTlog: verifyOptions.insecureIgnoreTlog } : {}),
-  }
+  const quickOptions = cache ? { ...verifyOptions, cache } : verifyOptions
   return async (image, context) => {
     // An over-long reference is refused by throwing, so the webhook denies it in warn mode too (an unparseable image
     // is otherwise a policy failure, which warn mode allows), before it costs any matching or becomes a cache key.

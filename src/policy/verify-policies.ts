@@ -5,6 +5,7 @@
  */
 import { isCountersignError } from '../errors.js'
 import { resolveDigest } from '../image/resolve.js'
+import { merged } from '../internal/merged.js'
 import { parseReference, referenceToString, repositoryName } from '../oci/reference.js'
 import type { Reference } from '../oci/types.js'
 import { type AuthorityVerificationOptions, gatherAuthorityFacts } from './authority-facts.js'
@@ -115,16 +116,9 @@ async function verifyClusterImagePolicies(
 ): Promise<PolicyDecision> {
   const image = typeof ref === 'string' ? ref : referenceToString(ref)
   const noMatch = options.noMatchPolicy !== undefined ? { noMatchPolicy: options.noMatchPolicy } : {}
-  let parsed: Reference
-  let matched: readonly ClusterImagePolicy[]
-  try {
-    parsed = typeof ref === 'string' ? parseReference(ref) : ref
-    matched = matchingPolicies(image, policies)
-  } catch (e) {
-    if (!isCountersignError(e)) throw e
-    return evaluatePolicy(image, policies, {}, noMatch)
-  }
-  if (matched.length === 0) return evaluatePolicy(image, matched, {}, noMatch)
+  const m = matchImage(image, ref, policies, noMatch)
+  if ('decision' in m) return m.decision
+  const { parsed, matched } = m
 
   const store = memoizeStore(options.store)
   let digest: string
@@ -173,18 +167,10 @@ export function decideWithoutRegistry(
   options: Pick<VerifyImageAgainstPoliciesOptions, 'cache' | 'noMatchPolicy' | 'insecureIgnoreTlog'>,
 ): PolicyDecision | undefined {
   if (policies.some(isKyvernoPolicy)) return undefined
-  const cips = policies as readonly ClusterImagePolicy[]
   const noMatch = options.noMatchPolicy !== undefined ? { noMatchPolicy: options.noMatchPolicy } : {}
-  let parsed: Reference
-  let matched: readonly ClusterImagePolicy[]
-  try {
-    parsed = parseReference(image)
-    matched = matchingPolicies(image, cips)
-  } catch (e) {
-    if (!isCountersignError(e)) throw e
-    return evaluatePolicy(image, cips, {}, noMatch)
-  }
-  if (matched.length === 0) return evaluatePolicy(image, matched, {}, noMatch)
+  const m = matchImage(image, image, policies as readonly ClusterImagePolicy[], noMatch)
+  if ('decision' in m) return m.decision
+  const { parsed, matched } = m
   if (parsed.digest === undefined || options.cache === undefined) return undefined
   const hashes: string[] = []
   for (const p of matched) {
@@ -194,6 +180,31 @@ export function decideWithoutRegistry(
   }
   const hit = options.cache.get(decisionCacheKey(parsed, parsed.digest, hashes, options))
   return hit === undefined ? undefined : rewriteImage(asCached(hit), image)
+}
+
+/**
+ * The policies whose globs match `image` with its parsed reference, or already the decision: policy-controller's
+ * no-match decision when none matches, a policy failure when the reference does not parse.
+ */
+function matchImage(
+  image: string,
+  ref: Reference | string,
+  policies: readonly ClusterImagePolicy[],
+  noMatch: { readonly noMatchPolicy?: NoMatchPolicy },
+):
+  | { readonly decision: PolicyDecision }
+  | { readonly parsed: Reference; readonly matched: readonly ClusterImagePolicy[] } {
+  let parsed: Reference
+  let matched: readonly ClusterImagePolicy[]
+  try {
+    parsed = typeof ref === 'string' ? parseReference(ref) : ref
+    matched = matchingPolicies(image, policies)
+  } catch (e) {
+    if (!isCountersignError(e)) throw e
+    return { decision: evaluatePolicy(image, policies, {}, noMatch) }
+  }
+  if (matched.length === 0) return { decision: evaluatePolicy(image, matched, {}, noMatch) }
+  return { parsed, matched }
 }
 
 /** Cached decisions are keyed by repository, digest, the matching policies' content and the log setting. */
@@ -207,27 +218,24 @@ function decisionCacheKey(
   return `${repositoryName(parsed)}@${digest}|${policyHashes.join('|')}|${tlog}`
 }
 
-/**
- * `decision` marked as coming from the cache. A literal that begins with a property: one beginning with a spread
- * gets a hidden class of its own each time on Node 20 (see docs/admission.md, "Latency").
- */
+/** `decision` marked as coming from the cache (`merged`, not a spread: see src/internal/merged.ts). */
 function asCached(decision: PolicyDecision): PolicyDecision {
-  return decision.cached === true ? decision : Object.assign({}, decision, { cached: true as const })
+  return decision.cached === true ? decision : merged(decision, { cached: true as const })
 }
 
 /** A cached decision, told for the image as this caller wrote it (tag or digest, short or qualified). */
 function rewriteImage(d: PolicyDecision, image: string): PolicyDecision {
   if (d.image === image) return d
-  // Object.assign onto `{}`, not `{ ...r, image }`: see asCached.
-  const fix = <T extends { image: string }>(r: T): T => Object.assign({}, r, { image })
-  return Object.assign({}, d, {
+  // `merged`, not `{ ...r, image }`: see asCached.
+  const fix = <T extends { image: string }>(r: T): T => merged(r, { image }) as T
+  return merged(d, {
     image,
     reasons: d.reasons.map(fix),
     warnings: d.warnings.map(fix),
     policies: d.policies.map((p) =>
-      Object.assign({}, p, {
+      merged(p, {
         reasons: p.reasons.map(fix),
-        authorities: p.authorities.map((a) => Object.assign({}, a, { reasons: a.reasons.map(fix) })),
+        authorities: p.authorities.map((a) => merged(a, { reasons: a.reasons.map(fix) })),
       }),
     ),
   })
