@@ -22,7 +22,7 @@ import { type AdmissionServer, startAdmissionServer } from '../src/node/admissio
 import { createRegistryClient } from '../src/oci/registry.js'
 import { createPolicyImageCheck, parsePolicies } from '../src/policy/index.js'
 import { loadReview, mapImages } from '../test/admission/fixtures.js'
-import { httpsRequest, loopbackServerOptions, makeLoopbackCert } from '../test/admission/https-client.js'
+import { httpsRequest, loopbackServerOptions, makeLoopbackCert, metricValue } from '../test/admission/https-client.js'
 import { keyPolicyYAML } from '../test/support/cluster-image-policy.js'
 import { webhookURL } from '../test/support/webhook-cli.js'
 import { percentile, pushSignedPool, withRegistry } from './support/admission-bench.js'
@@ -80,12 +80,7 @@ await withRegistry('countersign-bench-admission-', async (reg, dir) => {
   const decidingTime = async () => {
     const text = await server.metrics(tls.cert)
     const sample = (name: string) =>
-      Number(
-        text
-          .split('\n')
-          .find((l) => l.startsWith(`countersign_admission_request_duration_seconds_${name}{endpoint="validate"}`))
-          ?.split(' ')[1] ?? 0,
-      )
+      metricValue(text, `countersign_admission_request_duration_seconds_${name}{endpoint="validate"}`)
     return { sum: sample('sum'), count: sample('count') }
   }
   // Every body is made and handed to the load process before anything is timed.

@@ -5,6 +5,7 @@
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { median } from './interleaved-rates.js'
 
 /** The collections logged since {@link gcWindow} was called. */
 export interface GCWindow {
@@ -27,11 +28,6 @@ function parse(text: string): Collection[] {
     out.push({ kind, pause: Number(pause), promoted: Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0) })
   }
   return out
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!
 }
 
 /**
@@ -61,7 +57,7 @@ export function gcWindow(path: string): GCWindow {
       const longest = (cs: readonly Collection[]) => Math.max(0, ...cs.map((c) => c.pause)).toFixed(1)
       return (
         `${scavenges.length} scavenges (longest ${longest(scavenges)} ms, ` +
-        `${(median(scavenges.map((c) => c.promoted)) / 1024).toFixed(0)} KB promoted each, median), ` +
+        `${(scavenges.length ? median(scavenges.map((c) => c.promoted)) / 1024 : 0).toFixed(0)} KB promoted each, median), ` +
         `${full.length} full${full.length > 0 ? ` (longest ${longest(full)} ms)` : ''}`
       )
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CountersignError } from '../errors.js'
 import { LazyAbortController } from '../internal/lazy-abort.js'
 import type { WebhookState } from './admission-server-state.js'
 
@@ -50,7 +51,7 @@ export function readBody(req: IncomingMessage, maxBody: number): Promise<Uint8Ar
     // Closed before its end: the client went away mid-body.
     const onClose = () => {
       stop()
-      reject(new Error('the request body ended early: the client closed the connection'))
+      reject(new CountersignError('ERR_ABORTED', 'the request body ended early: the client closed the connection'))
     }
     req.on('data', onData)
     req.on('end', onEnd)
